@@ -1,0 +1,751 @@
+//! Orders (销售单): fields, lines, validation, and status derived from events.
+
+use crate::hlc::Hlc;
+use crate::ids::{OfficeCode, RecordId};
+use crate::money::{Fen, MoneyError};
+use crate::record::{FieldConflict, RecordState};
+use crate::time::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// How the customer pays (结款方式).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentTerms {
+    /// 款到发货: ship only once paid.
+    Prepay,
+    /// 货到付款: chase payment after arrival.
+    OnArrival,
+    /// 月结: settled monthly.
+    Monthly,
+    /// 现款: paid at the counter.
+    Cash,
+}
+
+impl PaymentTerms {
+    pub const ALL: [PaymentTerms; 4] = [PaymentTerms::Prepay, PaymentTerms::OnArrival, PaymentTerms::Monthly, PaymentTerms::Cash];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PaymentTerms::Prepay => "prepay",
+            PaymentTerms::OnArrival => "on_arrival",
+            PaymentTerms::Monthly => "monthly",
+            PaymentTerms::Cash => "cash",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentTerms> {
+        PaymentTerms::ALL.into_iter().find(|p| p.code() == s)
+    }
+}
+
+/// The cashier's stamp (收银章).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStamp {
+    /// 代收: the carrier collects on delivery.
+    Collect,
+    /// 外地应收: an out-of-town receivable.
+    Receivable,
+    /// 取款: paid / collected.
+    Paid,
+}
+
+/// A status action. Status is never written directly: it is derived from these events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// 复核: the person who took the order checked the typed form.
+    Review,
+    /// 收银审核: the cashier audited it and stamped the payment mode.
+    Audit { stamp: PaymentStamp },
+    /// 交物流: picking, customer and warehouse copies handed to logistics.
+    HandOver,
+    /// 发货: left with a freight station.
+    Ship {
+        #[serde(default)]
+        waybill: String,
+        #[serde(default)]
+        packages: u32,
+    },
+    /// 作废: voided; the record stays, as a tombstone.
+    Void {
+        #[serde(default)]
+        reason: String,
+    },
+}
+
+impl Action {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Action::Review => "review",
+            Action::Audit { .. } => "audit",
+            Action::HandOver => "hand_over",
+            Action::Ship { .. } => "ship",
+            Action::Void { .. } => "void",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// 已录入
+    Entered,
+    /// 已复核
+    Reviewed,
+    /// 已审核
+    Audited,
+    /// 已交物流
+    HandedOver,
+    /// 已发货
+    Shipped,
+    /// 已作废
+    Voided,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [Status::Entered, Status::Reviewed, Status::Audited, Status::HandedOver, Status::Shipped, Status::Voided];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Entered => "entered",
+            Status::Reviewed => "reviewed",
+            Status::Audited => "audited",
+            Status::HandedOver => "handed_over",
+            Status::Shipped => "shipped",
+            Status::Voided => "voided",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.code() == s)
+    }
+
+    /// Where `action` leads from here, or `None` if it cannot be done in this status.
+    pub fn after(self, action: &Action) -> Option<Status> {
+        use Status::*;
+        match (self, action) {
+            (Entered, Action::Review) => Some(Reviewed),
+            (Reviewed, Action::Audit { .. }) => Some(Audited),
+            (Audited, Action::HandOver) => Some(HandedOver),
+            (Audited | HandedOver, Action::Ship { .. }) => Some(Shipped),
+            (Entered | Reviewed | Audited, Action::Void { .. }) => Some(Voided),
+            _ => None,
+        }
+    }
+}
+
+/// An event that could not apply where the merged history put it: e.g. shipped at one
+/// office while voided at another. Shown to a person, never hidden.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusConflict {
+    pub at: Hlc,
+    pub action: Action,
+    pub by: String,
+    pub status_then: Status,
+}
+
+/// The status implied by the merged history: events in timestamp order, each applied if
+/// it is a valid step, otherwise kept aside as a conflict. Deterministic on every replica.
+pub fn derive_status(state: &RecordState) -> (Status, Vec<StatusConflict>) {
+    let mut status = Status::Entered;
+    let mut conflicts = Vec::new();
+    for (at, event) in &state.events {
+        match status.after(&event.action) {
+            Some(next) => status = next,
+            None => conflicts.push(StatusConflict { at: *at, action: event.action.clone(), by: event.by.clone(), status_then: status }),
+        }
+    }
+    (status, conflicts)
+}
+
+/// One row of the order grid (明细).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<RecordId>,
+    pub model: String,
+    pub name: String,
+    pub quantity: i64,
+    #[serde(default)]
+    pub unit: String,
+    pub unit_price: Fen,
+}
+
+impl OrderLine {
+    pub fn amount(&self) -> Result<Fen, MoneyError> {
+        self.unit_price.times(self.quantity)
+    }
+}
+
+/// What can be wrong with a field, in words the UI translates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    Required,
+    TooLong,
+    NotANumber,
+    NotAWholeNumber,
+    MustBePositive,
+    Negative,
+    TooManyDecimals,
+    TooLarge,
+    InvalidDate,
+    InvalidPhone,
+    NoLines,
+    LineWithoutProduct,
+    UnknownChoice,
+    WrongType,
+    UnknownField,
+}
+
+impl Problem {
+    /// Plain English, for API error messages; the UI has its own translations.
+    pub fn message(self) -> &'static str {
+        match self {
+            Problem::Required => "is required",
+            Problem::TooLong => "is too long",
+            Problem::NotANumber => "is not a number",
+            Problem::NotAWholeNumber => "must be a whole number",
+            Problem::MustBePositive => "must be greater than zero",
+            Problem::Negative => "must not be negative",
+            Problem::TooManyDecimals => "has more than two decimals",
+            Problem::TooLarge => "is too large",
+            Problem::InvalidDate => "is not a valid date (YYYY-MM-DD)",
+            Problem::InvalidPhone => "is not a phone number",
+            Problem::NoLines => "needs at least one line",
+            Problem::LineWithoutProduct => "has a quantity or price but no product",
+            Problem::UnknownChoice => "is not one of the allowed choices",
+            Problem::WrongType => "has the wrong type",
+            Problem::UnknownField => "is not a field of this record",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// `customer_name`, or `lines.2.quantity` for a cell of the grid.
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: Problem) -> FieldError {
+        FieldError { field: field.into(), problem }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.problem.message())
+    }
+}
+
+pub const MAX_QUANTITY: i64 = 1_000_000;
+pub const MAX_LINES: usize = 200;
+
+/// The field names of an order record. Anything else in a change is refused.
+pub mod field {
+    pub const NUMBER: &str = "number";
+    pub const CUSTOMER: &str = "customer";
+    pub const CUSTOMER_NAME: &str = "customer_name";
+    pub const PHONE: &str = "phone";
+    pub const ADDRESS: &str = "address";
+    pub const LINES: &str = "lines";
+    pub const STATION: &str = "station";
+    pub const STATION_CONTRACT: &str = "station_contract";
+    pub const DELIVERY_DATE: &str = "delivery_date";
+    pub const PAYMENT: &str = "payment";
+    pub const NOTES: &str = "notes";
+    pub const ALL: [&str; 11] =
+        [NUMBER, CUSTOMER, CUSTOMER_NAME, PHONE, ADDRESS, LINES, STATION, STATION_CONTRACT, DELIVERY_DATE, PAYMENT, NOTES];
+    /// Fields a new order must have.
+    pub const REQUIRED: [&str; 4] = [NUMBER, CUSTOMER_NAME, LINES, PAYMENT];
+}
+
+/// The order form as typed: every box a string, lines as the grid shows them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderDraft {
+    pub customer: Option<RecordId>,
+    pub customer_name: String,
+    pub phone: String,
+    pub address: String,
+    pub station: String,
+    pub station_contract: String,
+    pub delivery_date: String,
+    pub payment: String,
+    pub notes: String,
+    pub lines: Vec<LineDraft>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LineDraft {
+    pub product: Option<RecordId>,
+    pub model: String,
+    pub name: String,
+    pub quantity: String,
+    pub unit: String,
+    pub unit_price: String,
+}
+
+impl LineDraft {
+    /// The grid always ends in an empty row; empty rows are not lines.
+    pub fn is_blank(&self) -> bool {
+        self.product.is_none()
+            && [&self.model, &self.name, &self.quantity, &self.unit, &self.unit_price].iter().all(|s| s.trim().is_empty())
+    }
+
+    /// The amount shown live in the grid while typing, if the row parses.
+    pub fn amount(&self) -> Option<Fen> {
+        let q: i64 = self.quantity.trim().parse().ok()?;
+        Fen::parse(&self.unit_price).ok()?.times(q).ok()
+    }
+}
+
+/// A validated order's editable fields, ready to become writes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderFields {
+    pub customer: Option<RecordId>,
+    pub customer_name: String,
+    pub phone: String,
+    pub address: String,
+    pub station: String,
+    pub station_contract: String,
+    pub delivery_date: Option<Date>,
+    pub payment: PaymentTerms,
+    pub notes: String,
+    pub lines: Vec<OrderLine>,
+}
+
+fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, required: bool, max_chars: usize) -> String {
+    let v = value.trim();
+    if required && v.is_empty() {
+        errors.push(FieldError::new(field, Problem::Required));
+    } else if v.chars().count() > max_chars {
+        errors.push(FieldError::new(field, Problem::TooLong));
+    }
+    v.to_string()
+}
+
+/// Phone numbers as the desk writes them: digits with optional `+`, spaces, dashes, and
+/// an extension; 5 to 20 digits.
+pub fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (5..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()转#".contains(c))
+}
+
+fn money_problem(e: MoneyError) -> Problem {
+    match e {
+        MoneyError::Empty => Problem::Required,
+        MoneyError::Invalid(_) => Problem::NotANumber,
+        MoneyError::TooManyDecimals => Problem::TooManyDecimals,
+        MoneyError::TooLarge => Problem::TooLarge,
+    }
+}
+
+fn check_line(errors: &mut Vec<FieldError>, i: usize, line: &OrderLine) {
+    let f = |name: &str| format!("lines.{i}.{name}");
+    if line.product.is_none() && line.model.trim().is_empty() && line.name.trim().is_empty() {
+        errors.push(FieldError::new(f("model"), Problem::LineWithoutProduct));
+    }
+    if line.model.chars().count() > 60 {
+        errors.push(FieldError::new(f("model"), Problem::TooLong));
+    }
+    if line.name.chars().count() > 100 {
+        errors.push(FieldError::new(f("name"), Problem::TooLong));
+    }
+    if line.unit.chars().count() > 10 {
+        errors.push(FieldError::new(f("unit"), Problem::TooLong));
+    }
+    if line.quantity <= 0 {
+        errors.push(FieldError::new(f("quantity"), Problem::MustBePositive));
+    } else if line.quantity > MAX_QUANTITY {
+        errors.push(FieldError::new(f("quantity"), Problem::TooLarge));
+    }
+    if line.unit_price.0 < 0 {
+        errors.push(FieldError::new(f("unit_price"), Problem::Negative));
+    } else if line.amount().is_err() {
+        errors.push(FieldError::new(f("unit_price"), Problem::TooLarge));
+    }
+}
+
+impl OrderDraft {
+    /// Every problem at once, each tied to its field, so the form can mark them all.
+    pub fn validate(&self) -> Result<OrderFields, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let customer_name = text(&mut errors, field::CUSTOMER_NAME, &self.customer_name, true, 100);
+        let phone = text(&mut errors, field::PHONE, &self.phone, false, 40);
+        if !phone.is_empty() && !is_phone(&phone) {
+            errors.push(FieldError::new(field::PHONE, Problem::InvalidPhone));
+        }
+        let address = text(&mut errors, field::ADDRESS, &self.address, false, 200);
+        let station = text(&mut errors, field::STATION, &self.station, false, 60);
+        let station_contract = text(&mut errors, field::STATION_CONTRACT, &self.station_contract, false, 60);
+        let notes = text(&mut errors, field::NOTES, &self.notes, false, 500);
+        let delivery_date = match self.delivery_date.trim() {
+            "" => None,
+            s => {
+                let d = Date::parse(s);
+                if d.is_none() {
+                    errors.push(FieldError::new(field::DELIVERY_DATE, Problem::InvalidDate));
+                }
+                d
+            }
+        };
+        let payment = match self.payment.trim() {
+            "" => {
+                errors.push(FieldError::new(field::PAYMENT, Problem::Required));
+                PaymentTerms::Prepay
+            }
+            s => PaymentTerms::parse(s).unwrap_or_else(|| {
+                errors.push(FieldError::new(field::PAYMENT, Problem::UnknownChoice));
+                PaymentTerms::Prepay
+            }),
+        };
+        let mut lines = Vec::new();
+        for (i, draft) in self.lines.iter().enumerate().filter(|(_, l)| !l.is_blank()) {
+            let before = errors.len();
+            let quantity = match draft.quantity.trim() {
+                "" => {
+                    errors.push(FieldError::new(format!("lines.{i}.quantity"), Problem::Required));
+                    0
+                }
+                q => q.parse::<i64>().unwrap_or_else(|_| {
+                    let p = if q.parse::<f64>().is_ok() { Problem::NotAWholeNumber } else { Problem::NotANumber };
+                    errors.push(FieldError::new(format!("lines.{i}.quantity"), p));
+                    0
+                }),
+            };
+            let unit_price = Fen::parse(&draft.unit_price).unwrap_or_else(|e| {
+                errors.push(FieldError::new(format!("lines.{i}.unit_price"), money_problem(e)));
+                Fen::ZERO
+            });
+            let line = OrderLine {
+                product: draft.product,
+                model: draft.model.trim().to_string(),
+                name: draft.name.trim().to_string(),
+                quantity,
+                unit: draft.unit.trim().to_string(),
+                unit_price,
+            };
+            if errors.len() == before {
+                check_line(&mut errors, i, &line);
+            } else if line.product.is_none() && line.model.is_empty() && line.name.is_empty() {
+                errors.push(FieldError::new(format!("lines.{i}.model"), Problem::LineWithoutProduct));
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            errors.push(FieldError::new(field::LINES, Problem::NoLines));
+        } else if lines.len() > MAX_LINES {
+            errors.push(FieldError::new(field::LINES, Problem::TooLarge));
+        }
+        if errors.is_empty() {
+            Ok(OrderFields {
+                customer: self.customer,
+                customer_name,
+                phone,
+                address,
+                station,
+                station_contract,
+                delivery_date,
+                payment,
+                notes,
+                lines,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The form filled in from a stored order, for editing.
+    pub fn from_view(order: &OrderView) -> OrderDraft {
+        OrderDraft {
+            customer: order.customer,
+            customer_name: order.customer_name.clone(),
+            phone: order.phone.clone(),
+            address: order.address.clone(),
+            station: order.station.clone(),
+            station_contract: order.station_contract.clone(),
+            delivery_date: order.delivery_date.clone(),
+            payment: order.payment.map(|p| p.code().to_string()).unwrap_or_default(),
+            notes: order.notes.clone(),
+            lines: order
+                .lines
+                .iter()
+                .map(|l| LineDraft {
+                    product: l.product,
+                    model: l.model.clone(),
+                    name: l.name.clone(),
+                    quantity: l.quantity.to_string(),
+                    unit: l.unit.clone(),
+                    unit_price: l.unit_price.to_plain(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn total(&self) -> Fen {
+        self.lines.iter().filter_map(LineDraft::amount).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
+    }
+}
+
+impl OrderFields {
+    /// The record fields these values set (all but the number, which is fixed at creation).
+    pub fn to_values(&self) -> BTreeMap<String, Value> {
+        let mut m = BTreeMap::new();
+        m.insert(field::CUSTOMER.into(), self.customer.map(|c| json!(c)).unwrap_or(Value::Null));
+        m.insert(field::CUSTOMER_NAME.into(), json!(self.customer_name));
+        m.insert(field::PHONE.into(), json!(self.phone));
+        m.insert(field::ADDRESS.into(), json!(self.address));
+        m.insert(field::STATION.into(), json!(self.station));
+        m.insert(field::STATION_CONTRACT.into(), json!(self.station_contract));
+        m.insert(field::DELIVERY_DATE.into(), json!(self.delivery_date.map(|d| d.to_string()).unwrap_or_default()));
+        m.insert(field::PAYMENT.into(), json!(self.payment.code()));
+        m.insert(field::NOTES.into(), json!(self.notes));
+        m.insert(field::LINES.into(), serde_json::to_value(&self.lines).unwrap_or(Value::Null));
+        m
+    }
+
+    pub fn total(&self) -> Fen {
+        self.lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
+    }
+}
+
+/// Checks one field value arriving in a change, with the same rules as the form.
+pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
+    let as_text = |max: usize, required: bool| -> Result<(), Problem> {
+        let s = value.as_str().ok_or(Problem::WrongType)?;
+        if required && s.trim().is_empty() {
+            return Err(Problem::Required);
+        }
+        if s.chars().count() > max {
+            return Err(Problem::TooLong);
+        }
+        Ok(())
+    };
+    match name {
+        field::NUMBER => {
+            let s = value.as_str().ok_or(Problem::WrongType)?;
+            crate::numbering::OrderNumber::parse(s).map(|_| ()).ok_or(Problem::UnknownChoice)
+        }
+        field::CUSTOMER => match value {
+            Value::Null => Ok(()),
+            Value::String(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
+            _ => Err(Problem::WrongType),
+        },
+        field::CUSTOMER_NAME => as_text(100, true),
+        field::PHONE => {
+            as_text(40, false)?;
+            let s = value.as_str().unwrap_or("").trim();
+            if s.is_empty() || is_phone(s) {
+                Ok(())
+            } else {
+                Err(Problem::InvalidPhone)
+            }
+        }
+        field::ADDRESS => as_text(200, false),
+        field::STATION | field::STATION_CONTRACT => as_text(60, false),
+        field::NOTES => as_text(500, false),
+        field::DELIVERY_DATE => {
+            let s = value.as_str().ok_or(Problem::WrongType)?;
+            if s.is_empty() || Date::parse(s).is_some() {
+                Ok(())
+            } else {
+                Err(Problem::InvalidDate)
+            }
+        }
+        field::PAYMENT => {
+            let s = value.as_str().ok_or(Problem::WrongType)?;
+            PaymentTerms::parse(s).map(|_| ()).ok_or(Problem::UnknownChoice)
+        }
+        field::LINES => {
+            let lines: Vec<OrderLine> = serde_json::from_value(value.clone()).map_err(|_| Problem::WrongType)?;
+            if lines.is_empty() {
+                return Err(Problem::NoLines);
+            }
+            if lines.len() > MAX_LINES {
+                return Err(Problem::TooLarge);
+            }
+            let mut errors = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                check_line(&mut errors, i, l);
+            }
+            match errors.first() {
+                Some(e) => Err(e.problem),
+                None => Ok(()),
+            }
+        }
+        _ => Err(Problem::UnknownField),
+    }
+}
+
+/// An order as the screens show it, read from the merged record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderView {
+    pub id: RecordId,
+    pub office: OfficeCode,
+    pub number: String,
+    pub customer: Option<RecordId>,
+    pub customer_name: String,
+    pub phone: String,
+    pub address: String,
+    pub station: String,
+    pub station_contract: String,
+    pub delivery_date: String,
+    pub payment: Option<PaymentTerms>,
+    pub notes: String,
+    pub lines: Vec<OrderLine>,
+    pub total: Fen,
+    pub status: Status,
+    pub created: Option<Hlc>,
+    pub field_conflicts: Vec<FieldConflict>,
+    pub status_conflicts: Vec<StatusConflict>,
+}
+
+impl OrderView {
+    pub fn from_record(state: &RecordState) -> OrderView {
+        let s = |f: &str| state.get_str(f).to_string();
+        let lines: Vec<OrderLine> = state.get(field::LINES).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+        let total = lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a));
+        let (status, status_conflicts) = derive_status(state);
+        OrderView {
+            id: state.id,
+            office: state.office.clone(),
+            number: s(field::NUMBER),
+            customer: state.get(field::CUSTOMER).and_then(Value::as_str).and_then(|c| RecordId::parse(c).ok()),
+            customer_name: s(field::CUSTOMER_NAME),
+            phone: s(field::PHONE),
+            address: s(field::ADDRESS),
+            station: s(field::STATION),
+            station_contract: s(field::STATION_CONTRACT),
+            delivery_date: s(field::DELIVERY_DATE),
+            payment: PaymentTerms::parse(state.get_str(field::PAYMENT)),
+            notes: s(field::NOTES),
+            lines,
+            total,
+            status,
+            created: state.created(),
+            field_conflicts: state.conflicts(),
+            status_conflicts,
+        }
+    }
+
+    pub fn has_conflict(&self) -> bool {
+        !self.field_conflicts.is_empty() || !self.status_conflicts.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good_draft() -> OrderDraft {
+        OrderDraft {
+            customer_name: "佛山市顺德区美居建材".into(),
+            phone: "0757-2233 4455".into(),
+            address: "顺德区大良街道 88 号".into(),
+            station: "德邦物流".into(),
+            station_contract: "HY-2231".into(),
+            delivery_date: "2026-12-01".into(),
+            payment: "on_arrival".into(),
+            lines: vec![
+                LineDraft {
+                    model: "AJ-8801".into(),
+                    name: "单把手面盆龙头".into(),
+                    quantity: "12".into(),
+                    unit: "个".into(),
+                    unit_price: "128.50".into(),
+                    ..Default::default()
+                },
+                LineDraft::default(),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn problems(d: &OrderDraft) -> Vec<(String, Problem)> {
+        d.validate().unwrap_err().into_iter().map(|e| (e.field, e.problem)).collect()
+    }
+
+    #[test]
+    fn a_complete_draft_validates_and_the_blank_row_is_ignored() {
+        let fields = good_draft().validate().unwrap();
+        assert_eq!(fields.lines.len(), 1);
+        assert_eq!(fields.total(), Fen(154_200));
+        assert_eq!(fields.payment, PaymentTerms::OnArrival);
+    }
+
+    #[test]
+    fn errors_name_the_field_in_plain_terms() {
+        let mut d = good_draft();
+        d.customer_name = "  ".into();
+        d.lines[0].quantity = "0".into();
+        d.lines.push(LineDraft { quantity: "3".into(), unit_price: "-1".into(), ..Default::default() });
+        assert_eq!(
+            problems(&d),
+            vec![
+                ("customer_name".into(), Problem::Required),
+                ("lines.0.quantity".into(), Problem::MustBePositive),
+                ("lines.2.model".into(), Problem::LineWithoutProduct),
+                ("lines.2.unit_price".into(), Problem::Negative),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_order_needs_a_line_and_payment_terms() {
+        let mut d = good_draft();
+        d.lines = vec![LineDraft::default()];
+        d.payment = String::new();
+        assert_eq!(problems(&d), vec![("payment".into(), Problem::Required), ("lines".into(), Problem::NoLines)]);
+    }
+
+    #[test]
+    fn bad_numbers_and_dates_are_named() {
+        let mut d = good_draft();
+        d.lines[0].quantity = "1.5".into();
+        d.lines[0].unit_price = "12.345".into();
+        d.delivery_date = "2026-02-30".into();
+        d.phone = "call me".into();
+        assert_eq!(
+            problems(&d),
+            vec![
+                ("phone".into(), Problem::InvalidPhone),
+                ("delivery_date".into(), Problem::InvalidDate),
+                ("lines.0.quantity".into(), Problem::NotAWholeNumber),
+                ("lines.0.unit_price".into(), Problem::TooManyDecimals),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_server_checks_fields_with_the_same_rules() {
+        let fields = good_draft().validate().unwrap();
+        for (name, value) in fields.to_values() {
+            assert_eq!(check_field(&name, &value), Ok(()), "{name}");
+        }
+        assert_eq!(check_field("lines", &json!([])), Err(Problem::NoLines));
+        assert_eq!(
+            check_field("lines", &json!([{"model": "X", "name": "", "quantity": 0, "unit_price": 5}])),
+            Err(Problem::MustBePositive)
+        );
+        assert_eq!(check_field("lines", &json!([{"model": "X", "name": "", "quantity": 1, "unit_price": "5"}])), Err(Problem::WrongType));
+        assert_eq!(check_field("customer_name", &json!(42)), Err(Problem::WrongType));
+        assert_eq!(check_field("payment", &json!("barter")), Err(Problem::UnknownChoice));
+        assert_eq!(check_field("discount", &json!(1)), Err(Problem::UnknownField));
+    }
+
+    #[test]
+    fn status_follows_the_desk_workflow() {
+        use Status::*;
+        assert_eq!(Entered.after(&Action::Review), Some(Reviewed));
+        assert_eq!(Reviewed.after(&Action::Audit { stamp: PaymentStamp::Collect }), Some(Audited));
+        assert_eq!(Entered.after(&Action::Audit { stamp: PaymentStamp::Paid }), None, "the cashier audits a reviewed order");
+        assert_eq!(Shipped.after(&Action::Void { reason: String::new() }), None, "shipped goods cannot be voided");
+        assert_eq!(Voided.after(&Action::Review), None);
+    }
+}

@@ -1,0 +1,451 @@
+//! The merge engine: records as state-based CRDTs.
+//!
+//! A record is a map of fields plus a set of events. Each field is a multi-value
+//! register: every write is a *version* named by its HLC timestamp and lists the versions
+//! it replaces (the ones its writer could see). The live versions ("heads") are those no
+//! known version replaces; one head is the value, several heads with different values are
+//! a conflict that stays visible until someone writes a value replacing all of them.
+//! Events (status actions) are a grow-only set keyed by timestamp.
+//!
+//! Merging two states is set union followed by dropping replaced heads, so it is
+//! commutative, associative and idempotent: any delivery order, any duplication, the
+//! same result. Nothing a person wrote disappears without a later write that saw it.
+
+use crate::hlc::Hlc;
+use crate::ids::{ChangeId, OfficeCode, RecordId};
+use crate::order::Action;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Order,
+    Customer,
+    Product,
+    Station,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Order, Kind::Customer, Kind::Product, Kind::Station];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Order => "order",
+            Kind::Customer => "customer",
+            Kind::Product => "product",
+            Kind::Station => "station",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Catalogue kinds are kept by head office and readable by every office.
+    pub fn is_catalogue(self) -> bool {
+        matches!(self, Kind::Product | Kind::Station)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldState {
+    /// Live versions: written and not replaced by any version known here. Usually one.
+    #[serde(rename = "v")]
+    pub heads: BTreeMap<Hlc, Value>,
+    /// Versions known to be replaced; kept so that a late copy cannot come back to life.
+    #[serde(rename = "r", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub replaced: BTreeSet<Hlc>,
+}
+
+impl FieldState {
+    fn add(&mut self, ts: Hlc, value: &Value, replaces: &[Hlc]) {
+        self.replaced.extend(replaces.iter().copied().filter(|r| *r != ts));
+        if !self.replaced.contains(&ts) {
+            insert_version(&mut self.heads, ts, value);
+        }
+        self.prune();
+    }
+
+    fn merge(&mut self, other: &FieldState) {
+        self.replaced.extend(other.replaced.iter().copied());
+        for (ts, value) in &other.heads {
+            if !self.replaced.contains(ts) {
+                insert_version(&mut self.heads, *ts, value);
+            }
+        }
+        self.prune();
+    }
+
+    fn prune(&mut self) {
+        let replaced = &self.replaced;
+        self.heads.retain(|ts, _| !replaced.contains(ts));
+    }
+
+    /// The value everyone agrees to show: the head with the greatest timestamp.
+    pub fn winner(&self) -> Option<(&Hlc, &Value)> {
+        self.heads.iter().next_back()
+    }
+
+    /// Several live versions with different values: a conflict for a person to settle.
+    pub fn is_conflict(&self) -> bool {
+        let mut values = self.heads.values();
+        match values.next() {
+            Some(first) => values.any(|v| v != first),
+            None => false,
+        }
+    }
+}
+
+/// Two copies of one version never differ unless a client forged one; the larger (by its
+/// JSON text) wins so that even then every replica picks the same.
+fn insert_version(heads: &mut BTreeMap<Hlc, Value>, ts: Hlc, value: &Value) {
+    match heads.get(&ts) {
+        Some(existing) if existing == value => {}
+        Some(existing) if existing.to_string() >= value.to_string() => {}
+        _ => {
+            heads.insert(ts, value.clone());
+        }
+    }
+}
+
+/// A status action with who did it. The timestamp is the key in [`RecordState::events`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub action: Action,
+    pub by: String,
+}
+
+/// One record as every replica stores it, server and devices alike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordState {
+    pub kind: Kind,
+    pub id: RecordId,
+    pub office: OfficeCode,
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldState>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub events: BTreeMap<Hlc, Event>,
+}
+
+/// A write of one field inside a change: the new value and the versions it replaces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldWrite {
+    pub value: Value,
+    #[serde(default)]
+    pub replaces: Vec<Hlc>,
+}
+
+/// One person's edit of one record: the unit of sync. Header fields, lines and a status
+/// action made together travel and apply together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub id: ChangeId,
+    /// Position in the sending client's stream: 1, 2, 3, ... with no gaps.
+    pub seq: u64,
+    pub kind: Kind,
+    pub record: RecordId,
+    pub office: OfficeCode,
+    pub ts: Hlc,
+    /// The user name of whoever made the change; the server checks it is the session's.
+    pub by: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set: BTreeMap<String, FieldWrite>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Action>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeError {
+    #[error("change is for {got}, not for this record {expected}")]
+    WrongRecord { expected: String, got: String },
+    #[error("record belongs to office {stored}; a change cannot move it to {got}")]
+    OfficeMismatch { stored: OfficeCode, got: OfficeCode },
+}
+
+/// A field with several live values, for the person who settles it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldConflict {
+    pub field: String,
+    /// Oldest first; the last one is what is currently shown.
+    pub versions: Vec<(Hlc, Value)>,
+}
+
+impl RecordState {
+    pub fn new(kind: Kind, id: RecordId, office: OfficeCode) -> RecordState {
+        RecordState { kind, id, office, fields: BTreeMap::new(), events: BTreeMap::new() }
+    }
+
+    /// A record as it stands after `change`, starting from nothing.
+    pub fn from_change(change: &Change) -> RecordState {
+        let mut state = RecordState::new(change.kind, change.record, change.office.clone());
+        state.apply_unchecked(change);
+        state
+    }
+
+    fn check_same(&self, kind: Kind, id: RecordId, office: &OfficeCode) -> Result<(), MergeError> {
+        if kind != self.kind || id != self.id {
+            return Err(MergeError::WrongRecord {
+                expected: format!("{}/{}", self.kind.as_str(), self.id),
+                got: format!("{}/{}", kind.as_str(), id),
+            });
+        }
+        if *office != self.office {
+            return Err(MergeError::OfficeMismatch { stored: self.office.clone(), got: office.clone() });
+        }
+        Ok(())
+    }
+
+    pub fn apply(&mut self, change: &Change) -> Result<(), MergeError> {
+        self.check_same(change.kind, change.record, &change.office)?;
+        self.apply_unchecked(change);
+        Ok(())
+    }
+
+    fn apply_unchecked(&mut self, change: &Change) {
+        for (name, write) in &change.set {
+            self.fields.entry(name.clone()).or_default().add(change.ts, &write.value, &write.replaces);
+        }
+        if let Some(action) = &change.event {
+            self.events.entry(change.ts).or_insert_with(|| Event { action: action.clone(), by: change.by.clone() });
+        }
+    }
+
+    /// Folds another replica's copy of this record into ours.
+    pub fn merge(&mut self, other: &RecordState) -> Result<(), MergeError> {
+        self.check_same(other.kind, other.id, &other.office)?;
+        for (name, field) in &other.fields {
+            self.fields.entry(name.clone()).or_default().merge(field);
+        }
+        for (ts, event) in &other.events {
+            self.events.entry(*ts).or_insert_with(|| event.clone());
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields.get(field).and_then(|f| f.winner()).map(|(_, v)| v)
+    }
+
+    pub fn get_str(&self, field: &str) -> &str {
+        self.get(field).and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The earliest timestamp in the record: when it was created.
+    pub fn created(&self) -> Option<Hlc> {
+        let fields = self.fields.values().flat_map(|f| f.heads.keys().chain(f.replaced.iter()));
+        fields.chain(self.events.keys()).min().copied()
+    }
+
+    pub fn conflicts(&self) -> Vec<FieldConflict> {
+        self.fields
+            .iter()
+            .filter(|(_, f)| f.is_conflict())
+            .map(|(name, f)| FieldConflict {
+                field: name.clone(),
+                versions: f.heads.iter().map(|(t, v)| (*t, v.clone())).collect(),
+            })
+            .collect()
+    }
+
+    /// The writes that take this record to `values`: only fields whose shown value differs,
+    /// or that are in conflict (writing settles the conflict), each replacing every head
+    /// this replica sees.
+    pub fn writes_for(&self, values: &BTreeMap<String, Value>) -> BTreeMap<String, FieldWrite> {
+        values
+            .iter()
+            .filter(|(name, value)| match self.fields.get(name.as_str()) {
+                Some(f) => f.is_conflict() || f.winner().map(|(_, v)| v) != Some(*value),
+                None => true,
+            })
+            .map(|(name, value)| {
+                let replaces = self.fields.get(name.as_str()).map(|f| f.heads.keys().copied().collect()).unwrap_or_default();
+                (name.clone(), FieldWrite { value: value.clone(), replaces })
+            })
+            .collect()
+    }
+
+    /// A stable 64-bit digest of the whole state (FNV-1a over its canonical JSON), equal on
+    /// every replica that holds the same state.
+    pub fn digest(&self) -> u64 {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        fnv1a(&bytes)
+    }
+}
+
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ts(wall_ms: u64, node: u64) -> Hlc {
+        Hlc { wall_ms, counter: 0, node }
+    }
+
+    fn office(code: &str) -> OfficeCode {
+        OfficeCode::parse(code).unwrap()
+    }
+
+    const REC: RecordId = RecordId(uuid::Uuid::from_u128(1));
+
+    fn change(at: Hlc, base: &RecordState, values: &[(&str, Value)]) -> Change {
+        let values: BTreeMap<String, Value> = values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        Change {
+            id: ChangeId(uuid::Uuid::from_u128(u128::from(at.wall_ms) << 16 | u128::from(at.node))),
+            seq: 1,
+            kind: Kind::Order,
+            record: REC,
+            office: office("GZ"),
+            ts: at,
+            by: "tester".into(),
+            set: base.writes_for(&values),
+            event: None,
+        }
+    }
+
+    fn empty() -> RecordState {
+        RecordState::new(Kind::Order, REC, office("GZ"))
+    }
+
+    /// One case of the table below: two replicas start from `base`, each applies its own
+    /// edits without seeing the other's, then they exchange states both ways.
+    struct Case {
+        name: &'static str,
+        a: Vec<(&'static str, Value)>,
+        b: Vec<(&'static str, Value)>,
+        shown: Vec<(&'static str, Value)>,
+        conflicts: Vec<&'static str>,
+    }
+
+    fn check(case: Case) {
+        let base_change = change(ts(1, 9), &empty(), &[("phone", json!("1")), ("notes", json!("")), ("address", json!("x"))]);
+        let base = RecordState::from_change(&base_change);
+        let mut a = base.clone();
+        a.apply(&change(ts(10, 1), &base, &case.a)).unwrap();
+        let mut b = base.clone();
+        b.apply(&change(ts(20, 2), &base, &case.b)).unwrap();
+        let mut ab = a.clone();
+        ab.merge(&b).unwrap();
+        let mut ba = b.clone();
+        ba.merge(&a).unwrap();
+        assert_eq!(ab, ba, "{}: merge must commute", case.name);
+        assert_eq!(ab.digest(), ba.digest(), "{}", case.name);
+        for (field, value) in &case.shown {
+            assert_eq!(ab.get(field), Some(value), "{}: field {field}", case.name);
+        }
+        let conflicts: Vec<String> = ab.conflicts().into_iter().map(|c| c.field).collect();
+        assert_eq!(conflicts, case.conflicts, "{}", case.name);
+    }
+
+    #[test]
+    fn concurrent_edits_merge_per_field() {
+        let cases = vec![
+            Case {
+                name: "different fields both stand",
+                a: vec![("phone", json!("2"))],
+                b: vec![("notes", json!("call first"))],
+                shown: vec![("phone", json!("2")), ("notes", json!("call first"))],
+                conflicts: vec![],
+            },
+            Case {
+                name: "same field, same value: no conflict",
+                a: vec![("phone", json!("3"))],
+                b: vec![("phone", json!("3"))],
+                shown: vec![("phone", json!("3"))],
+                conflicts: vec![],
+            },
+            Case {
+                name: "same field, different values: later wins and the conflict is kept",
+                a: vec![("phone", json!("4"))],
+                b: vec![("phone", json!("5"))],
+                shown: vec![("phone", json!("5"))],
+                conflicts: vec!["phone"],
+            },
+            Case {
+                name: "one side edits, the other does nothing",
+                a: vec![("address", json!("y"))],
+                b: vec![],
+                shown: vec![("address", json!("y")), ("phone", json!("1"))],
+                conflicts: vec![],
+            },
+            Case {
+                name: "a new field on each side",
+                a: vec![("station", json!("德邦"))],
+                b: vec![("delivery_date", json!("2026-12-01"))],
+                shown: vec![("station", json!("德邦")), ("delivery_date", json!("2026-12-01"))],
+                conflicts: vec![],
+            },
+            Case {
+                name: "two conflicts and one clean field",
+                a: vec![("phone", json!("a")), ("notes", json!("n1")), ("address", json!("z"))],
+                b: vec![("phone", json!("b")), ("notes", json!("n2"))],
+                shown: vec![("address", json!("z")), ("notes", json!("n2"))],
+                conflicts: vec!["notes", "phone"],
+            },
+        ];
+        for case in cases {
+            check(case);
+        }
+    }
+
+    #[test]
+    fn a_write_that_saw_the_conflict_settles_it_everywhere() {
+        let base = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
+        let mut a = base.clone();
+        a.apply(&change(ts(10, 1), &base, &[("phone", json!("A"))])).unwrap();
+        let mut b = base.clone();
+        b.apply(&change(ts(20, 2), &base, &[("phone", json!("B"))])).unwrap();
+        a.merge(&b).unwrap();
+        assert_eq!(a.conflicts().len(), 1);
+        // Settling picks the older value; it becomes the only head.
+        let settle = change(ts(30, 1), &a, &[("phone", json!("A"))]);
+        assert!(settle.set.contains_key("phone"), "settling writes even an equal value");
+        a.apply(&settle).unwrap();
+        assert!(a.conflicts().is_empty());
+        assert_eq!(a.get("phone"), Some(&json!("A")));
+        // A late, duplicated copy of the old state changes nothing.
+        b.merge(&a).unwrap();
+        b.merge(&base).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_sequential_overwrite_is_not_a_conflict() {
+        let base = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
+        let mut a = base.clone();
+        a.apply(&change(ts(10, 1), &base, &[("phone", json!("2"))])).unwrap();
+        let next = change(ts(5, 2), &a, &[("phone", json!("3"))]); // clock behind, but saw "2"
+        let mut b = a.clone();
+        b.apply(&next).unwrap();
+        assert_eq!(b.get("phone"), Some(&json!("3")));
+        assert!(b.conflicts().is_empty());
+    }
+
+    #[test]
+    fn a_change_cannot_move_a_record_to_another_office() {
+        let mut state = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
+        let mut forged = change(ts(2, 9), &state, &[("phone", json!("2"))]);
+        forged.office = office("FS");
+        assert!(matches!(state.apply(&forged), Err(MergeError::OfficeMismatch { .. })));
+        assert_eq!(state.get("phone"), Some(&json!("1")));
+    }
+
+    #[test]
+    fn state_survives_a_json_round_trip() {
+        let state = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
+        let text = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<RecordState>(&text).unwrap(), state);
+    }
+}

@@ -1,0 +1,129 @@
+//! The HTTP API's request and response bodies: a contract between the frontend, the
+//! backend and any other client (see docs/sync-protocol.md). Kept apart from SQL rows
+//! and UI state; change them only together with the protocol version.
+
+use crate::hlc::Hlc;
+use crate::ids::{ChangeId, ClientId, OfficeCode};
+use crate::permissions::Role;
+use crate::record::{Change, RecordState};
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change of the sync bodies. The server refuses others.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Most changes one push may carry; a client sends more in several pushes.
+pub const MAX_PUSH_CHANGES: usize = 500;
+/// Largest page of a pull, and the default.
+pub const MAX_PULL_LIMIT: u32 = 1000;
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// The device logging in; it gets a device number within its office.
+    pub client: ClientId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeInfo {
+    pub code: OfficeCode,
+    pub name: String,
+    pub is_hq: bool,
+    /// The office's zone, minutes east of UTC (Asia/Shanghai: 480).
+    pub utc_offset_minutes: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub office: OfficeInfo,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token for every later request; valid for weeks so offline work continues.
+    pub token: String,
+    pub user: UserInfo,
+    /// This device's number within the office, part of every order number it issues.
+    pub device_no: u32,
+    pub server_time: Hlc,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub protocol: u32,
+    /// Must be the device the session logged in with.
+    pub client: ClientId,
+    /// In `seq` order, starting at or before the first one the server has not seen.
+    pub changes: Vec<Change>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored (now or by an earlier copy of this push).
+    Applied,
+    /// Will never be stored; `code` and `message` say why. The client keeps it visible.
+    Refused,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    pub id: ChangeId,
+    pub seq: u64,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The push skipped ahead: the server expected `expected` and nothing from `got` on was applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    pub expected: u64,
+    pub got: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub protocol: u32,
+    /// Every change of this client up to this seq is settled (applied or refused) and durable.
+    pub acked_through: u64,
+    pub results: Vec<ChangeResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Gap>,
+    pub server_time: Hlc,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub protocol: u32,
+    /// Whole record states changed since the request's cursor, oldest change first.
+    pub records: Vec<RecordState>,
+    /// Pass back as `cursor` for the next page / next pull.
+    pub cursor: u64,
+    /// More pages are waiting; pull again at once.
+    pub more: bool,
+    pub server_time: Hlc,
+}
+
+/// Every error the API returns: a machine-readable code and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub protocol: u32,
+}
