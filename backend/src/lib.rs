@@ -1,0 +1,90 @@
+//! Salesdesk's server: a thin layer that authenticates, checks permissions, merges what
+//! offices push into SQLite, and serves the built browser app. The rules themselves
+//! live in `common`.
+
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod statics;
+pub mod sync;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use common::wire::{Health, PROTOCOL_VERSION};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Largest request body: a full push of 500 orders fits several times over.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: db::Db,
+    /// The built frontend (index.html, wasm, js, sw.js), if any.
+    pub dist: Option<PathBuf>,
+}
+
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub dist: Option<PathBuf>,
+    pub demo: bool,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), protocol: PROTOCOL_VERSION })
+}
+
+async fn api_not_found() -> error::AppError {
+    error::AppError::not_found("no such API endpoint")
+}
+
+/// The whole HTTP surface, for the binary and for in-process tests.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/sync/push", post(sync::push))
+        .route("/sync/pull", get(sync::pull))
+        .fallback(api_not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Router::new().nest("/api", api).merge(statics::router(state.dist.clone())).with_state(state)
+}
+
+/// Opens (creating and migrating) the database under `data_dir`, seeding demo data if asked and empty.
+pub fn open_state(data_dir: &std::path::Path, dist: Option<PathBuf>, demo: bool) -> Result<AppState, error::AppError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| error::AppError::internal(format!("cannot create {}: {e}", data_dir.display())))?;
+    let db = db::Db::open(&data_dir.join("salesdesk.sqlite3"))?;
+    if demo {
+        db.with(demo::seed_if_empty)?;
+    }
+    Ok(AppState { db, dist })
+}
+
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let state = open_state(&config.data_dir, config.dist.clone(), config.demo).map_err(|e| e.message)?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    tracing::info!("Salesdesk listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,178 @@
+//! Log-in, sessions and the [`CurrentUser`] extractor that guards every API call.
+
+use crate::db::{now_ms, Inner};
+use crate::error::AppError;
+use crate::extract::ApiJson;
+use crate::AppState;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+use common::ids::{ClientId, OfficeCode};
+use common::permissions::{Actor, Role};
+use common::wire::{LoginRequest, LoginResponse, OfficeInfo, UserInfo};
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// Sessions last a month: a branch that logged in once keeps working through outages.
+const SESSION_MS: u64 = 30 * 24 * 3600 * 1000;
+
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The authenticated person and device behind a request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub actor: Actor,
+    pub info: UserInfo,
+    pub client: ClientId,
+}
+
+fn load_user(inner: &Inner, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
+    let row = inner
+        .conn
+        .query_row(
+            "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes
+             FROM users u JOIN offices o ON o.code = u.office WHERE u.username = ?1 AND u.active = 1",
+            params![username],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, i32>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((username, display_name, role, hash, code, name, is_hq, offset)) = row else { return Ok(None) };
+    let role = Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
+    let code = OfficeCode::parse(&code).map_err(AppError::internal)?;
+    let office = OfficeInfo { code, name, is_hq, utc_offset_minutes: offset };
+    Ok(Some((UserInfo { username, display_name, role, office }, hash)))
+}
+
+impl CurrentUser {
+    fn from_info(info: UserInfo, client: ClientId) -> CurrentUser {
+        let actor = Actor { username: info.username.clone(), role: info.role, office: info.office.code.clone(), is_hq: info.office.is_hq };
+        CurrentUser { actor, info, client }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(AppError::unauthorized("log in first: this request has no session token"));
+        };
+        let hash = token_hash(token);
+        state
+            .db
+            .call(move |inner| {
+                let row: Option<(String, String, u64)> = inner
+                    .conn
+                    .query_row("SELECT username, client, expires_ms FROM sessions WHERE token_hash = ?1", params![hash], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                let Some((username, client, expires)) = row else {
+                    return Err(AppError::unauthorized("the session is not valid; log in again"));
+                };
+                if expires < now_ms() {
+                    return Err(AppError::unauthorized("the session has expired; log in again"));
+                }
+                let (info, _) = load_user(inner, &username)?.ok_or_else(|| AppError::unauthorized("this account is disabled"))?;
+                let client = ClientId::parse(&client).map_err(AppError::internal)?;
+                Ok(CurrentUser::from_info(info, client))
+            })
+            .await
+    }
+}
+
+pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<LoginResponse>, AppError> {
+    if req.username.len() > 64 || req.password.len() > 256 {
+        return Err(AppError::bad_request("too_long", "user name or password is too long"));
+    }
+    let username = req.username.trim().to_string();
+    let found = state.db.call(move |inner| load_user(inner, &username)).await?;
+    // Verify even for an unknown user, so timing does not tell which names exist.
+    let (info, hash) = match found {
+        Some(f) => f,
+        None => {
+            let _ = tokio::task::spawn_blocking(move || verify_password(&req.password, crate::demo::DUMMY_HASH)).await;
+            return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong user name or password"));
+        }
+    };
+    let password = req.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(AppError::internal)?;
+    if !ok {
+        return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong user name or password"));
+    }
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let client = req.client;
+    let token_h = token_hash(&token);
+    let info2 = info.clone();
+    let (device_no, server_time) = state
+        .db
+        .call(move |inner| {
+            let now = now_ms();
+            let tx = inner.conn.transaction()?;
+            tx.execute(
+                "INSERT INTO sessions(token_hash, username, client, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_h, info2.username, client.to_string(), now, now + SESSION_MS],
+            )?;
+            let office = info2.office.code.as_str();
+            let existing: Option<u32> = tx
+                .query_row(
+                    "SELECT device_no FROM device_numbers WHERE client = ?1 AND office = ?2",
+                    params![client.to_string(), office],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let device_no = match existing {
+                Some(n) => n,
+                None => {
+                    let n: u32 = tx.query_row("SELECT COALESCE(MAX(device_no), 0) + 1 FROM device_numbers WHERE office = ?1", params![office], |r| r.get(0))?;
+                    tx.execute(
+                        "INSERT INTO device_numbers(client, office, device_no, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                        params![client.to_string(), office, n, now],
+                    )?;
+                    n
+                }
+            };
+            tx.commit()?;
+            Ok((device_no, inner.clock.last))
+        })
+        .await?;
+    Ok(Json(LoginResponse { token, user: info, device_no, server_time }))
+}
+
+pub async fn logout(State(state): State<AppState>, parts: axum::http::HeaderMap, _user: CurrentUser) -> Result<StatusCode, AppError> {
+    let token = parts.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("").trim().to_string();
+    let hash = token_hash(&token);
+    state.db.call(move |inner| Ok(inner.conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(user: CurrentUser) -> Json<UserInfo> {
+    Json(user.info)
+}

@@ -1,0 +1,172 @@
+//! The SQLite file: opening it durably, migrating its schema, and running blocking work
+//! off the async threads. One connection behind a mutex: SQLite serialises writers
+//! anyway, and a single writer keeps each push one short transaction.
+
+use crate::error::AppError;
+use common::hlc::{Clock, Hlc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how far a file is.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE offices (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    is_hq INTEGER NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    office TEXT NOT NULL REFERENCES offices(code),
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users(username),
+    client TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+-- Per device: the last change sequence settled, so repeats are skipped and gaps refused.
+CREATE TABLE clients (
+    client TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL DEFAULT 0
+);
+-- A device's number within an office; part of every order number it issues.
+CREATE TABLE device_numbers (
+    client TEXT NOT NULL,
+    office TEXT NOT NULL REFERENCES offices(code),
+    device_no INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (client, office),
+    UNIQUE (office, device_no)
+);
+-- Current merged state of every record; seq is the pull cursor (bumped on each change).
+CREATE TABLE records (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    office TEXT NOT NULL,
+    state TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX records_by_seq ON records(seq);
+CREATE INDEX records_by_office_seq ON records(office, seq);
+-- Every change ever settled, applied or refused: idempotency and audit trail.
+CREATE TABLE changes (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    code TEXT,
+    message TEXT,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    UNIQUE (client, seq)
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#];
+
+pub struct Inner {
+    pub conn: Connection,
+    pub clock: Clock,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Mutex<Inner>>,
+}
+
+pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    // WAL + synchronous=FULL: a commit is on disk (fsync'd) before we answer.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn load_clock(conn: &Connection) -> rusqlite::Result<Clock> {
+    let node: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'clock_node'", [], |r| r.get(0)).optional()?;
+    let node = match node.and_then(|n| u64::from_str_radix(&n, 16).ok()) {
+        Some(n) => n,
+        None => {
+            let n: u64 = rand::random();
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_node', ?1)", params![format!("{n:016x}")])?;
+            n
+        }
+    };
+    let mut clock = Clock::new(node);
+    // Never issue a timestamp below one already stored, even if the machine's clock went back.
+    let last: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'clock_last'", [], |r| r.get(0)).optional()?;
+    if let Some(last) = last.and_then(|s| Hlc::parse(&s).ok()) {
+        clock.last = Hlc { node, ..last };
+    }
+    Ok(clock)
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Db, AppError> {
+        let mut conn = open_connection(path)?;
+        migrate(&mut conn)?;
+        let clock = load_clock(&conn)?;
+        Ok(Db { inner: Arc::new(Mutex::new(Inner { conn, clock })) })
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Inner) -> Result<R, AppError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = inner.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// For start-up work (migrations, demo data) outside the runtime.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl Inner {
+    /// A server timestamp, persisted so restarts never go backwards.
+    pub fn tick(&mut self) -> rusqlite::Result<Hlc> {
+        let t = self.clock.tick(now_ms());
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![t.encode()])?;
+        Ok(t)
+    }
+}

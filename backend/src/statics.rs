@@ -1,0 +1,26 @@
+//! Serving the built app: compressed, revalidated on every load (file names carry no
+//! hash, and the service worker needs to see a new version as soon as it is deployed),
+//! and index.html for any client-side route.
+
+use crate::AppState;
+use axum::http::{header, HeaderValue};
+use axum::response::Html;
+use axum::Router;
+use std::path::PathBuf;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Salesdesk</title>\
+<p>The browser app is not built. Run <code>cargo xtask run</code>.</p>";
+
+pub fn router(dist: Option<PathBuf>) -> Router<AppState> {
+    let Some(dist) = dist.filter(|d| d.join("index.html").is_file()) else {
+        return Router::new().fallback(|| async { Html(NOT_BUILT) });
+    };
+    let serve = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    Router::new()
+        .fallback_service(serve)
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(CompressionLayer::new())
+}
