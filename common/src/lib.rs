@@ -12,6 +12,7 @@ pub mod numbering;
 pub mod order;
 pub mod permissions;
 pub mod record;
+pub mod replica;
 pub mod search;
 pub mod time;
 pub mod wire;

@@ -1,1 +1,72 @@
-fn main() {}
+//! Salesdesk's browser app: Leptos, rendered on the client, working from localStorage.
+
+mod components;
+mod i18n;
+mod pages;
+mod state;
+mod storage;
+mod sync;
+
+use components::Shell;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use state::Ctx;
+use wasm_bindgen::prelude::*;
+
+#[component]
+fn App() -> impl IntoView {
+    let ctx = Ctx::load();
+    provide_context(ctx);
+    provide_context(ctx.i18n);
+    // The page's language attribute follows the switch (screen readers, fonts).
+    Effect::new(move |_| {
+        let lang = ctx.i18n.lang();
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = el.set_attribute("lang", lang.code());
+        }
+    });
+    listen_to_outside_world(ctx);
+    sync::start_loop(ctx);
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
+                <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
+                <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
+                <Route path=path!("/orders/:id/edit") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
+                <Route path=path!("/orders/:id") view=|| view! { <Shell><pages::order_detail::OrderDetail/></Shell> }/>
+                <Route path=path!("/customers") view=|| view! { <Shell><pages::customers::CustomerList/></Shell> }/>
+                <Route path=path!("/shipments") view=|| view! { <Shell><pages::Later area="shipments"/></Shell> }/>
+                <Route path=path!("/reports") view=|| view! { <Shell><pages::Later area="reports"/></Shell> }/>
+                <Route path=path!("/settings") view=|| view! { <Shell><pages::settings::Settings/></Shell> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Browser events that concern sync: coming back online, and other tabs writing.
+fn listen_to_outside_world(ctx: Ctx) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let online = Closure::<dyn Fn()>::new(move || sync::kick(ctx));
+    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+    online.forget();
+    let storage = Closure::<dyn Fn(web_sys::StorageEvent)>::new(move |e: web_sys::StorageEvent| {
+        if e.key().is_none_or(|k| k.starts_with("sd1:")) {
+            ctx.reload_from_storage();
+        }
+    });
+    let _ = window.add_event_listener_with_callback("storage", storage.as_ref().unchecked_ref());
+    storage.forget();
+}
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

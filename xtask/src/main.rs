@@ -1,1 +1,323 @@
-fn main() {}
+//! `cargo xtask`: the project's own set-up, build and test driver. Std only, so it
+//! compiles in seconds on a fresh machine.
+//!
+//! - `cargo xtask run [server flags]`: install what is missing, build, serve on :8080 with demo data
+//! - `cargo xtask test`: install what is missing (Chromium too), then every check and test
+//! - `cargo xtask bench`: sizes and timings, written to docs/benchmarks.md
+//! - `cargo xtask dist`: just build the browser app into dist/
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Pinned tools. wasm-bindgen-cli must equal the `wasm-bindgen` crate in Cargo.lock;
+/// binaryen comes from npm because Debian's wasm-opt 108 breaks the app (docs/TOOLCHAIN).
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn say(msg: &str) {
+    eprintln!("\x1b[1mxtask:\x1b[0m {msg}");
+}
+
+fn run(cmd: &mut Command) -> Result {
+    say(&format!("$ {cmd:?}"));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    cmd.output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn tools_dir() -> PathBuf {
+    root().join(".tools")
+}
+
+fn locked_version(krate: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let needle = format!("name = \"{krate}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .ok_or_else(|| format!("{krate} not in Cargo.lock"))?
+        + needle.len();
+    Ok(lock[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string())
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+fn ensure_wasm_bindgen() -> Result<PathBuf> {
+    let version = locked_version("wasm-bindgen")?;
+    let bin = tools_dir().join("bin").join("wasm-bindgen");
+    let have = output(Command::new(&bin).arg("--version")).unwrap_or_default();
+    if have.trim() != format!("wasm-bindgen {version}") {
+        // Without --locked: a locked dependency of 0.2.130 is missing from the index.
+        run(cargo()
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--root",
+            ])
+            .arg(tools_dir()))?;
+    }
+    Ok(bin)
+}
+
+fn ensure_wasm_opt() -> Result<PathBuf> {
+    let npm_dir = tools_dir().join("npm");
+    let bin = npm_dir.join("node_modules").join(".bin").join("wasm-opt");
+    if output(Command::new(&bin).arg("--version")).is_none_or(|v| !v.contains("version 132")) {
+        std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&npm_dir)
+            .arg(BINARYEN_NPM))?;
+    }
+    Ok(bin)
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0")
+}
+
+fn apt_install(packages: &[&str]) -> Result {
+    let sudo = !is_root();
+    let mut update = if sudo {
+        Command::new("sudo")
+    } else {
+        Command::new("apt-get")
+    };
+    if sudo {
+        update.arg("apt-get");
+    }
+    run(update
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let mut install = if sudo {
+        Command::new("sudo")
+    } else {
+        Command::new("apt-get")
+    };
+    if sudo {
+        install.arg("apt-get");
+    }
+    run(install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// Debian's Chromium and its driver (browsers cannot be downloaded here), plus brotli for sizes.
+fn ensure_browser() -> Result {
+    let missing: Vec<&str> = [
+        ("chromium", "/usr/bin/chromium"),
+        ("chromium-driver", "/usr/bin/chromedriver"),
+        ("brotli", "/usr/bin/brotli"),
+    ]
+    .into_iter()
+    .filter(|(_, path)| !Path::new(path).exists())
+    .map(|(pkg, _)| pkg)
+    .collect();
+    if !missing.is_empty() {
+        apt_install(&missing)?;
+    }
+    Ok(())
+}
+
+/// Builds the browser app, small, into `dist/`.
+fn dist() -> Result<PathBuf> {
+    ensure_wasm_target()?;
+    let wasm_bindgen = ensure_wasm_bindgen()?;
+    let wasm_opt = ensure_wasm_opt()?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let root = root();
+    let out = root.join("dist");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
+    run(Command::new(&wasm_bindgen)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "salesdesk",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .arg(&wasm))?;
+    let bg = out.join("salesdesk_bg.wasm");
+    run(Command::new(&wasm_opt)
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+        ])
+        .arg(&bg)
+        .arg("-o")
+        .arg(&bg))?;
+    let stat = root.join("frontend/static");
+    for f in ["index.html", "style.css"] {
+        std::fs::copy(stat.join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
+    }
+    // A new build gets a new service worker (its bytes change), which replaces the cached shell.
+    let build_id = format!(
+        "{:016x}",
+        fnv(&[
+            &std::fs::read(&bg).unwrap_or_default(),
+            &std::fs::read(out.join("salesdesk.js")).unwrap_or_default(),
+            &std::fs::read(stat.join("style.css")).unwrap_or_default(),
+            &std::fs::read(stat.join("index.html")).unwrap_or_default()
+        ])
+    );
+    let sw = std::fs::read_to_string(stat.join("sw.js"))
+        .map_err(|e| e.to_string())?
+        .replace("__SALESDESK_BUILD__", &build_id);
+    std::fs::write(out.join("sw.js"), sw).map_err(|e| e.to_string())?;
+    say(&format!(
+        "browser app built into {} (build {build_id})",
+        out.display()
+    ));
+    Ok(out)
+}
+
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.iter()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn cmd_run(args: &[String]) -> Result {
+    let dist = dist()?;
+    run(cargo().args(["build", "--release", "-p", "backend"]))?;
+    let bin = root().join("target/release/salesdesk");
+    // Defaults first: the server takes the last value of a repeated flag, so the user's win.
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(root())
+        .args(["serve", "--addr", "127.0.0.1:8080", "--data"])
+        .arg(root().join("data"))
+        .arg("--dist")
+        .arg(dist)
+        .arg("--demo")
+        .args(args);
+    say("open http://127.0.0.1:8080 (demo log-ins are in README.md)");
+    run(&mut cmd)
+}
+
+fn cmd_test() -> Result {
+    ensure_browser()?;
+    let dist = dist()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["build", "-p", "backend", "--bin", "salesdesk"]))?;
+    let bin = root().join("target/debug/salesdesk");
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("SALESDESK_BIN", bin)
+        .env("SALESDESK_DIST", dist))
+}
+
+fn cmd_bench() -> Result {
+    ensure_browser()?;
+    let dist = dist()?;
+    run(cargo().args(["build", "--release", "-p", "backend", "--bin", "salesdesk"]))?;
+    let bin = root().join("target/release/salesdesk");
+    run(cargo()
+        .args(["bench", "--workspace"])
+        .env("SALESDESK_BIN", bin)
+        .env("SALESDESK_DIST", dist)
+        .env("SALESDESK_BENCH_OUT", root().join("target/bench-results")))?;
+    run(cargo()
+        .args(["run", "--quiet", "-p", "tests", "--bin", "bench-report"])
+        .env("SALESDESK_DIST", root().join("dist"))
+        .env("SALESDESK_BENCH_OUT", root().join("target/bench-results")))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => cmd_run(&args[1..]),
+        Some("test") => cmd_test(),
+        Some("bench") => cmd_bench(),
+        Some("dist") => dist().map(|_| ()),
+        _ => Err(
+            "usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist"
+                .into(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            say(&format!("error: {e}"));
+            ExitCode::FAILURE
+        }
+    }
+}

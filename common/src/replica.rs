@@ -1,0 +1,513 @@
+//! A device's replica: what a browser (or any client) keeps, and the rules for building
+//! changes, pushing them and folding in what the server sends. Plain data, so the same
+//! code runs in the browser, in tests and in the simulation.
+//!
+//! The replica keeps two things apart, as Replicache does: `confirmed`, the records as
+//! the server last described them, and `outbox`, this device's changes the server has not
+//! settled yet. What screens show is `confirmed` with the outbox applied on top, so a
+//! change the server refuses drops out of the view but stays listed, with its reason, in
+//! `refused` until a person deals with it.
+
+use crate::hlc::{Clock, Hlc};
+use crate::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use crate::order::Action;
+use crate::record::{Change, Kind, RecordState};
+use crate::wire::{Outcome, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub type Key = (Kind, RecordId);
+
+/// A change the server will never store, with its reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Refused {
+    pub change: Change,
+    pub code: String,
+    pub message: String,
+}
+
+/// Counters that must survive reloads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaMeta {
+    pub client: ClientId,
+    pub clock: Clock,
+    /// The seq the next change gets.
+    pub next_seq: u64,
+    /// The pull cursor: everything up to here has been received.
+    pub cursor: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replica {
+    pub meta: ReplicaMeta,
+    pub confirmed: BTreeMap<Key, RecordState>,
+    pub outbox: BTreeMap<u64, Change>,
+    pub refused: BTreeMap<u64, Refused>,
+    /// `confirmed` with the outbox applied: what people see.
+    view: BTreeMap<Key, RecordState>,
+}
+
+/// What a push response changed, for the caller to persist in this order:
+/// write `confirmed` records, then forget the `settled` outbox entries.
+#[derive(Debug, Default, PartialEq)]
+pub struct PushEffects {
+    pub confirmed: Vec<RecordState>,
+    pub newly_refused: Vec<(u64, Refused)>,
+    pub settled: Vec<u64>,
+}
+
+impl Replica {
+    pub fn new(client: ClientId, node: u64) -> Replica {
+        Replica::from_parts(
+            ReplicaMeta {
+                client,
+                clock: Clock::new(node),
+                next_seq: 1,
+                cursor: 0,
+            },
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    /// Rebuilds a replica from what storage held. Tolerates a crash between writing an
+    /// outbox entry and the counters: `next_seq` never falls back onto a used seq.
+    pub fn from_parts(
+        mut meta: ReplicaMeta,
+        confirmed: Vec<RecordState>,
+        outbox: Vec<Change>,
+        refused: Vec<(u64, Refused)>,
+    ) -> Replica {
+        let outbox: BTreeMap<u64, Change> = outbox.into_iter().map(|c| (c.seq, c)).collect();
+        let refused: BTreeMap<u64, Refused> = refused.into_iter().collect();
+        let highest = outbox
+            .keys()
+            .chain(refused.keys())
+            .max()
+            .copied()
+            .unwrap_or(0);
+        meta.next_seq = meta.next_seq.max(highest + 1);
+        let mut r = Replica {
+            meta,
+            confirmed: confirmed.into_iter().map(|s| ((s.kind, s.id), s)).collect(),
+            outbox,
+            refused,
+            view: BTreeMap::new(),
+        };
+        r.rebuild_view();
+        r
+    }
+
+    fn rebuild_view(&mut self) {
+        self.view = self.confirmed.clone();
+        for change in self.outbox.values() {
+            apply_to(&mut self.view, change);
+        }
+    }
+
+    fn refresh_key(&mut self, key: Key) {
+        let mut state = self.confirmed.get(&key).cloned();
+        for change in self.outbox.values().filter(|c| (c.kind, c.record) == key) {
+            match &mut state {
+                Some(s) => {
+                    let _ = s.apply(change);
+                }
+                None => state = Some(RecordState::from_change(change)),
+            }
+        }
+        match state {
+            Some(s) => self.view.insert(key, s),
+            None => self.view.remove(&key),
+        };
+    }
+
+    pub fn get(&self, kind: Kind, id: RecordId) -> Option<&RecordState> {
+        self.view.get(&(kind, id))
+    }
+
+    pub fn all(&self, kind: Kind) -> impl Iterator<Item = &RecordState> {
+        self.view
+            .range((kind, RecordId(uuid::Uuid::nil()))..=(kind, RecordId(uuid::Uuid::max())))
+            .map(|(_, s)| s)
+    }
+
+    /// The record has changes this device made that the server has not settled.
+    pub fn is_pending(&self, kind: Kind, id: RecordId) -> bool {
+        self.outbox
+            .values()
+            .any(|c| c.kind == kind && c.record == id)
+    }
+
+    pub fn refused_for(&self, kind: Kind, id: RecordId) -> Vec<&Refused> {
+        self.refused
+            .values()
+            .filter(|r| r.change.kind == kind && r.change.record == id)
+            .collect()
+    }
+
+    /// Records a person's edit: the values that differ from what this device shows, and
+    /// optionally a status action, as one change in the outbox. `None` if nothing changed.
+    /// The caller must persist the returned change before telling the person it is saved.
+    #[allow(clippy::too_many_arguments)]
+    pub fn edit(
+        &mut self,
+        kind: Kind,
+        id: RecordId,
+        office: &OfficeCode,
+        values: &BTreeMap<String, Value>,
+        event: Option<Action>,
+        by: &str,
+        now_ms: u64,
+        random: [u8; 10],
+    ) -> Option<Change> {
+        let current = self.view.get(&(kind, id));
+        let set = match current {
+            Some(s) => s.writes_for(values),
+            None => RecordState::new(kind, id, office.clone()).writes_for(values),
+        };
+        if set.is_empty() && event.is_none() {
+            return None;
+        }
+        let office = current
+            .map(|s| s.office.clone())
+            .unwrap_or_else(|| office.clone());
+        let ts = self.meta.clock.tick(now_ms);
+        let change = Change {
+            id: ChangeId::new_v7(now_ms, random),
+            seq: self.meta.next_seq,
+            kind,
+            record: id,
+            office,
+            ts,
+            by: by.to_string(),
+            set,
+            event,
+        };
+        self.meta.next_seq += 1;
+        self.outbox.insert(change.seq, change.clone());
+        self.refresh_key((kind, id));
+        Some(change)
+    }
+
+    /// Takes back the change just made by [`Replica::edit`], when storing it failed, so that
+    /// memory never claims more than the device holds and no seq is skipped.
+    pub fn retract_last(&mut self, change: &Change) {
+        if change.seq + 1 == self.meta.next_seq && self.outbox.remove(&change.seq).is_some() {
+            self.meta.next_seq -= 1;
+            self.refresh_key((change.kind, change.record));
+        }
+    }
+
+    /// The next push: up to `max` outbox changes in seq order.
+    pub fn push_request(&self, max: usize) -> Option<PushRequest> {
+        if self.outbox.is_empty() {
+            return None;
+        }
+        Some(PushRequest {
+            protocol: PROTOCOL_VERSION,
+            client: self.meta.client,
+            changes: self.outbox.values().take(max).cloned().collect(),
+        })
+    }
+
+    fn observe(&mut self, server_time: Hlc, now_ms: u64) {
+        // A server clock far ahead is the server's problem to report; we keep ours.
+        let _ = self.meta.clock.observe(server_time, now_ms);
+    }
+
+    /// Folds in a push response. Applied changes move into `confirmed` (the server did
+    /// exactly that merge); refused ones move to `refused`. Anything else stays queued.
+    pub fn on_push(&mut self, resp: &PushResponse, now_ms: u64) -> PushEffects {
+        self.observe(resp.server_time, now_ms);
+        let mut fx = PushEffects::default();
+        for result in &resp.results {
+            let Some(change) = self
+                .outbox
+                .get(&result.seq)
+                .filter(|c| c.id == result.id)
+                .cloned()
+            else {
+                continue;
+            };
+            match result.outcome {
+                Outcome::Applied => {
+                    let key = (change.kind, change.record);
+                    let state = match self.confirmed.get_mut(&key) {
+                        Some(s) => {
+                            let _ = s.apply(&change);
+                            s.clone()
+                        }
+                        None => {
+                            let s = RecordState::from_change(&change);
+                            self.confirmed.insert(key, s.clone());
+                            s
+                        }
+                    };
+                    fx.confirmed.push(state);
+                }
+                Outcome::Refused => {
+                    let refused = Refused {
+                        change: change.clone(),
+                        code: result.code.clone().unwrap_or_default(),
+                        message: result.message.clone().unwrap_or_default(),
+                    };
+                    self.refused.insert(change.seq, refused.clone());
+                    fx.newly_refused.push((change.seq, refused));
+                }
+            }
+            self.outbox.remove(&result.seq);
+            fx.settled.push(result.seq);
+            self.refresh_key((change.kind, change.record));
+        }
+        fx
+    }
+
+    /// Folds in a page of a pull; returns the records to persist (merged confirmed states).
+    pub fn on_pull(&mut self, resp: &PullResponse, now_ms: u64) -> Vec<RecordState> {
+        self.observe(resp.server_time, now_ms);
+        let mut out = Vec::with_capacity(resp.records.len());
+        for incoming in &resp.records {
+            let key = (incoming.kind, incoming.id);
+            let merged = match self.confirmed.get_mut(&key) {
+                Some(s) => {
+                    if s.merge(incoming).is_err() {
+                        // A record can never change office; if the server says otherwise, the server wins.
+                        *s = incoming.clone();
+                    }
+                    s.clone()
+                }
+                None => {
+                    self.confirmed.insert(key, incoming.clone());
+                    incoming.clone()
+                }
+            };
+            out.push(merged);
+            self.refresh_key(key);
+        }
+        self.meta.cursor = resp.cursor;
+        out
+    }
+
+    /// Forgets every confirmed record and starts pulling from the beginning again.
+    pub fn forget_confirmed(&mut self) {
+        self.confirmed.clear();
+        self.meta.cursor = 0;
+        self.rebuild_view();
+    }
+
+    /// A person has read a refusal and let it go.
+    pub fn dismiss_refused(&mut self, seq: u64) -> Option<Refused> {
+        self.refused.remove(&seq)
+    }
+}
+
+fn apply_to(view: &mut BTreeMap<Key, RecordState>, change: &Change) {
+    match view.get_mut(&(change.kind, change.record)) {
+        Some(s) => {
+            let _ = s.apply(change);
+        }
+        None => {
+            view.insert(
+                (change.kind, change.record),
+                RecordState::from_change(change),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ChangeResult;
+    use serde_json::json;
+
+    fn gz() -> OfficeCode {
+        OfficeCode::parse("GZ").unwrap()
+    }
+
+    fn values(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    fn replica() -> Replica {
+        Replica::new(ClientId(uuid::Uuid::from_u128(7)), 7)
+    }
+
+    const ID: RecordId = RecordId(uuid::Uuid::from_u128(99));
+
+    #[test]
+    fn an_edit_is_visible_at_once_and_waits_in_the_outbox() {
+        let mut r = replica();
+        let c = r
+            .edit(
+                Kind::Customer,
+                ID,
+                &gz(),
+                &values(&[("name", json!("美居"))]),
+                None,
+                "u",
+                1000,
+                [1; 10],
+            )
+            .unwrap();
+        assert_eq!(c.seq, 1);
+        assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "美居");
+        assert!(r.is_pending(Kind::Customer, ID));
+        assert!(
+            r.edit(
+                Kind::Customer,
+                ID,
+                &gz(),
+                &values(&[("name", json!("美居"))]),
+                None,
+                "u",
+                1001,
+                [2; 10]
+            )
+            .is_none(),
+            "no-op edits make no change"
+        );
+    }
+
+    #[test]
+    fn a_refused_change_leaves_the_view_but_stays_listed_with_its_reason() {
+        let mut r = replica();
+        let c1 = r
+            .edit(
+                Kind::Customer,
+                ID,
+                &gz(),
+                &values(&[("name", json!("A"))]),
+                None,
+                "u",
+                1000,
+                [1; 10],
+            )
+            .unwrap();
+        let c2 = r
+            .edit(
+                Kind::Customer,
+                ID,
+                &gz(),
+                &values(&[("name", json!("B"))]),
+                None,
+                "u",
+                1001,
+                [2; 10],
+            )
+            .unwrap();
+        let resp = PushResponse {
+            protocol: 1,
+            acked_through: 2,
+            results: vec![
+                ChangeResult {
+                    id: c1.id,
+                    seq: 1,
+                    outcome: Outcome::Applied,
+                    code: None,
+                    message: None,
+                },
+                ChangeResult {
+                    id: c2.id,
+                    seq: 2,
+                    outcome: Outcome::Refused,
+                    code: Some("forbidden".into()),
+                    message: Some("no".into()),
+                },
+            ],
+            gap: None,
+            server_time: Hlc::ZERO,
+        };
+        let fx = r.on_push(&resp, 2000);
+        assert_eq!(fx.settled, vec![1, 2]);
+        assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
+        assert!(!r.is_pending(Kind::Customer, ID));
+        assert_eq!(r.refused_for(Kind::Customer, ID)[0].message, "no");
+    }
+
+    #[test]
+    fn reloading_never_reuses_a_sequence_number() {
+        let mut r = replica();
+        let c = r
+            .edit(
+                Kind::Customer,
+                ID,
+                &gz(),
+                &values(&[("name", json!("A"))]),
+                None,
+                "u",
+                1000,
+                [1; 10],
+            )
+            .unwrap();
+        // The outbox entry was written but the counters were not (a crash in between).
+        let stale_meta = ReplicaMeta {
+            next_seq: 1,
+            ..r.meta.clone()
+        };
+        let reloaded = Replica::from_parts(stale_meta, vec![], vec![c], vec![]);
+        assert_eq!(reloaded.meta.next_seq, 2);
+        assert_eq!(
+            reloaded.get(Kind::Customer, ID).unwrap().get_str("name"),
+            "A"
+        );
+    }
+
+    #[test]
+    fn a_pull_keeps_local_unsynced_edits_on_top() {
+        let mut r = replica();
+        r.edit(
+            Kind::Customer,
+            ID,
+            &gz(),
+            &values(&[("name", json!("mine"))]),
+            None,
+            "u",
+            5000,
+            [1; 10],
+        )
+        .unwrap();
+        let mut server = RecordState::new(Kind::Customer, ID, gz());
+        let other = Change {
+            id: ChangeId(uuid::Uuid::from_u128(5)),
+            seq: 1,
+            kind: Kind::Customer,
+            record: ID,
+            office: gz(),
+            ts: Hlc {
+                wall_ms: 4000,
+                counter: 0,
+                node: 1,
+            },
+            by: "x".into(),
+            set: RecordState::new(Kind::Customer, ID, gz()).writes_for(&values(&[
+                ("name", json!("theirs")),
+                ("phone", json!("12345")),
+            ])),
+            event: None,
+        };
+        server.apply(&other).unwrap();
+        let resp = PullResponse {
+            protocol: 1,
+            records: vec![server],
+            cursor: 10,
+            more: false,
+            server_time: Hlc::ZERO,
+        };
+        r.on_pull(&resp, 6000);
+        let shown = r.get(Kind::Customer, ID).unwrap();
+        assert_eq!(shown.get_str("phone"), "12345");
+        assert_eq!(shown.get_str("name"), "mine", "the later local edit shows");
+        assert_eq!(
+            shown.conflicts().len(),
+            1,
+            "and the concurrent server value is kept as a conflict"
+        );
+        assert_eq!(r.meta.cursor, 10);
+    }
+}

@@ -1,0 +1,281 @@
+//! Pieces every screen uses: the shell (header, navigation, sync badge), status labels,
+//! and the keyboard-driven lookup box.
+
+use crate::i18n::{self, Lang};
+use crate::state::use_ctx;
+use crate::storage;
+use common::order::Status;
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_navigate;
+use wasm_bindgen::JsCast;
+
+/// Every signed-in screen: header with office, user, sync state and language; navigation.
+#[component]
+pub fn Shell(children: ChildrenFn) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let logged_in = move || ctx.session.with(Option::is_some);
+    let navigate = use_navigate();
+    let logout = move |_| {
+        let pending = ctx.pending();
+        if pending > 0 {
+            ctx.notice.set(Some((
+                format!("还有 {pending} 条修改未同步,请联网同步后再退出。"),
+                format!("{pending} changes are not synced yet; stay online until they are, then log out."),
+            )));
+            return;
+        }
+        if let Some(s) = ctx.session.get_untracked() {
+            leptos::task::spawn_local(crate::sync::logout(s.token));
+        }
+        // A shared computer: the next person must not see this office's records.
+        storage::forget_records();
+        ctx.replica.update(|r| r.forget_confirmed());
+        storage::clear_session();
+        ctx.session.set(None);
+        navigate("/login", Default::default());
+    };
+    let who = move || {
+        ctx.session.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    format!(
+                        "{} · {} · {}",
+                        s.user.office.name,
+                        s.user.display_name,
+                        i18n::role(i.lang(), s.user.role)
+                    )
+                })
+                .unwrap_or_default()
+        })
+    };
+    let dismiss = move |_| ctx.notice.set(None);
+    view! {
+        <Show when=logged_in fallback=|| view! { <Redirect path="/login"/> }>
+            <header class="top">
+                <A href="/orders" attr:class="brand">{move || i.t("销售内勤工作台", "Salesdesk")}</A>
+                <span class="who">{who}</span>
+                <SyncBadge/>
+                <LangSwitch/>
+                <button type="button" class="quiet" on:click=logout.clone()>{move || i.t("退出", "Log out")}</button>
+            </header>
+            <nav class="main-nav" aria-label=move || i.t("主菜单", "Main menu")>
+                <A href="/orders">{move || i.t("订单", "Orders")}</A>
+                <A href="/orders/new">{move || i.t("新建订单", "New order")}</A>
+                <A href="/customers">{move || i.t("客户", "Customers")}</A>
+                <A href="/shipments">{move || i.t("发货", "Shipments")}</A>
+                <A href="/reports">{move || i.t("报表", "Reports")}</A>
+                <A href="/settings">{move || i.t("设置", "Settings")}</A>
+            </nav>
+            <main>
+                {move || ctx.notice.get().map(|(zh, en)| view! {
+                    <div class="notice" role="alert">
+                        <span>{if i.lang() == Lang::Zh { zh } else { en }}</span>
+                        <button type="button" class="quiet" on:click=dismiss>{i.t("知道了", "Dismiss")}</button>
+                    </div>
+                })}
+                {children()}
+            </main>
+        </Show>
+    }
+}
+
+/// Where this device's changes stand: synced, N waiting, offline, or an error.
+#[component]
+pub fn SyncBadge() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let state = move || {
+        let pending = ctx.pending();
+        let s = ctx.sync.get();
+        let lang = i.lang();
+        let text = |zh: String, en: String| if lang == Lang::Zh { zh } else { en };
+        if let Some((en, zh)) = s.error {
+            (
+                "error",
+                text(
+                    format!("同步出错 · {pending} 条待同步:{zh}"),
+                    format!("Sync error · {pending} waiting: {en}"),
+                ),
+            )
+        } else if s.offline {
+            (
+                "offline",
+                text(
+                    format!("离线 · {pending} 条待同步"),
+                    format!("Offline · {pending} waiting"),
+                ),
+            )
+        } else if pending > 0 {
+            (
+                "pending",
+                text(format!("{pending} 条待同步"), format!("{pending} waiting")),
+            )
+        } else {
+            ("synced", text("已同步".into(), "Synced".into()))
+        }
+    };
+    view! {
+        <span class="sync-badge" role="status" aria-live="polite" data-sync=move || state().0>
+            {move || state().1}
+        </span>
+    }
+}
+
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let toggle = move |_| {
+        ctx.set_lang(if i.lang() == Lang::Zh {
+            Lang::En
+        } else {
+            Lang::Zh
+        })
+    };
+    view! {
+        <button type="button" class="lang quiet" on:click=toggle aria-label="切换语言 / Switch language">
+            {move || if i.lang() == Lang::Zh { "English" } else { "中文" }}
+        </button>
+    }
+}
+
+#[component]
+pub fn StatusLabel(status: Status) -> impl IntoView {
+    let i = crate::i18n::use_i18n();
+    view! { <span class=format!("status status-{}", status.code())>{move || i18n::status(i.lang(), status)}</span> }
+}
+
+/// One suggestion in a lookup: what it shows, and the key handed to `on_pick`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub text: String,
+    pub key: String,
+}
+
+/// A text box that completes from a few typed characters. Arrows move through the
+/// suggestions, Enter picks (and the form's Enter handling then moves on), Escape closes.
+#[component]
+pub fn LookupInput(
+    #[prop(into)] id: Signal<String>,
+    value: RwSignal<String>,
+    suggest: Callback<String, Vec<Suggestion>>,
+    on_pick: Callback<String>,
+    /// Called after each keystroke changes the value.
+    #[prop(optional)]
+    on_input: Option<Callback<()>>,
+    #[prop(optional, into)] invalid: Signal<bool>,
+    #[prop(optional, into)] described_by: Option<String>,
+    /// An accessible name, when no `<label for>` points at this box.
+    #[prop(optional, into)]
+    label: Option<Signal<String>>,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let active = RwSignal::new(0usize);
+    let items = Memo::new(move |_| {
+        if open.get() {
+            suggest.run(value.get())
+        } else {
+            Vec::new()
+        }
+    });
+    let list_id = move || format!("{}-list", id.get());
+    let option_id = move |n: usize| format!("{}-opt-{n}", id.get());
+    let showing = move || open.get() && !items.with(Vec::is_empty);
+    let pick = move |n: usize| {
+        if let Some(s) = items.get_untracked().get(n) {
+            on_pick.run(s.key.clone());
+        }
+        open.set(false);
+    };
+    let keydown = move |ev: web_sys::KeyboardEvent| {
+        let n = items.with_untracked(Vec::len);
+        match ev.key().as_str() {
+            "ArrowDown" => {
+                ev.prevent_default();
+                if !open.get_untracked() {
+                    open.set(true);
+                    active.set(0);
+                } else if n > 0 {
+                    active.update(|a| *a = (*a + 1) % n);
+                }
+            }
+            "ArrowUp" if n > 0 => {
+                ev.prevent_default();
+                active.update(|a| *a = (*a + n - 1) % n);
+            }
+            "Enter" if open.get_untracked() && n > 0 => pick(active.get_untracked()),
+            "Escape" => open.set(false),
+            _ => {}
+        }
+    };
+    view! {
+        <div class="lookup">
+            <input
+                id=move || id.get()
+                type="text"
+                autocomplete="off"
+                role="combobox"
+                autofocus=autofocus
+                aria-label=move || label.map(|l| l.get())
+                aria-autocomplete="list"
+                aria-controls=list_id
+                aria-expanded=move || showing().to_string()
+                aria-activedescendant=move || if showing() { option_id(active.get()) } else { String::new() }
+                aria-invalid=move || invalid.get().to_string()
+                aria-describedby=described_by
+                prop:value=move || value.get()
+                on:input=move |ev| {
+                    value.set(event_target_value(&ev));
+                    open.set(true);
+                    active.set(0);
+                    if let Some(cb) = on_input {
+                        cb.run(());
+                    }
+                }
+                on:keydown=keydown
+                on:blur=move |_| open.set(false)
+            />
+            <Show when=showing>
+                <ul class="suggestions" role="listbox" id=list_id>
+                    {move || items.get().into_iter().enumerate().map(|(n, s)| {
+                        view! {
+                            <li
+                                role="option"
+                                id=move || option_id(n)
+                                aria-selected=move || (active.get() == n).to_string()
+                                class:active=move || active.get() == n
+                                // mousedown, not click: it comes before the input's blur.
+                                on:mousedown=move |ev| { ev.prevent_default(); pick(n); }
+                            >{s.text}</li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
+        </div>
+    }
+}
+
+/// Moves focus to the next field of `form` after `current`, as Tab would, but skipping
+/// fields marked `data-enter-skip` (filled in by a lookup, rarely changed).
+pub fn focus_next(form: &web_sys::Element, current: &web_sys::Element) {
+    let Ok(list) = form.query_selector_all(
+        "input:not([data-enter-skip]):not([disabled]), select, textarea, button[type=submit]",
+    ) else {
+        return;
+    };
+    let nodes: Vec<web_sys::Element> = (0..list.length())
+        .filter_map(|k| list.item(k))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect();
+    if let Some(pos) = nodes.iter().position(|n| n == current) {
+        if let Some(next) = nodes
+            .get(pos + 1)
+            .and_then(|n| n.dyn_ref::<web_sys::HtmlElement>())
+        {
+            let _ = next.focus();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+use crate::components::LangSwitch;
+use crate::state::{now_ms, use_ctx};
+use crate::storage;
+use crate::sync::{self, LoginError};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error: RwSignal<Option<(String, String)>> = RwSignal::new(None);
+    let fail = move |zh: &str, en: &str| error.set(Some((zh.to_string(), en.to_string())));
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if username.get_untracked().trim().is_empty() || password.get_untracked().is_empty() {
+            fail("请输入用户名和密码", "Enter your user name and password");
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let client = ctx.replica.with_untracked(|r| r.meta.client);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = sync::login(
+                username.get_untracked().trim().to_string(),
+                password.get_untracked(),
+                client,
+            )
+            .await;
+            busy.set(false);
+            match result {
+                Ok(session) => {
+                    if let Err(e) = storage::save_session(&session) {
+                        ctx.report_save_error(&e);
+                        return;
+                    }
+                    ctx.replica.update(|r| {
+                        let _ = r.meta.clock.observe(session.server_time, now_ms());
+                    });
+                    ctx.session.set(Some(session));
+                    sync::kick(ctx);
+                    navigate("/orders", Default::default());
+                }
+                Err(LoginError::BadCredentials) => fail("用户名或密码错误", "Wrong user name or password"),
+                Err(LoginError::Offline) => fail(
+                    "连不上服务器。第一次登录需要联网,之后离线也能用。",
+                    "Cannot reach the server. The first log-in needs a connection; after that the app works offline.",
+                ),
+                Err(LoginError::Other(msg)) => fail(&format!("登录失败:{msg}"), &format!("Log-in failed: {msg}")),
+            }
+        });
+    };
+    view! {
+        <Show when=move || ctx.session.with(Option::is_none) fallback=|| view! { <Redirect path="/orders"/> }>
+            <main class="login">
+                <div class="login-top"><LangSwitch/></div>
+                <h1>{move || i.t("销售内勤工作台", "Salesdesk")}</h1>
+                <form on:submit=submit.clone() novalidate>
+                    <label for="username">{move || i.t("用户名", "User name")}</label>
+                    <input id="username" name="username" autocomplete="username" autofocus
+                        prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
+                    <label for="password">{move || i.t("密码", "Password")}</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password"
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                    {move || error.get().map(|(zh, en)| view! { <p class="field-error" role="alert">{if i.lang() == crate::i18n::Lang::Zh { zh } else { en }}</p> })}
+                    <button type="submit" class="primary" disabled=move || busy.get()>{move || i.t("登录", "Log in")}</button>
+                </form>
+            </main>
+        </Show>
+    }
+}

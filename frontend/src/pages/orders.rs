@@ -1,0 +1,141 @@
+use crate::components::StatusLabel;
+use crate::i18n;
+use crate::state::use_ctx;
+use common::order::{OrderView, Status};
+use common::record::Kind;
+use common::search::OrderFilter;
+use common::time::{format_local, Date};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// How far a record has travelled, for the mark beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SyncMark {
+    Synced,
+    Pending,
+    Refused,
+}
+
+impl SyncMark {
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncMark::Synced => "synced",
+            SyncMark::Pending => "pending",
+            SyncMark::Refused => "refused",
+        }
+    }
+    pub fn text(self, i: crate::i18n::I18n) -> &'static str {
+        match self {
+            SyncMark::Synced => i.t("已同步", "Synced"),
+            SyncMark::Pending => i.t("仅存本机,待同步", "On this device, not synced"),
+            SyncMark::Refused => i.t("被服务器拒绝", "Refused by the server"),
+        }
+    }
+}
+
+#[component]
+pub fn OrderList() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let text = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let offset = ctx.offset_minutes();
+    let rows = Memo::new(move |_| {
+        let filter = OrderFilter {
+            text: text.get(),
+            status: Status::parse(&status.get()),
+            from: Date::parse(&from.get()),
+            to: Date::parse(&to.get()),
+        };
+        ctx.replica.with(|r| {
+            let mut v: Vec<(OrderView, SyncMark)> = r
+                .all(Kind::Order)
+                .map(OrderView::from_record)
+                .filter(|o| filter.accepts(o, offset))
+                .map(|o| {
+                    let mark = if !r.refused_for(Kind::Order, o.id).is_empty() {
+                        SyncMark::Refused
+                    } else if r.is_pending(Kind::Order, o.id) {
+                        SyncMark::Pending
+                    } else {
+                        SyncMark::Synced
+                    };
+                    (o, mark)
+                })
+                .collect();
+            v.sort_by(|a, b| b.0.created.cmp(&a.0.created));
+            v
+        })
+    });
+    view! {
+        <section>
+            <div class="page-head">
+                <h1>{move || i.t("订单", "Orders")}</h1>
+                <A href="/orders/new" attr:class="button primary">{move || i.t("新建订单", "New order")}</A>
+            </div>
+            <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
+                <label for="q">{move || i.t("搜索", "Search")}</label>
+                <input id="q" type="search" placeholder=move || i.t("单号、客户或电话", "Number, customer or phone")
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
+                <label for="status">{move || i.t("状态", "Status")}</label>
+                <select id="status" on:change=move |ev| status.set(event_target_value(&ev))>
+                    <option value="">{move || i.t("全部", "All")}</option>
+                    {Status::ALL.into_iter().map(|s| view! { <option value=s.code()>{move || i18n::status(i.lang(), s)}</option> }).collect_view()}
+                </select>
+                <label for="from">{move || i.t("从", "From")}</label>
+                <input id="from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                <label for="to">{move || i.t("到", "To")}</label>
+                <input id="to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+            </form>
+            <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="muted empty">{move || i.t("没有订单。", "No orders.")}</p> }>
+                <table class="list orders">
+                    <thead>
+                        <tr>
+                            <th scope="col">{move || i.t("单号", "Number")}</th>
+                            <th scope="col">{move || i.t("日期", "Date")}</th>
+                            <th scope="col">{move || i.t("客户", "Customer")}</th>
+                            <th scope="col">{move || i.t("电话", "Phone")}</th>
+                            <th scope="col" class="num">{move || i.t("金额", "Amount")}</th>
+                            <th scope="col">{move || i.t("状态", "Status")}</th>
+                            <th scope="col">{move || i.t("同步", "Sync")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || rows.get() key=|(o, m)| (o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone()) let:row>
+                            <OrderRow order=row.0 mark=row.1 offset=offset/>
+                        </For>
+                    </tbody>
+                </table>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn OrderRow(order: OrderView, mark: SyncMark, offset: i32) -> impl IntoView {
+    let i = crate::i18n::use_i18n();
+    let href = format!("/orders/{}", order.id);
+    let date = order
+        .created
+        .map(|c| format_local(c.wall_ms, offset))
+        .unwrap_or_default();
+    let conflict = order.has_conflict();
+    let number = order.number.clone();
+    let number_attr = order.number.clone();
+    view! {
+        <tr data-sync=mark.code() data-number=number_attr>
+            <td data-label=move || i.t("单号", "Number")><A href=href>{number}</A></td>
+            <td data-label=move || i.t("日期", "Date")>{date}</td>
+            <td data-label=move || i.t("客户", "Customer")>{order.customer_name.clone()}</td>
+            <td data-label=move || i.t("电话", "Phone")>{order.phone.clone()}</td>
+            <td data-label=move || i.t("金额", "Amount") class="num">{order.total.to_string()}</td>
+            <td data-label=move || i.t("状态", "Status")>
+                <StatusLabel status=order.status/>
+                {conflict.then(|| view! { <span class="status status-conflict">{move || i.t("有冲突", "Conflict")}</span> })}
+            </td>
+            <td data-label=move || i.t("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || mark.text(i)}</span></td>
+        </tr>
+    }
+}

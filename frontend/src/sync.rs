@@ -1,0 +1,252 @@
+//! Talking to the server: log-in, and the sync loop that pushes the outbox and pulls
+//! what changed, by itself, whenever the server can be reached.
+
+use crate::state::{now_ms, Ctx, SyncState};
+use crate::storage::{self, SaveError};
+use common::ids::ClientId;
+use common::wire::{
+    ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, DEFAULT_PULL_LIMIT,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::Cell;
+
+/// Changes per push: small enough to stay far below the server's body limit.
+const PUSH_BATCH: usize = 100;
+
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+#[derive(Debug)]
+pub enum SyncError {
+    /// The server could not be reached.
+    Offline,
+    /// The session is no longer accepted.
+    Auth,
+    /// The server answered with an error (English, Chinese).
+    Server(String, String),
+    Storage(SaveError),
+}
+
+async fn error_of(resp: reqwest::Response) -> SyncError {
+    let status = resp.status().as_u16();
+    if status == 401 {
+        return SyncError::Auth;
+    }
+    match resp.json::<ErrorBody>().await {
+        Ok(e) => SyncError::Server(e.message.clone(), format!("服务器拒绝了请求:{}", e.message)),
+        Err(_) => SyncError::Server(
+            format!("server answered {status}"),
+            format!("服务器返回 {status}"),
+        ),
+    }
+}
+
+pub enum LoginError {
+    Offline,
+    BadCredentials,
+    Other(String),
+}
+
+pub async fn login(
+    username: String,
+    password: String,
+    client: ClientId,
+) -> Result<LoginResponse, LoginError> {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/login", origin()))
+        .json(&LoginRequest {
+            username,
+            password,
+            client,
+        })
+        .send()
+        .await
+        .map_err(|_| LoginError::Offline)?;
+    match resp.status().as_u16() {
+        200 => resp
+            .json()
+            .await
+            .map_err(|e| LoginError::Other(e.to_string())),
+        401 => Err(LoginError::BadCredentials),
+        _ => Err(LoginError::Other(
+            resp.json::<ErrorBody>()
+                .await
+                .map(|e| e.message)
+                .unwrap_or_default(),
+        )),
+    }
+}
+
+pub async fn logout(token: String) {
+    let _ = reqwest::Client::new()
+        .post(format!("{}/api/logout", origin()))
+        .bearer_auth(token)
+        .send()
+        .await;
+}
+
+async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
+    let client = reqwest::Client::new();
+    loop {
+        let Some(req) = ctx.replica.with_untracked(|r| r.push_request(PUSH_BATCH)) else {
+            return Ok(());
+        };
+        let resp = client
+            .post(format!("{}/api/sync/push", origin()))
+            .bearer_auth(token)
+            .json(&req)
+            .send()
+            .await
+            .map_err(|_| SyncError::Offline)?;
+        let status = resp.status().as_u16();
+        if status != 200 && status != 409 {
+            return Err(error_of(resp).await);
+        }
+        let body: PushResponse = resp
+            .json()
+            .await
+            .map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        let fx = ctx
+            .replica
+            .try_update(|r| r.on_push(&body, now_ms()))
+            .unwrap_or_default();
+        // Confirmed records first, then forget the outbox entries: a crash in between
+        // only means a change is applied twice, which changes nothing.
+        for state in &fx.confirmed {
+            storage::save_record(state).map_err(SyncError::Storage)?;
+        }
+        for (seq, refused) in &fx.newly_refused {
+            storage::save_refused(*seq, refused).map_err(SyncError::Storage)?;
+        }
+        for seq in &fx.settled {
+            storage::remove_outbox(*seq);
+        }
+        ctx.replica
+            .with_untracked(|r| storage::save_meta(&r.meta))
+            .map_err(SyncError::Storage)?;
+        if let Some(gap) = body.gap {
+            return Err(SyncError::Server(
+                format!(
+                    "the server expected change {} but got {}",
+                    gap.expected, gap.got
+                ),
+                format!(
+                    "服务器缺少第 {} 条修改(收到第 {} 条)",
+                    gap.expected, gap.got
+                ),
+            ));
+        }
+        if fx.settled.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+async fn pull_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
+    let client = reqwest::Client::new();
+    loop {
+        let cursor = ctx.replica.with_untracked(|r| r.meta.cursor);
+        let resp = client
+            .get(format!(
+                "{}/api/sync/pull?cursor={cursor}&limit={DEFAULT_PULL_LIMIT}",
+                origin()
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|_| SyncError::Offline)?;
+        if resp.status().as_u16() != 200 {
+            return Err(error_of(resp).await);
+        }
+        let page: PullResponse = resp
+            .json()
+            .await
+            .map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        let records = ctx
+            .replica
+            .try_update(|r| r.on_pull(&page, now_ms()))
+            .unwrap_or_default();
+        for state in &records {
+            storage::save_record(state).map_err(SyncError::Storage)?;
+        }
+        // The cursor moves on disk only once the page's records are there.
+        ctx.replica
+            .with_untracked(|r| storage::save_meta(&r.meta))
+            .map_err(SyncError::Storage)?;
+        if !page.more {
+            return Ok(());
+        }
+    }
+}
+
+thread_local! {
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// One round of push then pull. Concurrent calls collapse into the one running.
+pub async fn sync_now(ctx: Ctx) {
+    let Some(token) = ctx
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    else {
+        return;
+    };
+    if RUNNING.with(|r| r.replace(true)) {
+        return;
+    }
+    ctx.sync.update(|s| s.running = true);
+    let result = match push_all(ctx, &token).await {
+        Ok(()) => pull_all(ctx, &token).await,
+        Err(e) => Err(e),
+    };
+    RUNNING.with(|r| r.set(false));
+    let state = match result {
+        Ok(()) => SyncState::default(),
+        Err(SyncError::Offline) => SyncState {
+            offline: true,
+            ..Default::default()
+        },
+        Err(SyncError::Auth) => SyncState {
+            error: Some((
+                "Your session has ended: log in again to sync.".into(),
+                "登录已失效,请重新登录后同步。".into(),
+            )),
+            ..Default::default()
+        },
+        Err(SyncError::Server(en, zh)) => SyncState {
+            error: Some((en, zh)),
+            ..Default::default()
+        },
+        Err(SyncError::Storage(e)) => {
+            ctx.report_save_error(&e);
+            SyncState {
+                error: Some(("Storage is full.".into(), "存储已满。".into())),
+                ..Default::default()
+            }
+        }
+    };
+    ctx.sync.set(state);
+}
+
+pub fn kick(ctx: Ctx) {
+    spawn_local(sync_now(ctx));
+}
+
+/// Runs forever: sync now, then every few seconds, sooner while changes wait.
+pub fn start_loop(ctx: Ctx) {
+    spawn_local(async move {
+        loop {
+            sync_now(ctx).await;
+            let wait = if ctx.replica.with_untracked(|r| r.outbox.is_empty()) {
+                10_000
+            } else {
+                2_000
+            };
+            gloo_timers::future::TimeoutFuture::new(wait).await;
+        }
+    });
+}
