@@ -1,0 +1,339 @@
+//! Starting servers and speaking the API the way a client does.
+
+use common::hlc::Hlc;
+use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use common::order::{LineDraft, OrderDraft};
+use common::record::{Change, Kind, RecordState};
+use common::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const PASSWORD: &str = backend::demo::DEMO_PASSWORD;
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(1);
+
+/// Distinct ids across the whole test binary (tests run in parallel).
+pub fn random10() -> [u8; 10] {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = now_ms();
+    let mut b = [0u8; 10];
+    b[..8].copy_from_slice(&n.to_le_bytes());
+    b[8..].copy_from_slice(&(t as u16).to_le_bytes());
+    b[9] ^= std::process::id() as u8;
+    b
+}
+
+pub fn new_client() -> ClientId {
+    ClientId::new_v7(now_ms(), random10())
+}
+
+/// A server started in this process on a loopback port, over a fresh SQLite file.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    spawn_app_in(dir).await
+}
+
+pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
+    let state =
+        backend::open_state(dir.path(), None, true).unwrap_or_else(|e| panic!("{}", e.message));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
+    TestApp {
+        addr,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// A logged-in device: a user, a client id, and its next change seq.
+pub struct Device {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub login: LoginResponse,
+    pub client: ClientId,
+    pub next_seq: u64,
+    pub clock: common::hlc::Clock,
+}
+
+pub async fn login(base: &str, username: &str) -> Device {
+    let client = new_client();
+    let http = reqwest::Client::new();
+    let resp = http
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": username, "password": PASSWORD, "client": client}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "log-in of {username}");
+    let login: LoginResponse = resp.json().await.unwrap();
+    let node = u64::from_le_bytes(random10()[..8].try_into().unwrap());
+    Device {
+        base: base.to_string(),
+        http,
+        login,
+        client,
+        next_seq: 1,
+        clock: common::hlc::Clock::new(node),
+    }
+}
+
+pub fn office(code: &str) -> OfficeCode {
+    OfficeCode::parse(code).unwrap()
+}
+
+pub fn order_values(number: &str, customer: &str, qty: u32) -> BTreeMap<String, Value> {
+    let draft = OrderDraft {
+        customer_name: customer.into(),
+        phone: "0757-1234 5678".into(),
+        payment: "prepay".into(),
+        lines: vec![LineDraft {
+            model: "AJ-8801".into(),
+            name: "面盆龙头".into(),
+            quantity: qty.to_string(),
+            unit: "个".into(),
+            unit_price: "128.00".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut values = draft.validate().unwrap().to_values();
+    values.insert("number".into(), Value::String(number.into()));
+    values
+}
+
+impl Device {
+    pub fn token(&self) -> &str {
+        &self.login.token
+    }
+
+    pub fn office(&self) -> OfficeCode {
+        self.login.user.office.code.clone()
+    }
+
+    /// A change setting `values` on a record, as a client that saw `base` would make it.
+    pub fn change(
+        &mut self,
+        kind: Kind,
+        id: RecordId,
+        office: &OfficeCode,
+        base: Option<&RecordState>,
+        values: BTreeMap<String, Value>,
+    ) -> Change {
+        let set = match base {
+            Some(b) => b.writes_for(&values),
+            None => RecordState::new(kind, id, office.clone()).writes_for(&values),
+        };
+        let ts: Hlc = self.clock.tick(now_ms());
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Change {
+            id: ChangeId::new_v7(now_ms(), random10()),
+            seq,
+            kind,
+            record: id,
+            office: office.clone(),
+            ts,
+            by: self.login.user.username.clone(),
+            set,
+            event: None,
+        }
+    }
+
+    pub fn new_order(&mut self, number: &str) -> Change {
+        let id = RecordId::new_v7(now_ms(), random10());
+        let office = self.office();
+        self.change(
+            Kind::Order,
+            id,
+            &office,
+            None,
+            order_values(number, "美居建材", 3),
+        )
+    }
+
+    pub async fn push_raw(&self, body: &PushRequest) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/sync/push", self.base))
+            .bearer_auth(self.token())
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn push(&self, changes: Vec<Change>) -> PushResponse {
+        let resp = self
+            .push_raw(&PushRequest {
+                protocol: PROTOCOL_VERSION,
+                client: self.client,
+                changes,
+            })
+            .await;
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(
+            status == 200 || status == 409,
+            "push answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Everything this device may see, following every page.
+    pub async fn pull_all(&self) -> Vec<RecordState> {
+        let mut cursor = 0;
+        let mut out = Vec::new();
+        loop {
+            let page: PullResponse = self
+                .http
+                .get(format!(
+                    "{}/api/sync/pull?cursor={cursor}&limit=100",
+                    self.base
+                ))
+                .bearer_auth(self.token())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            out.extend(page.records);
+            cursor = page.cursor;
+            if !page.more {
+                return out;
+            }
+        }
+    }
+
+    pub async fn orders(&self) -> Vec<RecordState> {
+        self.pull_all()
+            .await
+            .into_iter()
+            .filter(|r| r.kind == Kind::Order)
+            .collect()
+    }
+}
+
+/// The workspace root, for the built app and binary.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `salesdesk` binary: from `cargo xtask test`, or built here on first use.
+pub fn salesdesk_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("SALESDESK_BIN") {
+        return PathBuf::from(p);
+    }
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args(["build", "-p", "backend", "--bin", "salesdesk"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the salesdesk binary failed");
+    });
+    workspace_root().join("target/debug/salesdesk")
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real server binary as a child process, to stop and start like the real thing.
+pub struct ServerProcess {
+    pub port: u16,
+    pub data: PathBuf,
+    pub dist: Option<PathBuf>,
+    child: Option<std::process::Child>,
+}
+
+impl ServerProcess {
+    pub async fn start(port: u16, data: &Path, dist: Option<&Path>) -> ServerProcess {
+        let mut p = ServerProcess {
+            port,
+            data: data.to_path_buf(),
+            dist: dist.map(Path::to_path_buf),
+            child: None,
+        };
+        p.restart().await;
+        p
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub async fn restart(&mut self) {
+        let mut cmd = std::process::Command::new(salesdesk_bin());
+        cmd.args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{}", self.port),
+            "--demo",
+            "--data",
+        ])
+        .arg(&self.data);
+        match &self.dist {
+            Some(d) => cmd.arg("--dist").arg(d),
+            None => cmd.args(["--dist", "/nonexistent"]),
+        };
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        self.child = Some(cmd.spawn().expect("start salesdesk"));
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = http.get(format!("{}/api/health", self.base())).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("salesdesk did not come up on port {}", self.port);
+    }
+
+    /// SIGKILL: no graceful shutdown, as when power fails.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

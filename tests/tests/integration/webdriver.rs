@@ -1,0 +1,306 @@
+//! Just enough of the W3C WebDriver protocol to drive Debian's Chromium through
+//! chromedriver: sessions with their own profile directory, navigation, elements, keys
+//! and scripts.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+pub const ENTER: &str = "\u{E007}";
+pub const ARROW_DOWN: &str = "\u{E015}";
+pub const CONTROL: &str = "\u{E009}";
+
+pub struct Driver {
+    child: Child,
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        let port = crate::helpers::free_port();
+        let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        assert!(
+            Path::new(&path).exists(),
+            "{path} is missing: run `cargo xtask test`, which installs Debian's chromium-driver"
+        );
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let d = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if d.http
+                .get(format!("{}/status", d.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+
+    /// A browser on its own profile directory; the same directory later is the same browser, reopened.
+    pub async fn session(&self, profile: &Path, width: u32, height: u32) -> Browser {
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut options = json!({"binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args});
+        if width < 500 {
+            // Desktop windows have a minimum width; a phone is emulated instead.
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
+        let v: Value = self
+            .http
+            .post(format!("{}/session", self.base))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        Browser {
+            url: format!("{}/session/{id}", self.base),
+            http: self.http.clone(),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Browser {
+    url: String,
+    http: reqwest::Client,
+}
+
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+impl Browser {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        match v["value"].get("error") {
+            Some(err) => Err(format!("{err}: {}", v["value"]["message"])),
+            None => Ok(v["value"].clone()),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn goto(&self, url: &str) {
+        // A navigation that fails (server down, no service worker) is the test's to report.
+        let _ = self.post("/url", json!({"url": url})).await;
+    }
+
+    pub async fn refresh(&self) {
+        let _ = self.post("/refresh", json!({})).await;
+    }
+
+    pub async fn close(self) {
+        let _ = self.call(reqwest::Method::DELETE, "", None).await;
+    }
+
+    pub async fn find(&self, css: &str) -> Option<Element> {
+        let v = self
+            .post("/element", json!({"using": "css selector", "value": css}))
+            .await
+            .ok()?;
+        v[ELEMENT].as_str().map(|s| Element(s.to_string()))
+    }
+
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        let v = self
+            .post("/elements", json!({"using": "css selector", "value": css}))
+            .await
+            .unwrap_or(Value::Null);
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e[ELEMENT].as_str().map(|s| Element(s.to_string())))
+            .collect()
+    }
+
+    /// Waits up to `secs` for an element matching `css`.
+    pub async fn wait_for(&self, css: &str, secs: u64) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(e) = self.find(css).await {
+                return e;
+            }
+            if Instant::now() > deadline {
+                let shot = self.screenshot_to_tmp().await;
+                panic!(
+                    "no element {css} after {secs}s; page text: {}\n(screenshot: {shot})",
+                    self.body_text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn click(&self, e: &Element) {
+        self.post(&format!("/element/{}/click", e.0), json!({}))
+            .await
+            .unwrap_or_else(|err| panic!("click: {err}"));
+    }
+
+    pub async fn type_into(&self, e: &Element, text: &str) {
+        self.post(&format!("/element/{}/value", e.0), json!({"text": text}))
+            .await
+            .unwrap_or_else(|err| panic!("type: {err}"));
+    }
+
+    pub async fn text(&self, e: &Element) -> String {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{}/text", e.0),
+            None,
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+    }
+
+    /// A DOM property, such as an input's current `value`.
+    pub async fn prop(&self, e: &Element, name: &str) -> Option<String> {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{}/property/{name}", e.0),
+            None,
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    pub async fn attr(&self, e: &Element, name: &str) -> Option<String> {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{}/attribute/{name}", e.0),
+            None,
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    /// Runs a script; a returned promise is awaited by the driver.
+    pub async fn script(&self, js: &str) -> Value {
+        self.post("/execute/sync", json!({"script": js, "args": []}))
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    pub async fn body_text(&self) -> String {
+        self.script("return document.body ? document.body.innerText : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub async fn active_id(&self) -> String {
+        self.script("return document.activeElement ? document.activeElement.id : ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Types into whatever has focus, as a person at the keyboard does.
+    pub async fn keys(&self, text: &str) {
+        let v = self
+            .call(reqwest::Method::GET, "/element/active", None)
+            .await
+            .unwrap_or_else(|e| panic!("no focused element: {e}"));
+        let e = Element(v[ELEMENT].as_str().unwrap_or_default().to_string());
+        self.type_into(&e, text).await;
+    }
+
+    pub async fn screenshot_to_tmp(&self) -> String {
+        let v = self
+            .call(reqwest::Method::GET, "/screenshot", None)
+            .await
+            .unwrap_or(Value::Null);
+        let Some(b64) = v.as_str() else {
+            return "none".into();
+        };
+        let path =
+            std::env::temp_dir().join(format!("salesdesk-failure-{}.png.b64", std::process::id()));
+        let _ = std::fs::write(&path, b64);
+        path.display().to_string()
+    }
+
+    /// Polls until `js` (an expression) is truthy.
+    pub async fn wait_until(&self, what: &str, js: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if self
+                .script(&format!("return Promise.resolve({js}).then((v) => !!v)"))
+                .await
+                .as_bool()
+                == Some(true)
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; page text: {}",
+                    self.body_text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+}
