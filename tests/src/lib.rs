@@ -1,1 +1,5 @@
-//! Test-only crate: see tests/.
+//! Test support shared by the integration tests and the benchmarks: the real server as
+//! a child process, and a small WebDriver client for headless Chromium.
+
+pub mod process;
+pub mod webdriver;

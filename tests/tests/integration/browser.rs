@@ -1,7 +1,7 @@
 //! End to end in headless Chromium: the built app, the real server binary, real profiles.
 
 use crate::helpers::*;
-use crate::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
+use tests::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
 use std::path::PathBuf;
 
 fn dist_dir() -> PathBuf {
@@ -79,6 +79,7 @@ async fn take_order_with_keyboard(b: &Browser) -> String {
     b.keys(ARROW_DOWN).await;
     b.keys(ENTER).await;
     b.keys("5").await;
+    b.snapshot("order-form").await;
     b.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
     let number = b.wait_for(".order-detail [data-number]", 10).await;
     b.text(&number).await
@@ -154,6 +155,7 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
         "{second}"
     );
     let total = hq.text(&hq.wait_for(".order-detail .total", 5).await).await;
+    hq.snapshot("order-detail-hq").await;
     // 12 × ¥128.00 (AJ-8801) + 5 × ¥28.50 (AJ-1202, the second 三角阀 offered).
     assert!(
         total.contains("¥1,678.50") && total.contains("壹仟陆佰柒拾捌元伍角整"),
@@ -193,6 +195,7 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
             .as_u64()
             .unwrap_or(9999);
         assert!(wide <= 360, "{path} is {wide}px wide at 360px");
+        sz.snapshot(&format!("phone{}", path.replace('/', "-"))).await;
     }
     // English is one click away.
     sz.click(&sz.wait_for("button.lang", 5).await).await;

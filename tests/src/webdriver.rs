@@ -20,7 +20,7 @@ pub struct Driver {
 
 impl Driver {
     pub async fn start() -> Driver {
-        let port = crate::helpers::free_port();
+        let port = crate::process::free_port();
         let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         assert!(
             Path::new(&path).exists(),
@@ -266,6 +266,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no focused element: {e}"));
         let e = Element(v[ELEMENT].as_str().unwrap_or_default().to_string());
         self.type_into(&e, text).await;
+    }
+
+    /// With `SALESDESK_SCREENSHOTS=DIR`, saves a base64 PNG of the page as `DIR/NAME.png.b64`
+    /// (decode with `base64 -d`): for looking at what people see, not for assertions.
+    pub async fn snapshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("SALESDESK_SCREENSHOTS") else { return };
+        if let Some(b64) = self.call(reqwest::Method::GET, "/screenshot", None).await.ok().and_then(|v| v.as_str().map(str::to_string)) {
+            let _ = std::fs::write(Path::new(&dir).join(format!("{name}.png.b64")), b64);
+        }
     }
 
     pub async fn screenshot_to_tmp(&self) -> String {

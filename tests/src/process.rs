@@ -1,0 +1,104 @@
+//! The real `salesdesk` binary as a child process, to stop and start like the real thing.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root, for the built app and binary.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `salesdesk` binary: from `cargo xtask test`, or built here on first use.
+pub fn salesdesk_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("SALESDESK_BIN") {
+        return PathBuf::from(p);
+    }
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args(["build", "-p", "backend", "--bin", "salesdesk"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the salesdesk binary failed");
+    });
+    workspace_root().join("target/debug/salesdesk")
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The real server binary as a child process, to stop and start like the real thing.
+pub struct ServerProcess {
+    pub port: u16,
+    pub data: PathBuf,
+    pub dist: Option<PathBuf>,
+    child: Option<std::process::Child>,
+}
+
+impl ServerProcess {
+    pub async fn start(port: u16, data: &Path, dist: Option<&Path>) -> ServerProcess {
+        let mut p = ServerProcess {
+            port,
+            data: data.to_path_buf(),
+            dist: dist.map(Path::to_path_buf),
+            child: None,
+        };
+        p.restart().await;
+        p
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub async fn restart(&mut self) {
+        let mut cmd = std::process::Command::new(salesdesk_bin());
+        cmd.args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{}", self.port),
+            "--demo",
+            "--data",
+        ])
+        .arg(&self.data);
+        match &self.dist {
+            Some(d) => cmd.arg("--dist").arg(d),
+            None => cmd.args(["--dist", "/nonexistent"]),
+        };
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        self.child = Some(cmd.spawn().expect("start salesdesk"));
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = http.get(format!("{}/api/health", self.base())).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("salesdesk did not come up on port {}", self.port);
+    }
+
+    /// SIGKILL: no graceful shutdown, as when power fails.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
