@@ -285,20 +285,76 @@ fn cmd_test() -> Result {
         .env("SALESDESK_DIST", dist))
 }
 
+fn compressed_size(tool: &str, args: &[&str], file: &Path) -> u64 {
+    Command::new(tool).args(args).arg(file).output().map(|o| o.stdout.len() as u64).unwrap_or(0)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+/// Mean time of one criterion benchmark, in nanoseconds.
+fn criterion_mean_ns(group: &str, id: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(root().join(format!("target/criterion/{group}/{id}/new/estimates.json"))).ok()?;
+    let at = text.find("\"mean\"")?;
+    let rest = &text[at..];
+    let pe = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    rest[pe..].split([',', '}']).next()?.trim().parse().ok()
+}
+
 fn cmd_bench() -> Result {
     ensure_browser()?;
     let dist = dist()?;
+    let mut md = String::from("# Benchmarks\n\nWritten by `cargo xtask bench`; numbers from the last run on the project's build machine.\n");
+    let rustc = output(Command::new("rustc").arg("--version")).unwrap_or_default();
+    let cores = output(&mut Command::new("nproc")).unwrap_or_default();
+    let date = output(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
+    md += &format!("\nRun on {} UTC, {} cores, {}.\n", date.trim(), cores.trim(), rustc.trim());
+
+    md += "\n## What the browser downloads\n\nRelease profile `wasm-release` (opt-level z, LTO, one codegen unit, panic=abort) plus `wasm-opt -Oz` (binaryen 132).\n\n| file | raw | gzip -9 | brotli -q 11 |\n|---|---:|---:|---:|\n";
+    let mut totals = (0, 0, 0);
+    for f in ["salesdesk_bg.wasm", "salesdesk.js", "style.css", "index.html", "sw.js"] {
+        let path = dist.join(f);
+        let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let gz = compressed_size("gzip", &["-9", "-c"], &path);
+        let br = compressed_size("brotli", &["-q", "11", "-c"], &path);
+        totals = (totals.0 + raw, totals.1 + gz, totals.2 + br);
+        md += &format!("| {f} | {} | {} | {} |\n", kb(raw), kb(gz), kb(br));
+    }
+    md += &format!("| **total** | {} | {} | {} |\n\nBudget for the wasm: 500 KB gzip.\n", kb(totals.0), kb(totals.1), kb(totals.2));
+
+    run(cargo().args(["bench", "-p", "common", "--bench", "merge"]))?;
+    md += "\n## Merge engine (`common`, criterion)\n\n| benchmark | work | mean time | throughput |\n|---|---|---:|---:|\n";
+    for (id, work, n) in [("apply_changes", "2,000 changes onto 1,000 orders", 2000.0), ("merge_states", "1,000 order states folded into stale copies", 1000.0)] {
+        if let Some(ns) = criterion_mean_ns("merge", id) {
+            md += &format!("| {id} | {work} | {:.2} ms | {:.0} /s |\n", ns / 1e6, n / (ns / 1e9));
+        }
+    }
+
     run(cargo().args(["build", "--release", "-p", "backend", "--bin", "salesdesk"]))?;
-    let bin = root().join("target/release/salesdesk");
-    run(cargo()
-        .args(["bench", "--workspace"])
-        .env("SALESDESK_BIN", bin)
-        .env("SALESDESK_DIST", dist)
-        .env("SALESDESK_BENCH_OUT", root().join("target/bench-results")))?;
-    run(cargo()
-        .args(["run", "--quiet", "-p", "tests", "--bin", "bench-report"])
-        .env("SALESDESK_DIST", root().join("dist"))
-        .env("SALESDESK_BENCH_OUT", root().join("target/bench-results")))
+    let out = cargo()
+        .args(["run", "--release", "--quiet", "-p", "tests", "--bin", "bench_startup"])
+        .env("SALESDESK_BIN", root().join("target/release/salesdesk"))
+        .env("SALESDESK_DIST", &dist)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("bench_startup failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let results: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("RESULT "))
+        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let get = |k: &str| results.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_else(|| "?".into());
+    md += "\n## Time to a usable order form (headless Chromium)\n\nFrom navigation start to the order form's customer box being in the page, 15 loads each, logged-in branch clerk, release server on loopback. Offline: the server is killed and the service worker serves the app shell.\n\n| mode | p50 | p90 |\n|---|---:|---:|\n";
+    for mode in ["online", "offline"] {
+        md += &format!("| {mode} | {} ms | {} ms |\n", get(&format!("form_ready_{mode}_p50_ms")), get(&format!("form_ready_{mode}_p90_ms")));
+    }
+    std::fs::write(root().join("docs/benchmarks.md"), &md).map_err(|e| e.to_string())?;
+    say("wrote docs/benchmarks.md");
+    print!("{md}");
+    Ok(())
 }
 
 fn main() -> ExitCode {

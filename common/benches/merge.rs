@@ -1,0 +1,113 @@
+//! Merge-engine throughput: applying pushed changes to records, and folding whole record
+//! states together (what a pull does). Reported in docs/benchmarks.md by `cargo xtask bench`.
+
+use common::hlc::Hlc;
+use common::ids::{ChangeId, OfficeCode, RecordId};
+use common::order::{LineDraft, OrderDraft};
+use common::record::{Change, Kind, RecordState};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const N: u64 = 1_000;
+
+fn order_values(n: u64) -> BTreeMap<String, Value> {
+    let draft = OrderDraft {
+        customer_name: format!("佛山市美居建材商行{n}"),
+        phone: "0757-2233 4455".into(),
+        address: "佛山市顺德区大良街道 88 号".into(),
+        station: "德邦物流".into(),
+        station_contract: "DB-6601".into(),
+        payment: "on_arrival".into(),
+        lines: (0..4)
+            .map(|i| LineDraft { model: format!("AJ-88{i:02}"), name: "单把手面盆龙头".into(), quantity: "12".into(), unit: "个".into(), unit_price: "128.50".into(), ..Default::default() })
+            .collect(),
+        ..Default::default()
+    };
+    let mut v = draft.validate().unwrap().to_values();
+    v.insert("number".into(), json!(format!("FS-261128-01-{n:03}")));
+    v
+}
+
+/// `N` orders created, then each edited once by another office: 2N changes.
+fn changes() -> Vec<Change> {
+    let office = OfficeCode::parse("FS").unwrap();
+    let mut out = Vec::new();
+    for n in 0..N {
+        let id = RecordId(uuid::Uuid::from_u128(u128::from(n) + 1));
+        let empty = RecordState::new(Kind::Order, id, office.clone());
+        let create = Change {
+            id: ChangeId(uuid::Uuid::from_u128(u128::from(n) << 1 | 1)),
+            seq: n + 1,
+            kind: Kind::Order,
+            record: id,
+            office: office.clone(),
+            ts: Hlc { wall_ms: 1_000 + n, counter: 0, node: 1 },
+            by: "fs_clerk".into(),
+            set: empty.writes_for(&order_values(n)),
+            event: None,
+        };
+        let created = RecordState::from_change(&create);
+        let mut edit_values = BTreeMap::new();
+        edit_values.insert("notes".to_string(), json!("先打电话再送"));
+        edit_values.insert("phone".to_string(), json!("139 0000 0000"));
+        let edit = Change {
+            id: ChangeId(uuid::Uuid::from_u128(u128::from(n) << 1)),
+            seq: n + 1,
+            ts: Hlc { wall_ms: 5_000 + n, counter: 0, node: 2 },
+            by: "hq_clerk".into(),
+            set: created.writes_for(&edit_values),
+            ..create.clone()
+        };
+        out.push(create);
+        out.push(edit);
+    }
+    out
+}
+
+fn apply_changes(c: &mut Criterion) {
+    let changes = changes();
+    let mut g = c.benchmark_group("merge");
+    g.throughput(Throughput::Elements(changes.len() as u64));
+    g.bench_function("apply_changes", |b| {
+        b.iter(|| {
+            let mut records: BTreeMap<RecordId, RecordState> = BTreeMap::new();
+            for ch in &changes {
+                match records.get_mut(&ch.record) {
+                    Some(s) => s.apply(ch).unwrap(),
+                    None => {
+                        records.insert(ch.record, RecordState::from_change(ch));
+                    }
+                }
+            }
+            records
+        })
+    });
+    // Two replicas each holding every record, one side behind: fold one into the other.
+    let mut ahead: Vec<RecordState> = Vec::new();
+    let mut behind: Vec<RecordState> = Vec::new();
+    for pair in changes.chunks(2) {
+        let created = RecordState::from_change(&pair[0]);
+        let mut edited = created.clone();
+        edited.apply(&pair[1]).unwrap();
+        behind.push(created);
+        ahead.push(edited);
+    }
+    g.throughput(Throughput::Elements(ahead.len() as u64));
+    g.bench_function("merge_states", |b| {
+        b.iter_batched(
+            || behind.clone(),
+            |mut mine| {
+                for (m, theirs) in mine.iter_mut().zip(&ahead) {
+                    m.merge(theirs).unwrap();
+                }
+                mine
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, apply_changes);
+criterion_main!(benches);
