@@ -21,18 +21,11 @@ const SESSION_MS: u64 = 30 * 24 * 3600 * 1000;
 
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(AppError::internal)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 fn token_hash(token: &str) -> String {
@@ -71,24 +64,10 @@ fn load_user(inner: &Inner, username: &str) -> Result<Option<(UserInfo, String)>
     let Some((username, display_name, role, hash, code, name, is_hq, offset)) = row else {
         return Ok(None);
     };
-    let role =
-        Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
     let code = OfficeCode::parse(&code).map_err(AppError::internal)?;
-    let office = OfficeInfo {
-        code,
-        name,
-        is_hq,
-        utc_offset_minutes: offset,
-    };
-    Ok(Some((
-        UserInfo {
-            username,
-            display_name,
-            role,
-            office,
-        },
-        hash,
-    )))
+    let office = OfficeInfo { code, name, is_hq, utc_offset_minutes: offset };
+    Ok(Some((UserInfo { username, display_name, role, office }, hash)))
 }
 
 impl CurrentUser {
@@ -99,11 +78,7 @@ impl CurrentUser {
             office: info.office.code.clone(),
             is_hq: info.office.is_hq,
         };
-        CurrentUser {
-            actor,
-            info,
-            client,
-        }
+        CurrentUser { actor, info, client }
     }
 }
 
@@ -111,19 +86,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty());
         let Some(token) = token else {
-            return Err(AppError::unauthorized(
-                "log in first: this request has no session token",
-            ));
+            return Err(AppError::unauthorized("log in first: this request has no session token"));
         };
         let hash = token_hash(token);
         state
@@ -138,17 +104,13 @@ impl FromRequestParts<AppState> for CurrentUser {
                     )
                     .optional()?;
                 let Some((username, client, expires)) = row else {
-                    return Err(AppError::unauthorized(
-                        "the session is not valid; log in again",
-                    ));
+                    return Err(AppError::unauthorized("the session is not valid; log in again"));
                 };
                 if expires < now_ms() {
-                    return Err(AppError::unauthorized(
-                        "the session has expired; log in again",
-                    ));
+                    return Err(AppError::unauthorized("the session has expired; log in again"));
                 }
-                let (info, _) = load_user(inner, &username)?
-                    .ok_or_else(|| AppError::unauthorized("this account is disabled"))?;
+                let (info, _) =
+                    load_user(inner, &username)?.ok_or_else(|| AppError::unauthorized("this account is disabled"))?;
                 let client = ClientId::parse(&client).map_err(AppError::internal)?;
                 Ok(CurrentUser::from_info(info, client))
             })
@@ -161,41 +123,23 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
     if req.username.len() > 64 || req.password.len() > 256 {
-        return Err(AppError::bad_request(
-            "too_long",
-            "user name or password is too long",
-        ));
+        return Err(AppError::bad_request("too_long", "user name or password is too long"));
     }
     let username = req.username.trim().to_string();
-    let found = state
-        .db
-        .call(move |inner| load_user(inner, &username))
-        .await?;
+    let found = state.db.call(move |inner| load_user(inner, &username)).await?;
     // Verify even for an unknown user, so timing does not tell which names exist.
     let (info, hash) = match found {
         Some(f) => f,
         None => {
-            let _ = tokio::task::spawn_blocking(move || {
-                verify_password(&req.password, crate::demo::DUMMY_HASH)
-            })
-            .await;
-            return Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "wrong user name or password",
-            ));
+            let _ = tokio::task::spawn_blocking(move || verify_password(&req.password, crate::demo::DUMMY_HASH)).await;
+            return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong user name or password"));
         }
     };
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(AppError::internal)?;
+    let ok =
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(AppError::internal)?;
     if !ok {
-        return Err(AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "wrong user name or password",
-        ));
+        return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong user name or password"));
     }
     let token = hex::encode(rand::random::<[u8; 32]>());
     let client = req.client;
@@ -233,12 +177,7 @@ pub async fn login(
             Ok((device_no, inner.clock.last))
         })
         .await?;
-    Ok(Json(LoginResponse {
-        token,
-        user: info,
-        device_no,
-        server_time,
-    }))
+    Ok(Json(LoginResponse { token, user: info, device_no, server_time }))
 }
 
 pub async fn logout(
@@ -256,11 +195,7 @@ pub async fn logout(
     let hash = token_hash(&token);
     state
         .db
-        .call(move |inner| {
-            Ok(inner
-                .conn
-                .execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])?)
-        })
+        .call(move |inner| Ok(inner.conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

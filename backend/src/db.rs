@@ -10,10 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how far a file is.
@@ -106,8 +103,7 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let version: usize =
-        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -118,11 +114,8 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 fn load_clock(conn: &Connection) -> rusqlite::Result<Clock> {
-    let node: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'clock_node'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let node: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'clock_node'", [], |r| r.get(0)).optional()?;
     let node = match node.and_then(|n| u64::from_str_radix(&n, 16).ok()) {
         Some(n) => n,
         None => {
@@ -136,11 +129,8 @@ fn load_clock(conn: &Connection) -> rusqlite::Result<Clock> {
     };
     let mut clock = Clock::new(node);
     // Never issue a timestamp below one already stored, even if the machine's clock went back.
-    let last: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'clock_last'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let last: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'clock_last'", [], |r| r.get(0)).optional()?;
     if let Some(last) = last.and_then(|s| Hlc::parse(&s).ok()) {
         clock.last = Hlc { node, ..last };
     }
@@ -152,9 +142,7 @@ impl Db {
         let mut conn = open_connection(path)?;
         migrate(&mut conn)?;
         let clock = load_clock(&conn)?;
-        Ok(Db {
-            inner: Arc::new(Mutex::new(Inner { conn, clock })),
-        })
+        Ok(Db { inner: Arc::new(Mutex::new(Inner { conn, clock })) })
     }
 
     /// Runs `f` with the connection on a blocking thread.
@@ -183,10 +171,7 @@ impl Inner {
     /// A server timestamp, persisted so restarts never go backwards.
     pub fn tick(&mut self) -> rusqlite::Result<Hlc> {
         let t = self.clock.tick(now_ms());
-        self.conn.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)",
-            params![t.encode()],
-        )?;
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![t.encode()])?;
         Ok(t)
     }
 }

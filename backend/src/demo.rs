@@ -19,13 +19,11 @@ pub const DEMO_PASSWORD: &str = "demo1234";
 
 /// A real argon2 hash of nothing useful, verified against when a user name is unknown
 /// so that a failed log-in takes as long whether or not the name exists.
-pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Fz3Oq4wQ3Hq1v1PpCDbVkN2ykqv0L3k5W6t1y5c6rE";
+pub const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Fz3Oq4wQ3Hq1v1PpCDbVkN2ykqv0L3k5W6t1y5c6rE";
 
-pub const OFFICES: [(&str, &str, bool); 3] = [
-    ("HQ", "总部", true),
-    ("FS", "佛山分公司", false),
-    ("SZ", "深圳办事处", false),
-];
+pub const OFFICES: [(&str, &str, bool); 3] =
+    [("HQ", "总部", true), ("FS", "佛山分公司", false), ("SZ", "深圳办事处", false)];
 
 const ROLES: [(Role, &str); 6] = [
     (Role::Clerk, "内勤"),
@@ -99,38 +97,19 @@ fn seed_record(
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                FieldWrite {
-                    value: v.clone(),
-                    replaces: vec![],
-                },
-            )
-        })
+        .map(|(k, v)| (k.clone(), FieldWrite { value: v.clone(), replaces: vec![] }))
         .collect();
     // Fixed ids, so demo records are the same in every fresh database.
     let id = RecordId(uuid::Uuid::from_u128((kind as u128 + 1) << 64 | n));
-    let change = Change {
-        id: ChangeId(id.0),
-        seq: 0,
-        kind,
-        record: id,
-        office,
-        ts,
-        by: "system".into(),
-        set,
-        event: None,
-    };
+    let change =
+        Change { id: ChangeId(id.0), seq: 0, kind, record: id, office, ts, by: "system".into(), set, event: None };
     store_record(tx, &RecordState::from_change(&change))?;
     Ok(())
 }
 
 /// Fills an empty database; does nothing if any office exists already.
 pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
-    let offices: i64 = inner
-        .conn
-        .query_row("SELECT COUNT(*) FROM offices", [], |r| r.get(0))?;
+    let offices: i64 = inner.conn.query_row("SELECT COUNT(*) FROM offices", [], |r| r.get(0))?;
     if offices > 0 {
         return Ok(false);
     }
@@ -141,7 +120,10 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
     let tx = conn.transaction()?;
     {
         for (i, (code, name, is_hq)) in OFFICES.iter().enumerate() {
-            tx.execute("INSERT INTO offices(code, name, is_hq, utc_offset_minutes) VALUES (?1, ?2, ?3, 480)", params![code, name, is_hq])?;
+            tx.execute(
+                "INSERT INTO offices(code, name, is_hq, utc_offset_minutes) VALUES (?1, ?2, ?3, 480)",
+                params![code, name, is_hq],
+            )?;
             for (j, (role, label)) in ROLES.iter().enumerate() {
                 let username = format!("{}_{}", code.to_lowercase(), role.code());
                 let person = format!("{}{}", SURNAMES[(i + j) % 7], GIVEN[(i * 2 + j) % 7]);
@@ -193,20 +175,10 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
                     "station_contract": station.2,
                     "payment": PAYMENTS[i % 3],
                 });
-                seed_record(
-                    clock,
-                    &tx,
-                    Kind::Customer,
-                    office(code),
-                    (o * 100 + i) as u128,
-                    values,
-                )?;
+                seed_record(clock, &tx, Kind::Customer, office(code), (o * 100 + i) as u128, values)?;
             }
         }
-        tx.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)",
-            params![clock.last.encode()],
-        )?;
+        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![clock.last.encode()])?;
     }
     tx.commit()?;
     Ok(true)

@@ -17,12 +17,7 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
-        AppError {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
+        AppError { status, code, message: message.into(), field: None }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::BAD_REQUEST, code, message)
@@ -52,11 +47,7 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.code.to_string(),
-            message: self.message,
-            field: self.field,
-        };
+        let body = ErrorBody { error: self.code.to_string(), message: self.message, field: self.field };
         (self.status, Json(body)).into_response()
     }
 }
@@ -72,12 +63,8 @@ impl From<JsonRejection> for AppError {
         let (status, code) = match &rej {
             JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
             JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
-            JsonRejection::MissingJsonContentType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_json")
-            }
-            _ if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
-            }
+            JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_json"),
+            _ if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             _ => (rej.status(), "unreadable_body"),
         };
         AppError::new(status, code, rej.body_text())

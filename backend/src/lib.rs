@@ -35,11 +35,7 @@ pub struct Config {
 }
 
 async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        protocol: PROTOCOL_VERSION,
-    })
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), protocol: PROTOCOL_VERSION })
 }
 
 async fn api_not_found() -> error::AppError {
@@ -57,21 +53,13 @@ pub fn app(state: AppState) -> Router {
         .route("/sync/pull", get(sync::pull))
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    Router::new()
-        .nest("/api", api)
-        .merge(statics::router(state.dist.clone()))
-        .with_state(state)
+    Router::new().nest("/api", api).merge(statics::router(state.dist.clone())).with_state(state)
 }
 
 /// Opens (creating and migrating) the database under `data_dir`, seeding demo data if asked and empty.
-pub fn open_state(
-    data_dir: &std::path::Path,
-    dist: Option<PathBuf>,
-    demo: bool,
-) -> Result<AppState, error::AppError> {
-    std::fs::create_dir_all(data_dir).map_err(|e| {
-        error::AppError::internal(format!("cannot create {}: {e}", data_dir.display()))
-    })?;
+pub fn open_state(data_dir: &std::path::Path, dist: Option<PathBuf>, demo: bool) -> Result<AppState, error::AppError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| error::AppError::internal(format!("cannot create {}: {e}", data_dir.display())))?;
     let db = db::Db::open(&data_dir.join("salesdesk.sqlite3"))?;
     if demo {
         db.with(demo::seed_if_empty)?;
@@ -80,13 +68,10 @@ pub fn open_state(
 }
 
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let state =
-        open_state(&config.data_dir, config.dist.clone(), config.demo).map_err(|e| e.message)?;
+    let state = open_state(&config.data_dir, config.dist.clone(), config.demo).map_err(|e| e.message)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!("Salesdesk listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 
@@ -96,8 +81,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

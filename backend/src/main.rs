@@ -30,9 +30,7 @@ fn main() {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     if let Err(e) = rt.block_on(backend::serve(config)) {
@@ -55,11 +53,7 @@ fn parse(args: &[String]) -> Result<Option<backend::Config>, String> {
         demo: false,
     };
     while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--addr" => config.addr = value()?.parse().map_err(|e| format!("--addr: {e}"))?,
             "--data" => config.data_dir = PathBuf::from(value()?),

@@ -21,9 +21,6 @@ pub fn router(dist: Option<PathBuf>) -> Router<AppState> {
     let serve = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
     Router::new()
         .fallback_service(serve)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .layer(CompressionLayer::new())
 }

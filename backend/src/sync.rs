@@ -11,8 +11,8 @@ use axum::Json;
 use common::customer;
 use common::record::{Change, Kind, RecordState};
 use common::wire::{
-    ChangeResult, Gap, Outcome, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT,
-    MAX_PULL_LIMIT, MAX_PUSH_CHANGES, PROTOCOL_VERSION,
+    ChangeResult, Gap, Outcome, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Deserialize;
@@ -34,28 +34,17 @@ struct Refusal {
 }
 
 fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal {
-        code,
-        message: message.into(),
-    }
+    Refusal { code, message: message.into() }
 }
 
-fn load_record(
-    tx: &Transaction<'_>,
-    kind: Kind,
-    id: &str,
-) -> Result<Option<RecordState>, AppError> {
+fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<RecordState>, AppError> {
     let text: Option<String> = tx
-        .query_row(
-            "SELECT state FROM records WHERE kind = ?1 AND id = ?2",
-            params![kind.as_str(), id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT state FROM records WHERE kind = ?1 AND id = ?2", params![kind.as_str(), id], |r| r.get(0))
         .optional()?;
     match text {
-        Some(t) => serde_json::from_str(&t)
-            .map(Some)
-            .map_err(|e| AppError::internal(format!("stored record unreadable: {e}"))),
+        Some(t) => {
+            serde_json::from_str(&t).map(Some).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))
+        }
         None => Ok(None),
     }
 }
@@ -76,10 +65,7 @@ fn merge_change(
     let (fields, required) = customer::fields(change.kind);
     for (name, write) in &change.set {
         if !fields.contains(&name.as_str()) {
-            return Ok(Err(refuse(
-                "invalid",
-                format!("{name} is not a field of a {} record", change.kind.as_str()),
-            )));
+            return Ok(Err(refuse("invalid", format!("{name} is not a field of a {} record", change.kind.as_str()))));
         }
         if let Err(p) = customer::check_field(change.kind, name, &write.value) {
             return Ok(Err(refuse("invalid", format!("{name} {}", p.message()))));
@@ -95,10 +81,7 @@ fn merge_change(
         }
         None => {
             if let Some(missing) = required.iter().find(|f| !change.set.contains_key(**f)) {
-                return Ok(Err(refuse(
-                    "incomplete",
-                    format!("a new {} record needs {missing}", change.kind.as_str()),
-                )));
+                return Ok(Err(refuse("incomplete", format!("a new {} record needs {missing}", change.kind.as_str()))));
             }
             RecordState::from_change(change)
         }
@@ -107,43 +90,25 @@ fn merge_change(
 }
 
 pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, AppError> {
-    let seq: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |r| {
-        r.get(0)
-    })?;
+    let seq: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |r| r.get(0))?;
     let text = serde_json::to_string(state).map_err(AppError::internal)?;
     tx.execute(
         "INSERT INTO records(kind, id, office, state, seq) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq",
-        params![
-            state.kind.as_str(),
-            state.id.to_string(),
-            state.office.as_str(),
-            text,
-            seq
-        ],
+        params![state.kind.as_str(), state.id.to_string(), state.office.as_str(), text, seq],
     )?;
     Ok(seq)
 }
 
 /// Applies a push in one transaction: repeats are answered from the log, the next
 /// expected change is validated and merged, anything after a gap is left untouched.
-pub fn apply_push(
-    inner: &mut Inner,
-    user: &CurrentUser,
-    req: &PushRequest,
-) -> Result<PushResponse, AppError> {
+pub fn apply_push(inner: &mut Inner, user: &CurrentUser, req: &PushRequest) -> Result<PushResponse, AppError> {
     let now = now_ms();
     let client = req.client.to_string();
     let tx = inner.conn.transaction()?;
-    tx.execute(
-        "INSERT OR IGNORE INTO clients(client, last_seq) VALUES (?1, 0)",
-        params![client],
-    )?;
-    let mut last: u64 = tx.query_row(
-        "SELECT last_seq FROM clients WHERE client = ?1",
-        params![client],
-        |r| r.get(0),
-    )?;
+    tx.execute("INSERT OR IGNORE INTO clients(client, last_seq) VALUES (?1, 0)", params![client])?;
+    let mut last: u64 =
+        tx.query_row("SELECT last_seq FROM clients WHERE client = ?1", params![client], |r| r.get(0))?;
     let mut results = Vec::with_capacity(req.changes.len());
     let mut gap = None;
     let mut latest_ts = None;
@@ -161,11 +126,7 @@ pub fn apply_push(
                 Some((id, outcome, code, message)) if id == change.id.to_string() => ChangeResult {
                     id: change.id,
                     seq: change.seq,
-                    outcome: if outcome == "applied" {
-                        Outcome::Applied
-                    } else {
-                        Outcome::Refused
-                    },
+                    outcome: if outcome == "applied" { Outcome::Applied } else { Outcome::Refused },
                     code,
                     message,
                 },
@@ -174,32 +135,22 @@ pub fn apply_push(
                     seq: change.seq,
                     outcome: Outcome::Refused,
                     code: Some("seq_reused".into()),
-                    message: Some(format!(
-                        "sequence {} of this device was already used by another change",
-                        change.seq
-                    )),
+                    message: Some(format!("sequence {} of this device was already used by another change", change.seq)),
                 },
             };
             results.push(result);
             continue;
         }
         if change.seq != last + 1 {
-            gap = Some(Gap {
-                expected: last + 1,
-                got: change.seq,
-            });
+            gap = Some(Gap { expected: last + 1, got: change.seq });
             break;
         }
-        let id_taken: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM changes WHERE id = ?1)",
-            params![change.id.to_string()],
-            |r| r.get(0),
-        )?;
+        let id_taken: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM changes WHERE id = ?1)", params![change.id.to_string()], |r| {
+                r.get(0)
+            })?;
         let outcome = if id_taken {
-            Err(refuse(
-                "duplicate_id",
-                "another device already sent a change with this id",
-            ))
+            Err(refuse("duplicate_id", "another device already sent a change with this id"))
         } else {
             merge_change(&tx, user, change, now)?
         };
@@ -233,36 +184,20 @@ pub fn apply_push(
         results.push(ChangeResult {
             id: change.id,
             seq: change.seq,
-            outcome: if outcome.is_ok() {
-                Outcome::Applied
-            } else {
-                Outcome::Refused
-            },
+            outcome: if outcome.is_ok() { Outcome::Applied } else { Outcome::Refused },
             code: code.map(str::to_string),
             message,
         });
     }
-    tx.execute(
-        "UPDATE clients SET last_seq = ?2 WHERE client = ?1",
-        params![client, last],
-    )?;
+    tx.execute("UPDATE clients SET last_seq = ?2 WHERE client = ?1", params![client, last])?;
     if let Some(ts) = latest_ts {
         // Already checked not to be too far ahead.
         let _ = inner.clock.observe(ts, now);
     }
     let server_time = inner.clock.tick(now);
-    tx.execute(
-        "INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)",
-        params![server_time.encode()],
-    )?;
+    tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![server_time.encode()])?;
     tx.commit()?;
-    Ok(PushResponse {
-        protocol: PROTOCOL_VERSION,
-        acked_through: last,
-        results,
-        gap,
-        server_time,
-    })
+    Ok(PushResponse { protocol: PROTOCOL_VERSION, acked_through: last, results, gap, server_time })
 }
 
 pub async fn push(
@@ -272,35 +207,20 @@ pub async fn push(
 ) -> Result<(StatusCode, Json<PushResponse>), AppError> {
     check_protocol(req.protocol)?;
     if req.client != user.client {
-        return Err(AppError::forbidden(
-            "this session belongs to another device; push from the device that logged in",
-        ));
+        return Err(AppError::forbidden("this session belongs to another device; push from the device that logged in"));
     }
     if req.changes.len() > MAX_PUSH_CHANGES {
         return Err(AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_changes",
-            format!(
-                "at most {MAX_PUSH_CHANGES} changes per push, got {}",
-                req.changes.len()
-            ),
+            format!("at most {MAX_PUSH_CHANGES} changes per push, got {}", req.changes.len()),
         ));
     }
     if req.changes.windows(2).any(|w| w[1].seq <= w[0].seq) {
-        return Err(AppError::bad_request(
-            "unordered",
-            "changes must be in increasing seq order",
-        ));
+        return Err(AppError::bad_request("unordered", "changes must be in increasing seq order"));
     }
-    let resp = state
-        .db
-        .call(move |inner| apply_push(inner, &user, &req))
-        .await?;
-    let status = if resp.gap.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
+    let resp = state.db.call(move |inner| apply_push(inner, &user, &req)).await?;
+    let status = if resp.gap.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     Ok((status, Json(resp)))
 }
 
@@ -312,18 +232,8 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
-pub fn read_pull(
-    inner: &Inner,
-    user: &CurrentUser,
-    cursor: u64,
-    limit: u32,
-) -> Result<PullResponse, AppError> {
-    let max_seq: u64 =
-        inner
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| {
-                r.get(0)
-            })?;
+pub fn read_pull(inner: &Inner, user: &CurrentUser, cursor: u64, limit: u32) -> Result<PullResponse, AppError> {
+    let max_seq: u64 = inner.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
     // A cursor from the future means this database was restored from an older copy: start over.
     let cursor = if cursor > max_seq { 0 } else { cursor };
     let mut stmt = inner.conn.prepare_cached(
@@ -331,15 +241,9 @@ pub fn read_pull(
          WHERE seq > ?1 AND (?2 OR office = ?3 OR kind IN ('product', 'station'))
          ORDER BY seq LIMIT ?4",
     )?;
-    let rows = stmt.query_map(
-        params![
-            cursor,
-            user.actor.is_hq,
-            user.actor.office.as_str(),
-            limit + 1
-        ],
-        |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
-    )?;
+    let rows = stmt.query_map(params![cursor, user.actor.is_hq, user.actor.office.as_str(), limit + 1], |r| {
+        Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+    })?;
     let mut records = Vec::new();
     let mut next = cursor;
     let mut more = false;
@@ -350,18 +254,11 @@ pub fn read_pull(
             break;
         }
         records.push(
-            serde_json::from_str(&text)
-                .map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?,
+            serde_json::from_str(&text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?,
         );
         next = seq;
     }
-    Ok(PullResponse {
-        protocol: PROTOCOL_VERSION,
-        records,
-        cursor: next,
-        more,
-        server_time: inner.clock.last,
-    })
+    Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time: inner.clock.last })
 }
 
 pub async fn pull(
@@ -371,15 +268,9 @@ pub async fn pull(
 ) -> Result<Json<PullResponse>, AppError> {
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
-        return Err(AppError::bad_request(
-            "invalid_query",
-            format!("limit must be between 1 and {MAX_PULL_LIMIT}"),
-        )
-        .with_field("limit"));
+        return Err(AppError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_PULL_LIMIT}"))
+            .with_field("limit"));
     }
-    let resp = state
-        .db
-        .call(move |inner| read_pull(inner, &user, p.cursor, limit))
-        .await?;
+    let resp = state.db.call(move |inner| read_pull(inner, &user, p.cursor, limit)).await?;
     Ok(Json(resp))
 }

@@ -20,7 +20,14 @@ fn order_values(n: u64) -> BTreeMap<String, Value> {
         station_contract: "DB-6601".into(),
         payment: "on_arrival".into(),
         lines: (0..4)
-            .map(|i| LineDraft { model: format!("AJ-88{i:02}"), name: "单把手面盆龙头".into(), quantity: "12".into(), unit: "个".into(), unit_price: "128.50".into(), ..Default::default() })
+            .map(|i| LineDraft {
+                model: format!("AJ-88{i:02}"),
+                name: "单把手面盆龙头".into(),
+                quantity: "12".into(),
+                unit: "个".into(),
+                unit_price: "128.50".into(),
+                ..Default::default()
+            })
             .collect(),
         ..Default::default()
     };

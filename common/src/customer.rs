@@ -32,23 +32,10 @@ fn check_phone(value: &Value) -> Result<(), Problem> {
 pub fn fields(kind: Kind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
         Kind::Order => (&order::field::ALL, &order::field::REQUIRED),
-        Kind::Customer => (
-            &[
-                "name",
-                "phone",
-                "address",
-                "contact",
-                "station",
-                "station_contract",
-                "payment",
-                "initials",
-            ],
-            &["name"],
-        ),
-        Kind::Product => (
-            &["model", "name", "unit", "price", "initials"],
-            &["model", "name"],
-        ),
+        Kind::Customer => {
+            (&["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials"], &["name"])
+        }
+        Kind::Product => (&["model", "name", "unit", "price", "initials"], &["model", "name"]),
         Kind::Station => (&["name", "phone", "contract"], &["name"]),
     }
 }
@@ -60,9 +47,7 @@ pub fn check_field(kind: Kind, name: &str, value: &Value) -> Result<(), Problem>
         (Kind::Customer | Kind::Station, "name") => check_text(value, 100, true),
         (Kind::Customer | Kind::Station, "phone") => check_phone(value),
         (Kind::Customer, "address") => check_text(value, 200, false),
-        (Kind::Customer, "contact" | "station" | "station_contract" | "initials") => {
-            check_text(value, 60, false)
-        }
+        (Kind::Customer, "contact" | "station" | "station_contract" | "initials") => check_text(value, 60, false),
         (Kind::Customer, "payment") => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
             if s.is_empty() || PaymentTerms::parse(s).is_some() {
@@ -166,30 +151,12 @@ mod tests {
 
     #[test]
     fn each_kind_checks_its_own_fields() {
-        assert_eq!(
-            check_field(Kind::Customer, "name", &json!("")),
-            Err(Problem::Required)
-        );
-        assert_eq!(
-            check_field(Kind::Customer, "phone", &json!("138 0000 1111")),
-            Ok(())
-        );
-        assert_eq!(
-            check_field(Kind::Customer, "price", &json!(1)),
-            Err(Problem::UnknownField)
-        );
-        assert_eq!(
-            check_field(Kind::Product, "price", &json!(-5)),
-            Err(Problem::Negative)
-        );
-        assert_eq!(
-            check_field(Kind::Product, "price", &json!(12.5)),
-            Err(Problem::WrongType)
-        );
-        assert_eq!(
-            check_field(Kind::Station, "contract", &json!("M-1")),
-            Ok(())
-        );
+        assert_eq!(check_field(Kind::Customer, "name", &json!("")), Err(Problem::Required));
+        assert_eq!(check_field(Kind::Customer, "phone", &json!("138 0000 1111")), Ok(()));
+        assert_eq!(check_field(Kind::Customer, "price", &json!(1)), Err(Problem::UnknownField));
+        assert_eq!(check_field(Kind::Product, "price", &json!(-5)), Err(Problem::Negative));
+        assert_eq!(check_field(Kind::Product, "price", &json!(12.5)), Err(Problem::WrongType));
+        assert_eq!(check_field(Kind::Station, "contract", &json!("M-1")), Ok(()));
         for kind in Kind::ALL {
             let (all, required) = fields(kind);
             assert!(required.iter().all(|r| all.contains(r)), "{kind:?}");

@@ -24,40 +24,28 @@ pub struct Hlc {
 pub enum HlcError {
     #[error("timestamp {0:?} is not a hybrid logical clock value")]
     Malformed(String),
-    #[error("timestamp is {ahead_ms} ms ahead of this clock (limit {MAX_FUTURE_MS} ms): check the device's date and time")]
+    #[error(
+        "timestamp is {ahead_ms} ms ahead of this clock (limit {MAX_FUTURE_MS} ms): check the device's date and time"
+    )]
     TooFarAhead { ahead_ms: u64 },
 }
 
 impl Hlc {
-    pub const ZERO: Hlc = Hlc {
-        wall_ms: 0,
-        counter: 0,
-        node: 0,
-    };
+    pub const ZERO: Hlc = Hlc { wall_ms: 0, counter: 0, node: 0 };
 
     /// Fixed-width hex, so that string order equals time order: `wwwwwwwwwwww-cccc-nnnnnnnnnnnnnnnn`.
     pub fn encode(&self) -> String {
-        format!(
-            "{:012x}-{:04x}-{:016x}",
-            self.wall_ms, self.counter, self.node
-        )
+        format!("{:012x}-{:04x}-{:016x}", self.wall_ms, self.counter, self.node)
     }
 
     pub fn parse(s: &str) -> Result<Hlc, HlcError> {
         let bad = || HlcError::Malformed(s.to_string());
         let mut parts = s.split('-');
-        let (w, c, n) = (
-            parts.next().ok_or_else(bad)?,
-            parts.next().ok_or_else(bad)?,
-            parts.next().ok_or_else(bad)?,
-        );
+        let (w, c, n) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
         if parts.next().is_some() || w.len() != 12 || c.len() != 4 || n.len() != 16 {
             return Err(bad());
         }
-        let hex = |t: &str| {
-            t.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        };
+        let hex = |t: &str| t.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !(hex(w) && hex(c) && hex(n)) {
             return Err(bad());
         }
@@ -71,9 +59,7 @@ impl Hlc {
     /// Refuses a timestamp more than [`MAX_FUTURE_MS`] ahead of `now_ms`.
     pub fn check_not_too_far_ahead(&self, now_ms: u64) -> Result<(), HlcError> {
         if self.wall_ms > now_ms.saturating_add(MAX_FUTURE_MS) {
-            return Err(HlcError::TooFarAhead {
-                ahead_ms: self.wall_ms - now_ms,
-            });
+            return Err(HlcError::TooFarAhead { ahead_ms: self.wall_ms - now_ms });
         }
         Ok(())
     }
@@ -107,20 +93,13 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(node: u64) -> Clock {
-        Clock {
-            node,
-            last: Hlc { node, ..Hlc::ZERO },
-        }
+        Clock { node, last: Hlc { node, ..Hlc::ZERO } }
     }
 
     /// A timestamp for a local event, greater than every timestamp this clock has issued or seen.
     pub fn tick(&mut self, now_ms: u64) -> Hlc {
         let next = if now_ms > self.last.wall_ms {
-            Hlc {
-                wall_ms: now_ms,
-                counter: 0,
-                node: self.node,
-            }
+            Hlc { wall_ms: now_ms, counter: 0, node: self.node }
         } else {
             self.bump(self.last.wall_ms, self.last.counter)
         };
@@ -134,28 +113,16 @@ impl Clock {
         if remote.wall_ms > self.last.wall_ms
             || (remote.wall_ms == self.last.wall_ms && remote.counter > self.last.counter)
         {
-            self.last = Hlc {
-                wall_ms: remote.wall_ms,
-                counter: remote.counter,
-                node: self.node,
-            };
+            self.last = Hlc { wall_ms: remote.wall_ms, counter: remote.counter, node: self.node };
         }
         Ok(())
     }
 
     fn bump(&self, wall_ms: u64, counter: u16) -> Hlc {
         match counter.checked_add(1) {
-            Some(c) => Hlc {
-                wall_ms,
-                counter: c,
-                node: self.node,
-            },
+            Some(c) => Hlc { wall_ms, counter: c, node: self.node },
             // 65,536 events in one millisecond: borrow a millisecond rather than wrap.
-            None => Hlc {
-                wall_ms: wall_ms + 1,
-                counter: 0,
-                node: self.node,
-            },
+            None => Hlc { wall_ms: wall_ms + 1, counter: 0, node: self.node },
         }
     }
 }
@@ -166,32 +133,16 @@ mod tests {
 
     #[test]
     fn encoding_round_trips_and_sorts_like_time() {
-        let a = Hlc {
-            wall_ms: 1_764_316_800_000,
-            counter: 3,
-            node: 0xabcdef,
-        };
-        let b = Hlc {
-            wall_ms: 1_764_316_800_001,
-            counter: 0,
-            node: 1,
-        };
+        let a = Hlc { wall_ms: 1_764_316_800_000, counter: 3, node: 0xabcdef };
+        let b = Hlc { wall_ms: 1_764_316_800_001, counter: 0, node: 1 };
         assert_eq!(Hlc::parse(&a.encode()), Ok(a));
         assert!(a < b && a.encode() < b.encode());
-        assert_eq!(
-            serde_json::to_string(&a).unwrap(),
-            format!("\"{}\"", a.encode())
-        );
+        assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.encode()));
     }
 
     #[test]
     fn malformed_timestamps_are_refused() {
-        for s in [
-            "",
-            "1-2-3",
-            "00000000000g-0000-0000000000000000",
-            "000000000000-0000-0000000000000000-1",
-        ] {
+        for s in ["", "1-2-3", "00000000000g-0000-0000000000000000", "000000000000-0000-0000000000000000-1"] {
             assert!(Hlc::parse(s).is_err(), "{s}");
         }
     }
@@ -219,21 +170,10 @@ mod tests {
     #[test]
     fn a_timestamp_too_far_ahead_is_refused_and_not_adopted() {
         let mut c = Clock::new(1);
-        let far = Hlc {
-            wall_ms: 1000 + MAX_FUTURE_MS + 1,
-            counter: 0,
-            node: 2,
-        };
-        assert!(matches!(
-            c.observe(far, 1000),
-            Err(HlcError::TooFarAhead { .. })
-        ));
+        let far = Hlc { wall_ms: 1000 + MAX_FUTURE_MS + 1, counter: 0, node: 2 };
+        assert!(matches!(c.observe(far, 1000), Err(HlcError::TooFarAhead { .. })));
         assert_eq!(c.tick(1000).wall_ms, 1000);
-        let day_ahead = Hlc {
-            wall_ms: 1000 + 24 * 3600 * 1000,
-            counter: 0,
-            node: 2,
-        };
+        let day_ahead = Hlc { wall_ms: 1000 + 24 * 3600 * 1000, counter: 0, node: 2 };
         assert!(c.observe(day_ahead, 1000).is_ok());
     }
 }

@@ -22,17 +22,13 @@ pub fn uuid_v7(unix_ms: u64, random: [u8; 10]) -> Uuid {
 macro_rules! uuid_id {
     ($name:ident, $doc:literal) => {
         #[doc = $doc]
-        #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-        )]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
         impl $name {
             pub fn parse(s: &str) -> Result<Self, IdError> {
-                Uuid::parse_str(s.trim())
-                    .map($name)
-                    .map_err(|_| IdError::Invalid(s.to_string()))
+                Uuid::parse_str(s.trim()).map($name).map_err(|_| IdError::Invalid(s.to_string()))
             }
             pub fn new_v7(unix_ms: u64, random: [u8; 10]) -> Self {
                 $name(uuid_v7(unix_ms, random))
@@ -47,18 +43,9 @@ macro_rules! uuid_id {
     };
 }
 
-uuid_id!(
-    RecordId,
-    "The id of a synced record (order, customer, product, station)."
-);
-uuid_id!(
-    ChangeId,
-    "The id of one change; the idempotency key of a push."
-);
-uuid_id!(
-    ClientId,
-    "One device (browser profile); changes carry it with a per-client sequence."
-);
+uuid_id!(RecordId, "The id of a synced record (order, customer, product, station).");
+uuid_id!(ChangeId, "The id of one change; the idempotency key of a push.");
+uuid_id!(ClientId, "One device (browser profile); changes carry it with a per-client sequence.");
 
 /// An office's short code: `HQ`, `GZ`, `FS`. Every record belongs to exactly one office.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,9 +54,7 @@ pub struct OfficeCode(String);
 
 impl OfficeCode {
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = (2..=8).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let ok = (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
             Ok(OfficeCode(s.to_string()))
         } else {

@@ -5,9 +5,7 @@ use std::fmt;
 
 /// An amount in fen (1 yuan = 100 fen). Negative amounts exist (refunds, returns), so
 /// "must not be negative" is a validation rule of the field, not of the type.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Fen(pub i64);
 
@@ -37,11 +35,7 @@ impl Fen {
     /// Parses what a person types for a price: `12`, `12.5`, `1,234.50`, `¥8.00`, `-3`.
     pub fn parse(input: &str) -> Result<Fen, MoneyError> {
         let s = input.trim();
-        let s = s
-            .strip_prefix('¥')
-            .or_else(|| s.strip_prefix('￥'))
-            .unwrap_or(s)
-            .trim();
+        let s = s.strip_prefix('¥').or_else(|| s.strip_prefix('￥')).unwrap_or(s).trim();
         if s.is_empty() {
             return Err(MoneyError::Empty);
         }
@@ -58,9 +52,7 @@ impl Fen {
         if int_digits.is_empty() && frac_part.is_empty() {
             return Err(invalid());
         }
-        if !int_digits.chars().all(|c| c.is_ascii_digit())
-            || !frac_part.chars().all(|c| c.is_ascii_digit())
-        {
+        if !int_digits.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
             return Err(invalid());
         }
         if frac_part.len() > 2 {
@@ -69,23 +61,12 @@ impl Fen {
         if int_digits.len() > 15 {
             return Err(MoneyError::TooLarge);
         }
-        let yuan: i64 = if int_digits.is_empty() {
-            0
-        } else {
-            int_digits.parse().map_err(|_| invalid())?
-        };
-        let mut frac: i64 = if frac_part.is_empty() {
-            0
-        } else {
-            frac_part.parse().map_err(|_| invalid())?
-        };
+        let yuan: i64 = if int_digits.is_empty() { 0 } else { int_digits.parse().map_err(|_| invalid())? };
+        let mut frac: i64 = if frac_part.is_empty() { 0 } else { frac_part.parse().map_err(|_| invalid())? };
         if frac_part.len() == 1 {
             frac *= 10;
         }
-        let total = yuan
-            .checked_mul(100)
-            .and_then(|v| v.checked_add(frac))
-            .ok_or(MoneyError::TooLarge)?;
+        let total = yuan.checked_mul(100).and_then(|v| v.checked_add(frac)).ok_or(MoneyError::TooLarge)?;
         if total > MAX_FEN {
             return Err(MoneyError::TooLarge);
         }

@@ -17,24 +17,15 @@ pub struct OrderNumber {
 
 impl OrderNumber {
     pub fn format(&self) -> String {
-        format!(
-            "{}-{}-{:02}-{:03}",
-            self.office, self.date, self.device, self.seq
-        )
+        format!("{}-{}-{:02}-{:03}", self.office, self.date, self.device, self.seq)
     }
 
     pub fn parse(s: &str) -> Option<OrderNumber> {
         let mut parts = s.split('-');
-        let (office, date, device, seq) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let digits = |t: &str, min: usize, max: usize| {
-            (min..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
-        };
-        if parts.next().is_some()
-            || !digits(date, 6, 6)
-            || !digits(device, 2, 4)
-            || !digits(seq, 3, 6)
-        {
+        let (office, date, device, seq) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let digits =
+            |t: &str, min: usize, max: usize| (min..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+        if parts.next().is_some() || !digits(date, 6, 6) || !digits(device, 2, 4) || !digits(seq, 3, 6) {
             return None;
         }
         Some(OrderNumber {
@@ -63,12 +54,7 @@ impl NumberCounter {
             self.last = 0;
         }
         self.last += 1;
-        OrderNumber {
-            office: office.clone(),
-            date,
-            device,
-            seq: self.last,
-        }
+        OrderNumber { office: office.clone(), date, device, seq: self.last }
     }
 }
 
@@ -104,13 +90,7 @@ mod tests {
         let n = OrderNumber::parse("GZ-261128-03-007").unwrap();
         assert_eq!((n.device, n.seq), (3, 7));
         assert_eq!(n.format(), "GZ-261128-03-007");
-        for bad in [
-            "",
-            "GZ-261128-03",
-            "gz-261128-03-007",
-            "GZ-2611-03-007",
-            "GZ-261128-x3-007",
-        ] {
+        for bad in ["", "GZ-261128-03", "gz-261128-03-007", "GZ-2611-03-007", "GZ-261128-x3-007"] {
             assert_eq!(OrderNumber::parse(bad), None, "{bad}");
         }
     }

@@ -24,12 +24,8 @@ pub enum PaymentTerms {
 }
 
 impl PaymentTerms {
-    pub const ALL: [PaymentTerms; 4] = [
-        PaymentTerms::Prepay,
-        PaymentTerms::OnArrival,
-        PaymentTerms::Monthly,
-        PaymentTerms::Cash,
-    ];
+    pub const ALL: [PaymentTerms; 4] =
+        [PaymentTerms::Prepay, PaymentTerms::OnArrival, PaymentTerms::Monthly, PaymentTerms::Cash];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -111,14 +107,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Entered,
-        Status::Reviewed,
-        Status::Audited,
-        Status::HandedOver,
-        Status::Shipped,
-        Status::Voided,
-    ];
+    pub const ALL: [Status; 6] =
+        [Status::Entered, Status::Reviewed, Status::Audited, Status::HandedOver, Status::Shipped, Status::Voided];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -251,10 +241,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, problem: Problem) -> FieldError {
-        FieldError {
-            field: field.into(),
-            problem,
-        }
+        FieldError { field: field.into(), problem }
     }
 }
 
@@ -326,15 +313,9 @@ impl LineDraft {
     /// The grid always ends in an empty row; empty rows are not lines.
     pub fn is_blank(&self) -> bool {
         self.product.is_none()
-            && [
-                &self.model,
-                &self.name,
-                &self.quantity,
-                &self.unit,
-                &self.unit_price,
-            ]
-            .iter()
-            .all(|s| s.trim().is_empty())
+            && [&self.model, &self.name, &self.quantity, &self.unit, &self.unit_price]
+                .iter()
+                .all(|s| s.trim().is_empty())
     }
 
     /// The amount shown live in the grid while typing, if the row parses.
@@ -359,13 +340,7 @@ pub struct OrderFields {
     pub lines: Vec<OrderLine>,
 }
 
-fn text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &str,
-    required: bool,
-    max_chars: usize,
-) -> String {
+fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, required: bool, max_chars: usize) -> String {
     let v = value.trim();
     if required && v.is_empty() {
         errors.push(FieldError::new(field, Problem::Required));
@@ -379,9 +354,7 @@ fn text(
 /// an extension; 5 to 20 digits.
 pub fn is_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    (5..=20).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || " +-()转#".contains(c))
+    (5..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()转#".contains(c))
 }
 
 fn money_problem(e: MoneyError) -> Problem {
@@ -423,26 +396,14 @@ impl OrderDraft {
     /// Every problem at once, each tied to its field, so the form can mark them all.
     pub fn validate(&self) -> Result<OrderFields, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let customer_name = text(
-            &mut errors,
-            field::CUSTOMER_NAME,
-            &self.customer_name,
-            true,
-            100,
-        );
+        let customer_name = text(&mut errors, field::CUSTOMER_NAME, &self.customer_name, true, 100);
         let phone = text(&mut errors, field::PHONE, &self.phone, false, 40);
         if !phone.is_empty() && !is_phone(&phone) {
             errors.push(FieldError::new(field::PHONE, Problem::InvalidPhone));
         }
         let address = text(&mut errors, field::ADDRESS, &self.address, false, 200);
         let station = text(&mut errors, field::STATION, &self.station, false, 60);
-        let station_contract = text(
-            &mut errors,
-            field::STATION_CONTRACT,
-            &self.station_contract,
-            false,
-            60,
-        );
+        let station_contract = text(&mut errors, field::STATION_CONTRACT, &self.station_contract, false, 60);
         let notes = text(&mut errors, field::NOTES, &self.notes, false, 500);
         let delivery_date = match self.delivery_date.trim() {
             "" => None,
@@ -469,27 +430,17 @@ impl OrderDraft {
             let before = errors.len();
             let quantity = match draft.quantity.trim() {
                 "" => {
-                    errors.push(FieldError::new(
-                        format!("lines.{i}.quantity"),
-                        Problem::Required,
-                    ));
+                    errors.push(FieldError::new(format!("lines.{i}.quantity"), Problem::Required));
                     0
                 }
                 q => q.parse::<i64>().unwrap_or_else(|_| {
-                    let p = if q.parse::<f64>().is_ok() {
-                        Problem::NotAWholeNumber
-                    } else {
-                        Problem::NotANumber
-                    };
+                    let p = if q.parse::<f64>().is_ok() { Problem::NotAWholeNumber } else { Problem::NotANumber };
                     errors.push(FieldError::new(format!("lines.{i}.quantity"), p));
                     0
                 }),
             };
             let unit_price = Fen::parse(&draft.unit_price).unwrap_or_else(|e| {
-                errors.push(FieldError::new(
-                    format!("lines.{i}.unit_price"),
-                    money_problem(e),
-                ));
+                errors.push(FieldError::new(format!("lines.{i}.unit_price"), money_problem(e)));
                 Fen::ZERO
             });
             let line = OrderLine {
@@ -503,10 +454,7 @@ impl OrderDraft {
             if errors.len() == before {
                 check_line(&mut errors, i, &line);
             } else if line.product.is_none() && line.model.is_empty() && line.name.is_empty() {
-                errors.push(FieldError::new(
-                    format!("lines.{i}.model"),
-                    Problem::LineWithoutProduct,
-                ));
+                errors.push(FieldError::new(format!("lines.{i}.model"), Problem::LineWithoutProduct));
             }
             lines.push(line);
         }
@@ -543,10 +491,7 @@ impl OrderDraft {
             station: order.station.clone(),
             station_contract: order.station_contract.clone(),
             delivery_date: order.delivery_date.clone(),
-            payment: order
-                .payment
-                .map(|p| p.code().to_string())
-                .unwrap_or_default(),
+            payment: order.payment.map(|p| p.code().to_string()).unwrap_or_default(),
             notes: order.notes.clone(),
             lines: order
                 .lines
@@ -564,10 +509,7 @@ impl OrderDraft {
     }
 
     pub fn total(&self) -> Fen {
-        self.lines
-            .iter()
-            .filter_map(LineDraft::amount)
-            .fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
+        self.lines.iter().filter_map(LineDraft::amount).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
     }
 }
 
@@ -575,36 +517,21 @@ impl OrderFields {
     /// The record fields these values set (all but the number, which is fixed at creation).
     pub fn to_values(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        m.insert(
-            field::CUSTOMER.into(),
-            self.customer.map(|c| json!(c)).unwrap_or(Value::Null),
-        );
+        m.insert(field::CUSTOMER.into(), self.customer.map(|c| json!(c)).unwrap_or(Value::Null));
         m.insert(field::CUSTOMER_NAME.into(), json!(self.customer_name));
         m.insert(field::PHONE.into(), json!(self.phone));
         m.insert(field::ADDRESS.into(), json!(self.address));
         m.insert(field::STATION.into(), json!(self.station));
         m.insert(field::STATION_CONTRACT.into(), json!(self.station_contract));
-        m.insert(
-            field::DELIVERY_DATE.into(),
-            json!(self
-                .delivery_date
-                .map(|d| d.to_string())
-                .unwrap_or_default()),
-        );
+        m.insert(field::DELIVERY_DATE.into(), json!(self.delivery_date.map(|d| d.to_string()).unwrap_or_default()));
         m.insert(field::PAYMENT.into(), json!(self.payment.code()));
         m.insert(field::NOTES.into(), json!(self.notes));
-        m.insert(
-            field::LINES.into(),
-            serde_json::to_value(&self.lines).unwrap_or(Value::Null),
-        );
+        m.insert(field::LINES.into(), serde_json::to_value(&self.lines).unwrap_or(Value::Null));
         m
     }
 
     pub fn total(&self) -> Fen {
-        self.lines
-            .iter()
-            .filter_map(|l| l.amount().ok())
-            .fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
+        self.lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
     }
 }
 
@@ -623,15 +550,11 @@ pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
     match name {
         field::NUMBER => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
-            crate::numbering::OrderNumber::parse(s)
-                .map(|_| ())
-                .ok_or(Problem::UnknownChoice)
+            crate::numbering::OrderNumber::parse(s).map(|_| ()).ok_or(Problem::UnknownChoice)
         }
         field::CUSTOMER => match value {
             Value::Null => Ok(()),
-            Value::String(s) => RecordId::parse(s)
-                .map(|_| ())
-                .map_err(|_| Problem::WrongType),
+            Value::String(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
             _ => Err(Problem::WrongType),
         },
         field::CUSTOMER_NAME => as_text(100, true),
@@ -657,13 +580,10 @@ pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
         }
         field::PAYMENT => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
-            PaymentTerms::parse(s)
-                .map(|_| ())
-                .ok_or(Problem::UnknownChoice)
+            PaymentTerms::parse(s).map(|_| ()).ok_or(Problem::UnknownChoice)
         }
         field::LINES => {
-            let lines: Vec<OrderLine> =
-                serde_json::from_value(value.clone()).map_err(|_| Problem::WrongType)?;
+            let lines: Vec<OrderLine> = serde_json::from_value(value.clone()).map_err(|_| Problem::WrongType)?;
             if lines.is_empty() {
                 return Err(Problem::NoLines);
             }
@@ -709,23 +629,15 @@ pub struct OrderView {
 impl OrderView {
     pub fn from_record(state: &RecordState) -> OrderView {
         let s = |f: &str| state.get_str(f).to_string();
-        let lines: Vec<OrderLine> = state
-            .get(field::LINES)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
-        let total = lines
-            .iter()
-            .filter_map(|l| l.amount().ok())
-            .fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a));
+        let lines: Vec<OrderLine> =
+            state.get(field::LINES).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+        let total = lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a));
         let (status, status_conflicts) = derive_status(state);
         OrderView {
             id: state.id,
             office: state.office.clone(),
             number: s(field::NUMBER),
-            customer: state
-                .get(field::CUSTOMER)
-                .and_then(Value::as_str)
-                .and_then(|c| RecordId::parse(c).ok()),
+            customer: state.get(field::CUSTOMER).and_then(Value::as_str).and_then(|c| RecordId::parse(c).ok()),
             customer_name: s(field::CUSTOMER_NAME),
             phone: s(field::PHONE),
             address: s(field::ADDRESS),
@@ -777,11 +689,7 @@ mod tests {
     }
 
     fn problems(d: &OrderDraft) -> Vec<(String, Problem)> {
-        d.validate()
-            .unwrap_err()
-            .into_iter()
-            .map(|e| (e.field, e.problem))
-            .collect()
+        d.validate().unwrap_err().into_iter().map(|e| (e.field, e.problem)).collect()
     }
 
     #[test]
@@ -797,11 +705,7 @@ mod tests {
         let mut d = good_draft();
         d.customer_name = "  ".into();
         d.lines[0].quantity = "0".into();
-        d.lines.push(LineDraft {
-            quantity: "3".into(),
-            unit_price: "-1".into(),
-            ..Default::default()
-        });
+        d.lines.push(LineDraft { quantity: "3".into(), unit_price: "-1".into(), ..Default::default() });
         assert_eq!(
             problems(&d),
             vec![
@@ -818,13 +722,7 @@ mod tests {
         let mut d = good_draft();
         d.lines = vec![LineDraft::default()];
         d.payment = String::new();
-        assert_eq!(
-            problems(&d),
-            vec![
-                ("payment".into(), Problem::Required),
-                ("lines".into(), Problem::NoLines)
-            ]
-        );
+        assert_eq!(problems(&d), vec![("payment".into(), Problem::Required), ("lines".into(), Problem::NoLines)]);
     }
 
     #[test]
@@ -853,57 +751,29 @@ mod tests {
         }
         assert_eq!(check_field("lines", &json!([])), Err(Problem::NoLines));
         assert_eq!(
-            check_field(
-                "lines",
-                &json!([{"model": "X", "name": "", "quantity": 0, "unit_price": 5}])
-            ),
+            check_field("lines", &json!([{"model": "X", "name": "", "quantity": 0, "unit_price": 5}])),
             Err(Problem::MustBePositive)
         );
         assert_eq!(
-            check_field(
-                "lines",
-                &json!([{"model": "X", "name": "", "quantity": 1, "unit_price": "5"}])
-            ),
+            check_field("lines", &json!([{"model": "X", "name": "", "quantity": 1, "unit_price": "5"}])),
             Err(Problem::WrongType)
         );
-        assert_eq!(
-            check_field("customer_name", &json!(42)),
-            Err(Problem::WrongType)
-        );
-        assert_eq!(
-            check_field("payment", &json!("barter")),
-            Err(Problem::UnknownChoice)
-        );
-        assert_eq!(
-            check_field("discount", &json!(1)),
-            Err(Problem::UnknownField)
-        );
+        assert_eq!(check_field("customer_name", &json!(42)), Err(Problem::WrongType));
+        assert_eq!(check_field("payment", &json!("barter")), Err(Problem::UnknownChoice));
+        assert_eq!(check_field("discount", &json!(1)), Err(Problem::UnknownField));
     }
 
     #[test]
     fn status_follows_the_desk_workflow() {
         use Status::*;
         assert_eq!(Entered.after(&Action::Review), Some(Reviewed));
+        assert_eq!(Reviewed.after(&Action::Audit { stamp: PaymentStamp::Collect }), Some(Audited));
         assert_eq!(
-            Reviewed.after(&Action::Audit {
-                stamp: PaymentStamp::Collect
-            }),
-            Some(Audited)
-        );
-        assert_eq!(
-            Entered.after(&Action::Audit {
-                stamp: PaymentStamp::Paid
-            }),
+            Entered.after(&Action::Audit { stamp: PaymentStamp::Paid }),
             None,
             "the cashier audits a reviewed order"
         );
-        assert_eq!(
-            Shipped.after(&Action::Void {
-                reason: String::new()
-            }),
-            None,
-            "shipped goods cannot be voided"
-        );
+        assert_eq!(Shipped.after(&Action::Void { reason: String::new() }), None, "shipped goods cannot be voided");
         assert_eq!(Voided.after(&Action::Review), None);
     }
 }

@@ -26,15 +26,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Clerk,
-        Role::Reviewer,
-        Role::Cashier,
-        Role::Logistics,
-        Role::Salesperson,
-        Role::Manager,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 7] =
+        [Role::Clerk, Role::Reviewer, Role::Cashier, Role::Logistics, Role::Salesperson, Role::Manager, Role::Admin];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -67,25 +60,14 @@ pub struct Actor {
 pub enum Denied {
     #[error("the change says it was made by {claimed:?}, but you are logged in as {actual:?}")]
     NotTheAuthor { claimed: String, actual: String },
-    #[error(
-        "records of office {record_office} are not yours to change (you are in {your_office})"
-    )]
-    OtherOffice {
-        record_office: OfficeCode,
-        your_office: OfficeCode,
-    },
+    #[error("records of office {record_office} are not yours to change (you are in {your_office})")]
+    OtherOffice { record_office: OfficeCode, your_office: OfficeCode },
     #[error("only head office may change the {0} catalogue")]
     Catalogue(&'static str),
     #[error("the {role} role may not edit {kind} records")]
-    EditRole {
-        role: &'static str,
-        kind: &'static str,
-    },
+    EditRole { role: &'static str, kind: &'static str },
     #[error("the {role} role may not {action} an order")]
-    ActionRole {
-        role: &'static str,
-        action: &'static str,
-    },
+    ActionRole { role: &'static str, action: &'static str },
     #[error("only orders have status actions")]
     ActionOnKind,
 }
@@ -118,36 +100,24 @@ impl Actor {
     /// never from the change, so a forged office field or client id gets nowhere.
     pub fn authorize(&self, change: &Change) -> Result<(), Denied> {
         if change.by != self.username {
-            return Err(Denied::NotTheAuthor {
-                claimed: change.by.clone(),
-                actual: self.username.clone(),
-            });
+            return Err(Denied::NotTheAuthor { claimed: change.by.clone(), actual: self.username.clone() });
         }
         if change.kind.is_catalogue() {
             if !self.can_edit(change.kind) {
                 return Err(Denied::Catalogue(change.kind.as_str()));
             }
         } else if !self.is_hq && change.office != self.office {
-            return Err(Denied::OtherOffice {
-                record_office: change.office.clone(),
-                your_office: self.office.clone(),
-            });
+            return Err(Denied::OtherOffice { record_office: change.office.clone(), your_office: self.office.clone() });
         }
         if !change.set.is_empty() && !self.can_edit(change.kind) {
-            return Err(Denied::EditRole {
-                role: self.role.code(),
-                kind: change.kind.as_str(),
-            });
+            return Err(Denied::EditRole { role: self.role.code(), kind: change.kind.as_str() });
         }
         if let Some(action) = &change.event {
             if change.kind != Kind::Order {
                 return Err(Denied::ActionOnKind);
             }
             if !self.can_act(action) {
-                return Err(Denied::ActionRole {
-                    role: self.role.code(),
-                    action: action.code(),
-                });
+                return Err(Denied::ActionRole { role: self.role.code(), action: action.code() });
             }
         }
         Ok(())
@@ -162,24 +132,13 @@ mod tests {
     use crate::order::PaymentStamp;
 
     fn actor(role: Role, office: &str) -> Actor {
-        Actor {
-            username: "u".into(),
-            role,
-            office: OfficeCode::parse(office).unwrap(),
-            is_hq: office == "HQ",
-        }
+        Actor { username: "u".into(), role, office: OfficeCode::parse(office).unwrap(), is_hq: office == "HQ" }
     }
 
     fn change(kind: Kind, office: &str, edits: bool, event: Option<Action>) -> Change {
         let mut set = std::collections::BTreeMap::new();
         if edits {
-            set.insert(
-                "notes".into(),
-                crate::record::FieldWrite {
-                    value: serde_json::json!("x"),
-                    replaces: vec![],
-                },
-            );
+            set.insert("notes".into(), crate::record::FieldWrite { value: serde_json::json!("x"), replaces: vec![] });
         }
         Change {
             id: ChangeId(uuid::Uuid::from_u128(1)),
@@ -196,52 +155,31 @@ mod tests {
 
     #[test]
     fn a_branch_writes_only_its_own_office() {
-        assert!(actor(Role::Clerk, "GZ")
-            .authorize(&change(Kind::Order, "GZ", true, None))
-            .is_ok());
+        assert!(actor(Role::Clerk, "GZ").authorize(&change(Kind::Order, "GZ", true, None)).is_ok());
         assert!(matches!(
             actor(Role::Clerk, "GZ").authorize(&change(Kind::Order, "FS", true, None)),
             Err(Denied::OtherOffice { .. })
         ));
-        assert!(actor(Role::Clerk, "HQ")
-            .authorize(&change(Kind::Order, "FS", true, None))
-            .is_ok());
+        assert!(actor(Role::Clerk, "HQ").authorize(&change(Kind::Order, "FS", true, None)).is_ok());
         assert!(!actor(Role::Clerk, "GZ").can_read(Kind::Order, &OfficeCode::parse("FS").unwrap()));
         assert!(actor(Role::Clerk, "GZ").can_read(Kind::Product, &OfficeCode::parse("HQ").unwrap()));
     }
 
     #[test]
     fn roles_are_checked_per_change() {
-        let audit = Some(Action::Audit {
-            stamp: PaymentStamp::Paid,
-        });
-        assert!(actor(Role::Cashier, "GZ")
-            .authorize(&change(Kind::Order, "GZ", false, audit.clone()))
-            .is_ok());
-        assert!(actor(Role::Clerk, "GZ")
-            .authorize(&change(Kind::Order, "GZ", false, audit))
-            .is_err());
-        assert!(actor(Role::Cashier, "GZ")
-            .authorize(&change(Kind::Order, "GZ", true, None))
-            .is_err());
-        assert!(actor(Role::Clerk, "GZ")
-            .authorize(&change(Kind::Product, "HQ", true, None))
-            .is_err());
-        assert!(actor(Role::Clerk, "HQ")
-            .authorize(&change(Kind::Product, "HQ", true, None))
-            .is_err());
-        assert!(actor(Role::Admin, "HQ")
-            .authorize(&change(Kind::Product, "HQ", true, None))
-            .is_ok());
+        let audit = Some(Action::Audit { stamp: PaymentStamp::Paid });
+        assert!(actor(Role::Cashier, "GZ").authorize(&change(Kind::Order, "GZ", false, audit.clone())).is_ok());
+        assert!(actor(Role::Clerk, "GZ").authorize(&change(Kind::Order, "GZ", false, audit)).is_err());
+        assert!(actor(Role::Cashier, "GZ").authorize(&change(Kind::Order, "GZ", true, None)).is_err());
+        assert!(actor(Role::Clerk, "GZ").authorize(&change(Kind::Product, "HQ", true, None)).is_err());
+        assert!(actor(Role::Clerk, "HQ").authorize(&change(Kind::Product, "HQ", true, None)).is_err());
+        assert!(actor(Role::Admin, "HQ").authorize(&change(Kind::Product, "HQ", true, None)).is_ok());
     }
 
     #[test]
     fn the_author_must_be_the_session_user() {
         let mut c = change(Kind::Order, "GZ", true, None);
         c.by = "someone_else".into();
-        assert!(matches!(
-            actor(Role::Clerk, "GZ").authorize(&c),
-            Err(Denied::NotTheAuthor { .. })
-        ));
+        assert!(matches!(actor(Role::Clerk, "GZ").authorize(&c), Err(Denied::NotTheAuthor { .. })));
     }
 }

@@ -61,8 +61,7 @@ pub struct FieldState {
 
 impl FieldState {
     fn add(&mut self, ts: Hlc, value: &Value, replaces: &[Hlc]) {
-        self.replaced
-            .extend(replaces.iter().copied().filter(|r| *r != ts));
+        self.replaced.extend(replaces.iter().copied().filter(|r| *r != ts));
         if !self.replaced.contains(&ts) {
             insert_version(&mut self.heads, ts, value);
         }
@@ -177,13 +176,7 @@ pub struct FieldConflict {
 
 impl RecordState {
     pub fn new(kind: Kind, id: RecordId, office: OfficeCode) -> RecordState {
-        RecordState {
-            kind,
-            id,
-            office,
-            fields: BTreeMap::new(),
-            events: BTreeMap::new(),
-        }
+        RecordState { kind, id, office, fields: BTreeMap::new(), events: BTreeMap::new() }
     }
 
     /// A record as it stands after `change`, starting from nothing.
@@ -201,10 +194,7 @@ impl RecordState {
             });
         }
         if *office != self.office {
-            return Err(MergeError::OfficeMismatch {
-                stored: self.office.clone(),
-                got: office.clone(),
-            });
+            return Err(MergeError::OfficeMismatch { stored: self.office.clone(), got: office.clone() });
         }
         Ok(())
     }
@@ -217,17 +207,10 @@ impl RecordState {
 
     fn apply_unchecked(&mut self, change: &Change) {
         for (name, write) in &change.set {
-            self.fields.entry(name.clone()).or_default().add(
-                change.ts,
-                &write.value,
-                &write.replaces,
-            );
+            self.fields.entry(name.clone()).or_default().add(change.ts, &write.value, &write.replaces);
         }
         if let Some(action) = &change.event {
-            self.events.entry(change.ts).or_insert_with(|| Event {
-                action: action.clone(),
-                by: change.by.clone(),
-            });
+            self.events.entry(change.ts).or_insert_with(|| Event { action: action.clone(), by: change.by.clone() });
         }
     }
 
@@ -244,10 +227,7 @@ impl RecordState {
     }
 
     pub fn get(&self, field: &str) -> Option<&Value> {
-        self.fields
-            .get(field)
-            .and_then(|f| f.winner())
-            .map(|(_, v)| v)
+        self.fields.get(field).and_then(|f| f.winner()).map(|(_, v)| v)
     }
 
     pub fn get_str(&self, field: &str) -> &str {
@@ -256,10 +236,7 @@ impl RecordState {
 
     /// The earliest timestamp in the record: when it was created.
     pub fn created(&self) -> Option<Hlc> {
-        let fields = self
-            .fields
-            .values()
-            .flat_map(|f| f.heads.keys().chain(f.replaced.iter()));
+        let fields = self.fields.values().flat_map(|f| f.heads.keys().chain(f.replaced.iter()));
         fields.chain(self.events.keys()).min().copied()
     }
 
@@ -285,18 +262,9 @@ impl RecordState {
                 None => true,
             })
             .map(|(name, value)| {
-                let replaces = self
-                    .fields
-                    .get(name.as_str())
-                    .map(|f| f.heads.keys().copied().collect())
-                    .unwrap_or_default();
-                (
-                    name.clone(),
-                    FieldWrite {
-                        value: value.clone(),
-                        replaces,
-                    },
-                )
+                let replaces =
+                    self.fields.get(name.as_str()).map(|f| f.heads.keys().copied().collect()).unwrap_or_default();
+                (name.clone(), FieldWrite { value: value.clone(), replaces })
             })
             .collect()
     }
@@ -324,11 +292,7 @@ mod tests {
     use serde_json::json;
 
     fn ts(wall_ms: u64, node: u64) -> Hlc {
-        Hlc {
-            wall_ms,
-            counter: 0,
-            node,
-        }
+        Hlc { wall_ms, counter: 0, node }
     }
 
     fn office(code: &str) -> OfficeCode {
@@ -338,14 +302,9 @@ mod tests {
     const REC: RecordId = RecordId(uuid::Uuid::from_u128(1));
 
     fn change(at: Hlc, base: &RecordState, values: &[(&str, Value)]) -> Change {
-        let values: BTreeMap<String, Value> = values
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
+        let values: BTreeMap<String, Value> = values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         Change {
-            id: ChangeId(uuid::Uuid::from_u128(
-                u128::from(at.wall_ms) << 16 | u128::from(at.node),
-            )),
+            id: ChangeId(uuid::Uuid::from_u128(u128::from(at.wall_ms) << 16 | u128::from(at.node))),
             seq: 1,
             kind: Kind::Order,
             record: REC,
@@ -372,15 +331,8 @@ mod tests {
     }
 
     fn check(case: Case) {
-        let base_change = change(
-            ts(1, 9),
-            &empty(),
-            &[
-                ("phone", json!("1")),
-                ("notes", json!("")),
-                ("address", json!("x")),
-            ],
-        );
+        let base_change =
+            change(ts(1, 9), &empty(), &[("phone", json!("1")), ("notes", json!("")), ("address", json!("x"))]);
         let base = RecordState::from_change(&base_change);
         let mut a = base.clone();
         a.apply(&change(ts(10, 1), &base, &case.a)).unwrap();
@@ -434,19 +386,12 @@ mod tests {
                 name: "a new field on each side",
                 a: vec![("station", json!("德邦"))],
                 b: vec![("delivery_date", json!("2026-12-01"))],
-                shown: vec![
-                    ("station", json!("德邦")),
-                    ("delivery_date", json!("2026-12-01")),
-                ],
+                shown: vec![("station", json!("德邦")), ("delivery_date", json!("2026-12-01"))],
                 conflicts: vec![],
             },
             Case {
                 name: "two conflicts and one clean field",
-                a: vec![
-                    ("phone", json!("a")),
-                    ("notes", json!("n1")),
-                    ("address", json!("z")),
-                ],
+                a: vec![("phone", json!("a")), ("notes", json!("n1")), ("address", json!("z"))],
                 b: vec![("phone", json!("b")), ("notes", json!("n2"))],
                 shown: vec![("address", json!("z")), ("notes", json!("n2"))],
                 conflicts: vec!["notes", "phone"],
@@ -461,19 +406,14 @@ mod tests {
     fn a_write_that_saw_the_conflict_settles_it_everywhere() {
         let base = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
         let mut a = base.clone();
-        a.apply(&change(ts(10, 1), &base, &[("phone", json!("A"))]))
-            .unwrap();
+        a.apply(&change(ts(10, 1), &base, &[("phone", json!("A"))])).unwrap();
         let mut b = base.clone();
-        b.apply(&change(ts(20, 2), &base, &[("phone", json!("B"))]))
-            .unwrap();
+        b.apply(&change(ts(20, 2), &base, &[("phone", json!("B"))])).unwrap();
         a.merge(&b).unwrap();
         assert_eq!(a.conflicts().len(), 1);
         // Settling picks the older value; it becomes the only head.
         let settle = change(ts(30, 1), &a, &[("phone", json!("A"))]);
-        assert!(
-            settle.set.contains_key("phone"),
-            "settling writes even an equal value"
-        );
+        assert!(settle.set.contains_key("phone"), "settling writes even an equal value");
         a.apply(&settle).unwrap();
         assert!(a.conflicts().is_empty());
         assert_eq!(a.get("phone"), Some(&json!("A")));
@@ -487,8 +427,7 @@ mod tests {
     fn a_sequential_overwrite_is_not_a_conflict() {
         let base = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
         let mut a = base.clone();
-        a.apply(&change(ts(10, 1), &base, &[("phone", json!("2"))]))
-            .unwrap();
+        a.apply(&change(ts(10, 1), &base, &[("phone", json!("2"))])).unwrap();
         let next = change(ts(5, 2), &a, &[("phone", json!("3"))]); // clock behind, but saw "2"
         let mut b = a.clone();
         b.apply(&next).unwrap();
@@ -498,14 +437,10 @@ mod tests {
 
     #[test]
     fn a_change_cannot_move_a_record_to_another_office() {
-        let mut state =
-            RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
+        let mut state = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));
         let mut forged = change(ts(2, 9), &state, &[("phone", json!("2"))]);
         forged.office = office("FS");
-        assert!(matches!(
-            state.apply(&forged),
-            Err(MergeError::OfficeMismatch { .. })
-        ));
+        assert!(matches!(state.apply(&forged), Err(MergeError::OfficeMismatch { .. })));
         assert_eq!(state.get("phone"), Some(&json!("1")));
     }
 

@@ -60,12 +60,7 @@ pub struct PushEffects {
 impl Replica {
     pub fn new(client: ClientId, node: u64) -> Replica {
         Replica::from_parts(
-            ReplicaMeta {
-                client,
-                clock: Clock::new(node),
-                next_seq: 1,
-                cursor: 0,
-            },
+            ReplicaMeta { client, clock: Clock::new(node), next_seq: 1, cursor: 0 },
             Vec::new(),
             Vec::new(),
             Vec::new(),
@@ -82,12 +77,7 @@ impl Replica {
     ) -> Replica {
         let outbox: BTreeMap<u64, Change> = outbox.into_iter().map(|c| (c.seq, c)).collect();
         let refused: BTreeMap<u64, Refused> = refused.into_iter().collect();
-        let highest = outbox
-            .keys()
-            .chain(refused.keys())
-            .max()
-            .copied()
-            .unwrap_or(0);
+        let highest = outbox.keys().chain(refused.keys()).max().copied().unwrap_or(0);
         meta.next_seq = meta.next_seq.max(highest + 1);
         let mut r = Replica {
             meta,
@@ -128,23 +118,16 @@ impl Replica {
     }
 
     pub fn all(&self, kind: Kind) -> impl Iterator<Item = &RecordState> {
-        self.view
-            .range((kind, RecordId(uuid::Uuid::nil()))..=(kind, RecordId(uuid::Uuid::max())))
-            .map(|(_, s)| s)
+        self.view.range((kind, RecordId(uuid::Uuid::nil()))..=(kind, RecordId(uuid::Uuid::max()))).map(|(_, s)| s)
     }
 
     /// The record has changes this device made that the server has not settled.
     pub fn is_pending(&self, kind: Kind, id: RecordId) -> bool {
-        self.outbox
-            .values()
-            .any(|c| c.kind == kind && c.record == id)
+        self.outbox.values().any(|c| c.kind == kind && c.record == id)
     }
 
     pub fn refused_for(&self, kind: Kind, id: RecordId) -> Vec<&Refused> {
-        self.refused
-            .values()
-            .filter(|r| r.change.kind == kind && r.change.record == id)
-            .collect()
+        self.refused.values().filter(|r| r.change.kind == kind && r.change.record == id).collect()
     }
 
     /// Records a person's edit: the values that differ from what this device shows, and
@@ -170,9 +153,7 @@ impl Replica {
         if set.is_empty() && event.is_none() {
             return None;
         }
-        let office = current
-            .map(|s| s.office.clone())
-            .unwrap_or_else(|| office.clone());
+        let office = current.map(|s| s.office.clone()).unwrap_or_else(|| office.clone());
         let ts = self.meta.clock.tick(now_ms);
         let change = Change {
             id: ChangeId::new_v7(now_ms, random),
@@ -223,12 +204,7 @@ impl Replica {
         self.observe(resp.server_time, now_ms);
         let mut fx = PushEffects::default();
         for result in &resp.results {
-            let Some(change) = self
-                .outbox
-                .get(&result.seq)
-                .filter(|c| c.id == result.id)
-                .cloned()
-            else {
+            let Some(change) = self.outbox.get(&result.seq).filter(|c| c.id == result.id).cloned() else {
                 continue;
             };
             match result.outcome {
@@ -309,10 +285,7 @@ fn apply_to(view: &mut BTreeMap<Key, RecordState>, change: &Change) {
             let _ = s.apply(change);
         }
         None => {
-            view.insert(
-                (change.kind, change.record),
-                RecordState::from_change(change),
-            );
+            view.insert((change.kind, change.record), RecordState::from_change(change));
         }
     }
 }
@@ -328,10 +301,7 @@ mod tests {
     }
 
     fn values(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
     }
 
     fn replica() -> Replica {
@@ -343,33 +313,13 @@ mod tests {
     #[test]
     fn an_edit_is_visible_at_once_and_waits_in_the_outbox() {
         let mut r = replica();
-        let c = r
-            .edit(
-                Kind::Customer,
-                ID,
-                &gz(),
-                &values(&[("name", json!("美居"))]),
-                None,
-                "u",
-                1000,
-                [1; 10],
-            )
-            .unwrap();
+        let c =
+            r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1000, [1; 10]).unwrap();
         assert_eq!(c.seq, 1);
         assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "美居");
         assert!(r.is_pending(Kind::Customer, ID));
         assert!(
-            r.edit(
-                Kind::Customer,
-                ID,
-                &gz(),
-                &values(&[("name", json!("美居"))]),
-                None,
-                "u",
-                1001,
-                [2; 10]
-            )
-            .is_none(),
+            r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1001, [2; 10]).is_none(),
             "no-op edits make no change"
         );
     }
@@ -377,41 +327,13 @@ mod tests {
     #[test]
     fn a_refused_change_leaves_the_view_but_stays_listed_with_its_reason() {
         let mut r = replica();
-        let c1 = r
-            .edit(
-                Kind::Customer,
-                ID,
-                &gz(),
-                &values(&[("name", json!("A"))]),
-                None,
-                "u",
-                1000,
-                [1; 10],
-            )
-            .unwrap();
-        let c2 = r
-            .edit(
-                Kind::Customer,
-                ID,
-                &gz(),
-                &values(&[("name", json!("B"))]),
-                None,
-                "u",
-                1001,
-                [2; 10],
-            )
-            .unwrap();
+        let c1 = r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        let c2 = r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", 1001, [2; 10]).unwrap();
         let resp = PushResponse {
             protocol: 1,
             acked_through: 2,
             results: vec![
-                ChangeResult {
-                    id: c1.id,
-                    seq: 1,
-                    outcome: Outcome::Applied,
-                    code: None,
-                    message: None,
-                },
+                ChangeResult { id: c1.id, seq: 1, outcome: Outcome::Applied, code: None, message: None },
                 ChangeResult {
                     id: c2.id,
                     seq: 2,
@@ -433,45 +355,18 @@ mod tests {
     #[test]
     fn reloading_never_reuses_a_sequence_number() {
         let mut r = replica();
-        let c = r
-            .edit(
-                Kind::Customer,
-                ID,
-                &gz(),
-                &values(&[("name", json!("A"))]),
-                None,
-                "u",
-                1000,
-                [1; 10],
-            )
-            .unwrap();
+        let c = r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
         // The outbox entry was written but the counters were not (a crash in between).
-        let stale_meta = ReplicaMeta {
-            next_seq: 1,
-            ..r.meta.clone()
-        };
+        let stale_meta = ReplicaMeta { next_seq: 1, ..r.meta.clone() };
         let reloaded = Replica::from_parts(stale_meta, vec![], vec![c], vec![]);
         assert_eq!(reloaded.meta.next_seq, 2);
-        assert_eq!(
-            reloaded.get(Kind::Customer, ID).unwrap().get_str("name"),
-            "A"
-        );
+        assert_eq!(reloaded.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
     }
 
     #[test]
     fn a_pull_keeps_local_unsynced_edits_on_top() {
         let mut r = replica();
-        r.edit(
-            Kind::Customer,
-            ID,
-            &gz(),
-            &values(&[("name", json!("mine"))]),
-            None,
-            "u",
-            5000,
-            [1; 10],
-        )
-        .unwrap();
+        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("mine"))]), None, "u", 5000, [1; 10]).unwrap();
         let mut server = RecordState::new(Kind::Customer, ID, gz());
         let other = Change {
             id: ChangeId(uuid::Uuid::from_u128(5)),
@@ -479,35 +374,19 @@ mod tests {
             kind: Kind::Customer,
             record: ID,
             office: gz(),
-            ts: Hlc {
-                wall_ms: 4000,
-                counter: 0,
-                node: 1,
-            },
+            ts: Hlc { wall_ms: 4000, counter: 0, node: 1 },
             by: "x".into(),
-            set: RecordState::new(Kind::Customer, ID, gz()).writes_for(&values(&[
-                ("name", json!("theirs")),
-                ("phone", json!("12345")),
-            ])),
+            set: RecordState::new(Kind::Customer, ID, gz())
+                .writes_for(&values(&[("name", json!("theirs")), ("phone", json!("12345"))])),
             event: None,
         };
         server.apply(&other).unwrap();
-        let resp = PullResponse {
-            protocol: 1,
-            records: vec![server],
-            cursor: 10,
-            more: false,
-            server_time: Hlc::ZERO,
-        };
+        let resp = PullResponse { protocol: 1, records: vec![server], cursor: 10, more: false, server_time: Hlc::ZERO };
         r.on_pull(&resp, 6000);
         let shown = r.get(Kind::Customer, ID).unwrap();
         assert_eq!(shown.get_str("phone"), "12345");
         assert_eq!(shown.get_str("name"), "mine", "the later local edit shows");
-        assert_eq!(
-            shown.conflicts().len(),
-            1,
-            "and the concurrent server value is kept as a conflict"
-        );
+        assert_eq!(shown.conflicts().len(), 1, "and the concurrent server value is kept as a conflict");
         assert_eq!(r.meta.cursor, 10);
     }
 }

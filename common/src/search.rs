@@ -6,10 +6,7 @@ use crate::time::{local_date, Date};
 
 /// Lower-case, without spaces, dashes or brackets, so `0757-2233 4455` matches `07572233`.
 pub fn normalize(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && !"-()（）".contains(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.chars().filter(|c| !c.is_whitespace() && !"-()（）".contains(*c)).flat_map(char::to_lowercase).collect()
 }
 
 /// How well `query` matches any of `haystacks`: `None` for no match, lower is better
@@ -35,11 +32,7 @@ pub fn score(query: &str, haystacks: &[&str]) -> Option<u8> {
         return Some(s);
     }
     let mut best = 0;
-    for term in query
-        .split_whitespace()
-        .map(normalize)
-        .filter(|t| !t.is_empty())
-    {
+    for term in query.split_whitespace().map(normalize).filter(|t| !t.is_empty()) {
         let s = one(&term)?;
         best = best.max(s);
     }
@@ -47,20 +40,12 @@ pub fn score(query: &str, haystacks: &[&str]) -> Option<u8> {
 }
 
 /// The best `limit` matches of `query` among `items`, best first, stable within a score.
-pub fn lookup<'a, T>(
-    items: &'a [T],
-    query: &str,
-    limit: usize,
-    keys: impl Fn(&T) -> Vec<&str>,
-) -> Vec<&'a T> {
+pub fn lookup<'a, T>(items: &'a [T], query: &str, limit: usize, keys: impl Fn(&T) -> Vec<&str>) -> Vec<&'a T> {
     if query.trim().is_empty() {
         return Vec::new();
     }
-    let mut hits: Vec<(u8, usize, &T)> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| score(query, &keys(t)).map(|s| (s, i, t)))
-        .collect();
+    let mut hits: Vec<(u8, usize, &T)> =
+        items.iter().enumerate().filter_map(|(i, t)| score(query, &keys(t)).map(|s| (s, i, t))).collect();
     hits.sort_by_key(|(s, i, _)| (*s, *i));
     hits.into_iter().take(limit).map(|(_, _, t)| t).collect()
 }
@@ -92,12 +77,7 @@ impl OrderFilter {
                 return false;
             }
         }
-        self.text.trim().is_empty()
-            || score(
-                &self.text,
-                &[&order.number, &order.customer_name, &order.phone],
-            )
-            .is_some()
+        self.text.trim().is_empty() || score(&self.text, &[&order.number, &order.customer_name, &order.phone]).is_some()
     }
 }
 

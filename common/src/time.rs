@@ -31,12 +31,7 @@ impl Date {
 
     /// `yymmdd`, for order numbers.
     pub fn compact(&self) -> String {
-        format!(
-            "{:02}{:02}{:02}",
-            self.year.rem_euclid(100),
-            self.month,
-            self.day
-        )
+        format!("{:02}{:02}{:02}", self.year.rem_euclid(100), self.month, self.day)
     }
 }
 
@@ -78,11 +73,7 @@ pub fn local(unix_ms: u64, offset_minutes: i32) -> (Date, u32, u32) {
     let secs = (unix_ms / 1000) as i64 + i64::from(offset_minutes) * 60;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    (
-        civil_from_days(days),
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-    )
+    (civil_from_days(days), (rem / 3600) as u32, ((rem % 3600) / 60) as u32)
 }
 
 pub fn local_date(unix_ms: u64, offset_minutes: i32) -> Date {
@@ -105,30 +96,13 @@ mod tests {
         let ms = 1_795_897_800_000;
         assert_eq!(format_local(ms, 0), "2026-11-28 20:30");
         assert_eq!(format_local(ms, DEFAULT_OFFSET_MINUTES), "2026-11-29 04:30");
-        assert_eq!(
-            local_date(0, 0),
-            Date {
-                year: 1970,
-                month: 1,
-                day: 1
-            }
-        );
+        assert_eq!(local_date(0, 0), Date { year: 1970, month: 1, day: 1 });
     }
 
     #[test]
     fn parses_only_real_dates() {
-        assert_eq!(
-            Date::parse("2024-02-29").map(|d| d.to_string()),
-            Some("2024-02-29".into())
-        );
-        for bad in [
-            "2026-02-29",
-            "2026-13-01",
-            "2026-1-1",
-            "20261128",
-            "",
-            "2026-11-31",
-        ] {
+        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()), Some("2024-02-29".into()));
+        for bad in ["2026-02-29", "2026-13-01", "2026-1-1", "20261128", "", "2026-11-31"] {
             assert_eq!(Date::parse(bad), None, "{bad}");
         }
         assert_eq!(Date::parse("2026-11-28").unwrap().compact(), "261128");

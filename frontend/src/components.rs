@@ -40,12 +40,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         ctx.session.with(|s| {
             s.as_ref()
                 .map(|s| {
-                    format!(
-                        "{} · {} · {}",
-                        s.user.office.name,
-                        s.user.display_name,
-                        i18n::role(i.lang(), s.user.role)
-                    )
+                    format!("{} · {} · {}", s.user.office.name, s.user.display_name, i18n::role(i.lang(), s.user.role))
                 })
                 .unwrap_or_default()
         })
@@ -94,24 +89,12 @@ pub fn SyncBadge() -> impl IntoView {
         if let Some((en, zh)) = s.error {
             (
                 "error",
-                text(
-                    format!("同步出错 · {pending} 条待同步:{zh}"),
-                    format!("Sync error · {pending} waiting: {en}"),
-                ),
+                text(format!("同步出错 · {pending} 条待同步:{zh}"), format!("Sync error · {pending} waiting: {en}")),
             )
         } else if s.offline {
-            (
-                "offline",
-                text(
-                    format!("离线 · {pending} 条待同步"),
-                    format!("Offline · {pending} waiting"),
-                ),
-            )
+            ("offline", text(format!("离线 · {pending} 条待同步"), format!("Offline · {pending} waiting")))
         } else if pending > 0 {
-            (
-                "pending",
-                text(format!("{pending} 条待同步"), format!("{pending} waiting")),
-            )
+            ("pending", text(format!("{pending} 条待同步"), format!("{pending} waiting")))
         } else {
             ("synced", text("已同步".into(), "Synced".into()))
         }
@@ -127,13 +110,7 @@ pub fn SyncBadge() -> impl IntoView {
 pub fn LangSwitch() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
-    let toggle = move |_| {
-        ctx.set_lang(if i.lang() == Lang::Zh {
-            Lang::En
-        } else {
-            Lang::Zh
-        })
-    };
+    let toggle = move |_| ctx.set_lang(if i.lang() == Lang::Zh { Lang::En } else { Lang::Zh });
     view! {
         <button type="button" class="lang quiet" on:click=toggle aria-label="切换语言 / Switch language">
             {move || if i.lang() == Lang::Zh { "English" } else { "中文" }}
@@ -174,13 +151,7 @@ pub fn LookupInput(
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let active = RwSignal::new(0usize);
-    let items = Memo::new(move |_| {
-        if open.get() {
-            suggest.run(value.get())
-        } else {
-            Vec::new()
-        }
-    });
+    let items = Memo::new(move |_| if open.get() { suggest.run(value.get()) } else { Vec::new() });
     let list_id = move || format!("{}-list", id.get());
     let option_id = move |n: usize| format!("{}-opt-{n}", id.get());
     let showing = move || open.get() && !items.with(Vec::is_empty);
@@ -261,20 +232,15 @@ pub fn LookupInput(
 /// Moves focus to the next field of `form` after `current`, as Tab would, but skipping
 /// fields marked `data-enter-skip` (filled in by a lookup, rarely changed).
 pub fn focus_next(form: &web_sys::Element, current: &web_sys::Element) {
-    let Ok(list) = form.query_selector_all(
-        "input:not([data-enter-skip]):not([disabled]), select, textarea, button[type=submit]",
-    ) else {
+    let Ok(list) =
+        form.query_selector_all("input:not([data-enter-skip]):not([disabled]), select, textarea, button[type=submit]")
+    else {
         return;
     };
-    let nodes: Vec<web_sys::Element> = (0..list.length())
-        .filter_map(|k| list.item(k))
-        .filter_map(|n| n.dyn_into().ok())
-        .collect();
+    let nodes: Vec<web_sys::Element> =
+        (0..list.length()).filter_map(|k| list.item(k)).filter_map(|n| n.dyn_into().ok()).collect();
     if let Some(pos) = nodes.iter().position(|n| n == current) {
-        if let Some(next) = nodes
-            .get(pos + 1)
-            .and_then(|n| n.dyn_ref::<web_sys::HtmlElement>())
-        {
+        if let Some(next) = nodes.get(pos + 1).and_then(|n| n.dyn_ref::<web_sys::HtmlElement>()) {
             let _ = next.focus();
         }
     }

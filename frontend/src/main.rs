@@ -22,10 +22,7 @@ fn App() -> impl IntoView {
     // The page's language attribute follows the switch (screen readers, fonts).
     Effect::new(move |_| {
         let lang = ctx.i18n.lang();
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
+        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
             let _ = el.set_attribute("lang", lang.code());
         }
     });

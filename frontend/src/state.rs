@@ -26,9 +26,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     match crypto {
         Some(c) if c.get_random_values_with_u8_array(&mut buf).is_ok() => {}
         // No crypto (very old browser): fall back to Math.random, still unique enough with the time prefix.
-        _ => buf
-            .iter_mut()
-            .for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8),
+        _ => buf.iter_mut().for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8),
     }
     buf
 }
@@ -148,16 +146,7 @@ impl Ctx {
         let (office, by) = (session.user.office.code, session.user.username);
         self.replica
             .try_update(|r| {
-                let Some(change) = r.edit(
-                    kind,
-                    id,
-                    &office,
-                    &values,
-                    event,
-                    &by,
-                    now_ms(),
-                    random_bytes(),
-                ) else {
+                let Some(change) = r.edit(kind, id, &office, &values, event, &by, now_ms(), random_bytes()) else {
                     return Ok(());
                 };
                 storage::save_change(&change, &r.meta).inspect_err(|_| r.retract_last(&change))
@@ -167,11 +156,7 @@ impl Ctx {
 
     /// Saves an order from the form: a new one gets a number from this device's counter.
     /// A customer typed in by name only becomes a new customer record.
-    pub fn save_order(
-        &self,
-        existing: Option<RecordId>,
-        mut fields: OrderFields,
-    ) -> Result<RecordId, SaveError> {
+    pub fn save_order(&self, existing: Option<RecordId>, mut fields: OrderFields) -> Result<RecordId, SaveError> {
         let Some(session) = self.session.get_untracked() else {
             return Err(SaveError::Other("not logged in".into()));
         };
@@ -182,10 +167,7 @@ impl Ctx {
             values.insert("phone".to_string(), json!(fields.phone));
             values.insert("address".to_string(), json!(fields.address));
             values.insert("station".to_string(), json!(fields.station));
-            values.insert(
-                "station_contract".to_string(),
-                json!(fields.station_contract),
-            );
+            values.insert("station_contract".to_string(), json!(fields.station_contract));
             values.insert("payment".to_string(), json!(fields.payment.code()));
             self.edit(Kind::Customer, id, values, None)?;
             fields.customer = Some(id);
@@ -212,13 +194,7 @@ impl Ctx {
     }
 
     /// Settles a conflict by writing the chosen value over every live one.
-    pub fn settle(
-        &self,
-        kind: Kind,
-        id: RecordId,
-        field: &str,
-        value: Value,
-    ) -> Result<(), SaveError> {
+    pub fn settle(&self, kind: Kind, id: RecordId, field: &str, value: Value) -> Result<(), SaveError> {
         let mut values = BTreeMap::new();
         values.insert(field.to_string(), value);
         self.edit(kind, id, values, None)
@@ -232,10 +208,6 @@ impl Ctx {
     }
 
     pub fn customers(&self) -> Vec<CustomerView> {
-        self.replica.with(|r| {
-            r.all(Kind::Customer)
-                .map(CustomerView::from_record)
-                .collect()
-        })
+        self.replica.with(|r| r.all(Kind::Customer).map(CustomerView::from_record).collect())
     }
 }

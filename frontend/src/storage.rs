@@ -85,10 +85,7 @@ pub fn load_replica() -> Option<Replica> {
             if let Some(c) = get::<Change>(&key) {
                 outbox.push(c);
             }
-        } else if let Some(seq) = key
-            .strip_prefix("sd1:x:")
-            .and_then(|s| s.parse::<u64>().ok())
-        {
+        } else if let Some(seq) = key.strip_prefix("sd1:x:").and_then(|s| s.parse::<u64>().ok()) {
             if let Some(r) = get::<Refused>(&key) {
                 refused.push((seq, r));
             }

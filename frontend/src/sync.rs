@@ -4,9 +4,7 @@
 use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
 use common::ids::ClientId;
-use common::wire::{
-    ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, DEFAULT_PULL_LIMIT,
-};
+use common::wire::{ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, DEFAULT_PULL_LIMIT};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
@@ -15,9 +13,7 @@ use std::cell::Cell;
 const PUSH_BATCH: usize = 100;
 
 fn origin() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default()
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }
 
 #[derive(Debug)]
@@ -38,10 +34,7 @@ async fn error_of(resp: reqwest::Response) -> SyncError {
     }
     match resp.json::<ErrorBody>().await {
         Ok(e) => SyncError::Server(e.message.clone(), format!("服务器拒绝了请求:{}", e.message)),
-        Err(_) => SyncError::Server(
-            format!("server answered {status}"),
-            format!("服务器返回 {status}"),
-        ),
+        Err(_) => SyncError::Server(format!("server answered {status}"), format!("服务器返回 {status}")),
     }
 }
 
@@ -51,42 +44,22 @@ pub enum LoginError {
     Other(String),
 }
 
-pub async fn login(
-    username: String,
-    password: String,
-    client: ClientId,
-) -> Result<LoginResponse, LoginError> {
+pub async fn login(username: String, password: String, client: ClientId) -> Result<LoginResponse, LoginError> {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/login", origin()))
-        .json(&LoginRequest {
-            username,
-            password,
-            client,
-        })
+        .json(&LoginRequest { username, password, client })
         .send()
         .await
         .map_err(|_| LoginError::Offline)?;
     match resp.status().as_u16() {
-        200 => resp
-            .json()
-            .await
-            .map_err(|e| LoginError::Other(e.to_string())),
+        200 => resp.json().await.map_err(|e| LoginError::Other(e.to_string())),
         401 => Err(LoginError::BadCredentials),
-        _ => Err(LoginError::Other(
-            resp.json::<ErrorBody>()
-                .await
-                .map(|e| e.message)
-                .unwrap_or_default(),
-        )),
+        _ => Err(LoginError::Other(resp.json::<ErrorBody>().await.map(|e| e.message).unwrap_or_default())),
     }
 }
 
 pub async fn logout(token: String) {
-    let _ = reqwest::Client::new()
-        .post(format!("{}/api/logout", origin()))
-        .bearer_auth(token)
-        .send()
-        .await;
+    let _ = reqwest::Client::new().post(format!("{}/api/logout", origin())).bearer_auth(token).send().await;
 }
 
 async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
@@ -106,14 +79,8 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         if status != 200 && status != 409 {
             return Err(error_of(resp).await);
         }
-        let body: PushResponse = resp
-            .json()
-            .await
-            .map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
-        let fx = ctx
-            .replica
-            .try_update(|r| r.on_push(&body, now_ms()))
-            .unwrap_or_default();
+        let body: PushResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        let fx = ctx.replica.try_update(|r| r.on_push(&body, now_ms())).unwrap_or_default();
         // Confirmed records first, then forget the outbox entries: a crash in between
         // only means a change is applied twice, which changes nothing.
         for state in &fx.confirmed {
@@ -125,19 +92,11 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         for seq in &fx.settled {
             storage::remove_outbox(*seq);
         }
-        ctx.replica
-            .with_untracked(|r| storage::save_meta(&r.meta))
-            .map_err(SyncError::Storage)?;
+        ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
         if let Some(gap) = body.gap {
             return Err(SyncError::Server(
-                format!(
-                    "the server expected change {} but got {}",
-                    gap.expected, gap.got
-                ),
-                format!(
-                    "服务器缺少第 {} 条修改(收到第 {} 条)",
-                    gap.expected, gap.got
-                ),
+                format!("the server expected change {} but got {}", gap.expected, gap.got),
+                format!("服务器缺少第 {} 条修改(收到第 {} 条)", gap.expected, gap.got),
             ));
         }
         if fx.settled.is_empty() {
@@ -151,10 +110,7 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
     loop {
         let cursor = ctx.replica.with_untracked(|r| r.meta.cursor);
         let resp = client
-            .get(format!(
-                "{}/api/sync/pull?cursor={cursor}&limit={DEFAULT_PULL_LIMIT}",
-                origin()
-            ))
+            .get(format!("{}/api/sync/pull?cursor={cursor}&limit={DEFAULT_PULL_LIMIT}", origin()))
             .bearer_auth(token)
             .send()
             .await
@@ -162,21 +118,13 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         if resp.status().as_u16() != 200 {
             return Err(error_of(resp).await);
         }
-        let page: PullResponse = resp
-            .json()
-            .await
-            .map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
-        let records = ctx
-            .replica
-            .try_update(|r| r.on_pull(&page, now_ms()))
-            .unwrap_or_default();
+        let page: PullResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        let records = ctx.replica.try_update(|r| r.on_pull(&page, now_ms())).unwrap_or_default();
         for state in &records {
             storage::save_record(state).map_err(SyncError::Storage)?;
         }
         // The cursor moves on disk only once the page's records are there.
-        ctx.replica
-            .with_untracked(|r| storage::save_meta(&r.meta))
-            .map_err(SyncError::Storage)?;
+        ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
         if !page.more {
             return Ok(());
         }
@@ -189,10 +137,7 @@ thread_local! {
 
 /// One round of push then pull. Concurrent calls collapse into the one running.
 pub async fn sync_now(ctx: Ctx) {
-    let Some(token) = ctx
-        .session
-        .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
-    else {
+    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else {
         return;
     };
     if RUNNING.with(|r| r.replace(true)) {
@@ -206,10 +151,7 @@ pub async fn sync_now(ctx: Ctx) {
     RUNNING.with(|r| r.set(false));
     let state = match result {
         Ok(()) => SyncState::default(),
-        Err(SyncError::Offline) => SyncState {
-            offline: true,
-            ..Default::default()
-        },
+        Err(SyncError::Offline) => SyncState { offline: true, ..Default::default() },
         Err(SyncError::Auth) => SyncState {
             error: Some((
                 "Your session has ended: log in again to sync.".into(),
@@ -217,16 +159,10 @@ pub async fn sync_now(ctx: Ctx) {
             )),
             ..Default::default()
         },
-        Err(SyncError::Server(en, zh)) => SyncState {
-            error: Some((en, zh)),
-            ..Default::default()
-        },
+        Err(SyncError::Server(en, zh)) => SyncState { error: Some((en, zh)), ..Default::default() },
         Err(SyncError::Storage(e)) => {
             ctx.report_save_error(&e);
-            SyncState {
-                error: Some(("Storage is full.".into(), "存储已满。".into())),
-                ..Default::default()
-            }
+            SyncState { error: Some(("Storage is full.".into(), "存储已满。".into())), ..Default::default() }
         }
     };
     ctx.sync.set(state);
@@ -241,11 +177,7 @@ pub fn start_loop(ctx: Ctx) {
     spawn_local(async move {
         loop {
             sync_now(ctx).await;
-            let wait = if ctx.replica.with_untracked(|r| r.outbox.is_empty()) {
-                10_000
-            } else {
-                2_000
-            };
+            let wait = if ctx.replica.with_untracked(|r| r.outbox.is_empty()) { 10_000 } else { 2_000 };
             gloo_timers::future::TimeoutFuture::new(wait).await;
         }
     });

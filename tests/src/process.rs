@@ -4,10 +4,7 @@ use std::path::{Path, PathBuf};
 
 /// The workspace root, for the built app and binary.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The `salesdesk` binary: from `cargo xtask test`, or built here on first use.
@@ -28,11 +25,7 @@ pub fn salesdesk_bin() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The real server binary as a child process, to stop and start like the real thing.
@@ -45,12 +38,7 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(port: u16, data: &Path, dist: Option<&Path>) -> ServerProcess {
-        let mut p = ServerProcess {
-            port,
-            data: data.to_path_buf(),
-            dist: dist.map(Path::to_path_buf),
-            child: None,
-        };
+        let mut p = ServerProcess { port, data: data.to_path_buf(), dist: dist.map(Path::to_path_buf), child: None };
         p.restart().await;
         p
     }
@@ -61,20 +49,12 @@ impl ServerProcess {
 
     pub async fn restart(&mut self) {
         let mut cmd = std::process::Command::new(salesdesk_bin());
-        cmd.args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{}", self.port),
-            "--demo",
-            "--data",
-        ])
-        .arg(&self.data);
+        cmd.args(["serve", "--addr", &format!("127.0.0.1:{}", self.port), "--demo", "--data"]).arg(&self.data);
         match &self.dist {
             Some(d) => cmd.arg("--dist").arg(d),
             None => cmd.args(["--dist", "/nonexistent"]),
         };
-        cmd.stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         self.child = Some(cmd.spawn().expect("start salesdesk"));
         let http = reqwest::Client::new();
         for _ in 0..200 {

@@ -32,19 +32,10 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let d = Driver {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
+        let d = Driver { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if d.http
-                .get(format!("{}/status", d.base))
-                .send()
-                .await
-                .is_ok()
-            {
+            if d.http.get(format!("{}/status", d.base)).send().await.is_ok() {
                 return d;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -67,30 +58,18 @@ impl Driver {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];
-        let mut options = json!({"binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args});
+        let mut options =
+            json!({"binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()), "args": args});
         if width < 500 {
             // Desktop windows have a minimum width; a phone is emulated instead.
-            options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
         }
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
-        let v: Value = self
-            .http
-            .post(format!("{}/session", self.base))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {v}"))
-            .to_string();
-        Browser {
-            url: format!("{}/session/{id}", self.base),
-            http: self.http.clone(),
-        }
+        let v: Value =
+            self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
+        let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
+        Browser { url: format!("{}/session/{id}", self.base), http: self.http.clone() }
     }
 }
 
@@ -110,23 +89,12 @@ pub struct Browser {
 pub struct Element(String);
 
 impl Browser {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, String> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
         let mut req = self.http.request(method, format!("{}{path}", self.url));
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let v: Value = req.send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
         match v["value"].get("error") {
             Some(err) => Err(format!("{err}: {}", v["value"]["message"])),
             None => Ok(v["value"].clone()),
@@ -151,23 +119,13 @@ impl Browser {
     }
 
     pub async fn find(&self, css: &str) -> Option<Element> {
-        let v = self
-            .post("/element", json!({"using": "css selector", "value": css}))
-            .await
-            .ok()?;
+        let v = self.post("/element", json!({"using": "css selector", "value": css})).await.ok()?;
         v[ELEMENT].as_str().map(|s| Element(s.to_string()))
     }
 
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
-        let v = self
-            .post("/elements", json!({"using": "css selector", "value": css}))
-            .await
-            .unwrap_or(Value::Null);
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e[ELEMENT].as_str().map(|s| Element(s.to_string())))
-            .collect()
+        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await.unwrap_or(Value::Null);
+        v.as_array().into_iter().flatten().filter_map(|e| e[ELEMENT].as_str().map(|s| Element(s.to_string()))).collect()
     }
 
     /// Waits up to `secs` for an element matching `css`.
@@ -179,19 +137,14 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 let shot = self.screenshot_to_tmp().await;
-                panic!(
-                    "no element {css} after {secs}s; page text: {}\n(screenshot: {shot})",
-                    self.body_text().await
-                );
+                panic!("no element {css} after {secs}s; page text: {}\n(screenshot: {shot})", self.body_text().await);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn click(&self, e: &Element) {
-        self.post(&format!("/element/{}/click", e.0), json!({}))
-            .await
-            .unwrap_or_else(|err| panic!("click: {err}"));
+        self.post(&format!("/element/{}/click", e.0), json!({})).await.unwrap_or_else(|err| panic!("click: {err}"));
     }
 
     pub async fn type_into(&self, e: &Element, text: &str) {
@@ -201,38 +154,26 @@ impl Browser {
     }
 
     pub async fn text(&self, e: &Element) -> String {
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{}/text", e.0),
-            None,
-        )
-        .await
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+        self.call(reqwest::Method::GET, &format!("/element/{}/text", e.0), None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     /// A DOM property, such as an input's current `value`.
     pub async fn prop(&self, e: &Element, name: &str) -> Option<String> {
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{}/property/{name}", e.0),
-            None,
-        )
-        .await
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
+        self.call(reqwest::Method::GET, &format!("/element/{}/property/{name}", e.0), None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
     }
 
     pub async fn attr(&self, e: &Element, name: &str) -> Option<String> {
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{}/attribute/{name}", e.0),
-            None,
-        )
-        .await
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
+        self.call(reqwest::Method::GET, &format!("/element/{}/attribute/{name}", e.0), None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
     }
 
     /// Runs a script; a returned promise is awaited by the driver.
@@ -272,21 +213,19 @@ impl Browser {
     /// (decode with `base64 -d`): for looking at what people see, not for assertions.
     pub async fn snapshot(&self, name: &str) {
         let Ok(dir) = std::env::var("SALESDESK_SCREENSHOTS") else { return };
-        if let Some(b64) = self.call(reqwest::Method::GET, "/screenshot", None).await.ok().and_then(|v| v.as_str().map(str::to_string)) {
+        if let Some(b64) =
+            self.call(reqwest::Method::GET, "/screenshot", None).await.ok().and_then(|v| v.as_str().map(str::to_string))
+        {
             let _ = std::fs::write(Path::new(&dir).join(format!("{name}.png.b64")), b64);
         }
     }
 
     pub async fn screenshot_to_tmp(&self) -> String {
-        let v = self
-            .call(reqwest::Method::GET, "/screenshot", None)
-            .await
-            .unwrap_or(Value::Null);
+        let v = self.call(reqwest::Method::GET, "/screenshot", None).await.unwrap_or(Value::Null);
         let Some(b64) = v.as_str() else {
             return "none".into();
         };
-        let path =
-            std::env::temp_dir().join(format!("salesdesk-failure-{}.png.b64", std::process::id()));
+        let path = std::env::temp_dir().join(format!("salesdesk-failure-{}.png.b64", std::process::id()));
         let _ = std::fs::write(&path, b64);
         path.display().to_string()
     }
@@ -295,19 +234,11 @@ impl Browser {
     pub async fn wait_until(&self, what: &str, js: &str, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            if self
-                .script(&format!("return Promise.resolve({js}).then((v) => !!v)"))
-                .await
-                .as_bool()
-                == Some(true)
-            {
+            if self.script(&format!("return Promise.resolve({js}).then((v) => !!v)")).await.as_bool() == Some(true) {
                 return;
             }
             if Instant::now() > deadline {
-                panic!(
-                    "timed out waiting for {what}; page text: {}",
-                    self.body_text().await
-                );
+                panic!("timed out waiting for {what}; page text: {}", self.body_text().await);
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }

@@ -16,10 +16,7 @@ const BINARYEN_NPM: &str = "binaryen@132.0.0";
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn say(msg: &str) {
@@ -28,9 +25,7 @@ fn say(msg: &str) {
 
 fn run(cmd: &mut Command) -> Result {
     say(&format!("$ {cmd:?}"));
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -39,10 +34,7 @@ fn run(cmd: &mut Command) -> Result {
 }
 
 fn output(cmd: &mut Command) -> Option<String> {
-    cmd.output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    cmd.output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 fn cargo() -> Command {
@@ -56,27 +48,15 @@ fn tools_dir() -> PathBuf {
 }
 
 fn locked_version(krate: &str) -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let needle = format!("name = \"{krate}\"\nversion = \"");
-    let start = lock
-        .find(&needle)
-        .ok_or_else(|| format!("{krate} not in Cargo.lock"))?
-        + needle.len();
-    Ok(lock[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_string())
+    let start = lock.find(&needle).ok_or_else(|| format!("{krate} not in Cargo.lock"))? + needle.len();
+    Ok(lock[start..].split('"').next().unwrap_or_default().to_string())
 }
 
 fn ensure_wasm_target() -> Result {
-    let installed =
-        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     Ok(())
@@ -88,15 +68,7 @@ fn ensure_wasm_bindgen() -> Result<PathBuf> {
     let have = output(Command::new(&bin).arg("--version")).unwrap_or_default();
     if have.trim() != format!("wasm-bindgen {version}") {
         // Without --locked: a locked dependency of 0.2.130 is missing from the index.
-        run(cargo()
-            .args([
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                &version,
-                "--root",
-            ])
-            .arg(tools_dir()))?;
+        run(cargo().args(["install", "wasm-bindgen-cli", "--version", &version, "--root"]).arg(tools_dir()))?;
     }
     Ok(bin)
 }
@@ -120,22 +92,12 @@ fn is_root() -> bool {
 
 fn apt_install(packages: &[&str]) -> Result {
     let sudo = !is_root();
-    let mut update = if sudo {
-        Command::new("sudo")
-    } else {
-        Command::new("apt-get")
-    };
+    let mut update = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
     if sudo {
         update.arg("apt-get");
     }
-    run(update
-        .arg("update")
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
-    let mut install = if sudo {
-        Command::new("sudo")
-    } else {
-        Command::new("apt-get")
-    };
+    run(update.arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let mut install = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
     if sudo {
         install.arg("apt-get");
     }
@@ -167,29 +129,14 @@ fn dist() -> Result<PathBuf> {
     ensure_wasm_target()?;
     let wasm_bindgen = ensure_wasm_bindgen()?;
     let wasm_opt = ensure_wasm_opt()?;
-    run(cargo().args([
-        "build",
-        "-p",
-        "frontend",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]))?;
+    run(cargo().args(["build", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]))?;
     let root = root();
     let out = root.join("dist");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
     run(Command::new(&wasm_bindgen)
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-name",
-            "salesdesk",
-            "--out-dir",
-        ])
+        .args(["--target", "web", "--no-typescript", "--out-name", "salesdesk", "--out-dir"])
         .arg(&out)
         .arg(&wasm))?;
     let bg = out.join("salesdesk_bg.wasm");
@@ -222,10 +169,7 @@ fn dist() -> Result<PathBuf> {
         .map_err(|e| e.to_string())?
         .replace("__SALESDESK_BUILD__", &build_id);
     std::fs::write(out.join("sw.js"), sw).map_err(|e| e.to_string())?;
-    say(&format!(
-        "browser app built into {} (build {build_id})",
-        out.display()
-    ));
+    say(&format!("browser app built into {} (build {build_id})", out.display()));
     Ok(out)
 }
 
@@ -259,30 +203,11 @@ fn cmd_test() -> Result {
     ensure_browser()?;
     let dist = dist()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "frontend",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
     run(cargo().args(["build", "-p", "backend", "--bin", "salesdesk"]))?;
     let bin = root().join("target/debug/salesdesk");
-    run(cargo()
-        .args(["test", "--workspace"])
-        .env("SALESDESK_BIN", bin)
-        .env("SALESDESK_DIST", dist))
+    run(cargo().args(["test", "--workspace"]).env("SALESDESK_BIN", bin).env("SALESDESK_DIST", dist))
 }
 
 fn compressed_size(tool: &str, args: &[&str], file: &Path) -> u64 {
@@ -295,7 +220,8 @@ fn kb(bytes: u64) -> String {
 
 /// Mean time of one criterion benchmark, in nanoseconds.
 fn criterion_mean_ns(group: &str, id: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(root().join(format!("target/criterion/{group}/{id}/new/estimates.json"))).ok()?;
+    let text =
+        std::fs::read_to_string(root().join(format!("target/criterion/{group}/{id}/new/estimates.json"))).ok()?;
     let at = text.find("\"mean\"")?;
     let rest = &text[at..];
     let pe = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
@@ -305,7 +231,9 @@ fn criterion_mean_ns(group: &str, id: &str) -> Option<f64> {
 fn cmd_bench() -> Result {
     ensure_browser()?;
     let dist = dist()?;
-    let mut md = String::from("# Benchmarks\n\nWritten by `cargo xtask bench`; numbers from the last run on the project's build machine.\n");
+    let mut md = String::from(
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; numbers from the last run on the project's build machine.\n",
+    );
     let rustc = output(Command::new("rustc").arg("--version")).unwrap_or_default();
     let cores = output(&mut Command::new("nproc")).unwrap_or_default();
     let date = output(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
@@ -321,11 +249,19 @@ fn cmd_bench() -> Result {
         totals = (totals.0 + raw, totals.1 + gz, totals.2 + br);
         md += &format!("| {f} | {} | {} | {} |\n", kb(raw), kb(gz), kb(br));
     }
-    md += &format!("| **total** | {} | {} | {} |\n\nBudget for the wasm: 500 KB gzip.\n", kb(totals.0), kb(totals.1), kb(totals.2));
+    md += &format!(
+        "| **total** | {} | {} | {} |\n\nBudget for the wasm: 500 KB gzip.\n",
+        kb(totals.0),
+        kb(totals.1),
+        kb(totals.2)
+    );
 
     run(cargo().args(["bench", "-p", "common", "--bench", "merge"]))?;
     md += "\n## Merge engine (`common`, criterion)\n\n| benchmark | work | mean time | throughput |\n|---|---|---:|---:|\n";
-    for (id, work, n) in [("apply_changes", "2,000 changes onto 1,000 orders", 2000.0), ("merge_states", "1,000 order states folded into stale copies", 1000.0)] {
+    for (id, work, n) in [
+        ("apply_changes", "2,000 changes onto 1,000 orders", 2000.0),
+        ("merge_states", "1,000 order states folded into stale copies", 1000.0),
+    ] {
         if let Some(ns) = criterion_mean_ns("merge", id) {
             md += &format!("| {id} | {work} | {:.2} ms | {:.0} /s |\n", ns / 1e6, n / (ns / 1e9));
         }
@@ -349,7 +285,11 @@ fn cmd_bench() -> Result {
     let get = |k: &str| results.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_else(|| "?".into());
     md += "\n## Time to a usable order form (headless Chromium)\n\nFrom navigation start to the order form's customer box being in the page, 15 loads each, logged-in branch clerk, release server on loopback. Offline: the server is killed and the service worker serves the app shell.\n\n| mode | p50 | p90 |\n|---|---:|---:|\n";
     for mode in ["online", "offline"] {
-        md += &format!("| {mode} | {} ms | {} ms |\n", get(&format!("form_ready_{mode}_p50_ms")), get(&format!("form_ready_{mode}_p90_ms")));
+        md += &format!(
+            "| {mode} | {} ms | {} ms |\n",
+            get(&format!("form_ready_{mode}_p50_ms")),
+            get(&format!("form_ready_{mode}_p90_ms"))
+        );
     }
     std::fs::write(root().join("docs/benchmarks.md"), &md).map_err(|e| e.to_string())?;
     say("wrote docs/benchmarks.md");
@@ -364,10 +304,7 @@ fn main() -> ExitCode {
         Some("test") => cmd_test(),
         Some("bench") => cmd_bench(),
         Some("dist") => dist().map(|_| ()),
-        _ => Err(
-            "usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist"
-                .into(),
-        ),
+        _ => Err("usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

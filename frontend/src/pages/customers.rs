@@ -13,9 +13,7 @@ pub fn CustomerList() -> impl IntoView {
         let mut v: Vec<CustomerView> = ctx
             .customers()
             .into_iter()
-            .filter(|c| {
-                q.trim().is_empty() || score(&q, &[&c.name, &c.phone, &c.initials]).is_some()
-            })
+            .filter(|c| q.trim().is_empty() || score(&q, &[&c.name, &c.phone, &c.initials]).is_some())
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v

@@ -28,12 +28,8 @@ pub fn LoginPage() -> impl IntoView {
         let client = ctx.replica.with_untracked(|r| r.meta.client);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let result = sync::login(
-                username.get_untracked().trim().to_string(),
-                password.get_untracked(),
-                client,
-            )
-            .await;
+            let result =
+                sync::login(username.get_untracked().trim().to_string(), password.get_untracked(), client).await;
             busy.set(false);
             match result {
                 Ok(session) => {

@@ -18,17 +18,10 @@ fn action_text(lang: Lang, a: &Action) -> String {
     let zh = lang == Lang::Zh;
     match a {
         Action::Review => (if zh { "复核" } else { "Reviewed" }).to_string(),
-        Action::Audit { stamp } => format!(
-            "{}:{}",
-            if zh { "收银审核" } else { "Cashier audit" },
-            i18n::stamp(lang, *stamp)
-        ),
-        Action::HandOver => (if zh {
-            "交物流"
-        } else {
-            "Handed to logistics"
-        })
-        .to_string(),
+        Action::Audit { stamp } => {
+            format!("{}:{}", if zh { "收银审核" } else { "Cashier audit" }, i18n::stamp(lang, *stamp))
+        }
+        Action::HandOver => (if zh { "交物流" } else { "Handed to logistics" }).to_string(),
         Action::Ship { waybill, packages } => {
             if zh {
                 format!("发货 运单号 {waybill} 共 {packages} 件")
@@ -60,16 +53,9 @@ pub fn OrderDetail() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .with(|p| p.get("id"))
-            .and_then(|s| RecordId::parse(&s).ok())
-    });
+    let id = Memo::new(move |_| params.with(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok()));
     let order = Memo::new(move |_| {
-        id.get().and_then(|id| {
-            ctx.replica
-                .with(|r| r.get(Kind::Order, id).map(OrderView::from_record))
-        })
+        id.get().and_then(|id| ctx.replica.with(|r| r.get(Kind::Order, id).map(OrderView::from_record)))
     });
     let offset = ctx.offset_minutes();
     view! {
@@ -108,18 +94,10 @@ fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
     };
     let events = ctx.replica.with_untracked(|r| {
         r.get(Kind::Order, id)
-            .map(|s| {
-                s.events
-                    .iter()
-                    .map(|(t, e)| (*t, e.clone()))
-                    .collect::<Vec<_>>()
-            })
+            .map(|s| s.events.iter().map(|(t, e)| (*t, e.clone())).collect::<Vec<_>>())
             .unwrap_or_default()
     });
-    let created = order
-        .created
-        .map(|c| format_local(c.wall_ms, offset))
-        .unwrap_or_default();
+    let created = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let payment = order.payment;
     let edit_href = format!("/orders/{id}/edit");
     let can_edit = ctx.actor().is_some_and(|a| a.can_edit(Kind::Order))
@@ -239,17 +217,10 @@ fn Actions(id: RecordId, status: Status) -> impl IntoView {
     let packages = RwSignal::new("1".to_string());
     let reason = RwSignal::new(String::new());
     let review = possible(&Action::Review);
-    let audit = possible(&Action::Audit {
-        stamp: PaymentStamp::Paid,
-    });
+    let audit = possible(&Action::Audit { stamp: PaymentStamp::Paid });
     let hand_over = possible(&Action::HandOver);
-    let ship = possible(&Action::Ship {
-        waybill: String::new(),
-        packages: 0,
-    });
-    let void = possible(&Action::Void {
-        reason: String::new(),
-    });
+    let ship = possible(&Action::Ship { waybill: String::new(), packages: 0 });
+    let void = possible(&Action::Void { reason: String::new() });
     view! {
         {review.then(|| view! { <button type="button" on:click=move |_| run(Action::Review)>{move || i.t("复核无误", "Mark reviewed")}</button> })}
         {audit.then(|| view! {

@@ -61,17 +61,10 @@ pub fn OrderForm() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let params = use_params_map();
-    let editing: Option<RecordId> = params
-        .with_untracked(|p| p.get("id"))
-        .and_then(|s| RecordId::parse(&s).ok());
-    let existing = editing.and_then(|id| {
-        ctx.replica
-            .with_untracked(|r| r.get(Kind::Order, id).map(OrderView::from_record))
-    });
-    let start = existing
-        .as_ref()
-        .map(OrderDraft::from_view)
-        .unwrap_or_default();
+    let editing: Option<RecordId> = params.with_untracked(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok());
+    let existing =
+        editing.and_then(|id| ctx.replica.with_untracked(|r| r.get(Kind::Order, id).map(OrderView::from_record)));
+    let start = existing.as_ref().map(OrderDraft::from_view).unwrap_or_default();
 
     let customer = RwSignal::new(start.customer);
     let customer_name = RwSignal::new(start.customer_name.clone());
@@ -117,36 +110,25 @@ pub fn OrderForm() -> impl IntoView {
 
     let customers = Memo::new(move |_| ctx.customers());
     let products = Memo::new(move |_| {
-        ctx.replica.with(|r| {
-            r.all(Kind::Product)
-                .map(ProductView::from_record)
-                .collect::<Vec<_>>()
-        })
+        ctx.replica.with(|r| r.all(Kind::Product).map(ProductView::from_record).collect::<Vec<_>>())
     });
     let stations = Memo::new(move |_| {
-        ctx.replica.with(|r| {
-            r.all(Kind::Station)
-                .map(StationView::from_record)
-                .collect::<Vec<_>>()
-        })
+        ctx.replica.with(|r| r.all(Kind::Station).map(StationView::from_record).collect::<Vec<_>>())
     });
 
     let suggest_customers = Callback::new(move |q: String| {
         customers.with(|cs| {
-            lookup(cs, &q, 8, |c: &CustomerView| {
-                vec![&c.name, &c.phone, &c.initials, &c.contact]
-            })
-            .into_iter()
-            .map(|c| Suggestion {
-                text: format!("{} · {} · {}", c.name, c.phone, c.contact),
-                key: c.id.to_string(),
-            })
-            .collect()
+            lookup(cs, &q, 8, |c: &CustomerView| vec![&c.name, &c.phone, &c.initials, &c.contact])
+                .into_iter()
+                .map(|c| Suggestion {
+                    text: format!("{} · {} · {}", c.name, c.phone, c.contact),
+                    key: c.id.to_string(),
+                })
+                .collect()
         })
     });
     let pick_customer = Callback::new(move |key: String| {
-        let found =
-            customers.with_untracked(|cs| cs.iter().find(|c| c.id.to_string() == key).cloned());
+        let found = customers.with_untracked(|cs| cs.iter().find(|c| c.id.to_string() == key).cloned());
         if let Some(c) = found {
             customer.set(Some(c.id));
             customer_name.set(c.name);
@@ -163,17 +145,12 @@ pub fn OrderForm() -> impl IntoView {
         stations.with(|ss| {
             lookup(ss, &q, 8, |s: &StationView| vec![&s.name, &s.phone])
                 .into_iter()
-                .map(|s| Suggestion {
-                    text: format!("{} · {}", s.name, s.phone),
-                    key: s.id.to_string(),
-                })
+                .map(|s| Suggestion { text: format!("{} · {}", s.name, s.phone), key: s.id.to_string() })
                 .collect()
         })
     });
     let pick_station = Callback::new(move |key: String| {
-        if let Some(s) =
-            stations.with_untracked(|ss| ss.iter().find(|s| s.id.to_string() == key).cloned())
-        {
+        if let Some(s) = stations.with_untracked(|ss| ss.iter().find(|s| s.id.to_string() == key).cloned()) {
             station.set(s.name);
             if contract.get_untracked().is_empty() {
                 contract.set(s.contract);
@@ -190,9 +167,7 @@ pub fn OrderForm() -> impl IntoView {
                 let first = errs.first().map(|e| field_id(&e.field));
                 errors.set(errs);
                 if let Some(id) = first {
-                    let el = web_sys::window()
-                        .and_then(|w| w.document())
-                        .and_then(|doc| doc.get_element_by_id(&id));
+                    let el = web_sys::window().and_then(|w| w.document()).and_then(|doc| doc.get_element_by_id(&id));
                     if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
                         let _ = el.focus();
                     }
@@ -220,10 +195,7 @@ pub fn OrderForm() -> impl IntoView {
             save2();
             return;
         }
-        let Some(target) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
             return;
         };
         if matches!(target.tag_name().as_str(), "INPUT" | "SELECT") {
@@ -235,26 +207,12 @@ pub fn OrderForm() -> impl IntoView {
     };
 
     let error_for = move |field: &'static str| {
-        move || {
-            errors.with(|e| {
-                e.iter()
-                    .find(|e| e.field == field)
-                    .map(|e| i18n::problem(i.lang(), e.problem))
-            })
-        }
+        move || errors.with(|e| e.iter().find(|e| e.field == field).map(|e| i18n::problem(i.lang(), e.problem)))
     };
-    let invalid = move |field: &'static str| {
-        Signal::derive(move || errors.with(|e| e.iter().any(|e| e.field == field)))
-    };
-    let title = if existing.is_some() {
-        ("修改订单", "Edit order")
-    } else {
-        ("新建订单", "New order")
-    };
-    let number = existing
-        .as_ref()
-        .map(|o| o.number.clone())
-        .unwrap_or_default();
+    let invalid =
+        move |field: &'static str| Signal::derive(move || errors.with(|e| e.iter().any(|e| e.field == field)));
+    let title = if existing.is_some() { ("修改订单", "Edit order") } else { ("新建订单", "New order") };
+    let number = existing.as_ref().map(|o| o.number.clone()).unwrap_or_default();
 
     view! {
         <section class="order-form">
@@ -361,8 +319,7 @@ fn LineRow(
     on_change: Callback<()>,
 ) -> impl IntoView {
     let i = use_i18n();
-    let index =
-        Memo::new(move |_| rows.with(|r| r.iter().position(|x| x.key == row.key).unwrap_or(0)));
+    let index = Memo::new(move |_| rows.with(|r| r.iter().position(|x| x.key == row.key).unwrap_or(0)));
     let id = move |col: &str| format!("f-lines-{}-{col}", index.get());
     let err = move |col: &'static str| {
         move || {
@@ -374,30 +331,21 @@ fn LineRow(
         }
     };
     let invalid = move |col: &'static str| {
-        Signal::derive(move || {
-            errors.with(|e| {
-                e.iter()
-                    .any(|e| e.field == format!("lines.{}.{col}", index.get()))
-            })
-        })
+        Signal::derive(move || errors.with(|e| e.iter().any(|e| e.field == format!("lines.{}.{col}", index.get()))))
     };
     let suggest = Callback::new(move |q: String| {
         products.with(|ps| {
-            lookup(ps, &q, 8, |p: &ProductView| {
-                vec![&p.model, &p.name, &p.initials]
-            })
-            .into_iter()
-            .map(|p| Suggestion {
-                text: format!("{} {} {}/{}", p.model, p.name, p.price, p.unit),
-                key: p.id.to_string(),
-            })
-            .collect()
+            lookup(ps, &q, 8, |p: &ProductView| vec![&p.model, &p.name, &p.initials])
+                .into_iter()
+                .map(|p| Suggestion {
+                    text: format!("{} {} {}/{}", p.model, p.name, p.price, p.unit),
+                    key: p.id.to_string(),
+                })
+                .collect()
         })
     });
     let pick = Callback::new(move |key: String| {
-        if let Some(p) =
-            products.with_untracked(|ps| ps.iter().find(|p| p.id.to_string() == key).cloned())
-        {
+        if let Some(p) = products.with_untracked(|ps| ps.iter().find(|p| p.id.to_string() == key).cloned()) {
             row.product.set(Some(p.id));
             row.model.set(p.model);
             row.name.set(p.name);

@@ -117,10 +117,7 @@ pub fn OrderList() -> impl IntoView {
 fn OrderRow(order: OrderView, mark: SyncMark, offset: i32) -> impl IntoView {
     let i = crate::i18n::use_i18n();
     let href = format!("/orders/{}", order.id);
-    let date = order
-        .created
-        .map(|c| format_local(c.wall_ms, offset))
-        .unwrap_or_default();
+    let date = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let conflict = order.has_conflict();
     let number = order.number.clone();
     let number_attr = order.number.clone();

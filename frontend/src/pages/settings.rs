@@ -7,16 +7,9 @@ use leptos::prelude::*;
 pub fn Settings() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
-    let device = move || {
-        ctx.session
-            .with(|s| s.as_ref().map(|s| s.device_no))
-            .unwrap_or(0)
-    };
+    let device = move || ctx.session.with(|s| s.as_ref().map(|s| s.device_no)).unwrap_or(0);
     let client = move || ctx.replica.with(|r| r.meta.client.to_string());
-    let counts = move || {
-        ctx.replica
-            .with(|r| (r.confirmed.len(), r.outbox.len(), r.refused.len()))
-    };
+    let counts = move || ctx.replica.with(|r| (r.confirmed.len(), r.outbox.len(), r.refused.len()));
     view! {
         <section>
             <h1>{move || i.t("设置", "Settings")}</h1>

@@ -21,7 +21,8 @@ fn stats(mut v: Vec<f64>) -> (f64, f64) {
 async fn main() {
     let dist = std::env::var("SALESDESK_DIST").expect("SALESDESK_DIST: run through `cargo xtask bench`");
     let tmp = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(std::path::Path::new(&dist))).await;
+    let mut server =
+        ServerProcess::start(free_port(), &tmp.path().join("data"), Some(std::path::Path::new(&dist))).await;
     let base = server.base();
     let driver = Driver::start().await;
     let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
@@ -30,7 +31,12 @@ async fn main() {
     b.type_into(&b.wait_for("#password", 5).await, "demo1234").await;
     b.click(&b.wait_for("button[type=submit]", 5).await).await;
     b.wait_for(".sync-badge[data-sync='synced']", 30).await;
-    b.wait_until("service worker", "navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)", 30).await;
+    b.wait_until(
+        "service worker",
+        "navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)",
+        30,
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for (mode, online) in [("online", true), ("offline", false)] {
         if !online {

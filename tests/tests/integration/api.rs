@@ -9,23 +9,15 @@ use serde_json::json;
 async fn error_of(resp: reqwest::Response) -> (u16, ErrorBody) {
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    let body: ErrorBody = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("not a JSON error body ({status}): {text}"));
+    let body: ErrorBody =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not a JSON error body ({status}): {text}"));
     (status, body)
 }
 
 #[tokio::test]
 async fn health_answers_ok() {
     let app = spawn_app().await;
-    let body: serde_json::Value = app
-        .http
-        .get(app.url("/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value = app.http.get(app.url("/api/health")).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["protocol"], PROTOCOL_VERSION);
 }
@@ -50,14 +42,7 @@ async fn a_wrong_password_is_refused_with_a_json_error() {
 async fn the_demo_data_has_every_role_in_every_office_and_a_catalogue() {
     let app = spawn_app().await;
     for office in ["hq", "fs", "sz"] {
-        for role in [
-            "clerk",
-            "reviewer",
-            "cashier",
-            "logistics",
-            "salesperson",
-            "manager",
-        ] {
+        for role in ["clerk", "reviewer", "cashier", "logistics", "salesperson", "manager"] {
             let d = login(&app.url(""), &format!("{office}_{role}")).await;
             assert_eq!(d.login.user.role.code(), role);
         }
@@ -76,29 +61,11 @@ async fn every_api_call_needs_a_valid_session() {
     let app = spawn_app().await;
     for path in ["/api/me", "/api/sync/pull"] {
         let (status, body) = error_of(app.http.get(app.url(path)).send().await.unwrap()).await;
-        assert_eq!(
-            (status, body.error.as_str()),
-            (401, "unauthenticated"),
-            "{path} without a token"
-        );
-        let (status, _) = error_of(
-            app.http
-                .get(app.url(path))
-                .bearer_auth("forged")
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        assert_eq!((status, body.error.as_str()), (401, "unauthenticated"), "{path} without a token");
+        let (status, _) = error_of(app.http.get(app.url(path)).bearer_auth("forged").send().await.unwrap()).await;
         assert_eq!(status, 401, "{path} with a forged token");
     }
-    let resp = app
-        .http
-        .post(app.url("/api/sync/push"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.http.post(app.url("/api/sync/push")).json(&json!({})).send().await.unwrap();
     assert_eq!(resp.status(), 401);
 }
 
@@ -130,28 +97,13 @@ async fn a_gap_in_the_sequence_is_refused_and_nothing_after_it_applies() {
     let _lost = clerk.new_order("FS-261128-01-002");
     let third = clerk.new_order("FS-261128-01-003");
     let resp = clerk
-        .push_raw(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            client: clerk.client,
-            changes: vec![first, third],
-        })
+        .push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: clerk.client, changes: vec![first, third] })
         .await;
     assert_eq!(resp.status(), 409);
     let body: common::wire::PushResponse = resp.json().await.unwrap();
     assert_eq!(body.acked_through, 1);
-    assert_eq!(
-        body.gap,
-        Some(common::wire::Gap {
-            expected: 2,
-            got: 3
-        })
-    );
-    let numbers: Vec<String> = clerk
-        .orders()
-        .await
-        .iter()
-        .map(|o| o.get_str("number").to_string())
-        .collect();
+    assert_eq!(body.gap, Some(common::wire::Gap { expected: 2, got: 3 }));
+    let numbers: Vec<String> = clerk.orders().await.iter().map(|o| o.get_str("number").to_string()).collect();
     assert_eq!(numbers, vec!["FS-261128-01-001"]);
 }
 
@@ -162,10 +114,7 @@ async fn a_branch_cannot_read_or_write_another_offices_orders() {
     let mut sz = login(&base, "sz_clerk").await;
     let mut fs = login(&base, "fs_clerk").await;
     let sz_order = sz.new_order("SZ-261128-01-001");
-    assert_eq!(
-        sz.push(vec![sz_order.clone()]).await.results[0].outcome,
-        Outcome::Applied
-    );
+    assert_eq!(sz.push(vec![sz_order.clone()]).await.results[0].outcome, Outcome::Applied);
 
     assert!(fs.orders().await.is_empty(), "FS must not see SZ's order");
     let hq = login(&base, "hq_clerk").await;
@@ -199,18 +148,11 @@ async fn a_branch_cannot_read_or_write_another_offices_orders() {
     // ... or signs it with SZ's clerk's name.
     let mut spoofed = fs.new_order("FS-261128-01-001");
     spoofed.by = "sz_clerk".into();
-    assert_eq!(
-        fs.push(vec![spoofed]).await.results[0].code.as_deref(),
-        Some("forbidden")
-    );
+    assert_eq!(fs.push(vec![spoofed]).await.results[0].code.as_deref(), Some("forbidden"));
 
     let after = sz.orders().await;
     assert_eq!(after.len(), 1);
-    assert_eq!(
-        after[0].get_str("customer_name"),
-        "美居建材",
-        "SZ's order is untouched"
-    );
+    assert_eq!(after[0].get_str("customer_name"), "美居建材", "SZ's order is untouched");
 }
 
 #[tokio::test]
@@ -220,13 +162,8 @@ async fn pushing_under_another_devices_client_id_is_forbidden() {
     let mut fs = login(&base, "fs_clerk").await;
     let other = login(&base, "fs_clerk").await;
     let change = fs.new_order("FS-261128-01-001");
-    let resp = fs
-        .push_raw(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            client: other.client,
-            changes: vec![change],
-        })
-        .await;
+    let resp =
+        fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: other.client, changes: vec![change] }).await;
     let (status, body) = error_of(resp).await;
     assert_eq!((status, body.error.as_str()), (403, "forbidden"));
 }
@@ -238,11 +175,7 @@ async fn roles_are_checked_on_the_server() {
     let mut cashier = login(&base, "fs_cashier").await;
     let order = cashier.new_order("FS-261128-01-001");
     let resp = cashier.push(vec![order]).await;
-    assert_eq!(
-        resp.results[0].code.as_deref(),
-        Some("forbidden"),
-        "a cashier does not take orders"
-    );
+    assert_eq!(resp.results[0].code.as_deref(), Some("forbidden"), "a cashier does not take orders");
 
     let mut clerk = login(&base, "fs_clerk").await;
     let product = RecordId::new_v7(now_ms(), random10());
@@ -252,11 +185,7 @@ async fn roles_are_checked_on_the_server() {
         product,
         &hq,
         None,
-        [
-            ("model".to_string(), json!("X-1")),
-            ("name".to_string(), json!("x")),
-        ]
-        .into(),
+        [("model".to_string(), json!("X-1")), ("name".to_string(), json!("x"))].into(),
     );
     assert_eq!(
         clerk.push(vec![change]).await.results[0].code.as_deref(),
@@ -302,26 +231,14 @@ async fn an_invalid_order_is_refused_with_its_reason_and_not_stored() {
     let app = spawn_app().await;
     let mut fs = login(&app.url(""), "fs_clerk").await;
     let mut bad = fs.new_order("FS-261128-01-001");
-    bad.set.get_mut("lines").unwrap().value =
-        json!([{"model": "AJ-1", "name": "x", "quantity": 0, "unit_price": 100}]);
+    bad.set.get_mut("lines").unwrap().value = json!([{"model": "AJ-1", "name": "x", "quantity": 0, "unit_price": 100}]);
     let resp = fs.push(vec![bad]).await;
     assert_eq!(resp.results[0].outcome, Outcome::Refused);
     assert_eq!(resp.results[0].code.as_deref(), Some("invalid"));
-    assert!(
-        resp.results[0]
-            .message
-            .as_deref()
-            .unwrap()
-            .contains("lines"),
-        "{:?}",
-        resp.results[0].message
-    );
+    assert!(resp.results[0].message.as_deref().unwrap().contains("lines"), "{:?}", resp.results[0].message);
     let mut incomplete = fs.new_order("FS-261128-01-002");
     incomplete.set.remove("customer_name");
-    assert_eq!(
-        fs.push(vec![incomplete]).await.results[0].code.as_deref(),
-        Some("incomplete")
-    );
+    assert_eq!(fs.push(vec![incomplete]).await.results[0].code.as_deref(), Some("incomplete"));
     assert!(fs.orders().await.is_empty());
 }
 
@@ -353,19 +270,13 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
     let (status, body) = error_of(send("{\"protocol\": 1,".into()).await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (400, "malformed_json"));
 
-    let (status, body) = error_of(
-        send(json!({"protocol": "one", "client": fs.client, "changes": []}).to_string())
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) =
+        error_of(send(json!({"protocol": "one", "client": fs.client, "changes": []}).to_string()).await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (422, "invalid_body"));
     assert!(body.message.contains("protocol"), "{}", body.message);
 
     let (status, body) = error_of(
-        send(json!({"protocol": 1, "client": fs.client, "changes": [], "admin": true}).to_string())
-            .await
-            .unwrap(),
+        send(json!({"protocol": 1, "client": fs.client, "changes": [], "admin": true}).to_string()).await.unwrap(),
     )
     .await;
     assert_eq!((status, body.error.as_str()), (422, "invalid_body"));
@@ -373,12 +284,9 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
 
     let mut change = serde_json::to_value(fs.new_order("FS-261128-01-001")).unwrap();
     change["sneaky"] = json!(1);
-    let (status, _) = error_of(
-        send(json!({"protocol": 1, "client": fs.client, "changes": [change]}).to_string())
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) =
+        error_of(send(json!({"protocol": 1, "client": fs.client, "changes": [change]}).to_string()).await.unwrap())
+            .await;
     assert_eq!(status, 422, "unknown fields inside a change");
 
     let huge = format!(
@@ -389,62 +297,24 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
     let (status, body) = error_of(send(huge).await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (413, "body_too_large"));
 
-    let (status, body) = error_of(
-        send(json!({"protocol": 99, "client": fs.client, "changes": []}).to_string())
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) =
+        error_of(send(json!({"protocol": 99, "client": fs.client, "changes": []}).to_string()).await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (400, "unsupported_protocol"));
 
-    let many: Vec<_> = (0..501)
-        .map(|n| fs.new_order(&format!("FS-261128-01-{n:03}")))
-        .collect();
-    let (status, body) = error_of(
-        fs.push_raw(&PushRequest {
-            protocol: 1,
-            client: fs.client,
-            changes: many,
-        })
-        .await,
-    )
-    .await;
+    let many: Vec<_> = (0..501).map(|n| fs.new_order(&format!("FS-261128-01-{n:03}"))).collect();
+    let (status, body) =
+        error_of(fs.push_raw(&PushRequest { protocol: 1, client: fs.client, changes: many }).await).await;
     assert_eq!((status, body.error.as_str()), (413, "too_many_changes"));
 
-    let resp = app
-        .http
-        .post(push.clone())
-        .bearer_auth(fs.token())
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let resp = app.http.post(push.clone()).bearer_auth(fs.token()).body("{}").send().await.unwrap();
     assert_eq!(error_of(resp).await.0, 415, "not declared as JSON");
 
-    let resp = app
-        .http
-        .get(app.url("/api/sync/pull?cursor=abc"))
-        .bearer_auth(fs.token())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.http.get(app.url("/api/sync/pull?cursor=abc")).bearer_auth(fs.token()).send().await.unwrap();
     let (status, body) = error_of(resp).await;
     assert_eq!((status, body.error.as_str()), (400, "invalid_query"));
-    let resp = app
-        .http
-        .get(app.url("/api/sync/pull?limit=100000"))
-        .bearer_auth(fs.token())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.http.get(app.url("/api/sync/pull?limit=100000")).bearer_auth(fs.token()).send().await.unwrap();
     assert_eq!(error_of(resp).await.0, 400);
-    let resp = app
-        .http
-        .get(app.url("/api/nothing/here"))
-        .bearer_auth(fs.token())
-        .send()
-        .await
-        .unwrap();
+    let resp = app.http.get(app.url("/api/nothing/here")).bearer_auth(fs.token()).send().await.unwrap();
     assert_eq!(error_of(resp).await.0, 404);
 
     assert!(fs.orders().await.is_empty(), "nothing was stored");
@@ -455,12 +325,10 @@ async fn the_database_file_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     {
-        let state =
-            backend::open_state(&path, None, true).unwrap_or_else(|e| panic!("{}", e.message));
+        let state = backend::open_state(&path, None, true).unwrap_or_else(|e| panic!("{}", e.message));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server =
-            tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
+        let server = tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
         let mut fs = login(&format!("http://{addr}"), "fs_clerk").await;
         let order = fs.new_order("FS-261128-01-001");
         fs.push(vec![order]).await;
@@ -469,14 +337,6 @@ async fn the_database_file_survives_a_restart() {
     let app = spawn_app_in(dir).await;
     let fs = login(&app.url(""), "fs_clerk").await;
     assert_eq!(fs.orders().await.len(), 1);
-    let products = fs
-        .pull_all()
-        .await
-        .into_iter()
-        .filter(|r| r.kind == Kind::Product)
-        .count();
-    assert_eq!(
-        products, 50,
-        "demo data is seeded once, not again on restart"
-    );
+    let products = fs.pull_all().await.into_iter().filter(|r| r.kind == Kind::Product).count();
+    assert_eq!(products, 50, "demo data is seeded once, not again on restart");
 }

@@ -1,13 +1,11 @@
 //! End to end in headless Chromium: the built app, the real server binary, real profiles.
 
 use crate::helpers::*;
-use tests::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
 use std::path::PathBuf;
+use tests::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
 
 fn dist_dir() -> PathBuf {
-    let dist = std::env::var("SALESDESK_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| workspace_root().join("dist"));
+    let dist = std::env::var("SALESDESK_DIST").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("dist"));
     assert!(
         dist.join("index.html").is_file(),
         "no built app in {}: run `cargo xtask test` (or `cargo xtask dist` first)",
@@ -38,42 +36,26 @@ async fn wait_offline_ready(b: &Browser) {
 
 /// Takes a two-line phone order with the keyboard alone; returns its number.
 async fn take_order_with_keyboard(b: &Browser) -> String {
-    b.click(&b.wait_for("nav a[href='/orders/new']", 10).await)
-        .await;
+    b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
     let customer = b.wait_for("#f-customer_name", 10).await;
     b.click(&customer).await;
     b.keys("美居").await;
     b.wait_for(".suggestions li", 5).await;
     b.keys(ENTER).await;
-    assert_eq!(
-        b.active_id().await,
-        "f-phone",
-        "Enter picks the customer and moves on"
-    );
+    assert_eq!(b.active_id().await, "f-phone", "Enter picks the customer and moves on");
     let phone = b.find("#f-phone").await.unwrap();
-    assert!(
-        b.prop(&phone, "value").await.unwrap_or_default().len() > 5,
-        "picking the customer fills the phone"
-    );
+    assert!(b.prop(&phone, "value").await.unwrap_or_default().len() > 5, "picking the customer fills the phone");
 
     b.click(&b.wait_for("#f-lines-0-model", 5).await).await;
     b.keys("AJ-8801").await;
     b.wait_for(".suggestions li", 5).await;
     b.keys(ENTER).await;
-    assert_eq!(
-        b.active_id().await,
-        "f-lines-0-quantity",
-        "after the product, Enter goes to the quantity"
-    );
+    assert_eq!(b.active_id().await, "f-lines-0-quantity", "after the product, Enter goes to the quantity");
     b.keys("12").await;
     b.keys(ENTER).await;
     assert_eq!(b.active_id().await, "f-lines-0-unit_price");
     b.keys(ENTER).await;
-    assert_eq!(
-        b.active_id().await,
-        "f-lines-1-model",
-        "a new line is ready"
-    );
+    assert_eq!(b.active_id().await, "f-lines-1-model", "a new line is ready");
     b.keys("sjf").await; // pinyin initials of 三角阀
     b.wait_for(".suggestions li", 5).await;
     b.keys(ARROW_DOWN).await;
@@ -110,39 +92,23 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
     b.refresh().await;
     b.wait_for(".order-detail [data-sync='pending']", 30).await;
     b.goto(&format!("{base}/orders")).await;
-    b.wait_for(
-        &format!("tr[data-number='{number}'][data-sync='pending']"),
-        30,
-    )
-    .await;
+    b.wait_for(&format!("tr[data-number='{number}'][data-sync='pending']"), 30).await;
 
     // Closing and reopening the browser loses nothing either.
     b.close().await;
     let b = driver.session(&branch_profile, 1280, 900).await;
     b.goto(&format!("{base}/orders")).await;
-    b.wait_for(
-        &format!("tr[data-number='{number}'][data-sync='pending']"),
-        30,
-    )
-    .await;
+    b.wait_for(&format!("tr[data-number='{number}'][data-sync='pending']"), 30).await;
 
     // The server comes back; the order syncs with no one touching anything.
     server.restart().await;
-    b.wait_for(
-        &format!("tr[data-number='{number}'][data-sync='synced']"),
-        60,
-    )
-    .await;
+    b.wait_for(&format!("tr[data-number='{number}'][data-sync='synced']"), 60).await;
     b.wait_for(".sync-badge[data-sync='synced']", 30).await;
 
     // Head office sees it, with the same number and lines.
-    let hq = driver
-        .session(&tmp.path().join("hq-profile"), 1280, 900)
-        .await;
+    let hq = driver.session(&tmp.path().join("hq-profile"), 1280, 900).await;
     log_in(&hq, &base, "hq_clerk").await;
-    let row = hq
-        .wait_for(&format!("tr[data-number='{number}'] a"), 30)
-        .await;
+    let row = hq.wait_for(&format!("tr[data-number='{number}'] a"), 30).await;
     hq.click(&row).await;
     hq.wait_for(".lines-view tr.line", 10).await;
     let lines = hq.find_all(".lines-view tr.line").await;
@@ -150,69 +116,33 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
     let first = hq.text(&lines[0]).await;
     assert!(first.contains("AJ-8801") && first.contains("12"), "{first}");
     let second = hq.text(&lines[1]).await;
-    assert!(
-        second.contains("AJ-1202") && second.contains('5'),
-        "{second}"
-    );
+    assert!(second.contains("AJ-1202") && second.contains('5'), "{second}");
     let total = hq.text(&hq.wait_for(".order-detail .total", 5).await).await;
     hq.snapshot("order-detail-hq").await;
     // 12 × ¥128.00 (AJ-8801) + 5 × ¥28.50 (AJ-1202, the second 三角阀 offered).
-    assert!(
-        total.contains("¥1,678.50") && total.contains("壹仟陆佰柒拾捌元伍角整"),
-        "{total}"
-    );
+    assert!(total.contains("¥1,678.50") && total.contains("壹仟陆佰柒拾捌元伍角整"), "{total}");
 
     // Another branch does not, even after a full sync.
-    let sz = driver
-        .session(&tmp.path().join("sz-profile"), 360, 740)
-        .await;
+    let sz = driver.session(&tmp.path().join("sz-profile"), 360, 740).await;
     log_in(&sz, &base, "sz_clerk").await;
-    assert!(sz
-        .find(&format!("tr[data-number='{number}']"))
-        .await
-        .is_none());
+    assert!(sz.find(&format!("tr[data-number='{number}']")).await.is_none());
     assert!(!sz.body_text().await.contains(&number));
 
     // On a phone-width screen nothing needs sideways scrolling.
-    assert_eq!(
-        sz.script("return document.documentElement.clientWidth")
-            .await
-            .as_u64(),
-        Some(360)
-    );
+    assert_eq!(sz.script("return document.documentElement.clientWidth").await.as_u64(), Some(360));
     for path in ["/orders", "/orders/new", "/customers"] {
-        sz.click(&sz.wait_for(&format!("nav a[href='{path}']"), 5).await)
-            .await;
-        sz.wait_until(
-            &format!("{path} to render"),
-            &format!("location.pathname === '{path}'"),
-            5,
-        )
-        .await;
-        let wide = sz
-            .script("return document.documentElement.scrollWidth")
-            .await
-            .as_u64()
-            .unwrap_or(9999);
+        sz.click(&sz.wait_for(&format!("nav a[href='{path}']"), 5).await).await;
+        sz.wait_until(&format!("{path} to render"), &format!("location.pathname === '{path}'"), 5).await;
+        let wide = sz.script("return document.documentElement.scrollWidth").await.as_u64().unwrap_or(9999);
         assert!(wide <= 360, "{path} is {wide}px wide at 360px");
         sz.snapshot(&format!("phone{}", path.replace('/', "-"))).await;
     }
     // English is one click away.
     sz.click(&sz.wait_for("button.lang", 5).await).await;
-    sz.wait_until(
-        "English labels",
-        "document.body.innerText.includes('Customers')",
-        5,
-    )
-    .await;
+    sz.wait_until("English labels", "document.body.innerText.includes('Customers')", 5).await;
 
     // And the server holds exactly one copy.
     let fs = login(&base, "fs_clerk").await;
-    let stored: Vec<_> = fs
-        .orders()
-        .await
-        .into_iter()
-        .filter(|o| o.get_str("number") == number)
-        .collect();
+    let stored: Vec<_> = fs.orders().await.into_iter().filter(|o| o.get_str("number") == number).collect();
     assert_eq!(stored.len(), 1);
 }

@@ -8,17 +8,14 @@ use common::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTO
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-pub use tests::process::{free_port, workspace_root, ServerProcess};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+pub use tests::process::{free_port, workspace_root, ServerProcess};
 
 pub const PASSWORD: &str = backend::demo::DEMO_PASSWORD;
 
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -51,16 +48,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
-    let state =
-        backend::open_state(dir.path(), None, true).unwrap_or_else(|e| panic!("{}", e.message));
+    let state = backend::open_state(dir.path(), None, true).unwrap_or_else(|e| panic!("{}", e.message));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
-    TestApp {
-        addr,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
+    TestApp { addr, http: reqwest::Client::new(), _dir: dir }
 }
 
 impl TestApp {
@@ -91,14 +83,7 @@ pub async fn login(base: &str, username: &str) -> Device {
     assert_eq!(resp.status(), 200, "log-in of {username}");
     let login: LoginResponse = resp.json().await.unwrap();
     let node = u64::from_le_bytes(random10()[..8].try_into().unwrap());
-    Device {
-        base: base.to_string(),
-        http,
-        login,
-        client,
-        next_seq: 1,
-        clock: common::hlc::Clock::new(node),
-    }
+    Device { base: base.to_string(), http, login, client, next_seq: 1, clock: common::hlc::Clock::new(node) }
 }
 
 pub fn office(code: &str) -> OfficeCode {
@@ -166,13 +151,7 @@ impl Device {
     pub fn new_order(&mut self, number: &str) -> Change {
         let id = RecordId::new_v7(now_ms(), random10());
         let office = self.office();
-        self.change(
-            Kind::Order,
-            id,
-            &office,
-            None,
-            order_values(number, "美居建材", 3),
-        )
+        self.change(Kind::Order, id, &office, None, order_values(number, "美居建材", 3))
     }
 
     pub async fn push_raw(&self, body: &PushRequest) -> reqwest::Response {
@@ -186,19 +165,10 @@ impl Device {
     }
 
     pub async fn push(&self, changes: Vec<Change>) -> PushResponse {
-        let resp = self
-            .push_raw(&PushRequest {
-                protocol: PROTOCOL_VERSION,
-                client: self.client,
-                changes,
-            })
-            .await;
+        let resp = self.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes }).await;
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        assert!(
-            status == 200 || status == 409,
-            "push answered {status}: {text}"
-        );
+        assert!(status == 200 || status == 409, "push answered {status}: {text}");
         serde_json::from_str(&text).unwrap()
     }
 
@@ -209,10 +179,7 @@ impl Device {
         loop {
             let page: PullResponse = self
                 .http
-                .get(format!(
-                    "{}/api/sync/pull?cursor={cursor}&limit=100",
-                    self.base
-                ))
+                .get(format!("{}/api/sync/pull?cursor={cursor}&limit=100", self.base))
                 .bearer_auth(self.token())
                 .send()
                 .await
@@ -229,11 +196,6 @@ impl Device {
     }
 
     pub async fn orders(&self) -> Vec<RecordState> {
-        self.pull_all()
-            .await
-            .into_iter()
-            .filter(|r| r.kind == Kind::Order)
-            .collect()
+        self.pull_all().await.into_iter().filter(|r| r.kind == Kind::Order).collect()
     }
 }
-
