@@ -8,10 +8,11 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use common::customer;
+use common::ids::{ChangeId, ClientId, RecordId};
 use common::record::{Change, Kind, RecordState};
+use common::server::{process_push, Store};
 use common::wire::{
-    ChangeResult, Gap, Outcome, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    ChangeResult, Outcome, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
     MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -27,16 +28,6 @@ fn check_protocol(v: u32) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Why a change is refused for good: a code and a sentence, kept with the change.
-struct Refusal {
-    code: &'static str,
-    message: String,
-}
-
-fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal { code, message: message.into() }
-}
-
 fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<RecordState>, AppError> {
     let text: Option<String> = tx
         .query_row("SELECT state FROM records WHERE kind = ?1 AND id = ?2", params![kind.as_str(), id], |r| r.get(0))
@@ -47,46 +38,6 @@ fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<Reco
         }
         None => Ok(None),
     }
-}
-
-/// Validates `change` against the rules and the stored record; the merged state if it may be stored.
-fn merge_change(
-    tx: &Transaction<'_>,
-    user: &CurrentUser,
-    change: &Change,
-    now: u64,
-) -> Result<Result<RecordState, Refusal>, AppError> {
-    if let Err(e) = change.ts.check_not_too_far_ahead(now) {
-        return Ok(Err(refuse("clock_ahead", e.to_string())));
-    }
-    if let Err(e) = user.actor.authorize(change) {
-        return Ok(Err(refuse("forbidden", e.to_string())));
-    }
-    let (fields, required) = customer::fields(change.kind);
-    for (name, write) in &change.set {
-        if !fields.contains(&name.as_str()) {
-            return Ok(Err(refuse("invalid", format!("{name} is not a field of a {} record", change.kind.as_str()))));
-        }
-        if let Err(p) = customer::check_field(change.kind, name, &write.value) {
-            return Ok(Err(refuse("invalid", format!("{name} {}", p.message()))));
-        }
-    }
-    let existing = load_record(tx, change.kind, &change.record.to_string())?;
-    let state = match existing {
-        Some(mut state) => {
-            if let Err(e) = state.apply(change) {
-                return Ok(Err(refuse("office_mismatch", e.to_string())));
-            }
-            state
-        }
-        None => {
-            if let Some(missing) = required.iter().find(|f| !change.set.contains_key(**f)) {
-                return Ok(Err(refuse("incomplete", format!("a new {} record needs {missing}", change.kind.as_str()))));
-            }
-            RecordState::from_change(change)
-        }
-    };
-    Ok(Ok(state))
 }
 
 pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, AppError> {
@@ -100,104 +51,99 @@ pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, Ap
     Ok(seq)
 }
 
-/// Applies a push in one transaction: repeats are answered from the log, the next
-/// expected change is validated and merged, anything after a gap is left untouched.
-pub fn apply_push(inner: &mut Inner, user: &CurrentUser, req: &PushRequest) -> Result<PushResponse, AppError> {
-    let now = now_ms();
-    let client = req.client.to_string();
-    let tx = inner.conn.transaction()?;
-    tx.execute("INSERT OR IGNORE INTO clients(client, last_seq) VALUES (?1, 0)", params![client])?;
-    let mut last: u64 =
-        tx.query_row("SELECT last_seq FROM clients WHERE client = ?1", params![client], |r| r.get(0))?;
-    let mut results = Vec::with_capacity(req.changes.len());
-    let mut gap = None;
-    let mut latest_ts = None;
-    for change in &req.changes {
-        if change.seq <= last {
-            // Settled before: answer as we did then, if it is the same change.
-            let stored: Option<(String, String, Option<String>, Option<String>)> = tx
-                .query_row(
-                    "SELECT id, outcome, code, message FROM changes WHERE client = ?1 AND seq = ?2",
-                    params![client, change.seq],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            let result = match stored {
-                Some((id, outcome, code, message)) if id == change.id.to_string() => ChangeResult {
-                    id: change.id,
-                    seq: change.seq,
-                    outcome: if outcome == "applied" { Outcome::Applied } else { Outcome::Refused },
-                    code,
-                    message,
-                },
-                _ => ChangeResult {
-                    id: change.id,
-                    seq: change.seq,
-                    outcome: Outcome::Refused,
-                    code: Some("seq_reused".into()),
-                    message: Some(format!("sequence {} of this device was already used by another change", change.seq)),
-                },
-            };
-            results.push(result);
-            continue;
-        }
-        if change.seq != last + 1 {
-            gap = Some(Gap { expected: last + 1, got: change.seq });
-            break;
-        }
-        let id_taken: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM changes WHERE id = ?1)", params![change.id.to_string()], |r| {
-                r.get(0)
-            })?;
-        let outcome = if id_taken {
-            Err(refuse("duplicate_id", "another device already sent a change with this id"))
-        } else {
-            merge_change(&tx, user, change, now)?
-        };
-        let (outcome_text, code, message) = match &outcome {
-            Ok(state) => {
-                store_record(&tx, state)?;
-                latest_ts = latest_ts.max(Some(change.ts));
-                ("applied", None, None)
-            }
-            Err(r) => ("refused", Some(r.code), Some(r.message.clone())),
-        };
+/// The push rules of `common::server` over one SQLite transaction.
+struct SqlStore<'a> {
+    tx: &'a Transaction<'a>,
+    now: u64,
+}
+
+impl Store for SqlStore<'_> {
+    type Error = AppError;
+
+    fn last_seq(&mut self, client: ClientId) -> Result<u64, AppError> {
+        let last: Option<u64> = self
+            .tx
+            .query_row("SELECT last_seq FROM clients WHERE client = ?1", params![client.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(last.unwrap_or(0))
+    }
+
+    fn set_last_seq(&mut self, client: ClientId, seq: u64) -> Result<(), AppError> {
+        self.tx.execute(
+            "INSERT INTO clients(client, last_seq) VALUES (?1, ?2)
+             ON CONFLICT(client) DO UPDATE SET last_seq = excluded.last_seq",
+            params![client.to_string(), seq],
+        )?;
+        Ok(())
+    }
+
+    fn settled(&mut self, client: ClientId, seq: u64) -> Result<Option<ChangeResult>, AppError> {
+        let row: Option<(String, String, Option<String>, Option<String>)> = self
+            .tx
+            .query_row(
+                "SELECT id, outcome, code, message FROM changes WHERE client = ?1 AND seq = ?2",
+                params![client.to_string(), seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((id, outcome, code, message)) = row else { return Ok(None) };
+        let id = ChangeId::parse(&id).map_err(AppError::internal)?;
+        let outcome = if outcome == "applied" { Outcome::Applied } else { Outcome::Refused };
+        Ok(Some(ChangeResult { id, seq, outcome, code, message }))
+    }
+
+    fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, AppError> {
+        let sql = "SELECT EXISTS(SELECT 1 FROM changes WHERE id = ?1)";
+        Ok(self.tx.query_row(sql, params![id.to_string()], |r| r.get(0))?)
+    }
+
+    fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, AppError> {
+        load_record(self.tx, kind, &id.to_string())
+    }
+
+    fn save(&mut self, state: &RecordState) -> Result<(), AppError> {
+        store_record(self.tx, state).map(|_| ())
+    }
+
+    fn log(&mut self, client: ClientId, change: &Change, by: &str, result: &ChangeResult) -> Result<(), AppError> {
         let body = serde_json::to_string(change).map_err(AppError::internal)?;
-        tx.execute(
+        let outcome = match result.outcome {
+            Outcome::Applied => "applied",
+            Outcome::Refused => "refused",
+        };
+        self.tx.execute(
             "INSERT INTO changes(id, client, seq, username, kind, record, outcome, code, message, body, received_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 change.id.to_string(),
-                client,
+                client.to_string(),
                 change.seq,
-                user.actor.username,
+                by,
                 change.kind.as_str(),
                 change.record.to_string(),
-                outcome_text,
-                code,
-                message,
+                outcome,
+                result.code,
+                result.message,
                 body,
-                now
+                self.now
             ],
         )?;
-        last = change.seq;
-        results.push(ChangeResult {
-            id: change.id,
-            seq: change.seq,
-            outcome: if outcome.is_ok() { Outcome::Applied } else { Outcome::Refused },
-            code: code.map(str::to_string),
-            message,
-        });
+        Ok(())
     }
-    tx.execute("UPDATE clients SET last_seq = ?2 WHERE client = ?1", params![client, last])?;
-    if let Some(ts) = latest_ts {
-        // Already checked not to be too far ahead.
-        let _ = inner.clock.observe(ts, now);
-    }
-    let server_time = inner.clock.tick(now);
-    tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![server_time.encode()])?;
+}
+
+/// Applies a push in one transaction, committed (fsync'd) before the answer.
+pub fn apply_push(inner: &mut Inner, user: &CurrentUser, req: &PushRequest) -> Result<PushResponse, AppError> {
+    let now = now_ms();
+    let Inner { conn, clock } = inner;
+    let tx = conn.transaction()?;
+    let resp = process_push(&mut SqlStore { tx: &tx, now }, &user.actor, req, clock, now)?;
+    tx.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)",
+        params![resp.server_time.encode()],
+    )?;
     tx.commit()?;
-    Ok(PushResponse { protocol: PROTOCOL_VERSION, acked_through: last, results, gap, server_time })
+    Ok(resp)
 }
 
 pub async fn push(

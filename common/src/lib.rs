@@ -14,6 +14,7 @@ pub mod permissions;
 pub mod record;
 pub mod replica;
 pub mod search;
+pub mod server;
 pub mod time;
 pub mod wire;
 
