@@ -153,7 +153,7 @@ fn integer_capital(n: u64) -> String {
             out.push(D[d]);
             out.push_str(UNIT[pos % 4]);
         }
-        if pos % 4 == 0 && pos > 0 {
+        if pos.is_multiple_of(4) && pos > 0 {
             if group_nonzero {
                 out.push_str(GROUP[(pos / 4).min(3)]);
             }
@@ -170,7 +170,7 @@ impl fmt::Display for Fen {
         let yuan = (v / 100).to_string();
         let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
         for (i, c) in yuan.chars().enumerate() {
-            if i > 0 && (yuan.len() - i) % 3 == 0 {
+            if i > 0 && (yuan.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
@@ -230,6 +230,8 @@ mod tests {
         assert_eq!(Fen(MAX_FEN).checked_add(Fen(1)), Err(MoneyError::TooLarge));
     }
 
+    // Grouped by 万 (10^4), as the numerals read.
+    #[allow(clippy::inconsistent_digit_grouping)]
     #[test]
     fn writes_chinese_capital_numerals() {
         for (fen, text) in [

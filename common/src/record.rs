@@ -101,12 +101,16 @@ impl FieldState {
 /// Two copies of one version never differ unless a client forged one; the larger (by its
 /// JSON text) wins so that even then every replica picks the same.
 fn insert_version(heads: &mut BTreeMap<Hlc, Value>, ts: Hlc, value: &Value) {
-    match heads.get(&ts) {
-        Some(existing) if existing == value => {}
-        Some(existing) if existing.to_string() >= value.to_string() => {}
-        _ => {
-            heads.insert(ts, value.clone());
+    let keep_existing = match heads.get(&ts) {
+        Some(existing) if existing == value => true,
+        Some(existing) => {
+            let (old, new) = (existing.to_string(), value.to_string());
+            old >= new
         }
+        None => false,
+    };
+    if !keep_existing {
+        heads.insert(ts, value.clone());
     }
 }
 

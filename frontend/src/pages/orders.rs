@@ -65,7 +65,7 @@ pub fn OrderList() -> impl IntoView {
                     (o, mark)
                 })
                 .collect();
-            v.sort_by(|a, b| b.0.created.cmp(&a.0.created));
+            v.sort_by_key(|o| std::cmp::Reverse(o.0.created));
             v
         })
     });

@@ -1,0 +1,566 @@
+//! Seeded, deterministic simulation of Salesdesk's sync (proptest, with shrinking).
+//!
+//! Two to eight replicas — head office, branches, phones — edit random fields of random
+//! orders and act on them, while the network between them and the server reorders,
+//! duplicates and drops messages, replicas are partitioned away and restarted (losing what
+//! was in flight, keeping what was stored), and device clocks are off by up to a day.
+//! The server runs the real push rules (`common::server::process_push`) over memory.
+//! After everything heals and every replica has synced, we check:
+//! - convergence: every replica holds exactly the server's state (equal digests) for every
+//!   record it may see, and nothing else;
+//! - no lost edit: each field's live versions are exactly the applied writes that no
+//!   applied write replaced (computed independently from the server's log), so every
+//!   acknowledged write is either live or was seen and replaced by a later one, and
+//!   concurrent different values stay visible as conflicts;
+//! - no silent skip: every change a replica made was applied or is still listed as refused,
+//!   with its reason.
+//!
+//! `SIM_CASES=100000 cargo test -p common --release --test simulation` runs far more;
+//! `SIM_SEED=n` picks another seed.
+
+use common::hlc::Hlc;
+use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use common::order::{Action, LineDraft, OrderDraft, PaymentStamp};
+use common::permissions::{Actor, Role};
+use common::record::{Change, Kind, RecordState};
+use common::replica::Replica;
+use common::server::{process_push, Store};
+use common::wire::{ChangeResult, Outcome, PullResponse, PushResponse, PROTOCOL_VERSION};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed, TestRunner};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::convert::Infallible;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+const START_MS: u64 = 1_790_000_000_000;
+const OFFICES: [&str; 3] = ["HQ", "BA", "BB"];
+
+// ---------------------------------------------------------------- the server, in memory
+
+#[derive(Default, Clone)]
+struct MemServer {
+    records: BTreeMap<(Kind, RecordId), (u64, RecordState)>,
+    next_seq: u64,
+    last_seq: HashMap<ClientId, u64>,
+    settled: HashMap<(ClientId, u64), ChangeResult>,
+    ids: BTreeSet<ChangeId>,
+    applied: Vec<Change>,
+}
+
+impl Store for MemServer {
+    type Error = Infallible;
+    fn last_seq(&mut self, client: ClientId) -> Result<u64, Infallible> {
+        Ok(self.last_seq.get(&client).copied().unwrap_or(0))
+    }
+    fn set_last_seq(&mut self, client: ClientId, seq: u64) -> Result<(), Infallible> {
+        self.last_seq.insert(client, seq);
+        Ok(())
+    }
+    fn settled(&mut self, client: ClientId, seq: u64) -> Result<Option<ChangeResult>, Infallible> {
+        Ok(self.settled.get(&(client, seq)).cloned())
+    }
+    fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, Infallible> {
+        Ok(self.ids.contains(&id))
+    }
+    fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, Infallible> {
+        Ok(self.records.get(&(kind, id)).map(|(_, s)| s.clone()))
+    }
+    fn save(&mut self, state: &RecordState) -> Result<(), Infallible> {
+        self.next_seq += 1;
+        self.records.insert((state.kind, state.id), (self.next_seq, state.clone()));
+        Ok(())
+    }
+    fn log(&mut self, client: ClientId, change: &Change, _by: &str, result: &ChangeResult) -> Result<(), Infallible> {
+        self.ids.insert(change.id);
+        self.settled.insert((client, change.seq), result.clone());
+        if result.outcome == Outcome::Applied {
+            self.applied.push(change.clone());
+        }
+        Ok(())
+    }
+}
+
+struct Server {
+    store: MemServer,
+    clock: common::hlc::Clock,
+}
+
+impl Server {
+    fn push(&mut self, actor: &Actor, req: &common::wire::PushRequest, now: u64) -> PushResponse {
+        match process_push(&mut self.store, actor, req, &mut self.clock, now) {
+            Ok(r) => r,
+            Err(never) => match never {},
+        }
+    }
+
+    fn pull(&self, actor: &Actor, cursor: u64, limit: usize) -> PullResponse {
+        let mut rows: Vec<&(u64, RecordState)> =
+            self.store.records.values().filter(|(seq, s)| *seq > cursor && actor.can_read(s.kind, &s.office)).collect();
+        rows.sort_by_key(|(seq, _)| *seq);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = rows.last().map(|(seq, _)| *seq).unwrap_or(cursor);
+        PullResponse {
+            protocol: PROTOCOL_VERSION,
+            records: rows.into_iter().map(|(_, s)| s.clone()).collect(),
+            cursor: next,
+            more,
+            server_time: self.clock.last,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- replicas and network
+
+struct Node {
+    actor: Actor,
+    replica: Replica,
+    skew_ms: i64,
+    epoch: u64,
+    partitioned: bool,
+    made: Vec<ChangeId>,
+    created: u32,
+}
+
+impl Node {
+    fn now(&self, global: u64) -> u64 {
+        (global as i64 + self.skew_ms) as u64
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Msg {
+    Push { node: usize, epoch: u64, req: common::wire::PushRequest },
+    PushResp { node: usize, epoch: u64, resp: PushResponse },
+    Pull { node: usize, epoch: u64, cursor: u64 },
+    PullResp { node: usize, epoch: u64, resp: PullResponse },
+}
+
+impl Msg {
+    fn node(&self) -> usize {
+        match self {
+            Msg::Push { node, .. }
+            | Msg::PushResp { node, .. }
+            | Msg::Pull { node, .. }
+            | Msg::PullResp { node, .. } => *node,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct NodeSpec {
+    office: usize,
+    role: Role,
+    skew_ms: i64,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Create(usize),
+    Edit { node: usize, pick: usize, field: usize, value: u8 },
+    Act { node: usize, pick: usize, action: u8 },
+    Settle { node: usize, pick: usize },
+    Sync(usize),
+    Deliver(usize),
+    Duplicate(usize),
+    Drop(usize),
+    Restart(usize),
+    Partition(usize),
+    Tick(u32),
+}
+
+const FIELDS: [&str; 5] = ["phone", "notes", "address", "station", "lines"];
+
+fn field_value(field: &str, v: u8) -> Value {
+    let v = v % 3;
+    match field {
+        "phone" => json!(format!("138 0000 000{v}")),
+        "lines" => {
+            json!([{"model": format!("AJ-880{v}"), "name": "龙头", "quantity": 1 + i64::from(v), "unit": "个", "unit_price": 12800}])
+        }
+        other => json!(format!("{other}-{v}")),
+    }
+}
+
+fn action(a: u8) -> Action {
+    match a % 6 {
+        0 => Action::Review,
+        1 => Action::Audit { stamp: PaymentStamp::Collect },
+        2 => Action::HandOver,
+        3 => Action::Ship { waybill: "DB123".into(), packages: 2 },
+        4 => Action::Void { reason: "客户取消".into() },
+        _ => Action::Review,
+    }
+}
+
+struct World {
+    server: Server,
+    nodes: Vec<Node>,
+    net: Vec<Msg>,
+    global_ms: u64,
+    rand: u64,
+}
+
+impl World {
+    fn new(specs: &[NodeSpec]) -> World {
+        let nodes = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let office = OfficeCode::parse(OFFICES[s.office]).unwrap();
+                let actor = Actor { username: format!("user{i}"), role: s.role, is_hq: s.office == 0, office };
+                let client = ClientId(uuid::Uuid::from_u128(0xC000 + i as u128));
+                Node {
+                    actor,
+                    replica: Replica::new(client, 0x100 + i as u64),
+                    skew_ms: s.skew_ms,
+                    epoch: 0,
+                    partitioned: false,
+                    made: Vec::new(),
+                    created: 0,
+                }
+            })
+            .collect();
+        World {
+            server: Server { store: MemServer::default(), clock: common::hlc::Clock::new(0xFFFF) },
+            nodes,
+            net: Vec::new(),
+            global_ms: START_MS,
+            rand: 1,
+        }
+    }
+
+    fn random(&mut self) -> [u8; 10] {
+        self.rand += 1;
+        let mut b = [0u8; 10];
+        b[..8].copy_from_slice(&self.rand.to_le_bytes());
+        b
+    }
+
+    fn visible_orders(&self, n: usize) -> Vec<RecordId> {
+        self.nodes[n].replica.all(Kind::Order).map(|s| s.id).collect()
+    }
+
+    fn edit(&mut self, n: usize, id: RecordId, values: BTreeMap<String, Value>, event: Option<Action>) {
+        let random = self.random();
+        let now = self.nodes[n].now(self.global_ms);
+        let node = &mut self.nodes[n];
+        let office = node.actor.office.clone();
+        let by = node.actor.username.clone();
+        if let Some(c) = node.replica.edit(Kind::Order, id, &office, &values, event, &by, now, random) {
+            node.made.push(c.id);
+        }
+    }
+
+    fn step(&mut self, op: &Op) {
+        let len = self.nodes.len();
+        match *op {
+            Op::Create(n) => {
+                let n = n % len;
+                self.nodes[n].created += 1;
+                let node = &self.nodes[n];
+                let number = format!("{}-261128-{:02}-{:03}", node.actor.office, n + 1, node.created);
+                let draft = OrderDraft {
+                    customer_name: "美居建材".into(),
+                    payment: "prepay".into(),
+                    lines: vec![LineDraft {
+                        model: "AJ-8801".into(),
+                        quantity: "2".into(),
+                        unit_price: "128".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                };
+                let mut values = draft.validate().unwrap().to_values();
+                values.insert("number".into(), json!(number));
+                let id = RecordId(common::ids::uuid_v7(self.global_ms, self.random()));
+                self.edit(n, id, values, None);
+            }
+            Op::Edit { node, pick, field, value } => {
+                let n = node % len;
+                let orders = self.visible_orders(n);
+                if let Some(id) = orders.get(pick % orders.len().max(1)) {
+                    let f = FIELDS[field % FIELDS.len()];
+                    self.edit(n, *id, [(f.to_string(), field_value(f, value))].into(), None);
+                }
+            }
+            Op::Act { node, pick, action: a } => {
+                let n = node % len;
+                let orders = self.visible_orders(n);
+                if let Some(id) = orders.get(pick % orders.len().max(1)) {
+                    self.edit(n, *id, BTreeMap::new(), Some(action(a)));
+                }
+            }
+            Op::Settle { node, pick } => {
+                let n = node % len;
+                let conflicted: Vec<(RecordId, String, Value)> = self.nodes[n]
+                    .replica
+                    .all(Kind::Order)
+                    .flat_map(|s| s.conflicts().into_iter().map(move |c| (s.id, c.field, c.versions[0].1.clone())))
+                    .collect();
+                if let Some((id, field, value)) = conflicted.get(pick % conflicted.len().max(1)).cloned() {
+                    self.edit(n, id, [(field, value)].into(), None);
+                }
+            }
+            Op::Sync(n) => {
+                let n = n % len;
+                let node = &self.nodes[n];
+                if node.partitioned {
+                    return;
+                }
+                if let Some(req) = node.replica.push_request(20) {
+                    self.net.push(Msg::Push { node: n, epoch: node.epoch, req });
+                }
+                self.net.push(Msg::Pull { node: n, epoch: node.epoch, cursor: node.replica.meta.cursor });
+            }
+            Op::Deliver(i) => {
+                if !self.net.is_empty() {
+                    let m = self.net.remove(i % self.net.len());
+                    self.deliver(m);
+                }
+            }
+            Op::Duplicate(i) => {
+                if !self.net.is_empty() {
+                    let m = self.net[i % self.net.len()].clone();
+                    self.net.push(m);
+                }
+            }
+            Op::Drop(i) => {
+                if !self.net.is_empty() {
+                    self.net.remove(i % self.net.len());
+                }
+            }
+            Op::Restart(n) => {
+                // What was stored survives; what was in flight for it is lost.
+                let n = n % len;
+                let r = &self.nodes[n].replica;
+                let reloaded = Replica::from_parts(
+                    r.meta.clone(),
+                    r.confirmed.values().cloned().collect(),
+                    r.outbox.values().cloned().collect(),
+                    r.refused.iter().map(|(s, x)| (*s, x.clone())).collect(),
+                );
+                self.nodes[n].replica = reloaded;
+                self.nodes[n].epoch += 1;
+            }
+            Op::Partition(n) => {
+                let n = n % len;
+                self.nodes[n].partitioned = !self.nodes[n].partitioned;
+            }
+            Op::Tick(ms) => self.global_ms += u64::from(ms),
+        }
+    }
+
+    fn deliver(&mut self, m: Msg) {
+        let n = m.node();
+        if self.nodes[n].partitioned {
+            return;
+        }
+        let global = self.global_ms;
+        match m {
+            Msg::Push { epoch, req, .. } => {
+                let resp = self.server.push(&self.nodes[n].actor, &req, global);
+                self.net.push(Msg::PushResp { node: n, epoch, resp });
+            }
+            Msg::Pull { epoch, cursor, .. } => {
+                let resp = self.server.pull(&self.nodes[n].actor, cursor, 3);
+                self.net.push(Msg::PullResp { node: n, epoch, resp });
+            }
+            Msg::PushResp { epoch, resp, .. } if epoch == self.nodes[n].epoch => {
+                let now = self.nodes[n].now(global);
+                self.nodes[n].replica.on_push(&resp, now);
+            }
+            Msg::PullResp { epoch, resp, .. } if epoch == self.nodes[n].epoch => {
+                let now = self.nodes[n].now(global);
+                self.nodes[n].replica.on_pull(&resp, now);
+            }
+            _ => {} // an answer to a request from before a restart: nobody is listening
+        }
+    }
+
+    /// The network heals; every message still in flight arrives; every replica syncs fully.
+    fn heal(&mut self) {
+        for node in &mut self.nodes {
+            node.partitioned = false;
+        }
+        while !self.net.is_empty() {
+            let m = self.net.remove(0);
+            self.deliver(m);
+        }
+        for _round in 0..3 {
+            for n in 0..self.nodes.len() {
+                self.global_ms += 10;
+                let global = self.global_ms;
+                while let Some(req) = self.nodes[n].replica.push_request(20) {
+                    let resp = self.server.push(&self.nodes[n].actor, &req, global);
+                    assert!(resp.gap.is_none(), "a replica's outbox skipped a sequence number: {:?}", resp.gap);
+                    let now = self.nodes[n].now(global);
+                    let fx = self.nodes[n].replica.on_push(&resp, now);
+                    assert!(!fx.settled.is_empty(), "a push settled nothing");
+                }
+                loop {
+                    let cursor = self.nodes[n].replica.meta.cursor;
+                    let page = self.server.pull(&self.nodes[n].actor, cursor, 3);
+                    let now = self.nodes[n].now(global);
+                    self.nodes[n].replica.on_pull(&page, now);
+                    if !page.more {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let server = &self.server.store;
+        // No lost edit: live versions are exactly the applied writes nobody replaced.
+        let mut writes: BTreeMap<(RecordId, String), (BTreeSet<Hlc>, BTreeSet<Hlc>)> = BTreeMap::new();
+        let mut events: BTreeMap<RecordId, BTreeSet<Hlc>> = BTreeMap::new();
+        for c in &server.applied {
+            for (f, w) in &c.set {
+                let e = writes.entry((c.record, f.clone())).or_default();
+                e.0.insert(c.ts);
+                e.1.extend(w.replaces.iter().copied());
+            }
+            if c.event.is_some() {
+                events.entry(c.record).or_default().insert(c.ts);
+            }
+        }
+        for ((id, field), (written, replaced)) in &writes {
+            let state = &server.records.get(&(Kind::Order, *id)).ok_or("applied change without a record")?.1;
+            let fs = state.fields.get(field).ok_or(format!("field {field} missing"))?;
+            let live: BTreeSet<Hlc> = fs.heads.keys().copied().collect();
+            let expected: BTreeSet<Hlc> = written.difference(replaced).copied().collect();
+            if live != expected {
+                return Err(format!("record {id} field {field}: live {live:?} but expected {expected:?}"));
+            }
+            let distinct: BTreeSet<String> = fs.heads.values().map(|v| v.to_string()).collect();
+            if distinct.len() > 1 && !state.conflicts().iter().any(|c| &c.field == field) {
+                return Err(format!("record {id} field {field}: different live values but no conflict shown"));
+            }
+        }
+        for (id, evs) in &events {
+            let state = &server.records[&(Kind::Order, *id)].1;
+            let have: BTreeSet<Hlc> = state.events.keys().copied().collect();
+            if &have != evs {
+                return Err(format!("record {id}: events {have:?} but applied {evs:?}"));
+            }
+        }
+        let applied: BTreeSet<ChangeId> = server.applied.iter().map(|c| c.id).collect();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let r = &node.replica;
+            if !r.outbox.is_empty() {
+                return Err(format!("node {i} still has {} unsynced changes", r.outbox.len()));
+            }
+            // No silent skip.
+            let refused: BTreeSet<ChangeId> = r.refused.values().map(|x| x.change.id).collect();
+            for id in &node.made {
+                if !applied.contains(id) && !refused.contains(id) {
+                    return Err(format!("node {i}: change {id} vanished: neither applied nor listed as refused"));
+                }
+            }
+            if r.refused.values().any(|x| x.message.is_empty() || x.code.is_empty()) {
+                return Err(format!("node {i}: a refusal without a reason"));
+            }
+            // Convergence.
+            let mine: BTreeMap<RecordId, u64> = r.all(Kind::Order).map(|s| (s.id, s.digest())).collect();
+            let theirs: BTreeMap<RecordId, u64> = server
+                .records
+                .values()
+                .filter(|(_, s)| s.kind == Kind::Order && node.actor.can_read(s.kind, &s.office))
+                .map(|(_, s)| (s.id, s.digest()))
+                .collect();
+            if mine != theirs {
+                return Err(format!("node {i} ({:?} {}) diverged from the server", node.actor.role, node.actor.office));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn node_spec() -> impl Strategy<Value = NodeSpec> {
+    let roles = prop_oneof![4 => Just(Role::Clerk), 2 => Just(Role::Manager), 1 => Just(Role::Salesperson), 1 => Just(Role::Cashier)];
+    (0..3usize, roles, -DAY_MS..=DAY_MS).prop_map(|(office, role, skew_ms)| NodeSpec { office, role, skew_ms })
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let i = 0..64usize;
+    prop_oneof![
+        3 => i.clone().prop_map(Op::Create),
+        8 => (i.clone(), i.clone(), i.clone(), any::<u8>()).prop_map(|(node, pick, field, value)| Op::Edit { node, pick, field, value }),
+        2 => (i.clone(), i.clone(), any::<u8>()).prop_map(|(node, pick, action)| Op::Act { node, pick, action }),
+        1 => (i.clone(), i.clone()).prop_map(|(node, pick)| Op::Settle { node, pick }),
+        5 => i.clone().prop_map(Op::Sync),
+        8 => i.clone().prop_map(Op::Deliver),
+        1 => i.clone().prop_map(Op::Duplicate),
+        1 => i.clone().prop_map(Op::Drop),
+        1 => i.clone().prop_map(Op::Restart),
+        1 => i.clone().prop_map(Op::Partition),
+        2 => (0..120_000u32).prop_map(Op::Tick),
+    ]
+}
+
+fn scenario() -> impl Strategy<Value = (Vec<NodeSpec>, Vec<Op>)> {
+    // Node 0 is always a head-office manager, so someone sees everything.
+    let hq = Just(NodeSpec { office: 0, role: Role::Manager, skew_ms: 0 });
+    (
+        (hq, proptest::collection::vec(node_spec(), 1..=7)).prop_map(|(h, mut rest)| {
+            rest.insert(0, h);
+            rest
+        }),
+        proptest::collection::vec(op(), 1..80),
+    )
+}
+
+fn run(specs: &[NodeSpec], ops: &[Op]) -> Result<(), String> {
+    let mut world = World::new(specs);
+    for op in ops {
+        world.step(op);
+    }
+    world.heal();
+    world.check()
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn replicas_converge_and_lose_nothing_under_a_hostile_network() {
+    let cases = env_u64("SIM_CASES").unwrap_or(10_000) as u32;
+    let seed = env_u64("SIM_SEED").unwrap_or(0x5a1e_5de5);
+    let config = Config { cases, rng_seed: RngSeed::Fixed(seed), failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    let result =
+        runner.run(&scenario(), |(specs, ops)| run(&specs, &ops).map_err(proptest::test_runner::TestCaseError::fail));
+    if let Err(e) = result {
+        panic!("simulation failed (seed {seed}); smallest failing case:\n{e}");
+    }
+}
+
+#[test]
+fn a_concurrent_edit_of_one_field_by_two_offices_is_kept_as_a_conflict() {
+    // The same scenario by hand: HQ and a branch edit the same order's phone while apart.
+    let specs = [
+        NodeSpec { office: 0, role: Role::Manager, skew_ms: 0 },
+        NodeSpec { office: 1, role: Role::Clerk, skew_ms: -DAY_MS },
+    ];
+    let mut w = World::new(&specs);
+    w.step(&Op::Create(1));
+    w.heal();
+    w.step(&Op::Edit { node: 0, pick: 0, field: 0, value: 1 });
+    w.step(&Op::Edit { node: 1, pick: 0, field: 0, value: 2 });
+    w.heal();
+    w.check().unwrap();
+    let state = &w.server.store.records.values().next().unwrap().1;
+    let conflicts = state.conflicts();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].field, "phone");
+    assert_eq!(conflicts[0].versions.len(), 2);
+    // Settling it is an edit like any other, and everyone agrees afterwards.
+    w.step(&Op::Settle { node: 1, pick: 0 });
+    w.heal();
+    w.check().unwrap();
+    assert!(w.server.store.records.values().next().unwrap().1.conflicts().is_empty());
+}
