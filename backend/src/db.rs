@@ -14,7 +14,8 @@ pub fn now_ms() -> u64 {
 }
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how far a file is.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE offices (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -80,7 +81,30 @@ CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+-- A change id sent again by another device is refused, and that refusal is logged too:
+-- ids are looked up, not unique; (client, seq) stays the key.
+CREATE TABLE changes_v2 (
+    id TEXT NOT NULL,
+    client TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    code TEXT,
+    message TEXT,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    PRIMARY KEY (client, seq)
+);
+INSERT INTO changes_v2 SELECT id, client, seq, username, kind, record, outcome, code, message, body, received_ms FROM changes;
+DROP TABLE changes;
+ALTER TABLE changes_v2 RENAME TO changes;
+CREATE INDEX changes_by_id ON changes(id);
+"#,
+];
 
 pub struct Inner {
     pub conn: Connection,

@@ -233,8 +233,9 @@ impl World {
 
     fn random(&mut self) -> [u8; 10] {
         self.rand += 1;
+        // Bytes 2..10 carry 62 bits into a UUIDv7: the counter goes there, big-endian.
         let mut b = [0u8; 10];
-        b[..8].copy_from_slice(&self.rand.to_le_bytes());
+        b[2..].copy_from_slice(&self.rand.to_be_bytes());
         b
     }
 

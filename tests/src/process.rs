@@ -54,7 +54,13 @@ impl ServerProcess {
             Some(d) => cmd.arg("--dist").arg(d),
             None => cmd.args(["--dist", "/nonexistent"]),
         };
-        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        // The server's log goes beside its data, for a failing test to point at.
+        let _ = std::fs::create_dir_all(&self.data);
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.data.join("server.log"));
+        match log {
+            Ok(f) => cmd.stdout(std::process::Stdio::null()).stderr(f),
+            Err(_) => cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()),
+        };
         self.child = Some(cmd.spawn().expect("start salesdesk"));
         let http = reqwest::Client::new();
         for _ in 0..200 {

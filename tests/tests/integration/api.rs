@@ -169,6 +169,23 @@ async fn pushing_under_another_devices_client_id_is_forbidden() {
 }
 
 #[tokio::test]
+async fn a_change_id_already_used_by_another_device_is_refused_not_an_error() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut a = login(&base, "fs_clerk").await;
+    let mut b = login(&base, "fs_clerk").await;
+    let original = a.new_order("FS-261128-01-001");
+    a.push(vec![original.clone()]).await;
+    let mut copy = b.new_order("FS-261128-02-001");
+    copy.id = original.id;
+    let resp = b.push(vec![copy]).await;
+    assert_eq!(resp.results[0].code.as_deref(), Some("duplicate_id"));
+    // The device's stream goes on: its next change is accepted.
+    let next = b.new_order("FS-261128-02-002");
+    assert_eq!(b.push(vec![next]).await.results[0].outcome, Outcome::Applied);
+}
+
+#[tokio::test]
 async fn roles_are_checked_on_the_server() {
     let app = spawn_app().await;
     let base = app.url("");

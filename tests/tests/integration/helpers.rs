@@ -24,10 +24,12 @@ static COUNTER: AtomicU64 = AtomicU64::new(1);
 pub fn random10() -> [u8; 10] {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let t = now_ms();
+    // UUIDv7 keeps 12 bits of bytes 0..2 and 62 of bytes 2..10: the counter goes last,
+    // big-endian, where every bit of it survives.
     let mut b = [0u8; 10];
-    b[..8].copy_from_slice(&n.to_le_bytes());
-    b[8..].copy_from_slice(&(t as u16).to_le_bytes());
-    b[9] ^= std::process::id() as u8;
+    b[0] = std::process::id() as u8;
+    b[1] = t as u8;
+    b[2..].copy_from_slice(&n.to_be_bytes());
     b
 }
 
