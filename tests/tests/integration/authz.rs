@@ -1,0 +1,99 @@
+//! The authorisation matrix: every role × office × kind of change, checked against a
+//! table written here independently of `common::permissions`.
+
+use crate::helpers::*;
+use common::order::{Action, PaymentStamp};
+use common::record::{Kind, RecordState};
+use common::wire::Outcome;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const OFFICES: [&str; 3] = ["HQ", "FS", "SZ"];
+const ROLES: [&str; 6] = ["clerk", "reviewer", "cashier", "logistics", "salesperson", "manager"];
+
+fn may_edit(role: &str, office: &str, kind: Kind, target: &str) -> bool {
+    match kind {
+        Kind::Product | Kind::Station => office == "HQ" && matches!(role, "manager" | "admin"),
+        _ => (office == "HQ" || office == target) && matches!(role, "clerk" | "reviewer" | "salesperson" | "manager" | "admin"),
+    }
+}
+
+fn may_act(role: &str, office: &str, target: &str, action: &Action) -> bool {
+    let allowed: &[&str] = match action {
+        Action::Review => &["clerk", "reviewer", "manager", "admin"],
+        Action::Audit { .. } => &["cashier", "manager", "admin"],
+        Action::HandOver => &["clerk", "logistics", "manager", "admin"],
+        Action::Ship { .. } => &["logistics", "manager", "admin"],
+        Action::Void { .. } => &["clerk", "manager", "admin"],
+    };
+    (office == "HQ" || office == target) && allowed.contains(&role)
+}
+
+#[tokio::test]
+async fn every_role_and_office_may_do_exactly_what_the_table_says() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let admin = login(&base, "hq_admin").await;
+    // One order per office, taken by that office's clerk.
+    let mut orders: BTreeMap<&str, RecordState> = BTreeMap::new();
+    for office in OFFICES {
+        let mut clerk = login(&base, &format!("{}_clerk", office.to_lowercase())).await;
+        let order = clerk.new_order(&format!("{office}-261128-01-001"));
+        assert_eq!(clerk.push(vec![order.clone()]).await.results[0].outcome, Outcome::Applied);
+    }
+    let everything = admin.pull_all().await;
+    for o in everything.iter().filter(|r| r.kind == Kind::Order) {
+        let code = OFFICES.iter().find(|c| **c == o.office.as_str()).unwrap();
+        orders.insert(code, o.clone());
+    }
+    let customer = |office: &str| everything.iter().find(|r| r.kind == Kind::Customer && r.office.as_str() == office).unwrap().clone();
+    let product = everything.iter().find(|r| r.kind == Kind::Product).unwrap().clone();
+    let station = everything.iter().find(|r| r.kind == Kind::Station).unwrap().clone();
+    let actions = [
+        Action::Review,
+        Action::Audit { stamp: PaymentStamp::Collect },
+        Action::HandOver,
+        Action::Ship { waybill: "W1".into(), packages: 1 },
+        Action::Void { reason: "x".into() },
+    ];
+
+    let mut users: Vec<String> = OFFICES.iter().flat_map(|o| ROLES.iter().map(move |r| format!("{}_{r}", o.to_lowercase()))).collect();
+    users.push("hq_admin".into());
+    let mut checked = 0;
+    for user in &users {
+        let mut d = login(&base, user).await;
+        let (office, role) = (d.office().to_string(), d.login.user.role.code().to_string());
+        let mut expect = |what: String, allowed: bool, outcome: &Outcome| {
+            assert_eq!(*outcome == Outcome::Applied, allowed, "{user} ({role} at {office}): {what}");
+            checked += 1;
+        };
+        for target in OFFICES {
+            let order = &orders[target];
+            let c = d.change(Kind::Order, order.id, &order.office, Some(order), [("notes".to_string(), json!(format!("by {user}")))].into());
+            let r = d.push(vec![c]).await;
+            expect(format!("edit an order of {target}"), may_edit(&role, &office, Kind::Order, target), &r.results[0].outcome);
+            let cust = customer(target);
+            let c = d.change(Kind::Customer, cust.id, &cust.office, Some(&cust), [("contact".to_string(), json!(format!("by {user}")))].into());
+            let r = d.push(vec![c]).await;
+            expect(format!("edit a customer of {target}"), may_edit(&role, &office, Kind::Customer, target), &r.results[0].outcome);
+            for action in &actions {
+                let mut c = d.change(Kind::Order, order.id, &order.office, Some(order), BTreeMap::new());
+                c.event = Some(action.clone());
+                let r = d.push(vec![c]).await;
+                expect(format!("{} an order of {target}", action.code()), may_act(&role, &office, target, action), &r.results[0].outcome);
+            }
+        }
+        for (kind, rec, field) in [(Kind::Product, &product, "name"), (Kind::Station, &station, "phone")] {
+            let value = if field == "phone" { json!("0757 1234 5678") } else { json!(format!("by {user}")) };
+            let c = d.change(kind, rec.id, &rec.office, Some(rec), [(field.to_string(), value)].into());
+            let r = d.push(vec![c]).await;
+            expect(format!("edit the {} catalogue", kind.as_str()), may_edit(&role, &office, kind, "HQ"), &r.results[0].outcome);
+        }
+        // Reading: own office (all offices for head office), and the catalogue.
+        for r in d.pull_all().await {
+            let visible = r.kind == Kind::Product || r.kind == Kind::Station || office == "HQ" || r.office.as_str() == office;
+            assert!(visible, "{user} was sent a {} of {}", r.kind.as_str(), r.office);
+        }
+    }
+    assert_eq!(checked, users.len() * (3 * 7 + 2));
+}
