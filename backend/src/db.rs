@@ -104,6 +104,10 @@ DROP TABLE changes;
 ALTER TABLE changes_v2 RENAME TO changes;
 CREATE INDEX changes_by_id ON changes(id);
 "#,
+    r#"
+-- Each record's 32-bit digest, summed per scope so a client can tell it holds everything.
+ALTER TABLE records ADD COLUMN digest INTEGER NOT NULL DEFAULT -1;
+"#,
 ];
 
 pub struct Inner {
@@ -137,6 +141,22 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Records stored before digests existed get theirs.
+fn backfill_digests(conn: &mut Connection) -> Result<(), AppError> {
+    let tx = conn.transaction()?;
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT kind, id, state FROM records WHERE digest < 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (kind, id, text) in rows {
+        let state: common::record::RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
+        tx.execute("UPDATE records SET digest = ?3 WHERE kind = ?1 AND id = ?2", params![kind, id, state.digest32()])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 fn load_clock(conn: &Connection) -> rusqlite::Result<Clock> {
     let node: Option<String> =
         conn.query_row("SELECT value FROM meta WHERE key = 'clock_node'", [], |r| r.get(0)).optional()?;
@@ -165,6 +185,7 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db, AppError> {
         let mut conn = open_connection(path)?;
         migrate(&mut conn)?;
+        backfill_digests(&mut conn)?;
         let clock = load_clock(&conn)?;
         Ok(Db { inner: Arc::new(Mutex::new(Inner { conn, clock })) })
     }

@@ -12,7 +12,7 @@ use common::ids::{ChangeId, ClientId, RecordId};
 use common::record::{Change, Kind, RecordState};
 use common::server::{process_push, Store};
 use common::wire::{
-    ChangeResult, Outcome, PullResponse, PushRequest, PushResponse, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    ChangeResult, Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
     MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -44,9 +44,9 @@ pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, Ap
     let seq: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |r| r.get(0))?;
     let text = serde_json::to_string(state).map_err(AppError::internal)?;
     tx.execute(
-        "INSERT INTO records(kind, id, office, state, seq) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq",
-        params![state.kind.as_str(), state.id.to_string(), state.office.as_str(), text, seq],
+        "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
+        params![state.kind.as_str(), state.id.to_string(), state.office.as_str(), text, seq, state.digest32()],
     )?;
     Ok(seq)
 }
@@ -204,7 +204,17 @@ pub fn read_pull(inner: &Inner, user: &CurrentUser, cursor: u64, limit: u32) -> 
         );
         next = seq;
     }
-    Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time: inner.clock.last })
+    let digest = if more {
+        None
+    } else {
+        let (count, sum): (u64, i64) = inner.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(digest), 0) FROM records WHERE (?1 OR office = ?2 OR kind IN ('product', 'station'))",
+            params![user.actor.is_hq, user.actor.office.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Some(ScopeDigest { count, sum: sum as u64 })
+    };
+    Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time: inner.clock.last, digest })
 }
 
 pub async fn pull(

@@ -281,6 +281,14 @@ impl RecordState {
     }
 }
 
+impl RecordState {
+    /// The top half of [`RecordState::digest`]: small enough that a database can sum
+    /// millions of them in a 64-bit integer.
+    pub fn digest32(&self) -> u32 {
+        (self.digest() >> 32) as u32
+    }
+}
+
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {

@@ -12,7 +12,7 @@ use crate::hlc::{Clock, Hlc};
 use crate::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::order::Action;
 use crate::record::{Change, Kind, RecordState};
-use crate::wire::{Outcome, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use crate::wire::{Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,79 +27,89 @@ pub struct Refused {
     pub message: String,
 }
 
-/// Counters that must survive reloads.
+/// Counters that must survive reloads. Only the syncing tab (the leader) writes them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReplicaMeta {
     pub client: ClientId,
     pub clock: Clock,
-    /// The seq the next change gets.
+    /// The seq the next change pushed gets.
     pub next_seq: u64,
     /// The pull cursor: everything up to here has been received.
     pub cursor: u64,
+    /// Every record of this device's scope is here (none evicted to make room), so the
+    /// scope digest must match the server's.
+    #[serde(default = "yes")]
+    pub complete: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replica {
     pub meta: ReplicaMeta,
     pub confirmed: BTreeMap<Key, RecordState>,
-    pub outbox: BTreeMap<u64, Change>,
-    pub refused: BTreeMap<u64, Refused>,
+    /// This device's unsettled changes, by id. A change gets its `seq` (≥ 1) only when the
+    /// syncing tab is about to push it ([`Replica::assign_seqs`]); until then it is 0, so
+    /// several tabs can add changes without ever handing out the same seq.
+    pub outbox: BTreeMap<ChangeId, Change>,
+    pub refused: BTreeMap<ChangeId, Refused>,
     /// `confirmed` with the outbox applied: what people see.
     view: BTreeMap<Key, RecordState>,
 }
 
 /// What a push response changed, for the caller to persist in this order:
-/// write `confirmed` records, then forget the `settled` outbox entries.
+/// write `confirmed` records, then refusals, then forget the `settled` outbox entries.
 #[derive(Debug, Default, PartialEq)]
 pub struct PushEffects {
     pub confirmed: Vec<RecordState>,
-    pub newly_refused: Vec<(u64, Refused)>,
-    pub settled: Vec<u64>,
+    pub newly_refused: Vec<Refused>,
+    pub settled: Vec<ChangeId>,
 }
 
 impl Replica {
     pub fn new(client: ClientId, node: u64) -> Replica {
-        Replica::from_parts(
-            ReplicaMeta { client, clock: Clock::new(node), next_seq: 1, cursor: 0 },
-            Vec::new(),
-            Vec::new(),
-            Vec::new(),
-        )
+        let meta = ReplicaMeta { client, clock: Clock::new(node), next_seq: 1, cursor: 0, complete: true };
+        Replica::from_parts(meta, Vec::new(), Vec::new(), Vec::new())
     }
 
-    /// Rebuilds a replica from what storage held. Tolerates a crash between writing an
-    /// outbox entry and the counters: `next_seq` never falls back onto a used seq.
+    /// Rebuilds a replica from what storage held. Tolerates a crash between writing
+    /// sequenced outbox entries and the counters: `next_seq` never falls back onto a used seq.
     pub fn from_parts(
         mut meta: ReplicaMeta,
         confirmed: Vec<RecordState>,
         outbox: Vec<Change>,
-        refused: Vec<(u64, Refused)>,
+        refused: Vec<Refused>,
     ) -> Replica {
-        let outbox: BTreeMap<u64, Change> = outbox.into_iter().map(|c| (c.seq, c)).collect();
-        let refused: BTreeMap<u64, Refused> = refused.into_iter().collect();
-        let highest = outbox.keys().chain(refused.keys()).max().copied().unwrap_or(0);
+        let outbox: BTreeMap<ChangeId, Change> = outbox.into_iter().map(|c| (c.id, c)).collect();
+        let refused: BTreeMap<ChangeId, Refused> = refused.into_iter().map(|r| (r.change.id, r)).collect();
+        let highest = outbox.values().map(|c| c.seq).chain(refused.values().map(|r| r.change.seq)).max().unwrap_or(0);
         meta.next_seq = meta.next_seq.max(highest + 1);
-        let mut r = Replica {
-            meta,
-            confirmed: confirmed.into_iter().map(|s| ((s.kind, s.id), s)).collect(),
-            outbox,
-            refused,
-            view: BTreeMap::new(),
-        };
+        let confirmed = confirmed.into_iter().map(|s| ((s.kind, s.id), s)).collect();
+        let mut r = Replica { meta, confirmed, outbox, refused, view: BTreeMap::new() };
         r.rebuild_view();
         r
     }
 
     fn rebuild_view(&mut self) {
-        self.view = self.confirmed.clone();
-        for change in self.outbox.values() {
-            apply_to(&mut self.view, change);
+        let mut view = self.confirmed.clone();
+        for change in self.pending_in_order() {
+            apply_to(&mut view, change);
         }
+        self.view = view;
+    }
+
+    /// Outbox changes in the order they were made (seq, then timestamp for unsequenced ones).
+    fn pending_in_order(&self) -> Vec<&Change> {
+        let mut v: Vec<&Change> = self.outbox.values().collect();
+        v.sort_by_key(|c| (if c.seq == 0 { u64::MAX } else { c.seq }, c.ts, c.id));
+        v
     }
 
     fn refresh_key(&mut self, key: Key) {
         let mut state = self.confirmed.get(&key).cloned();
-        for change in self.outbox.values().filter(|c| (c.kind, c.record) == key) {
+        for change in self.pending_in_order().into_iter().filter(|c| (c.kind, c.record) == key) {
             match &mut state {
                 Some(s) => {
                     let _ = s.apply(change);
@@ -157,7 +167,7 @@ impl Replica {
         let ts = self.meta.clock.tick(now_ms);
         let change = Change {
             id: ChangeId::new_v7(now_ms, random),
-            seq: self.meta.next_seq,
+            seq: 0,
             kind,
             record: id,
             office,
@@ -166,31 +176,47 @@ impl Replica {
             set,
             event,
         };
-        self.meta.next_seq += 1;
-        self.outbox.insert(change.seq, change.clone());
+        self.outbox.insert(change.id, change.clone());
         self.refresh_key((kind, id));
         Some(change)
     }
 
-    /// Takes back the change just made by [`Replica::edit`], when storing it failed, so that
-    /// memory never claims more than the device holds and no seq is skipped.
-    pub fn retract_last(&mut self, change: &Change) {
-        if change.seq + 1 == self.meta.next_seq && self.outbox.remove(&change.seq).is_some() {
-            self.meta.next_seq -= 1;
+    /// Takes back a change just made by [`Replica::edit`] when storing it failed, so that
+    /// memory never claims more than the device holds.
+    pub fn retract(&mut self, change: &Change) {
+        if self.outbox.get(&change.id).is_some_and(|c| c.seq == 0) {
+            self.outbox.remove(&change.id);
             self.refresh_key((change.kind, change.record));
         }
     }
 
-    /// The next push: up to `max` outbox changes in seq order.
+    /// Gives every unsequenced outbox change the next seq, in the order they were made.
+    /// Only the one syncing tab calls this; the caller persists the returned changes and
+    /// the counters before pushing them.
+    pub fn assign_seqs(&mut self) -> Vec<Change> {
+        let mut fresh: Vec<(Hlc, ChangeId)> =
+            self.outbox.values().filter(|c| c.seq == 0).map(|c| (c.ts, c.id)).collect();
+        fresh.sort();
+        let mut out = Vec::with_capacity(fresh.len());
+        for (_, id) in fresh {
+            if let Some(c) = self.outbox.get_mut(&id) {
+                c.seq = self.meta.next_seq;
+                self.meta.next_seq += 1;
+                out.push(c.clone());
+            }
+        }
+        out
+    }
+
+    /// The next push: up to `max` sequenced outbox changes in seq order.
     pub fn push_request(&self, max: usize) -> Option<PushRequest> {
-        if self.outbox.is_empty() {
+        let mut changes: Vec<&Change> = self.outbox.values().filter(|c| c.seq > 0).collect();
+        if changes.is_empty() {
             return None;
         }
-        Some(PushRequest {
-            protocol: PROTOCOL_VERSION,
-            client: self.meta.client,
-            changes: self.outbox.values().take(max).cloned().collect(),
-        })
+        changes.sort_by_key(|c| c.seq);
+        let changes = changes.into_iter().take(max).cloned().collect();
+        Some(PushRequest { protocol: PROTOCOL_VERSION, client: self.meta.client, changes })
     }
 
     fn observe(&mut self, server_time: Hlc, now_ms: u64) {
@@ -204,7 +230,7 @@ impl Replica {
         self.observe(resp.server_time, now_ms);
         let mut fx = PushEffects::default();
         for result in &resp.results {
-            let Some(change) = self.outbox.get(&result.seq).filter(|c| c.id == result.id).cloned() else {
+            let Some(change) = self.outbox.get(&result.id).filter(|c| c.seq == result.seq).cloned() else {
                 continue;
             };
             match result.outcome {
@@ -229,12 +255,12 @@ impl Replica {
                         code: result.code.clone().unwrap_or_default(),
                         message: result.message.clone().unwrap_or_default(),
                     };
-                    self.refused.insert(change.seq, refused.clone());
-                    fx.newly_refused.push((change.seq, refused));
+                    self.refused.insert(change.id, refused.clone());
+                    fx.newly_refused.push(refused);
                 }
             }
-            self.outbox.remove(&result.seq);
-            fx.settled.push(result.seq);
+            self.outbox.remove(&change.id);
+            fx.settled.push(change.id);
             self.refresh_key((change.kind, change.record));
         }
         fx
@@ -245,37 +271,75 @@ impl Replica {
         self.observe(resp.server_time, now_ms);
         let mut out = Vec::with_capacity(resp.records.len());
         for incoming in &resp.records {
-            let key = (incoming.kind, incoming.id);
-            let merged = match self.confirmed.get_mut(&key) {
-                Some(s) => {
-                    if s.merge(incoming).is_err() {
-                        // A record can never change office; if the server says otherwise, the server wins.
-                        *s = incoming.clone();
-                    }
-                    s.clone()
-                }
-                None => {
-                    self.confirmed.insert(key, incoming.clone());
-                    incoming.clone()
-                }
-            };
-            out.push(merged);
-            self.refresh_key(key);
+            out.push(self.put_confirmed(incoming.clone()));
         }
         self.meta.cursor = resp.cursor;
         out
+    }
+
+    /// Merges a record state into the confirmed copy (from a pull, or another tab).
+    pub fn put_confirmed(&mut self, incoming: RecordState) -> RecordState {
+        let key = (incoming.kind, incoming.id);
+        let merged = match self.confirmed.get_mut(&key) {
+            Some(s) => {
+                if s.merge(&incoming).is_err() {
+                    // A record never changes office; if the server says otherwise, it wins.
+                    *s = incoming;
+                }
+                s.clone()
+            }
+            None => {
+                self.confirmed.insert(key, incoming.clone());
+                incoming
+            }
+        };
+        self.refresh_key(key);
+        merged
+    }
+
+    /// Drops a confirmed record from this device (it stays on the server).
+    pub fn evict_confirmed(&mut self, key: Key) {
+        self.confirmed.remove(&key);
+        self.refresh_key(key);
+    }
+
+    /// Another tab added or sequenced an outbox change.
+    pub fn put_outbox(&mut self, change: Change) {
+        let key = (change.kind, change.record);
+        if change.seq >= self.meta.next_seq {
+            self.meta.next_seq = change.seq + 1;
+        }
+        self.outbox.insert(change.id, change);
+        self.refresh_key(key);
+    }
+
+    /// Another tab settled an outbox change.
+    pub fn drop_outbox(&mut self, id: ChangeId) {
+        if let Some(c) = self.outbox.remove(&id) {
+            self.refresh_key((c.kind, c.record));
+        }
+    }
+
+    pub fn put_refused(&mut self, r: Refused) {
+        self.refused.insert(r.change.id, r);
     }
 
     /// Forgets every confirmed record and starts pulling from the beginning again.
     pub fn forget_confirmed(&mut self) {
         self.confirmed.clear();
         self.meta.cursor = 0;
+        self.meta.complete = true;
         self.rebuild_view();
     }
 
+    /// The digest of everything confirmed here, to compare with the server's.
+    pub fn scope_digest(&self) -> ScopeDigest {
+        ScopeDigest::of(self.confirmed.values())
+    }
+
     /// A person has read a refusal and let it go.
-    pub fn dismiss_refused(&mut self, seq: u64) -> Option<Refused> {
-        self.refused.remove(&seq)
+    pub fn dismiss_refused(&mut self, id: ChangeId) -> Option<Refused> {
+        self.refused.remove(&id)
     }
 }
 
@@ -315,7 +379,10 @@ mod tests {
         let mut r = replica();
         let c =
             r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1000, [1; 10]).unwrap();
-        assert_eq!(c.seq, 1);
+        assert_eq!(c.seq, 0, "sequenced only when about to be pushed");
+        assert!(r.push_request(10).is_none());
+        assert_eq!(r.assign_seqs()[0].seq, 1);
+        assert_eq!(r.push_request(10).unwrap().changes[0].id, c.id);
         assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "美居");
         assert!(r.is_pending(Kind::Customer, ID));
         assert!(
@@ -327,8 +394,10 @@ mod tests {
     #[test]
     fn a_refused_change_leaves_the_view_but_stays_listed_with_its_reason() {
         let mut r = replica();
-        let c1 = r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
-        let c2 = r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", 1001, [2; 10]).unwrap();
+        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", 1001, [2; 10]).unwrap();
+        let sequenced = r.assign_seqs();
+        let (c1, c2) = (&sequenced[0], &sequenced[1]);
         let resp = PushResponse {
             protocol: 1,
             acked_through: 2,
@@ -346,7 +415,7 @@ mod tests {
             server_time: Hlc::ZERO,
         };
         let fx = r.on_push(&resp, 2000);
-        assert_eq!(fx.settled, vec![1, 2]);
+        assert_eq!(fx.settled, vec![c1.id, c2.id]);
         assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
         assert!(!r.is_pending(Kind::Customer, ID));
         assert_eq!(r.refused_for(Kind::Customer, ID)[0].message, "no");
@@ -355,12 +424,38 @@ mod tests {
     #[test]
     fn reloading_never_reuses_a_sequence_number() {
         let mut r = replica();
-        let c = r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
-        // The outbox entry was written but the counters were not (a crash in between).
+        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        let c = r.assign_seqs().remove(0);
+        // The sequenced outbox entry was written but the counters were not (a crash in between).
         let stale_meta = ReplicaMeta { next_seq: 1, ..r.meta.clone() };
         let reloaded = Replica::from_parts(stale_meta, vec![], vec![c], vec![]);
         assert_eq!(reloaded.meta.next_seq, 2);
         assert_eq!(reloaded.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
+    }
+
+    #[test]
+    fn changes_made_in_two_tabs_get_distinct_seqs_from_the_tab_that_syncs() {
+        // Two tabs load the same stored replica; each adds a change; storage events
+        // carry each tab's change to the other; only the leader sequences.
+        let mut leader = replica();
+        let mut other = leader.clone();
+        other.meta.clock.node = 8;
+        let a =
+            leader.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        let b = other
+            .edit(Kind::Customer, ID, &gz(), &values(&[("phone", json!("12345"))]), None, "u", 1000, [2; 10])
+            .unwrap();
+        assert_ne!(a.ts, b.ts, "tabs have their own clock node, so versions never collide");
+        leader.put_outbox(b.clone());
+        other.put_outbox(a.clone());
+        let sequenced = leader.assign_seqs();
+        for c in &sequenced {
+            other.put_outbox(c.clone());
+        }
+        let seqs: Vec<u64> = sequenced.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, vec![1, 2]);
+        assert_eq!(other.meta.next_seq, 3, "the other tab learns the counter from the sequenced changes");
+        assert_eq!(leader.get(Kind::Customer, ID), other.get(Kind::Customer, ID));
     }
 
     #[test]
@@ -381,7 +476,14 @@ mod tests {
             event: None,
         };
         server.apply(&other).unwrap();
-        let resp = PullResponse { protocol: 1, records: vec![server], cursor: 10, more: false, server_time: Hlc::ZERO };
+        let resp = PullResponse {
+            protocol: 1,
+            records: vec![server],
+            cursor: 10,
+            more: false,
+            server_time: Hlc::ZERO,
+            digest: None,
+        };
         r.on_pull(&resp, 6000);
         let shown = r.get(Kind::Customer, ID).unwrap();
         assert_eq!(shown.get_str("phone"), "12345");

@@ -110,6 +110,27 @@ pub struct PullResponse {
     /// More pages are waiting; pull again at once.
     pub more: bool,
     pub server_time: Hlc,
+    /// On the last page (`more` false): the digest of everything this user may see, as
+    /// of this page. A client holding all of it computes the same; if not, it re-pulls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<ScopeDigest>,
+}
+
+/// An order-independent digest of a set of records: how many, and the wrapping sum of
+/// each record's 32-bit digest ([`RecordState::digest32`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeDigest {
+    pub count: u64,
+    pub sum: u64,
+}
+
+impl ScopeDigest {
+    pub fn of<'a>(states: impl IntoIterator<Item = &'a RecordState>) -> ScopeDigest {
+        states.into_iter().fold(ScopeDigest::default(), |d, s| ScopeDigest {
+            count: d.count + 1,
+            sum: d.sum.wrapping_add(u64::from(s.digest32())),
+        })
+    }
 }
 
 /// Every error the API returns: a machine-readable code and a sentence for people.

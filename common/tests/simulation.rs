@@ -25,7 +25,7 @@ use common::permissions::{Actor, Role};
 use common::record::{Change, Kind, RecordState};
 use common::replica::Replica;
 use common::server::{process_push, Store};
-use common::wire::{ChangeResult, Outcome, PullResponse, PushResponse, PROTOCOL_VERSION};
+use common::wire::{ChangeResult, Outcome, PullResponse, PushResponse, ScopeDigest, PROTOCOL_VERSION};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use serde_json::{json, Value};
@@ -107,6 +107,11 @@ impl Server {
             cursor: next,
             more,
             server_time: self.clock.last,
+            digest: (!more).then(|| {
+                ScopeDigest::of(
+                    self.store.records.values().map(|(_, s)| s).filter(|s| actor.can_read(s.kind, &s.office)),
+                )
+            }),
         }
     }
 }
@@ -310,6 +315,8 @@ impl World {
                 if node.partitioned {
                     return;
                 }
+                let node = &mut self.nodes[n];
+                node.replica.assign_seqs();
                 if let Some(req) = node.replica.push_request(20) {
                     self.net.push(Msg::Push { node: n, epoch: node.epoch, req });
                 }
@@ -340,7 +347,7 @@ impl World {
                     r.meta.clone(),
                     r.confirmed.values().cloned().collect(),
                     r.outbox.values().cloned().collect(),
-                    r.refused.iter().map(|(s, x)| (*s, x.clone())).collect(),
+                    r.refused.values().cloned().collect(),
                 );
                 self.nodes[n].replica = reloaded;
                 self.nodes[n].epoch += 1;
@@ -393,6 +400,7 @@ impl World {
             for n in 0..self.nodes.len() {
                 self.global_ms += 10;
                 let global = self.global_ms;
+                self.nodes[n].replica.assign_seqs();
                 while let Some(req) = self.nodes[n].replica.push_request(20) {
                     let resp = self.server.push(&self.nodes[n].actor, &req, global);
                     assert!(resp.gap.is_none(), "a replica's outbox skipped a sequence number: {:?}", resp.gap);
@@ -474,6 +482,14 @@ impl World {
                 .collect();
             if mine != theirs {
                 return Err(format!("node {i} ({:?} {}) diverged from the server", node.actor.role, node.actor.office));
+            }
+            let page = self.server.pull(&node.actor, r.meta.cursor, 1000);
+            if page.digest != Some(r.scope_digest()) {
+                return Err(format!(
+                    "node {i}: scope digest {:?} differs from the server's {:?}",
+                    r.scope_digest(),
+                    page.digest
+                ));
             }
         }
         Ok(())

@@ -86,7 +86,9 @@ pub fn SyncBadge() -> impl IntoView {
         let s = ctx.sync.get();
         let lang = i.lang();
         let text = |zh: String, en: String| if lang == Lang::Zh { zh } else { en };
-        if let Some((en, zh)) = s.error {
+        if s.rounds == 0 && !s.follower && ctx.session.with(Option::is_some) {
+            ("syncing", text(format!("同步中… · {pending} 条待同步"), format!("Syncing… · {pending} waiting")))
+        } else if let Some((en, zh)) = s.error {
             (
                 "error",
                 text(format!("同步出错 · {pending} 条待同步:{zh}"), format!("Sync error · {pending} waiting: {en}")),

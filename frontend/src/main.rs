@@ -56,7 +56,7 @@ fn listen_to_outside_world(ctx: Ctx) {
     online.forget();
     let storage = Closure::<dyn Fn(web_sys::StorageEvent)>::new(move |e: web_sys::StorageEvent| {
         if e.key().is_none_or(|k| k.starts_with("sd1:")) {
-            ctx.reload_from_storage();
+            ctx.apply_storage_event(e.key(), e.new_value());
         }
     });
     let _ = window.add_event_listener_with_callback("storage", storage.as_ref().unchecked_ref());

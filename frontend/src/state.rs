@@ -5,7 +5,7 @@
 use crate::i18n::{I18n, Lang};
 use crate::storage::{self, SaveError};
 use common::customer::CustomerView;
-use common::ids::{ClientId, RecordId};
+use common::ids::{ChangeId, ClientId, RecordId};
 use common::order::{field, Action, OrderFields};
 use common::permissions::Actor;
 use common::record::Kind;
@@ -39,6 +39,10 @@ pub struct SyncState {
     pub offline: bool,
     /// The last attempt reached the server but failed; the reason, in English and Chinese.
     pub error: Option<(String, String)>,
+    /// Another tab of this browser syncs; this one follows it through storage events.
+    pub follower: bool,
+    /// Sync rounds finished since the app opened (0: not yet known to be in step).
+    pub rounds: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -71,12 +75,14 @@ impl Ctx {
     pub fn load() -> Ctx {
         let lang = Lang::parse(&storage::load_lang().unwrap_or_default());
         let mut session = storage::load_session();
-        let replica = storage::load_replica().unwrap_or_else(|| {
+        let mut replica = storage::load_replica().unwrap_or_else(|| {
             // Wiped or new: an old session belongs to a device id that is gone.
             session = None;
             storage::clear_session();
             fresh_replica()
         });
+        // Every tab stamps its own versions: two tabs must never issue the same timestamp.
+        replica.meta.clock.node = u64::from_le_bytes(random_bytes::<8>());
         Ctx {
             replica: RwSignal::new(replica),
             session: RwSignal::new(session),
@@ -86,12 +92,44 @@ impl Ctx {
         }
     }
 
-    /// Another tab wrote to storage: take its view of things.
-    pub fn reload_from_storage(&self) {
-        if let Some(r) = storage::load_replica() {
-            self.replica.set(r);
+    /// Another tab wrote to storage: fold what it wrote into this tab's replica.
+    pub fn apply_storage_event(&self, key: Option<String>, new_value: Option<String>) {
+        use storage::Incoming;
+        match storage::parse_event(key, new_value) {
+            Incoming::Meta(m) => self.replica.update(|r| {
+                r.meta.next_seq = r.meta.next_seq.max(m.next_seq);
+                r.meta.cursor = m.cursor;
+            }),
+            Incoming::Record(state) => self.replica.update(|r| {
+                r.put_confirmed(state);
+            }),
+            Incoming::RecordGone(kind, id) => self.replica.update(|r| r.evict_confirmed((kind, id))),
+            Incoming::Outbox(change) => {
+                self.replica.update(|r| r.put_outbox(change));
+                crate::sync::kick(*self);
+            }
+            Incoming::OutboxGone(id) => self.replica.update(|r| r.drop_outbox(id)),
+            Incoming::Refused(x) => self.replica.update(|r| r.put_refused(x)),
+            Incoming::RefusedGone(id) => self.replica.update(|r| {
+                r.dismiss_refused(id);
+            }),
+            Incoming::Session => self.session.set(storage::load_session()),
+            Incoming::Cleared => {
+                // The browser or another tab emptied storage. What this tab holds in memory,
+                // unsynced changes above all, goes back at once.
+                let result = self
+                    .replica
+                    .with_untracked(|r| self.session.with_untracked(|s| storage::rewrite_all(r, s.as_ref())));
+                match result {
+                    Ok(()) => self.notice.set(Some((
+                        "本机存储被清除了;这个窗口里的数据(包括未同步的修改)已经重新保存。".into(),
+                        "This browser's storage was cleared; what this tab held, unsynced changes included, has been saved again.".into(),
+                    ))),
+                    Err(e) => self.report_save_error(&e),
+                }
+            }
+            Incoming::Other => {}
         }
-        self.session.set(storage::load_session());
     }
 
     pub fn set_lang(&self, lang: Lang) {
@@ -131,6 +169,69 @@ impl Ctx {
         self.notice.set(Some(msg));
     }
 
+    /// Frees room in a full localStorage: synced records go, oldest orders first, then
+    /// customers, the catalogue last; nothing with unsynced changes ever. They stay on the
+    /// server. Returns how many were removed.
+    fn free_space(&self) -> usize {
+        const BATCH: usize = 50;
+        let victims: Vec<(Kind, RecordId)> = self.replica.with_untracked(|r| {
+            let pending: std::collections::BTreeSet<(Kind, RecordId)> =
+                r.outbox.values().map(|c| (c.kind, c.record)).collect();
+            let mut v: Vec<_> = r
+                .confirmed
+                .iter()
+                .filter(|(k, _)| !pending.contains(k))
+                .map(|(k, s)| {
+                    let rank = match k.0 {
+                        Kind::Order => 0,
+                        Kind::Customer => 1,
+                        _ => 2,
+                    };
+                    (rank, s.created(), *k)
+                })
+                .collect();
+            v.sort();
+            v.into_iter().take(BATCH).map(|(_, _, k)| k).collect()
+        });
+        for (kind, id) in &victims {
+            storage::remove_record(*kind, *id);
+        }
+        if !victims.is_empty() {
+            self.replica.update(|r| {
+                for key in &victims {
+                    r.evict_confirmed(*key);
+                }
+                r.meta.complete = false;
+            });
+            let _ = self.replica.with_untracked(|r| storage::save_meta(&r.meta));
+        }
+        victims.len()
+    }
+
+    /// Runs a storage write; when storage is full, frees room (synced records only) and
+    /// tries again. The person is told what was removed.
+    pub fn with_room<T>(&self, write: impl Fn() -> Result<T, SaveError>) -> Result<T, SaveError> {
+        let mut evicted = 0;
+        let result = loop {
+            match write() {
+                Err(SaveError::Quota) => match self.free_space() {
+                    0 => break Err(SaveError::Quota),
+                    n => evicted += n,
+                },
+                other => break other,
+            }
+        };
+        if evicted > 0 && result.is_ok() {
+            self.notice.set(Some((
+                format!("浏览器存储已满:为保存这次修改,已从本机移除 {evicted} 条已同步的旧记录(服务器上都还在)。"),
+                format!(
+                    "Browser storage was full: to save this change, {evicted} older synced records were removed from this device (the server still has them)."
+                ),
+            )));
+        }
+        result
+    }
+
     /// Records one edit (and maybe a status action) of a record, durably. On a storage
     /// failure nothing changes, in memory or on disk.
     fn edit(
@@ -144,14 +245,12 @@ impl Ctx {
             return Err(SaveError::Other("not logged in".into()));
         };
         let (office, by) = (session.user.office.code, session.user.username);
-        self.replica
-            .try_update(|r| {
-                let Some(change) = r.edit(kind, id, &office, &values, event, &by, now_ms(), random_bytes()) else {
-                    return Ok(());
-                };
-                storage::save_change(&change, &r.meta).inspect_err(|_| r.retract_last(&change))
-            })
-            .unwrap_or(Ok(()))
+        let change = self
+            .replica
+            .try_update(|r| r.edit(kind, id, &office, &values, event, &by, now_ms(), random_bytes()))
+            .flatten();
+        let Some(change) = change else { return Ok(()) };
+        self.with_room(|| storage::save_change(&change)).inspect_err(|_| self.replica.update(|r| r.retract(&change)))
     }
 
     /// Saves an order from the form: a new one gets a number from this device's counter.
@@ -180,7 +279,7 @@ impl Ctx {
                 let today = local_date(now_ms(), session.user.office.utc_offset_minutes);
                 let number = counter.next(&session.user.office.code, session.device_no, today);
                 // The counter is saved first: a number is never issued twice, at worst skipped.
-                storage::save_counter(&counter)?;
+                self.with_room(|| storage::save_counter(&counter))?;
                 values.insert(field::NUMBER.to_string(), json!(number.format()));
                 RecordId::new_v7(now_ms(), random_bytes())
             }
@@ -200,11 +299,11 @@ impl Ctx {
         self.edit(kind, id, values, None)
     }
 
-    pub fn dismiss_refused(&self, seq: u64) {
+    pub fn dismiss_refused(&self, id: ChangeId) {
         self.replica.update(|r| {
-            r.dismiss_refused(seq);
+            r.dismiss_refused(id);
         });
-        storage::remove_refused(seq);
+        storage::remove_refused(id);
     }
 
     pub fn customers(&self) -> Vec<CustomerView> {

@@ -7,11 +7,16 @@
 //! - `sd1:counter`: this device's order-number counter
 //! - `sd1:lang`: chosen language
 //! - `sd1:r:{kind}:{id}`: a record as the server confirmed it
-//! - `sd1:o:{seq}`: a change waiting to be pushed
-//! - `sd1:x:{seq}`: a change the server refused, with its reason
+//! - `sd1:o:{change id}`: a change waiting to be pushed (seq 0 until the syncing tab sequences it)
+//! - `sd1:x:{change id}`: a change the server refused, with its reason
+//!
+//! Several tabs share these keys. Any tab may add outbox entries; only the tab holding the
+//! sync lock (the leader) sequences and pushes them and writes records, refusals and
+//! `sd1:meta`; the others follow through `storage` events (see `apply_storage_event`).
 
+use common::ids::{ChangeId, RecordId};
 use common::numbering::NumberCounter;
-use common::record::{Change, RecordState};
+use common::record::{Change, Kind, RecordState};
 use common::replica::{Refused, Replica, ReplicaMeta};
 use common::wire::LoginResponse;
 use gloo_storage::errors::StorageError;
@@ -56,12 +61,12 @@ fn record_key(state: &RecordState) -> String {
     format!("sd1:r:{}:{}", state.kind.as_str(), state.id)
 }
 
-fn outbox_key(seq: u64) -> String {
-    format!("sd1:o:{seq:012}")
+fn outbox_key(id: ChangeId) -> String {
+    format!("sd1:o:{id}")
 }
 
-fn refused_key(seq: u64) -> String {
-    format!("sd1:x:{seq:012}")
+fn refused_key(id: ChangeId) -> String {
+    format!("sd1:x:{id}")
 }
 
 fn all_keys() -> Vec<String> {
@@ -85,9 +90,9 @@ pub fn load_replica() -> Option<Replica> {
             if let Some(c) = get::<Change>(&key) {
                 outbox.push(c);
             }
-        } else if let Some(seq) = key.strip_prefix("sd1:x:").and_then(|s| s.parse::<u64>().ok()) {
+        } else if key.starts_with("sd1:x:") {
             if let Some(r) = get::<Refused>(&key) {
-                refused.push((seq, r));
+                refused.push(r);
             }
         }
     }
@@ -99,27 +104,99 @@ pub fn save_meta(meta: &ReplicaMeta) -> Result<(), SaveError> {
     put(META, meta)
 }
 
-/// A new change: the outbox entry first, then the counters, so that a crash in between
-/// loses nothing (loading recomputes `next_seq` from the outbox).
-pub fn save_change(change: &Change, meta: &ReplicaMeta) -> Result<(), SaveError> {
-    put(&outbox_key(change.seq), change)?;
-    save_meta(meta)
+/// A new or newly sequenced outbox change.
+pub fn save_change(change: &Change) -> Result<(), SaveError> {
+    put(&outbox_key(change.id), change)
 }
 
 pub fn save_record(state: &RecordState) -> Result<(), SaveError> {
     put(&record_key(state), state)
 }
 
-pub fn save_refused(seq: u64, r: &Refused) -> Result<(), SaveError> {
-    put(&refused_key(seq), r)
+pub fn save_refused(r: &Refused) -> Result<(), SaveError> {
+    put(&refused_key(r.change.id), r)
 }
 
-pub fn remove_outbox(seq: u64) {
-    LocalStorage::delete(outbox_key(seq));
+pub fn remove_outbox(id: ChangeId) {
+    LocalStorage::delete(outbox_key(id));
 }
 
-pub fn remove_refused(seq: u64) {
-    LocalStorage::delete(refused_key(seq));
+pub fn remove_refused(id: ChangeId) {
+    LocalStorage::delete(refused_key(id));
+}
+
+pub fn remove_record(kind: Kind, id: RecordId) {
+    LocalStorage::delete(format!("sd1:r:{}:{id}", kind.as_str()));
+}
+
+/// Everything this tab holds, written back: after another tab or the browser cleared
+/// storage, so that unsynced work this tab still has in memory is not lost.
+pub fn rewrite_all(replica: &Replica, session: Option<&LoginResponse>) -> Result<(), SaveError> {
+    save_meta(&replica.meta)?;
+    if let Some(s) = session {
+        save_session(s)?;
+    }
+    for c in replica.outbox.values() {
+        save_change(c)?;
+    }
+    for r in replica.refused.values() {
+        save_refused(r)?;
+    }
+    for s in replica.confirmed.values() {
+        save_record(s)?;
+    }
+    Ok(())
+}
+
+/// What a `storage` event from another tab means for this tab's replica.
+pub enum Incoming {
+    Meta(ReplicaMeta),
+    Record(RecordState),
+    RecordGone(Kind, RecordId),
+    Outbox(Change),
+    OutboxGone(ChangeId),
+    Refused(Refused),
+    RefusedGone(ChangeId),
+    Session,
+    /// The whole store was cleared.
+    Cleared,
+    Other,
+}
+
+fn parse<T: DeserializeOwned>(v: &Option<String>) -> Option<T> {
+    v.as_deref().and_then(|t| serde_json::from_str(t).ok())
+}
+
+pub fn parse_event(key: Option<String>, new_value: Option<String>) -> Incoming {
+    let Some(key) = key else { return Incoming::Cleared };
+    if key == META {
+        return parse(&new_value).map(Incoming::Meta).unwrap_or(Incoming::Other);
+    }
+    if key == SESSION {
+        return Incoming::Session;
+    }
+    if let Some(rest) = key.strip_prefix("sd1:r:") {
+        return match parse(&new_value) {
+            Some(state) => Incoming::Record(state),
+            None => rest
+                .split_once(':')
+                .and_then(|(k, id)| Some(Incoming::RecordGone(Kind::parse(k)?, RecordId::parse(id).ok()?)))
+                .unwrap_or(Incoming::Other),
+        };
+    }
+    if let Some(id) = key.strip_prefix("sd1:o:") {
+        return match parse(&new_value) {
+            Some(c) => Incoming::Outbox(c),
+            None => ChangeId::parse(id).map(Incoming::OutboxGone).unwrap_or(Incoming::Other),
+        };
+    }
+    if let Some(id) = key.strip_prefix("sd1:x:") {
+        return match parse(&new_value) {
+            Some(r) => Incoming::Refused(r),
+            None => ChangeId::parse(id).map(Incoming::RefusedGone).unwrap_or(Incoming::Other),
+        };
+    }
+    Incoming::Other
 }
 
 pub fn load_session() -> Option<LoginResponse> {

@@ -4,7 +4,9 @@
 use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
 use common::ids::ClientId;
-use common::wire::{ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, DEFAULT_PULL_LIMIT};
+use common::wire::{
+    ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
@@ -62,8 +64,22 @@ pub async fn logout(token: String) {
     let _ = reqwest::Client::new().post(format!("{}/api/logout", origin())).bearer_auth(token).send().await;
 }
 
+/// Gives the outbox's new changes their seqs and stores them before anything is pushed,
+/// so a reload can never hand the same seq to another change.
+fn sequence(ctx: Ctx) -> Result<(), SyncError> {
+    let fresh = ctx.replica.try_update(|r| r.assign_seqs()).unwrap_or_default();
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    for change in &fresh {
+        ctx.with_room(|| storage::save_change(change)).map_err(SyncError::Storage)?;
+    }
+    ctx.replica.with_untracked(|r| ctx.with_room(|| storage::save_meta(&r.meta))).map_err(SyncError::Storage)
+}
+
 async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
     let client = reqwest::Client::new();
+    sequence(ctx)?;
     loop {
         let Some(req) = ctx.replica.with_untracked(|r| r.push_request(PUSH_BATCH)) else {
             return Ok(());
@@ -84,13 +100,13 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         // Confirmed records first, then forget the outbox entries: a crash in between
         // only means a change is applied twice, which changes nothing.
         for state in &fx.confirmed {
-            storage::save_record(state).map_err(SyncError::Storage)?;
+            ctx.with_room(|| storage::save_record(state)).map_err(SyncError::Storage)?;
         }
-        for (seq, refused) in &fx.newly_refused {
-            storage::save_refused(*seq, refused).map_err(SyncError::Storage)?;
+        for refused in &fx.newly_refused {
+            storage::save_refused(refused).map_err(SyncError::Storage)?;
         }
-        for seq in &fx.settled {
-            storage::remove_outbox(*seq);
+        for id in &fx.settled {
+            storage::remove_outbox(*id);
         }
         ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
         if let Some(gap) = body.gap {
@@ -105,7 +121,7 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
     }
 }
 
-async fn pull_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
+async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncError> {
     let client = reqwest::Client::new();
     loop {
         let cursor = ctx.replica.with_untracked(|r| r.meta.cursor);
@@ -121,33 +137,57 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         let page: PullResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
         let records = ctx.replica.try_update(|r| r.on_pull(&page, now_ms())).unwrap_or_default();
         for state in &records {
-            storage::save_record(state).map_err(SyncError::Storage)?;
+            ctx.with_room(|| storage::save_record(state)).map_err(SyncError::Storage)?;
         }
         // The cursor moves on disk only once the page's records are there.
         ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
         if !page.more {
-            return Ok(());
+            return Ok(page.digest);
         }
     }
 }
 
-thread_local! {
-    static RUNNING: Cell<bool> = const { Cell::new(false) };
+/// After a full pull with nothing waiting: does this device hold exactly the server's
+/// records? If not (storage lost some keys, or a bug), forget them and pull all again.
+async fn verify_and_repair(ctx: Ctx, token: &str, server: Option<ScopeDigest>) -> Result<(), SyncError> {
+    let Some(server) = server else { return Ok(()) };
+    let (idle, complete, mine) =
+        ctx.replica.with_untracked(|r| (r.outbox.is_empty(), r.meta.complete, r.scope_digest()));
+    if !idle || !complete || mine == server {
+        return Ok(());
+    }
+    web_sys::console::warn_1(
+        &format!("local records differ from the server's ({mine:?} vs {server:?}); pulling everything again").into(),
+    );
+    storage::forget_records();
+    ctx.replica.update(|r| r.forget_confirmed());
+    pull_all(ctx, token).await.map(|_| ())
 }
 
-/// One round of push then pull. Concurrent calls collapse into the one running.
+thread_local! {
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// This tab holds the sync lock: it alone sequences, pushes and pulls.
+    static LEADER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// One round of push then pull. Concurrent calls collapse into the one running; tabs
+/// that are not the leader leave it to the leader, which hears of their changes through
+/// `storage` events.
 pub async fn sync_now(ctx: Ctx) {
-    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else {
+    if !LEADER.with(Cell::get) {
         return;
-    };
+    }
+    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else { return };
     if RUNNING.with(|r| r.replace(true)) {
         return;
     }
     ctx.sync.update(|s| s.running = true);
-    let result = match push_all(ctx, &token).await {
-        Ok(()) => pull_all(ctx, &token).await,
-        Err(e) => Err(e),
-    };
+    let result = async {
+        push_all(ctx, &token).await?;
+        let digest = pull_all(ctx, &token).await?;
+        verify_and_repair(ctx, &token, digest).await
+    }
+    .await;
     RUNNING.with(|r| r.set(false));
     let state = match result {
         Ok(()) => SyncState::default(),
@@ -165,20 +205,54 @@ pub async fn sync_now(ctx: Ctx) {
             SyncState { error: Some(("Storage is full.".into(), "存储已满。".into())), ..Default::default() }
         }
     };
-    ctx.sync.set(state);
+    ctx.sync.set(SyncState { rounds: ctx.sync.with_untracked(|s| s.rounds) + 1, ..state });
 }
 
 pub fn kick(ctx: Ctx) {
     spawn_local(sync_now(ctx));
 }
 
-/// Runs forever: sync now, then every few seconds, sooner while changes wait.
+/// Once this tab holds the sync lock (Web Locks: one tab per browser profile at a time;
+/// when it closes, the next tab takes over), runs forever: sync now, then every few
+/// seconds, sooner while changes wait. Browsers without Web Locks have one tab sync.
 pub fn start_loop(ctx: Ctx) {
-    spawn_local(async move {
-        loop {
-            sync_now(ctx).await;
-            let wait = if ctx.replica.with_untracked(|r| r.outbox.is_empty()) { 10_000 } else { 2_000 };
-            gloo_timers::future::TimeoutFuture::new(wait).await;
-        }
+    let become_leader = move || {
+        LEADER.with(|l| l.set(true));
+        ctx.sync.update(|s| s.follower = false);
+        spawn_local(async move {
+            loop {
+                sync_now(ctx).await;
+                let wait = if ctx.replica.with_untracked(|r| r.outbox.is_empty()) { 10_000 } else { 2_000 };
+                gloo_timers::future::TimeoutFuture::new(wait).await;
+            }
+        });
+    };
+    if !request_lock("salesdesk-sync", become_leader.clone()) {
+        become_leader();
+    }
+    if !LEADER.with(Cell::get) {
+        ctx.sync.update(|s| s.follower = true);
+    }
+}
+
+/// `navigator.locks.request(name, cb)` with a callback that never releases the lock.
+/// False if the browser has no Web Locks.
+fn request_lock(name: &str, on_granted: impl FnOnce() + 'static) -> bool {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(window) = web_sys::window() else { return false };
+    let locks = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("locks")).unwrap_or(JsValue::UNDEFINED);
+    if locks.is_undefined() || locks.is_null() {
+        return false;
+    }
+    let Ok(request) =
+        js_sys::Reflect::get(&locks, &JsValue::from_str("request")).and_then(|f| f.dyn_into::<js_sys::Function>())
+    else {
+        return false;
+    };
+    let granted = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        on_granted();
+        // Held for the life of the tab.
+        js_sys::Promise::new(&mut |_, _| {}).into()
     });
+    request.call2(&locks, &JsValue::from_str(name), &granted).is_ok()
 }

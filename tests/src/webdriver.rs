@@ -110,6 +110,26 @@ impl Browser {
         let _ = self.post("/url", json!({"url": url})).await;
     }
 
+    /// Opens a new tab of the same browser (same profile, same storage) and returns its handle.
+    pub async fn new_tab(&self) -> String {
+        let v = self.post("/window/new", json!({"type": "tab"})).await.unwrap_or_else(|e| panic!("new tab: {e}"));
+        v["handle"].as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn window_handle(&self) -> String {
+        let v = self.call(reqwest::Method::GET, "/window", None).await.unwrap_or_else(|e| panic!("window: {e}"));
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn switch_to(&self, handle: &str) {
+        self.post("/window", json!({"handle": handle})).await.unwrap_or_else(|e| panic!("switch window: {e}"));
+    }
+
+    /// Closes the current tab; switch to another one afterwards.
+    pub async fn close_tab(&self) {
+        let _ = self.call(reqwest::Method::DELETE, "/window", None).await;
+    }
+
     pub async fn refresh(&self) {
         let _ = self.post("/refresh", json!({})).await;
     }

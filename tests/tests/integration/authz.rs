@@ -14,7 +14,10 @@ const ROLES: [&str; 6] = ["clerk", "reviewer", "cashier", "logistics", "salesper
 fn may_edit(role: &str, office: &str, kind: Kind, target: &str) -> bool {
     match kind {
         Kind::Product | Kind::Station => office == "HQ" && matches!(role, "manager" | "admin"),
-        _ => (office == "HQ" || office == target) && matches!(role, "clerk" | "reviewer" | "salesperson" | "manager" | "admin"),
+        _ => {
+            (office == "HQ" || office == target)
+                && matches!(role, "clerk" | "reviewer" | "salesperson" | "manager" | "admin")
+        }
     }
 }
 
@@ -46,7 +49,9 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         let code = OFFICES.iter().find(|c| **c == o.office.as_str()).unwrap();
         orders.insert(code, o.clone());
     }
-    let customer = |office: &str| everything.iter().find(|r| r.kind == Kind::Customer && r.office.as_str() == office).unwrap().clone();
+    let customer = |office: &str| {
+        everything.iter().find(|r| r.kind == Kind::Customer && r.office.as_str() == office).unwrap().clone()
+    };
     let product = everything.iter().find(|r| r.kind == Kind::Product).unwrap().clone();
     let station = everything.iter().find(|r| r.kind == Kind::Station).unwrap().clone();
     let actions = [
@@ -57,7 +62,8 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         Action::Void { reason: "x".into() },
     ];
 
-    let mut users: Vec<String> = OFFICES.iter().flat_map(|o| ROLES.iter().map(move |r| format!("{}_{r}", o.to_lowercase()))).collect();
+    let mut users: Vec<String> =
+        OFFICES.iter().flat_map(|o| ROLES.iter().map(move |r| format!("{}_{r}", o.to_lowercase()))).collect();
     users.push("hq_admin".into());
     let mut checked = 0;
     for user in &users {
@@ -69,29 +75,58 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         };
         for target in OFFICES {
             let order = &orders[target];
-            let c = d.change(Kind::Order, order.id, &order.office, Some(order), [("notes".to_string(), json!(format!("by {user}")))].into());
+            let c = d.change(
+                Kind::Order,
+                order.id,
+                &order.office,
+                Some(order),
+                [("notes".to_string(), json!(format!("by {user}")))].into(),
+            );
             let r = d.push(vec![c]).await;
-            expect(format!("edit an order of {target}"), may_edit(&role, &office, Kind::Order, target), &r.results[0].outcome);
+            expect(
+                format!("edit an order of {target}"),
+                may_edit(&role, &office, Kind::Order, target),
+                &r.results[0].outcome,
+            );
             let cust = customer(target);
-            let c = d.change(Kind::Customer, cust.id, &cust.office, Some(&cust), [("contact".to_string(), json!(format!("by {user}")))].into());
+            let c = d.change(
+                Kind::Customer,
+                cust.id,
+                &cust.office,
+                Some(&cust),
+                [("contact".to_string(), json!(format!("by {user}")))].into(),
+            );
             let r = d.push(vec![c]).await;
-            expect(format!("edit a customer of {target}"), may_edit(&role, &office, Kind::Customer, target), &r.results[0].outcome);
+            expect(
+                format!("edit a customer of {target}"),
+                may_edit(&role, &office, Kind::Customer, target),
+                &r.results[0].outcome,
+            );
             for action in &actions {
                 let mut c = d.change(Kind::Order, order.id, &order.office, Some(order), BTreeMap::new());
                 c.event = Some(action.clone());
                 let r = d.push(vec![c]).await;
-                expect(format!("{} an order of {target}", action.code()), may_act(&role, &office, target, action), &r.results[0].outcome);
+                expect(
+                    format!("{} an order of {target}", action.code()),
+                    may_act(&role, &office, target, action),
+                    &r.results[0].outcome,
+                );
             }
         }
         for (kind, rec, field) in [(Kind::Product, &product, "name"), (Kind::Station, &station, "phone")] {
             let value = if field == "phone" { json!("0757 1234 5678") } else { json!(format!("by {user}")) };
             let c = d.change(kind, rec.id, &rec.office, Some(rec), [(field.to_string(), value)].into());
             let r = d.push(vec![c]).await;
-            expect(format!("edit the {} catalogue", kind.as_str()), may_edit(&role, &office, kind, "HQ"), &r.results[0].outcome);
+            expect(
+                format!("edit the {} catalogue", kind.as_str()),
+                may_edit(&role, &office, kind, "HQ"),
+                &r.results[0].outcome,
+            );
         }
         // Reading: own office (all offices for head office), and the catalogue.
         for r in d.pull_all().await {
-            let visible = r.kind == Kind::Product || r.kind == Kind::Station || office == "HQ" || r.office.as_str() == office;
+            let visible =
+                r.kind == Kind::Product || r.kind == Kind::Station || office == "HQ" || r.office.as_str() == office;
             assert!(visible, "{user} was sent a {} of {}", r.kind.as_str(), r.office);
         }
     }

@@ -146,3 +146,165 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
     let stored: Vec<_> = fs.orders().await.into_iter().filter(|o| o.get_str("number") == number).collect();
     assert_eq!(stored.len(), 1);
 }
+
+async fn show_orders(b: &Browser) {
+    b.click(&b.wait_for("nav a[href='/orders']", 10).await).await;
+    b.wait_for("#q", 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_of_one_browser_take_orders_offline_and_both_sync() {
+    let dist = dist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
+    let base = server.base();
+    let driver = Driver::start().await;
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    wait_offline_ready(&b).await;
+    let first_tab = b.window_handle().await;
+
+    server.kill();
+    let n1 = take_order_with_keyboard(&b).await;
+    let second_tab = b.new_tab().await;
+    b.switch_to(&second_tab).await;
+    b.goto(&format!("{base}/orders")).await;
+    b.wait_for(&format!("tr[data-number='{n1}'][data-sync='pending']"), 30).await;
+    let n2 = take_order_with_keyboard(&b).await;
+    assert_ne!(n1, n2, "the two tabs share one number counter");
+
+    b.switch_to(&first_tab).await;
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{n2}'][data-sync='pending']"), 10).await;
+
+    server.restart().await;
+    for tab in [&first_tab, &second_tab] {
+        b.switch_to(tab).await;
+        show_orders(&b).await;
+        for n in [&n1, &n2] {
+            b.wait_for(&format!("tr[data-number='{n}'][data-sync='synced']"), 60).await;
+        }
+    }
+    let fs = login(&base, "fs_clerk").await;
+    let numbers: Vec<String> = fs.orders().await.iter().map(|o| o.get_str("number").to_string()).collect();
+    assert_eq!(numbers.iter().filter(|n| **n == n1).count(), 1);
+    assert_eq!(numbers.iter().filter(|n| **n == n2).count(), 1);
+    assert!(b.find(".sync-mark.sync-refused").await.is_none(), "nothing was refused");
+}
+
+/// Fills the origin's localStorage with junk until nothing more fits.
+const FILL_STORAGE: &str = "let i = 0; for (const size of [200000, 20000, 2000, 200, 20, 2]) { const chunk = 'x'.repeat(size); try { for (;;) { localStorage.setItem('junk' + (i++), chunk); } } catch (e) {} } return i";
+const FREE_STORAGE: &str = "Object.keys(localStorage).filter((k) => k.startsWith('junk')).forEach((k) => localStorage.removeItem(k)); return true";
+const OUTBOX_SIZE: &str = "return Object.keys(localStorage).filter((k) => k.startsWith('sd1:o:')).length";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
+    let dist = dist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
+    let base = server.base();
+    let driver = Driver::start().await;
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    wait_offline_ready(&b).await;
+    server.kill();
+    let n1 = take_order_with_keyboard(&b).await;
+
+    // Storage full: saving still works, by dropping synced records, and the clerk is told.
+    b.script(FILL_STORAGE).await;
+    let n2 = take_order_with_keyboard(&b).await;
+    let notice = b.text(&b.wait_for(".notice", 5).await).await;
+    assert!(notice.contains("已同步的旧记录"), "{notice}");
+
+    // Keep filling until nothing synced is left to drop: the save is refused, loudly,
+    // the form keeps what was typed, and the unsynced orders are all still stored.
+    let mut refused = false;
+    for _ in 0..8 {
+        b.script(FILL_STORAGE).await;
+        b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
+        let customer = b.wait_for("#f-customer_name", 10).await;
+        b.click(&customer).await;
+        b.keys("某某建材").await;
+        b.click(&b.wait_for("#f-lines-0-model", 5).await).await;
+        b.keys("AJ-9901").await;
+        b.click(&b.wait_for("#f-lines-0-quantity", 5).await).await;
+        b.keys("1").await;
+        b.click(&b.wait_for("#f-lines-0-unit_price", 5).await).await;
+        b.keys("10").await;
+        b.click(&b.wait_for("#f-payment", 5).await).await;
+        b.keys("款").await;
+        b.click(&b.wait_for("button[type=submit]", 5).await).await;
+        b.wait_until(
+            "the save to finish",
+            "!!document.querySelector('.order-detail') || !!document.querySelector('.notice')",
+            10,
+        )
+        .await;
+        if b.find(".order-form").await.is_some() {
+            let notice = b.text(&b.wait_for(".notice", 5).await).await;
+            assert!(notice.contains("存储已满") && notice.contains("没有保存"), "{notice}");
+            let typed = b.prop(&b.find("#f-customer_name").await.unwrap(), "value").await;
+            assert_eq!(typed.as_deref(), Some("某某建材"), "the form keeps what was typed");
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "storage never ran out of evictable records");
+    let outbox = b.script(OUTBOX_SIZE).await.as_u64().unwrap();
+    assert!(outbox >= 4, "every unsynced change is still stored ({outbox})");
+
+    // Room again: the same form saves; back online, everything syncs.
+    b.script(FREE_STORAGE).await;
+    b.click(&b.wait_for("button[type=submit]", 5).await).await;
+    b.wait_for(".order-detail [data-number]", 10).await;
+    server.restart().await;
+    show_orders(&b).await;
+    for n in [&n1, &n2] {
+        b.wait_for(&format!("tr[data-number='{n}'][data-sync='synced']"), 60).await;
+    }
+    b.wait_for(".sync-badge[data-sync='synced']", 60).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() {
+    let dist = dist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
+    let base = server.base();
+    let driver = Driver::start().await;
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    wait_offline_ready(&b).await;
+    let first_tab = b.window_handle().await;
+    server.kill();
+    let n1 = take_order_with_keyboard(&b).await;
+
+    // Another tab clears the site's storage (as "clear browsing data" does).
+    let second_tab = b.new_tab().await;
+    b.switch_to(&second_tab).await;
+    b.goto(&format!("{base}/orders")).await;
+    b.wait_for(&format!("tr[data-number='{n1}']"), 30).await;
+    b.script("localStorage.clear(); return true").await;
+
+    // The tab that still holds the unsynced order writes it back at once.
+    b.switch_to(&first_tab).await;
+    let notice = b.text(&b.wait_for(".notice", 10).await).await;
+    assert!(notice.contains("清除"), "{notice}");
+    assert!(b.script(OUTBOX_SIZE).await.as_u64().unwrap() >= 1);
+    server.restart().await;
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{n1}'][data-sync='synced']"), 60).await;
+
+    // A browser whose storage is wiped with no tab to restore it: log in again, and a
+    // pull rebuilds everything from the server.
+    b.switch_to(&second_tab).await;
+    b.close_tab().await;
+    b.switch_to(&first_tab).await;
+    b.script("localStorage.clear(); return true").await;
+    b.refresh().await;
+    log_in(&b, &base, "fs_clerk").await;
+    b.wait_for(&format!("tr[data-number='{n1}'][data-sync='synced']"), 30).await;
+    let customers =
+        b.script("return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).length").await;
+    assert_eq!(customers.as_u64(), Some(10), "the office's customers are back on the device");
+}
