@@ -227,7 +227,7 @@ pub fn start_loop(ctx: Ctx) {
             }
         });
     };
-    if !request_lock("salesdesk-sync", become_leader.clone()) {
+    if !request_lock("salesdesk-sync", become_leader) {
         become_leader();
     }
     if !LEADER.with(Cell::get) {

@@ -1,0 +1,142 @@
+//! Server ingest: pushes applied through the real push path (auth'd actor, validation,
+//! merge, change log, one transaction per push) side by side with a plain batched SQLite
+//! upsert of the same record rows. The ratio is the figure (docs/benchmarks.md).
+
+use backend::auth::CurrentUser;
+use common::hlc::{Clock, Hlc};
+use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use common::order::{LineDraft, OrderDraft};
+use common::permissions::{Actor, Role};
+use common::record::{Change, Kind, RecordState};
+use common::wire::{OfficeInfo, PushRequest, UserInfo, PROTOCOL_VERSION};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::json;
+
+const CHANGES: usize = 1_000;
+const PER_PUSH: usize = 100;
+
+fn office() -> OfficeCode {
+    OfficeCode::parse("FS").unwrap()
+}
+
+fn user(client: ClientId) -> CurrentUser {
+    let office_info =
+        OfficeInfo { code: office(), name: "佛山分公司".into(), is_hq: false, utc_offset_minutes: 480 };
+    CurrentUser {
+        actor: Actor { username: "fs_clerk".into(), role: Role::Clerk, office: office(), is_hq: false },
+        info: UserInfo {
+            username: "fs_clerk".into(),
+            display_name: "x".into(),
+            role: Role::Clerk,
+            office: office_info,
+        },
+        client,
+    }
+}
+
+fn orders(client_n: u128) -> Vec<Change> {
+    let mut clock = Clock::new(7);
+    (0..CHANGES)
+        .map(|n| {
+            let draft = OrderDraft {
+                customer_name: format!("佛山市美居建材商行{n}"),
+                phone: "0757-2233 4455".into(),
+                address: "佛山市顺德区大良街道 88 号".into(),
+                station: "德邦物流".into(),
+                payment: "on_arrival".into(),
+                lines: (0..4)
+                    .map(|i| LineDraft {
+                        model: format!("AJ-88{i:02}"),
+                        name: "单把手面盆龙头".into(),
+                        quantity: "12".into(),
+                        unit: "个".into(),
+                        unit_price: "128.50".into(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            let mut values = draft.validate().unwrap().to_values();
+            values.insert("number".into(), json!(format!("FS-261128-01-{n:04}")));
+            let id = RecordId(uuid::Uuid::from_u128(client_n << 64 | n as u128 + 1));
+            let ts: Hlc = clock.tick(1_790_000_000_000 + n as u64);
+            Change {
+                id: ChangeId(uuid::Uuid::from_u128(client_n << 64 | n as u128 + 1)),
+                seq: n as u64 + 1,
+                kind: Kind::Order,
+                record: id,
+                office: office(),
+                ts,
+                by: "fs_clerk".into(),
+                set: RecordState::new(Kind::Order, id, office()).writes_for(&values),
+                event: None,
+            }
+        })
+        .collect()
+}
+
+fn ingest(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ingest");
+    g.throughput(Throughput::Elements(CHANGES as u64));
+    g.sample_size(10);
+    let mut round: u128 = 0;
+    g.bench_function("push_path", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                let dir = tempfile::tempdir().unwrap();
+                let state = backend::open_state(dir.path(), None, false).unwrap_or_else(|e| panic!("{}", e.message));
+                let client = ClientId(uuid::Uuid::from_u128(round));
+                (dir, state, client, orders(round))
+            },
+            |(dir, state, client, changes)| {
+                let who = user(client);
+                state.db.with(|inner| {
+                    for batch in changes.chunks(PER_PUSH) {
+                        let req = PushRequest { protocol: PROTOCOL_VERSION, client, changes: batch.to_vec() };
+                        backend::sync::apply_push(inner, &who, &req).unwrap_or_else(|e| panic!("{}", e.message));
+                    }
+                });
+                dir
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("plain_upsert", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                let dir = tempfile::tempdir().unwrap();
+                let state = backend::open_state(dir.path(), None, false).unwrap_or_else(|e| panic!("{}", e.message));
+                // The same rows the push path ends up with, serialised in advance.
+                let rows: Vec<(String, String)> = orders(round)
+                    .iter()
+                    .map(|c| (c.record.to_string(), serde_json::to_string(&RecordState::from_change(c)).unwrap()))
+                    .collect();
+                (dir, state, rows)
+            },
+            |(dir, state, rows)| {
+                state.db.with(|inner| {
+                    for (i, batch) in rows.chunks(PER_PUSH).enumerate() {
+                        let tx = inner.conn.transaction().unwrap();
+                        for (j, (id, text)) in batch.iter().enumerate() {
+                            tx.execute(
+                                "INSERT INTO records(kind, id, office, state, seq, digest) VALUES ('order', ?1, 'FS', ?2, ?3, 0)
+                                 ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq",
+                                rusqlite::params![id, text, (i * PER_PUSH + j) as i64],
+                            )
+                            .unwrap();
+                        }
+                        tx.commit().unwrap();
+                    }
+                });
+                dir
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

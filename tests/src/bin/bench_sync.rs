@@ -1,0 +1,234 @@
+//! Sync at scale, against the release server on loopback: ingest of 10,000 orders over
+//! HTTP, a first sync of them into an empty client (native and in Chromium), round trips
+//! with 100 concurrent syncing clients, and how many orders fit in localStorage.
+//! Prints `RESULT name value` lines for `cargo xtask bench`.
+
+use common::hlc::Clock;
+use common::ids::{ChangeId, ClientId, RecordId};
+use common::order::{LineDraft, OrderDraft};
+use common::record::{Change, Kind, RecordState};
+use common::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tests::process::{free_port, ServerProcess};
+use tests::webdriver::Driver;
+
+const ORDERS: usize = 10_000;
+const DEVICES: usize = 20;
+const CLIENTS: usize = 100;
+const ROUND_TRIPS: usize = 20;
+
+struct Dev {
+    http: reqwest::Client,
+    base: String,
+    login: LoginResponse,
+    client: ClientId,
+    clock: Clock,
+    seq: u64,
+    n: u128,
+}
+
+async fn login(base: &str, user: &str, n: u128) -> Dev {
+    let client = ClientId(uuid::Uuid::from_u128(0xB000_0000 + n));
+    let http = reqwest::Client::new();
+    let login: LoginResponse = http
+        .post(format!("{base}/api/login"))
+        .json(&json!({"username": user, "password": "demo1234", "client": client}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Dev { http, base: base.into(), login, client, clock: Clock::new(0x7000 + n as u64), seq: 0, n }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+impl Dev {
+    fn order(&mut self, k: usize) -> Change {
+        let draft = OrderDraft {
+            customer_name: format!("佛山市美居建材商行{k}"),
+            phone: "0757-2233 4455".into(),
+            address: "佛山市顺德区大良街道 88 号".into(),
+            station: "德邦物流".into(),
+            station_contract: "DB-6601".into(),
+            payment: "on_arrival".into(),
+            lines: (0..4)
+                .map(|i| LineDraft {
+                    model: format!("AJ-88{i:02}"),
+                    name: "单把手面盆龙头".into(),
+                    quantity: "12".into(),
+                    unit: "个".into(),
+                    unit_price: "128.50".into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut values = draft.validate().unwrap().to_values();
+        values.insert("number".into(), json!(format!("FS-261128-{:02}-{:04}", self.n, k)));
+        self.seq += 1;
+        let id = RecordId(uuid::Uuid::from_u128(self.n << 96 | u128::from(self.seq)));
+        let office = self.login.user.office.code.clone();
+        Change {
+            id: ChangeId(uuid::Uuid::from_u128(self.n << 96 | 1 << 64 | u128::from(self.seq))),
+            seq: self.seq,
+            kind: Kind::Order,
+            record: id,
+            office: office.clone(),
+            ts: self.clock.tick(now_ms()),
+            by: self.login.user.username.clone(),
+            set: RecordState::new(Kind::Order, id, office).writes_for(&values),
+            event: None,
+        }
+    }
+
+    async fn push(&self, changes: Vec<Change>) -> PushResponse {
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes };
+        let resp = self
+            .http
+            .post(format!("{}/api/sync/push", self.base))
+            .bearer_auth(&self.login.token)
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    async fn pull(&self, cursor: u64, limit: u32) -> PullResponse {
+        self.http
+            .get(format!("{}/api/sync/pull?cursor={cursor}&limit={limit}", self.base))
+            .bearer_auth(&self.login.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn percentile(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let dist = std::env::var("SALESDESK_DIST").expect("SALESDESK_DIST: run through `cargo xtask bench`");
+    let tmp = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(std::path::Path::new(&dist))).await;
+    let base = server.base();
+
+    // Ingest: 10,000 orders from 20 devices, pushes of 500, devices in parallel.
+    let mut devs = Vec::new();
+    for n in 0..DEVICES {
+        devs.push(login(&base, "fs_clerk", n as u128 + 1).await);
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = devs
+        .into_iter()
+        .map(|mut d| {
+            tokio::spawn(async move {
+                let per = ORDERS / DEVICES;
+                let changes: Vec<Change> = (0..per).map(|k| d.order(k)).collect();
+                for batch in changes.chunks(500) {
+                    d.push(batch.to_vec()).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("RESULT ingest_http_orders_per_s {:.0}", ORDERS as f64 / secs);
+
+    // First sync of everything into an empty native client.
+    let fresh = login(&base, "fs_clerk", 999).await;
+    let started = Instant::now();
+    let (mut cursor, mut count, mut pages) = (0, 0, 0);
+    loop {
+        let page = fresh.pull(cursor, 500).await;
+        count += page.records.iter().filter(|r| r.kind == Kind::Order).count();
+        cursor = page.cursor;
+        pages += 1;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(count, ORDERS);
+    println!("RESULT first_sync_native_ms {:.0}", started.elapsed().as_secs_f64() * 1000.0);
+    println!("RESULT first_sync_pages {pages}");
+
+    // 100 clients syncing at once: each round trip is a push of one change and a pull.
+    let mut clients = Vec::new();
+    for n in 0..CLIENTS {
+        clients.push(login(&base, ["fs_clerk", "sz_clerk", "hq_clerk"][n % 3], 2000 + n as u128).await);
+    }
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|mut d| {
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                let mut cursor = d.pull(0, 1000).await.cursor;
+                for k in 0..ROUND_TRIPS {
+                    let mut c = d.order(50_000 + k);
+                    if d.login.user.office.code.as_str() != "FS" {
+                        let office = d.login.user.office.code.clone();
+                        c.office = office.clone();
+                        c.set.get_mut("number").unwrap().value =
+                            json!(format!("{office}-261128-{:02}-{:04}", d.n % 100, k));
+                    }
+                    let t = Instant::now();
+                    d.push(vec![c]).await;
+                    let page = d.pull(cursor, 500).await;
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                    cursor = page.cursor;
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    println!("RESULT concurrent_round_trip_p50_ms {:.1}", percentile(&mut all, 0.5));
+    println!("RESULT concurrent_round_trip_p99_ms {:.1}", percentile(&mut all, 0.99));
+
+    // The same first sync in Chromium: log in on a fresh profile, wait for the list.
+    let driver = Driver::start().await;
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    b.goto(&format!("{base}/login")).await;
+    b.type_into(&b.wait_for("#username", 30).await, "fs_clerk").await;
+    b.type_into(&b.wait_for("#password", 5).await, "demo1234").await;
+    let started = Instant::now();
+    b.click(&b.wait_for("button[type=submit]", 5).await).await;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let done = b.script("return document.querySelector(\".sync-badge[data-sync='synced']\") !== null && document.querySelectorAll('tr[data-number]').length > 0").await;
+        if done.as_bool() == Some(true) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("RESULT first_sync_browser_ms {:.0}", started.elapsed().as_secs_f64() * 1000.0);
+    let held = b.script("return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:order:')).length").await;
+    println!("RESULT browser_orders_held {}", held.as_u64().unwrap_or(0));
+    let per = b
+        .script("const ks = Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:order:')); let n = 0; for (const k of ks) n += k.length + localStorage.getItem(k).length; return ks.length ? Math.round(n / ks.length) : 0")
+        .await;
+    let per = per.as_u64().unwrap_or(0);
+    println!("RESULT stored_chars_per_order {per}");
+    // Chromium: 10 MiB per origin, counted in UTF-16 code units (5,242,880 characters).
+    if let Some(fit) = 5_242_880u64.checked_div(per) {
+        println!("RESULT orders_fitting_in_quota {fit}");
+    }
+    b.close().await;
+}
