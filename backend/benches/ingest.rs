@@ -58,10 +58,10 @@ fn orders(client_n: u128) -> Vec<Change> {
             };
             let mut values = draft.validate().unwrap().to_values();
             values.insert("number".into(), json!(format!("FS-261128-01-{n:04}")));
-            let id = RecordId(uuid::Uuid::from_u128(client_n << 64 | n as u128 + 1));
+            let id = RecordId(uuid::Uuid::from_u128((client_n << 64) | (n as u128 + 1)));
             let ts: Hlc = clock.tick(1_790_000_000_000 + n as u64);
             Change {
-                id: ChangeId(uuid::Uuid::from_u128(client_n << 64 | n as u128 + 1)),
+                id: ChangeId(uuid::Uuid::from_u128((client_n << 64) | (n as u128 + 1))),
                 seq: n as u64 + 1,
                 kind: Kind::Order,
                 record: id,

@@ -71,10 +71,10 @@ impl Dev {
         let mut values = draft.validate().unwrap().to_values();
         values.insert("number".into(), json!(format!("FS-261128-{:02}-{:04}", self.n, k)));
         self.seq += 1;
-        let id = RecordId(uuid::Uuid::from_u128(self.n << 96 | u128::from(self.seq)));
+        let id = RecordId(uuid::Uuid::from_u128((self.n << 96) | u128::from(self.seq)));
         let office = self.login.user.office.code.clone();
         Change {
-            id: ChangeId(uuid::Uuid::from_u128(self.n << 96 | 1 << 64 | u128::from(self.seq))),
+            id: ChangeId(uuid::Uuid::from_u128((self.n << 96) | (1 << 64) | u128::from(self.seq))),
             seq: self.seq,
             kind: Kind::Order,
             record: id,
