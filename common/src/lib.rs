@@ -15,6 +15,7 @@ pub mod record;
 pub mod replica;
 pub mod search;
 pub mod server;
+pub mod storage_codec;
 pub mod time;
 pub mod wire;
 

@@ -18,6 +18,7 @@ use common::ids::{ChangeId, RecordId};
 use common::numbering::NumberCounter;
 use common::record::{Change, Kind, RecordState};
 use common::replica::{Refused, Replica, ReplicaMeta};
+use common::storage_codec;
 use common::wire::LoginResponse;
 use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
@@ -57,6 +58,22 @@ fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
     LocalStorage::get(key).ok()
 }
 
+/// Records and changes, the bulk of what is stored, go in compressed (`common::storage_codec`).
+fn put_packed<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
+    LocalStorage::raw().set_item(key, &storage_codec::encode(value)).map_err(|e| {
+        let name = js_sys::Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+        if name == "QuotaExceededError" {
+            SaveError::Quota
+        } else {
+            SaveError::Other(format!("{name}: {e:?}"))
+        }
+    })
+}
+
+fn get_packed<T: DeserializeOwned>(key: &str) -> Option<T> {
+    storage_codec::decode(&LocalStorage::raw().get_item(key).ok()??)
+}
+
 fn record_key(state: &RecordState) -> String {
     format!("sd1:r:{}:{}", state.kind.as_str(), state.id)
 }
@@ -83,15 +100,15 @@ pub fn load_replica() -> Option<Replica> {
     let mut refused = Vec::new();
     for key in all_keys() {
         if key.starts_with("sd1:r:") {
-            if let Some(r) = get::<RecordState>(&key) {
+            if let Some(r) = get_packed::<RecordState>(&key) {
                 confirmed.push(r);
             }
         } else if key.starts_with("sd1:o:") {
-            if let Some(c) = get::<Change>(&key) {
+            if let Some(c) = get_packed::<Change>(&key) {
                 outbox.push(c);
             }
         } else if key.starts_with("sd1:x:") {
-            if let Some(r) = get::<Refused>(&key) {
+            if let Some(r) = get_packed::<Refused>(&key) {
                 refused.push(r);
             }
         }
@@ -106,15 +123,15 @@ pub fn save_meta(meta: &ReplicaMeta) -> Result<(), SaveError> {
 
 /// A new or newly sequenced outbox change.
 pub fn save_change(change: &Change) -> Result<(), SaveError> {
-    put(&outbox_key(change.id), change)
+    put_packed(&outbox_key(change.id), change)
 }
 
 pub fn save_record(state: &RecordState) -> Result<(), SaveError> {
-    put(&record_key(state), state)
+    put_packed(&record_key(state), state)
 }
 
 pub fn save_refused(r: &Refused) -> Result<(), SaveError> {
-    put(&refused_key(r.change.id), r)
+    put_packed(&refused_key(r.change.id), r)
 }
 
 pub fn remove_outbox(id: ChangeId) {
@@ -164,7 +181,7 @@ pub enum Incoming {
 }
 
 fn parse<T: DeserializeOwned>(v: &Option<String>) -> Option<T> {
-    v.as_deref().and_then(|t| serde_json::from_str(t).ok())
+    v.as_deref().and_then(storage_codec::decode)
 }
 
 pub fn parse_event(key: Option<String>, new_value: Option<String>) -> Incoming {
