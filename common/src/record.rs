@@ -456,6 +456,82 @@ mod tests {
         assert_eq!(state.get("phone"), Some(&json!("1")));
     }
 
+    mod laws {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Random writes to a few fields with a few values, each replacing a random
+        /// subset of earlier writes (what its writer happened to have seen).
+        fn changes() -> impl Strategy<Value = Vec<Change>> {
+            proptest::collection::vec((0..3usize, 0..3u8, any::<u64>(), any::<bool>()), 1..12).prop_map(|specs| {
+                let mut out: Vec<Change> = Vec::new();
+                for (i, (field, value, seen, event)) in specs.into_iter().enumerate() {
+                    let name = ["phone", "notes", "address"][field];
+                    let ts = Hlc { wall_ms: 100 + (seen % 7), counter: i as u16, node: (seen % 3) + 1 };
+                    let replaces: Vec<Hlc> = out
+                        .iter()
+                        .filter(|c| c.set.contains_key(name))
+                        .filter(|c| seen >> (c.ts.counter % 60) & 1 == 1)
+                        .map(|c| c.ts)
+                        .collect();
+                    let mut set = BTreeMap::new();
+                    set.insert(name.to_string(), FieldWrite { value: json!(format!("v{value}")), replaces });
+                    let event = event.then_some(Action::Review);
+                    out.push(Change {
+                        id: ChangeId(uuid::Uuid::from_u128(i as u128 + 1)),
+                        seq: i as u64 + 1,
+                        kind: Kind::Order,
+                        record: REC,
+                        office: office("GZ"),
+                        ts,
+                        by: "t".into(),
+                        set,
+                        event,
+                    });
+                }
+                out
+            })
+        }
+
+        fn state_of(changes: &[Change], mask: u32) -> RecordState {
+            let mut s = empty();
+            for (i, c) in changes.iter().enumerate() {
+                if mask >> (i % 32) & 1 == 1 {
+                    s.apply(c).unwrap();
+                }
+            }
+            s
+        }
+
+        fn merged(a: &RecordState, b: &RecordState) -> RecordState {
+            let mut m = a.clone();
+            m.merge(b).unwrap();
+            m
+        }
+
+        proptest! {
+            #[test]
+            fn merge_is_commutative_associative_and_idempotent(cs in changes(), ma in any::<u32>(), mb in any::<u32>(), mc in any::<u32>()) {
+                let (a, b, c) = (state_of(&cs, ma), state_of(&cs, mb), state_of(&cs, mc));
+                prop_assert_eq!(merged(&a, &b), merged(&b, &a));
+                prop_assert_eq!(merged(&merged(&a, &b), &c), merged(&a, &merged(&b, &c)));
+                prop_assert_eq!(merged(&a, &a), a.clone());
+                prop_assert_eq!(merged(&merged(&a, &b), &b), merged(&a, &b));
+            }
+
+            #[test]
+            fn any_delivery_order_gives_the_same_state(cs in changes(), seed in any::<u64>()) {
+                let mut shuffled = cs.clone();
+                let n = shuffled.len();
+                for i in (1..n).rev() {
+                    shuffled.swap(i, (seed.rotate_left(i as u32) % (i as u64 + 1)) as usize);
+                }
+                shuffled.push(shuffled[0].clone()); // and a duplicate
+                prop_assert_eq!(state_of(&cs, u32::MAX), state_of(&shuffled, u32::MAX));
+            }
+        }
+    }
+
     #[test]
     fn state_survives_a_json_round_trip() {
         let state = RecordState::from_change(&change(ts(1, 9), &empty(), &[("phone", json!("1"))]));

@@ -95,6 +95,44 @@ mod tests {
     }
 
     #[test]
+    fn the_order_filter_matches_text_status_and_local_dates() {
+        use crate::hlc::Hlc;
+        use crate::ids::{ChangeId, OfficeCode, RecordId};
+        use crate::record::{Change, Kind, RecordState};
+        let office = OfficeCode::parse("FS").unwrap();
+        let id = RecordId(uuid::Uuid::from_u128(1));
+        let values = [
+            ("number".to_string(), serde_json::json!("FS-261128-01-001")),
+            ("customer_name".to_string(), serde_json::json!("佛山市美居建材商行")),
+            ("phone".to_string(), serde_json::json!("0757-2233 4455")),
+        ]
+        .into();
+        // 2026-11-28T20:30Z: already the 29th in Shanghai.
+        let ts = Hlc { wall_ms: 1_795_897_800_000, counter: 0, node: 1 };
+        let change = Change {
+            id: ChangeId(uuid::Uuid::from_u128(2)),
+            seq: 1,
+            kind: Kind::Order,
+            record: id,
+            office: office.clone(),
+            ts,
+            by: "u".into(),
+            set: RecordState::new(Kind::Order, id, office).writes_for(&values),
+            event: None,
+        };
+        let order = OrderView::from_record(&RecordState::from_change(&change));
+        let day = |s| Date::parse(s);
+        let f = |text: &str, status, from, to| OrderFilter { text: text.into(), status, from: day(from), to: day(to) };
+        assert!(f("美居", None, "", "").accepts(&order, 480));
+        assert!(f("22334455", None, "", "").accepts(&order, 480));
+        assert!(f("261128-01", Some(Status::Entered), "", "").accepts(&order, 480));
+        assert!(!f("", Some(Status::Shipped), "", "").accepts(&order, 480));
+        assert!(f("", None, "2026-11-29", "2026-11-29").accepts(&order, 480));
+        assert!(!f("", None, "2026-11-29", "2026-11-29").accepts(&order, 0), "in UTC it is still the 28th");
+        assert!(!f("恒发", None, "", "").accepts(&order, 480));
+    }
+
+    #[test]
     fn lookup_puts_prefix_matches_first() {
         let items = ["XAJ-1", "AJ-2", "BB", "AJ-3"];
         let found = lookup(&items, "aj", 10, |s| vec![*s]);

@@ -73,6 +73,7 @@ fn fresh_replica() -> Replica {
 
 impl Ctx {
     pub fn load() -> Ctx {
+        storage::migrate();
         let lang = Lang::parse(&storage::load_lang().unwrap_or_default());
         let mut session = storage::load_session();
         let mut replica = storage::load_replica().unwrap_or_else(|| {

@@ -25,7 +25,9 @@ use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// The layout version of this device's storage. 1: records and changes as plain JSON,
+/// outbox keyed by seq. 2: compressed values, outbox and refusals keyed by change id.
+pub const SCHEMA_VERSION: u32 = 2;
 const META: &str = "sd1:meta";
 const SESSION: &str = "sd1:session";
 const COUNTER: &str = "sd1:counter";
@@ -90,6 +92,42 @@ fn all_keys() -> Vec<String> {
     let raw = LocalStorage::raw();
     let n = raw.length().unwrap_or(0);
     (0..n).filter_map(|i| raw.key(i).ok().flatten()).collect()
+}
+
+/// Brings storage written by an older version of the app up to [`SCHEMA_VERSION`].
+/// Returns the version found (0 for an empty store). A newer layout is left untouched.
+pub fn migrate() -> u32 {
+    let found: u32 = get(SCHEMA).unwrap_or(if get::<ReplicaMeta>(META).is_some() { 1 } else { 0 });
+    if found == 0 || found >= SCHEMA_VERSION {
+        return found;
+    }
+    let raw = LocalStorage::raw();
+    for key in all_keys() {
+        let Some(value) = raw.get_item(&key).ok().flatten() else { continue };
+        if !value.starts_with('{') {
+            continue;
+        }
+        // v1 → v2: compress, and key changes by id instead of seq.
+        if key.starts_with("sd1:r:") {
+            if let Some(state) = storage_codec::decode::<RecordState>(&value) {
+                let _ = put_packed(&key, &state);
+            }
+        } else if key.starts_with("sd1:o:") {
+            if let Some(change) = storage_codec::decode::<Change>(&value) {
+                if put_packed(&outbox_key(change.id), &change).is_ok() && key != outbox_key(change.id) {
+                    let _ = raw.remove_item(&key);
+                }
+            }
+        } else if key.starts_with("sd1:x:") {
+            if let Some(r) = storage_codec::decode::<Refused>(&value) {
+                if put_packed(&refused_key(r.change.id), &r).is_ok() && key != refused_key(r.change.id) {
+                    let _ = raw.remove_item(&key);
+                }
+            }
+        }
+    }
+    let _ = put(SCHEMA, &SCHEMA_VERSION);
+    found
 }
 
 /// Loads the replica, or `None` if this browser has none yet (or it was wiped).

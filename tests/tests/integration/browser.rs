@@ -137,6 +137,14 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
         assert!(wide <= 360, "{path} is {wide}px wide at 360px");
         sz.snapshot(&format!("phone{}", path.replace('/', "-"))).await;
     }
+    // An empty form says what is missing, beside each field.
+    sz.click(&sz.wait_for("nav a[href='/orders/new']", 5).await).await;
+    sz.click(&sz.wait_for("button[type=submit]", 5).await).await;
+    let err = sz.text(&sz.wait_for("#f-customer_name-err:not([hidden])", 5).await).await;
+    assert_eq!(err, "必填");
+    let err = sz.text(&sz.wait_for("#f-lines-err:not([hidden])", 5).await).await;
+    assert_eq!(err, "至少需要一行商品");
+    assert_eq!(sz.active_id().await, "f-customer_name", "focus goes to the first problem");
     // English is one click away.
     sz.click(&sz.wait_for("button.lang", 5).await).await;
     sz.wait_until("English labels", "document.body.innerText.includes('Customers')", 5).await;
@@ -304,7 +312,37 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
     b.refresh().await;
     log_in(&b, &base, "fs_clerk").await;
     b.wait_for(&format!("tr[data-number='{n1}'][data-sync='synced']"), 30).await;
-    let customers =
-        b.script("return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).length").await;
+    let customers = b.script(COUNT_CUSTOMERS).await;
     assert_eq!(customers.as_u64(), Some(10), "the office's customers are back on the device");
+
+    // Some keys lost behind the app's back: the scope digest no longer matches the
+    // server's, and the next sync pulls everything again.
+    b.script("Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).slice(0, 3).forEach((k) => localStorage.removeItem(k)); return true").await;
+    b.refresh().await;
+    b.wait_until(
+        "the lost customers to be pulled again",
+        &format!("({}) === 10", COUNT_CUSTOMERS.trim_start_matches("return ")),
+        30,
+    )
+    .await;
+
+    // Storage written by the previous layout (plain JSON, schema 1) is migrated on load.
+    let fs = login(&base, "fs_clerk").await;
+    let customer = fs.pull_all().await.into_iter().find(|r| r.kind == common::record::Kind::Customer).unwrap();
+    let key = format!("sd1:r:customer:{}", customer.id);
+    let plain = serde_json::to_string(&customer).unwrap();
+    b.script(&format!(
+        "localStorage.setItem({}, {}); localStorage.setItem('sd:schema', '1'); return true",
+        serde_json::json!(key),
+        serde_json::json!(plain)
+    ))
+    .await;
+    b.refresh().await;
+    b.wait_until("the schema to be migrated", "localStorage.getItem('sd:schema') === '2'", 30).await;
+    let migrated = b.script(&format!("return localStorage.getItem({})", serde_json::json!(key))).await;
+    assert!(migrated.as_str().is_some_and(|v| v.starts_with('~')), "stored in the current layout");
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{n1}']"), 30).await;
 }
+
+const COUNT_CUSTOMERS: &str = "return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).length";
