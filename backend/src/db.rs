@@ -108,6 +108,17 @@ CREATE INDEX changes_by_id ON changes(id);
 -- Each record's 32-bit digest, summed per scope so a client can tell it holds everything.
 ALTER TABLE records ADD COLUMN digest INTEGER NOT NULL DEFAULT -1;
 "#,
+    r#"
+-- Running totals of record digests per office (catalogue apart), kept by every store,
+-- so a pull's scope digest is a lookup, not a scan.
+CREATE TABLE scope_digests (
+    office TEXT NOT NULL,
+    catalogue INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    sum INTEGER NOT NULL,
+    PRIMARY KEY (office, catalogue)
+);
+"#,
 ];
 
 pub struct Inner {
@@ -152,6 +163,14 @@ fn backfill_digests(conn: &mut Connection) -> Result<(), AppError> {
     for (kind, id, text) in rows {
         let state: common::record::RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
         tx.execute("UPDATE records SET digest = ?3 WHERE kind = ?1 AND id = ?2", params![kind, id, state.digest32()])?;
+    }
+    let totals: i64 = tx.query_row("SELECT COUNT(*) FROM scope_digests", [], |r| r.get(0))?;
+    if totals == 0 {
+        tx.execute(
+            "INSERT INTO scope_digests(office, catalogue, count, sum)
+             SELECT office, kind IN ('product', 'station'), COUNT(*), SUM(digest) FROM records GROUP BY 1, 2",
+            [],
+        )?;
     }
     tx.commit()?;
     Ok(())

@@ -30,7 +30,8 @@ fn check_protocol(v: u32) -> Result<(), AppError> {
 
 fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<RecordState>, AppError> {
     let text: Option<String> = tx
-        .query_row("SELECT state FROM records WHERE kind = ?1 AND id = ?2", params![kind.as_str(), id], |r| r.get(0))
+        .prepare_cached("SELECT state FROM records WHERE kind = ?1 AND id = ?2")?
+        .query_row(params![kind.as_str(), id], |r| r.get(0))
         .optional()?;
     match text {
         Some(t) => {
@@ -41,13 +42,29 @@ fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<Reco
 }
 
 pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, AppError> {
-    let seq: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM records", [], |r| r.get(0))?;
+    let seq: u64 = tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM records")?.query_row([], |r| r.get(0))?;
+    let (kind, id) = (state.kind.as_str(), state.id.to_string());
+    let old: Option<i64> = tx
+        .prepare_cached("SELECT digest FROM records WHERE kind = ?1 AND id = ?2")?
+        .query_row(params![kind, id], |r| r.get(0))
+        .optional()?;
     let text = serde_json::to_string(state).map_err(AppError::internal)?;
-    tx.execute(
+    let digest = i64::from(state.digest32());
+    tx.prepare_cached(
         "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
-        params![state.kind.as_str(), state.id.to_string(), state.office.as_str(), text, seq, state.digest32()],
-    )?;
+    )?
+    .execute(params![kind, id, state.office.as_str(), text, seq, digest])?;
+    // The scope digests move by this record's difference, so reading them stays O(1).
+    let (count, delta) = match old {
+        Some(old) => (0, digest - old),
+        None => (1, digest),
+    };
+    tx.prepare_cached(
+        "INSERT INTO scope_digests(office, catalogue, count, sum) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(office, catalogue) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum",
+    )?
+    .execute(params![state.office.as_str(), state.kind.is_catalogue(), count, delta])?;
     Ok(seq)
 }
 
@@ -63,28 +80,27 @@ impl Store for SqlStore<'_> {
     fn last_seq(&mut self, client: ClientId) -> Result<u64, AppError> {
         let last: Option<u64> = self
             .tx
-            .query_row("SELECT last_seq FROM clients WHERE client = ?1", params![client.to_string()], |r| r.get(0))
+            .prepare_cached("SELECT last_seq FROM clients WHERE client = ?1")?
+            .query_row(params![client.to_string()], |r| r.get(0))
             .optional()?;
         Ok(last.unwrap_or(0))
     }
 
     fn set_last_seq(&mut self, client: ClientId, seq: u64) -> Result<(), AppError> {
-        self.tx.execute(
-            "INSERT INTO clients(client, last_seq) VALUES (?1, ?2)
-             ON CONFLICT(client) DO UPDATE SET last_seq = excluded.last_seq",
-            params![client.to_string(), seq],
-        )?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO clients(client, last_seq) VALUES (?1, ?2)
+                 ON CONFLICT(client) DO UPDATE SET last_seq = excluded.last_seq",
+            )?
+            .execute(params![client.to_string(), seq])?;
         Ok(())
     }
 
     fn settled(&mut self, client: ClientId, seq: u64) -> Result<Option<ChangeResult>, AppError> {
         let row: Option<(String, String, Option<String>, Option<String>)> = self
             .tx
-            .query_row(
-                "SELECT id, outcome, code, message FROM changes WHERE client = ?1 AND seq = ?2",
-                params![client.to_string(), seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            .prepare_cached("SELECT id, outcome, code, message FROM changes WHERE client = ?1 AND seq = ?2")?
+            .query_row(params![client.to_string(), seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         let Some((id, outcome, code, message)) = row else { return Ok(None) };
         let id = ChangeId::parse(&id).map_err(AppError::internal)?;
@@ -94,7 +110,7 @@ impl Store for SqlStore<'_> {
 
     fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, AppError> {
         let sql = "SELECT EXISTS(SELECT 1 FROM changes WHERE id = ?1)";
-        Ok(self.tx.query_row(sql, params![id.to_string()], |r| r.get(0))?)
+        Ok(self.tx.prepare_cached(sql)?.query_row(params![id.to_string()], |r| r.get(0))?)
     }
 
     fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, AppError> {
@@ -111,10 +127,12 @@ impl Store for SqlStore<'_> {
             Outcome::Applied => "applied",
             Outcome::Refused => "refused",
         };
-        self.tx.execute(
-            "INSERT INTO changes(id, client, seq, username, kind, record, outcome, code, message, body, received_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
+        self.tx
+            .prepare_cached(
+                "INSERT INTO changes(id, client, seq, username, kind, record, outcome, code, message, body, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
                 change.id.to_string(),
                 client.to_string(),
                 change.seq,
@@ -179,7 +197,8 @@ pub struct PullParams {
 }
 
 pub fn read_pull(inner: &Inner, user: &CurrentUser, cursor: u64, limit: u32) -> Result<PullResponse, AppError> {
-    let max_seq: u64 = inner.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM records", [], |r| r.get(0))?;
+    let max_seq: u64 =
+        inner.conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?.query_row([], |r| r.get(0))?;
     // A cursor from the future means this database was restored from an older copy: start over.
     let cursor = if cursor > max_seq { 0 } else { cursor };
     let mut stmt = inner.conn.prepare_cached(
@@ -207,12 +226,13 @@ pub fn read_pull(inner: &Inner, user: &CurrentUser, cursor: u64, limit: u32) -> 
     let digest = if more {
         None
     } else {
-        let (count, sum): (u64, i64) = inner.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(digest), 0) FROM records WHERE (?1 OR office = ?2 OR kind IN ('product', 'station'))",
-            params![user.actor.is_hq, user.actor.office.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Some(ScopeDigest { count, sum: sum as u64 })
+        let (count, sum): (i64, i64) = inner
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(sum), 0) FROM scope_digests WHERE ?1 OR office = ?2 OR catalogue",
+            )?
+            .query_row(params![user.actor.is_hq, user.actor.office.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Some(ScopeDigest { count: count as u64, sum: sum as u64 })
     };
     Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time: inner.clock.last, digest })
 }

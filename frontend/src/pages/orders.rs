@@ -33,6 +33,9 @@ impl SyncMark {
     }
 }
 
+/// Rows rendered at first, and added by each "show more".
+const PAGE: usize = 200;
+
 #[component]
 pub fn OrderList() -> impl IntoView {
     let ctx = use_ctx();
@@ -42,6 +45,8 @@ pub fn OrderList() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let offset = ctx.offset_minutes();
+    // A desk scrolls through today's orders, not ten thousand rows: render a page at a time.
+    let shown = RwSignal::new(PAGE);
     let rows = Memo::new(move |_| {
         let filter = OrderFilter {
             text: text.get(),
@@ -103,11 +108,19 @@ pub fn OrderList() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || rows.get() key=|(o, m)| (o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone()) let:row>
+                        <For each=move || rows.with(|r| r.iter().take(shown.get()).cloned().collect::<Vec<_>>()) key=|(o, m)| (o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone()) let:row>
                             <OrderRow order=row.0 mark=row.1 offset=offset/>
                         </For>
                     </tbody>
                 </table>
+                <p class="list-foot">
+                    <span class="muted">{move || format!("{} {}", rows.with(Vec::len), i.t("张订单", "orders"))}</span>
+                    <Show when=move || { shown.get() < rows.with(Vec::len) }>
+                        <button type="button" on:click=move |_| shown.update(|n| *n += PAGE)>
+                            {move || format!("{} ({})", i.t("显示更多", "Show more"), rows.with(Vec::len) - shown.get())}
+                        </button>
+                    </Show>
+                </p>
             </Show>
         </section>
     }

@@ -212,6 +212,39 @@ async fn roles_are_checked_on_the_server() {
 }
 
 #[tokio::test]
+async fn the_scope_digest_matches_what_each_user_was_sent() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut fs = login(&base, "fs_clerk").await;
+    let mut hq = login(&base, "hq_manager").await;
+    let order = fs.new_order("FS-261128-01-001");
+    let second = fs.new_order("FS-261128-01-002");
+    fs.push(vec![order.clone(), second]).await;
+    let seen = fs.orders().await.into_iter().find(|o| o.id == order.record).unwrap();
+    let fs_office = office("FS");
+    let edit =
+        hq.change(Kind::Order, order.record, &fs_office, Some(&seen), [("notes".to_string(), json!("改过"))].into());
+    let hq_order = hq.new_order("HQ-261128-01-001");
+    hq.push(vec![edit, hq_order]).await;
+    for user in ["fs_clerk", "sz_clerk", "hq_admin"] {
+        let d = login(&base, user).await;
+        let records = d.pull_all().await;
+        let last: common::wire::PullResponse = d
+            .http
+            .get(format!("{base}/api/sync/pull?cursor=0&limit=1000"))
+            .bearer_auth(d.token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(!last.more);
+        assert_eq!(last.digest, Some(common::wire::ScopeDigest::of(&records)), "{user}");
+    }
+}
+
+#[tokio::test]
 async fn edits_of_different_fields_from_two_offices_both_stand() {
     let app = spawn_app().await;
     let base = app.url("");

@@ -5,6 +5,8 @@ use crate::helpers::*;
 use common::record::Change;
 use common::wire::Outcome;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 const DEVICES: usize = 30;
@@ -12,7 +14,7 @@ const ORDERS_PER_ROUND: usize = 12;
 const ROUNDS: usize = 4;
 
 /// Pushes `pending` a few at a time until done or the server is gone; returns what was acknowledged.
-async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>) -> Vec<String> {
+async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>, progress: &AtomicUsize) -> Vec<String> {
     let mut acked = Vec::new();
     while !pending.is_empty() {
         let batch: Vec<Change> = pending.iter().take(3).cloned().collect();
@@ -38,6 +40,7 @@ async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>) -> Vec<
             assert_eq!(r.outcome, Outcome::Applied, "{r:?}");
             if let Some(pos) = pending.iter().position(|c| c.id == r.id) {
                 acked.push(pending.remove(pos).set["number"].value.as_str().unwrap().to_string());
+                progress.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -74,17 +77,24 @@ async fn every_acknowledged_push_survives_kill_minus_nine_exactly_once() {
                 pending.push(device.new_order(&number));
             }
         }
+        let progress = Arc::new(AtomicUsize::new(0));
+        let waiting: usize = devices.iter().map(|(_, p)| p.len()).sum();
         let tasks: Vec<_> = devices
             .drain(..)
             .map(|(mut d, mut p)| {
+                let progress = progress.clone();
                 tokio::spawn(async move {
-                    let acked = push_until_dead(&mut d, &mut p).await;
+                    let acked = push_until_dead(&mut d, &mut p, &progress).await;
                     (d, p, acked)
                 })
             })
             .collect();
-        // Let the storm build, then pull the plug: no shutdown, no flush.
-        tokio::time::sleep(Duration::from_millis(60 + 70 * round as u64)).await;
+        // Let the storm build, then pull the plug part-way through: no shutdown, no flush.
+        let cut = waiting * (2 + round) / 10;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while progress.load(Ordering::Relaxed) < cut && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         server.kill();
         for t in tasks {
             let (d, p, acked) = t.await.unwrap();
@@ -110,7 +120,7 @@ async fn every_acknowledged_push_survives_kill_minus_nine_exactly_once() {
     );
     // Everyone retries what was never acknowledged, replaying changes the server may already have.
     for (device, pending) in devices.iter_mut() {
-        let acked = push_until_dead(device, pending).await;
+        let acked = push_until_dead(device, pending, &AtomicUsize::new(0)).await;
         assert!(pending.is_empty(), "server is up, everything goes through");
         acked_all.extend(acked);
     }
