@@ -1,6 +1,6 @@
 //! Log-in, sessions and the [`CurrentUser`] extractor that guards every API call.
 
-use crate::db::{now_ms, Inner};
+use crate::db::now_ms;
 use crate::error::AppError;
 use crate::extract::ApiJson;
 use crate::AppState;
@@ -40,9 +40,8 @@ pub struct CurrentUser {
     pub client: ClientId,
 }
 
-fn load_user(inner: &Inner, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
-    let row = inner
-        .conn
+fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
+    let row = conn
         .query_row(
             "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes
              FROM users u JOIN offices o ON o.code = u.office WHERE u.username = ?1 AND u.active = 1",
@@ -94,14 +93,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         let hash = token_hash(token);
         state
             .db
-            .call(move |inner| {
-                let row: Option<(String, String, u64)> = inner
-                    .conn
-                    .query_row(
-                        "SELECT username, client, expires_ms FROM sessions WHERE token_hash = ?1",
-                        params![hash],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
+            .read(move |conn| {
+                let row: Option<(String, String, u64)> = conn
+                    .prepare_cached("SELECT username, client, expires_ms FROM sessions WHERE token_hash = ?1")?
+                    .query_row(params![hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?;
                 let Some((username, client, expires)) = row else {
                     return Err(AppError::unauthorized("the session is not valid; log in again"));
@@ -110,7 +105,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                     return Err(AppError::unauthorized("the session has expired; log in again"));
                 }
                 let (info, _) =
-                    load_user(inner, &username)?.ok_or_else(|| AppError::unauthorized("this account is disabled"))?;
+                    load_user(conn, &username)?.ok_or_else(|| AppError::unauthorized("this account is disabled"))?;
                 let client = ClientId::parse(&client).map_err(AppError::internal)?;
                 Ok(CurrentUser::from_info(info, client))
             })
@@ -126,7 +121,7 @@ pub async fn login(
         return Err(AppError::bad_request("too_long", "user name or password is too long"));
     }
     let username = req.username.trim().to_string();
-    let found = state.db.call(move |inner| load_user(inner, &username)).await?;
+    let found = state.db.read(move |conn| load_user(conn, &username)).await?;
     // Verify even for an unknown user, so timing does not tell which names exist.
     let (info, hash) = match found {
         Some(f) => f,

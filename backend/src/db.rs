@@ -126,9 +126,14 @@ pub struct Inner {
     pub clock: Clock,
 }
 
+/// The writer (one connection, with the server clock) and a reader connection: with
+/// WAL, reads (sessions, pulls) never wait behind a writer's fsync.
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Mutex<Inner>>,
+    reader: Arc<Mutex<Connection>>,
+    /// The server clock's latest timestamp, for answers that write nothing.
+    last: Arc<Mutex<Hlc>>,
 }
 
 pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
@@ -206,7 +211,9 @@ impl Db {
         migrate(&mut conn)?;
         backfill_digests(&mut conn)?;
         let clock = load_clock(&conn)?;
-        Ok(Db { inner: Arc::new(Mutex::new(Inner { conn, clock })) })
+        let reader = open_connection(path)?;
+        let last = Arc::new(Mutex::new(clock.last));
+        Ok(Db { inner: Arc::new(Mutex::new(Inner { conn, clock })), reader: Arc::new(Mutex::new(reader)), last })
     }
 
     /// Runs `f` with the connection on a blocking thread.
@@ -216,12 +223,31 @@ impl Db {
         F: FnOnce(&mut Inner) -> Result<R, AppError> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let last = self.last.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = inner.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
+            let result = f(&mut guard);
+            *last.lock().unwrap_or_else(|p| p.into_inner()) = guard.clock.last;
+            result
         })
         .await
         .map_err(AppError::internal)?
+    }
+
+    /// Runs a read-only `f` on the reader connection, on a blocking thread.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, AppError> + Send + 'static,
+    {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    pub fn server_time(&self) -> Hlc {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// For start-up work (migrations, demo data) outside the runtime.

@@ -25,6 +25,8 @@ pub struct AppState {
     pub db: db::Db,
     /// The built frontend (index.html, wasm, js, sw.js), if any.
     pub dist: Option<PathBuf>,
+    /// Started with the first push (it needs the async runtime).
+    pub pushes: std::sync::Arc<std::sync::OnceLock<sync::PushQueue>>,
 }
 
 pub struct Config {
@@ -64,7 +66,7 @@ pub fn open_state(data_dir: &std::path::Path, dist: Option<PathBuf>, demo: bool)
     if demo {
         db.with(demo::seed_if_empty)?;
     }
-    Ok(AppState { db, dist })
+    Ok(AppState { db, dist, pushes: Default::default() })
 }
 
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {

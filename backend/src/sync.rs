@@ -15,7 +15,7 @@ use common::wire::{
     ChangeResult, Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
     MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 
 fn check_protocol(v: u32) -> Result<(), AppError> {
@@ -28,7 +28,7 @@ fn check_protocol(v: u32) -> Result<(), AppError> {
     Ok(())
 }
 
-fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<RecordState>, AppError> {
+fn load_record(tx: &Connection, kind: Kind, id: &str) -> Result<Option<RecordState>, AppError> {
     let text: Option<String> = tx
         .prepare_cached("SELECT state FROM records WHERE kind = ?1 AND id = ?2")?
         .query_row(params![kind.as_str(), id], |r| r.get(0))
@@ -41,7 +41,7 @@ fn load_record(tx: &Transaction<'_>, kind: Kind, id: &str) -> Result<Option<Reco
     }
 }
 
-pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, AppError> {
+pub fn store_record(tx: &Connection, state: &RecordState) -> Result<u64, AppError> {
     let seq: u64 = tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM records")?.query_row([], |r| r.get(0))?;
     let (kind, id) = (state.kind.as_str(), state.id.to_string());
     let old: Option<i64> = tx
@@ -70,7 +70,7 @@ pub fn store_record(tx: &Transaction<'_>, state: &RecordState) -> Result<u64, Ap
 
 /// The push rules of `common::server` over one SQLite transaction.
 struct SqlStore<'a> {
-    tx: &'a Transaction<'a>,
+    tx: &'a Connection,
     now: u64,
 }
 
@@ -152,16 +152,87 @@ impl Store for SqlStore<'_> {
 
 /// Applies a push in one transaction, committed (fsync'd) before the answer.
 pub fn apply_push(inner: &mut Inner, user: &CurrentUser, req: &PushRequest) -> Result<PushResponse, AppError> {
+    let work = [(user.clone(), req.clone())];
+    apply_pushes(inner, &work)?.pop().unwrap_or_else(|| Err(AppError::internal("no result")))
+}
+
+/// Applies several pushes in one transaction, each in its own savepoint (one failing
+/// leaves the others whole), with one commit — one fsync — for all of them.
+pub fn apply_pushes(
+    inner: &mut Inner,
+    work: &[(CurrentUser, PushRequest)],
+) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
     let now = now_ms();
     let Inner { conn, clock } = inner;
-    let tx = conn.transaction()?;
-    let resp = process_push(&mut SqlStore { tx: &tx, now }, &user.actor, req, clock, now)?;
-    tx.execute(
-        "INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)",
-        params![resp.server_time.encode()],
-    )?;
+    let mut tx = conn.transaction()?;
+    let mut out = Vec::with_capacity(work.len());
+    for (user, req) in work {
+        let sp = tx.savepoint()?;
+        match process_push(&mut SqlStore { tx: &sp, now }, &user.actor, req, clock, now) {
+            Ok(resp) => {
+                sp.commit()?;
+                out.push(Ok(resp));
+            }
+            // Dropping the savepoint rolls back this push alone.
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)")?
+        .execute(params![clock.last.encode()])?;
     tx.commit()?;
-    Ok(resp)
+    Ok(out)
+}
+
+/// Most pushes committed together.
+const GROUP_MAX: usize = 64;
+
+struct PushJob {
+    user: CurrentUser,
+    req: PushRequest,
+    reply: tokio::sync::oneshot::Sender<Result<PushResponse, AppError>>,
+}
+
+/// Group commit: pushes that arrive while one transaction is being written wait and go
+/// into the next together, so a hundred devices syncing at once cost a few fsyncs, not
+/// a hundred. Each is still acknowledged only after its commit.
+#[derive(Clone)]
+pub struct PushQueue(tokio::sync::mpsc::UnboundedSender<PushJob>);
+
+impl PushQueue {
+    pub fn start(db: crate::db::Db) -> PushQueue {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PushJob>();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < GROUP_MAX {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                let (work, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| ((j.user, j.req), j.reply)).unzip();
+                match db.call(move |inner| apply_pushes(inner, &work)).await {
+                    Ok(results) => {
+                        for (result, reply) in results.into_iter().zip(replies) {
+                            let _ = reply.send(result);
+                        }
+                    }
+                    Err(e) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(AppError::new(e.status, e.code, e.message.clone())));
+                        }
+                    }
+                }
+            }
+        });
+        PushQueue(tx)
+    }
+
+    async fn push(&self, user: CurrentUser, req: PushRequest) -> Result<PushResponse, AppError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.0.send(PushJob { user, req, reply }).map_err(|_| AppError::internal("push queue stopped"))?;
+        answer.await.map_err(|_| AppError::internal("push dropped"))?
+    }
 }
 
 pub async fn push(
@@ -183,7 +254,8 @@ pub async fn push(
     if req.changes.windows(2).any(|w| w[1].seq <= w[0].seq) {
         return Err(AppError::bad_request("unordered", "changes must be in increasing seq order"));
     }
-    let resp = state.db.call(move |inner| apply_push(inner, &user, &req)).await?;
+    let queue = state.pushes.get_or_init(|| PushQueue::start(state.db.clone()));
+    let resp = queue.push(user, req).await?;
     let status = if resp.gap.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     Ok((status, Json(resp)))
 }
@@ -196,12 +268,17 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
-pub fn read_pull(inner: &Inner, user: &CurrentUser, cursor: u64, limit: u32) -> Result<PullResponse, AppError> {
-    let max_seq: u64 =
-        inner.conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?.query_row([], |r| r.get(0))?;
+pub fn read_pull(
+    conn: &rusqlite::Connection,
+    server_time: common::hlc::Hlc,
+    user: &CurrentUser,
+    cursor: u64,
+    limit: u32,
+) -> Result<PullResponse, AppError> {
+    let max_seq: u64 = conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?.query_row([], |r| r.get(0))?;
     // A cursor from the future means this database was restored from an older copy: start over.
     let cursor = if cursor > max_seq { 0 } else { cursor };
-    let mut stmt = inner.conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(
         "SELECT seq, state FROM records
          WHERE seq > ?1 AND (?2 OR office = ?3 OR kind IN ('product', 'station'))
          ORDER BY seq LIMIT ?4",
@@ -226,15 +303,14 @@ pub fn read_pull(inner: &Inner, user: &CurrentUser, cursor: u64, limit: u32) -> 
     let digest = if more {
         None
     } else {
-        let (count, sum): (i64, i64) = inner
-            .conn
+        let (count, sum): (i64, i64) = conn
             .prepare_cached(
                 "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(sum), 0) FROM scope_digests WHERE ?1 OR office = ?2 OR catalogue",
             )?
             .query_row(params![user.actor.is_hq, user.actor.office.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Some(ScopeDigest { count: count as u64, sum: sum as u64 })
     };
-    Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time: inner.clock.last, digest })
+    Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time, digest })
 }
 
 pub async fn pull(
@@ -247,6 +323,7 @@ pub async fn pull(
         return Err(AppError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_PULL_LIMIT}"))
             .with_field("limit"));
     }
-    let resp = state.db.call(move |inner| read_pull(inner, &user, p.cursor, limit)).await?;
+    let server_time = state.db.server_time();
+    let resp = state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit)).await?;
     Ok(Json(resp))
 }
