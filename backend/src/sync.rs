@@ -12,11 +12,12 @@ use common::ids::{ChangeId, ClientId, RecordId};
 use common::record::{Change, Kind, RecordState};
 use common::server::{process_push, Store};
 use common::wire::{
-    ChangeResult, Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    ChangeResult, Outcome, PushRequest, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
     MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 fn check_protocol(v: u32) -> Result<(), AppError> {
     if v != PROTOCOL_VERSION {
@@ -274,7 +275,7 @@ pub fn read_pull(
     user: &CurrentUser,
     cursor: u64,
     limit: u32,
-) -> Result<PullResponse, AppError> {
+) -> Result<PullPage, AppError> {
     let max_seq: u64 = conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?.query_row([], |r| r.get(0))?;
     // A cursor from the future means this database was restored from an older copy: start over.
     let cursor = if cursor > max_seq { 0 } else { cursor };
@@ -295,8 +296,9 @@ pub fn read_pull(
             more = true;
             break;
         }
+        // Stored states are sent as stored: no parse and re-serialise per record.
         records.push(
-            serde_json::from_str(&text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?,
+            RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?,
         );
         next = seq;
     }
@@ -310,14 +312,27 @@ pub fn read_pull(
             .query_row(params![user.actor.is_hq, user.actor.office.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Some(ScopeDigest { count: count as u64, sum: sum as u64 })
     };
-    Ok(PullResponse { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time, digest })
+    Ok(PullPage { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time, digest })
+}
+
+/// [`common::wire::PullResponse`] as the server writes it: the same JSON, with each
+/// record's stored text passed through.
+#[derive(Serialize)]
+pub struct PullPage {
+    protocol: u32,
+    records: Vec<Box<RawValue>>,
+    cursor: u64,
+    more: bool,
+    server_time: common::hlc::Hlc,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<ScopeDigest>,
 }
 
 pub async fn pull(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<PullParams>,
-) -> Result<Json<PullResponse>, AppError> {
+) -> Result<Json<PullPage>, AppError> {
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
         return Err(AppError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_PULL_LIMIT}"))
