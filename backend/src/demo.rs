@@ -103,7 +103,7 @@ fn seed_record(
     let id = RecordId(uuid::Uuid::from_u128((kind as u128 + 1) << 64 | n));
     let change =
         Change { id: ChangeId(id.0), seq: 0, kind, record: id, office, ts, by: "system".into(), set, event: None };
-    store_record(tx, &RecordState::from_change(&change))?;
+    store_record(tx, &RecordState::from_change(&change), Some(None))?;
     Ok(())
 }
 

@@ -29,28 +29,34 @@ fn check_protocol(v: u32) -> Result<(), AppError> {
     Ok(())
 }
 
-fn load_record(tx: &Connection, kind: Kind, id: &str) -> Result<Option<RecordState>, AppError> {
-    let text: Option<String> = tx
-        .prepare_cached("SELECT state FROM records WHERE kind = ?1 AND id = ?2")?
-        .query_row(params![kind.as_str(), id], |r| r.get(0))
+/// A stored record and its digest.
+fn load_record(tx: &Connection, kind: Kind, id: &str) -> Result<Option<(RecordState, i64)>, AppError> {
+    let row: Option<(String, i64)> = tx
+        .prepare_cached("SELECT state, digest FROM records WHERE kind = ?1 AND id = ?2")?
+        .query_row(params![kind.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    match text {
-        Some(t) => {
-            serde_json::from_str(&t).map(Some).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))
-        }
+    match row {
+        Some((t, digest)) => serde_json::from_str(&t)
+            .map(|s| Some((s, digest)))
+            .map_err(|e| AppError::internal(format!("stored record unreadable: {e}"))),
         None => Ok(None),
     }
 }
 
-pub fn store_record(tx: &Connection, state: &RecordState) -> Result<u64, AppError> {
+/// Stores a record's new state at the end of the pull order. `old_digest`: the stored
+/// digest if the caller just read it (`Some(None)`: known to be new).
+pub fn store_record(tx: &Connection, state: &RecordState, old_digest: Option<Option<i64>>) -> Result<u64, AppError> {
     let seq: u64 = tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM records")?.query_row([], |r| r.get(0))?;
     let (kind, id) = (state.kind.as_str(), state.id.to_string());
-    let old: Option<i64> = tx
-        .prepare_cached("SELECT digest FROM records WHERE kind = ?1 AND id = ?2")?
-        .query_row(params![kind, id], |r| r.get(0))
-        .optional()?;
+    let old: Option<i64> = match old_digest {
+        Some(known) => known,
+        None => tx
+            .prepare_cached("SELECT digest FROM records WHERE kind = ?1 AND id = ?2")?
+            .query_row(params![kind, id], |r| r.get(0))
+            .optional()?,
+    };
     let text = serde_json::to_string(state).map_err(AppError::internal)?;
-    let digest = i64::from(state.digest32());
+    let digest = i64::from(common::record::digest32_of_json(text.as_bytes()));
     tx.prepare_cached(
         "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
@@ -73,6 +79,8 @@ pub fn store_record(tx: &Connection, state: &RecordState) -> Result<u64, AppErro
 struct SqlStore<'a> {
     tx: &'a Connection,
     now: u64,
+    /// The digest of the record last loaded, saved again right after.
+    loaded: Option<((Kind, RecordId), Option<i64>)>,
 }
 
 impl Store for SqlStore<'_> {
@@ -115,11 +123,14 @@ impl Store for SqlStore<'_> {
     }
 
     fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, AppError> {
-        load_record(self.tx, kind, &id.to_string())
+        let found = load_record(self.tx, kind, &id.to_string())?;
+        self.loaded = Some(((kind, id), found.as_ref().map(|(_, d)| *d)));
+        Ok(found.map(|(s, _)| s))
     }
 
     fn save(&mut self, state: &RecordState) -> Result<(), AppError> {
-        store_record(self.tx, state).map(|_| ())
+        let known = self.loaded.take().filter(|(key, _)| *key == (state.kind, state.id)).map(|(_, d)| d);
+        store_record(self.tx, state, known).map(|_| ())
     }
 
     fn log(&mut self, client: ClientId, change: &Change, by: &str, result: &ChangeResult) -> Result<(), AppError> {
@@ -169,7 +180,7 @@ pub fn apply_pushes(
     let mut out = Vec::with_capacity(work.len());
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        match process_push(&mut SqlStore { tx: &sp, now }, &user.actor, req, clock, now) {
+        match process_push(&mut SqlStore { tx: &sp, now, loaded: None }, &user.actor, req, clock, now) {
             Ok(resp) => {
                 sp.commit()?;
                 out.push(Ok(resp));

@@ -764,6 +764,53 @@ mod tests {
     }
 
     #[test]
+    fn shipped_at_one_office_and_voided_at_another_is_a_visible_conflict() {
+        use crate::hlc::Hlc;
+        use crate::ids::{ChangeId, OfficeCode};
+        use crate::record::{Change, Kind, RecordState};
+        let office = OfficeCode::parse("FS").unwrap();
+        let id = RecordId(uuid::Uuid::from_u128(1));
+        let mut values = good_draft().validate().unwrap().to_values();
+        values.insert("number".into(), json!("FS-261128-01-001"));
+        let at = |ms: u64, node: u64| Hlc { wall_ms: ms, counter: 0, node };
+        let change = |n: u128, ts: Hlc, event: Option<Action>, set| Change {
+            id: ChangeId(uuid::Uuid::from_u128(n)),
+            seq: n as u64,
+            kind: Kind::Order,
+            record: id,
+            office: office.clone(),
+            ts,
+            by: format!("user{}", ts.node),
+            set,
+            event,
+        };
+        let created = change(1, at(1, 1), None, RecordState::new(Kind::Order, id, office.clone()).writes_for(&values));
+        let mut base = RecordState::from_change(&created);
+        for (n, (ms, a)) in
+            [(2, Action::Review), (3, Action::Audit { stamp: PaymentStamp::Collect })].into_iter().enumerate()
+        {
+            base.apply(&change(n as u128 + 2, at(ms, 1), Some(a), Default::default())).unwrap();
+        }
+        // Apart: logistics ships at head office, the branch voids.
+        let mut hq = base.clone();
+        hq.apply(&change(10, at(10, 2), Some(Action::Ship { waybill: "DB1".into(), packages: 2 }), Default::default()))
+            .unwrap();
+        let mut branch = base.clone();
+        branch
+            .apply(&change(11, at(11, 3), Some(Action::Void { reason: "客户取消".into() }), Default::default()))
+            .unwrap();
+        hq.merge(&branch).unwrap();
+        branch.merge(&hq).unwrap();
+        assert_eq!(hq, branch);
+        let (status, conflicts) = derive_status(&hq);
+        assert_eq!(status, Status::Shipped);
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].action.code(), "void");
+        assert_eq!(conflicts[0].status_then, Status::Shipped);
+        assert!(OrderView::from_record(&hq).has_conflict());
+    }
+
+    #[test]
     fn status_follows_the_desk_workflow() {
         use Status::*;
         assert_eq!(Entered.after(&Action::Review), Some(Reviewed));

@@ -289,6 +289,11 @@ impl RecordState {
     }
 }
 
+/// [`RecordState::digest32`] of a state already serialised (as the server stores it).
+pub fn digest32_of_json(json: &[u8]) -> u32 {
+    (fnv1a(json) >> 32) as u32
+}
+
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
