@@ -5,7 +5,7 @@
 use crate::auth::hash_password;
 use crate::db::Inner;
 use crate::error::AppError;
-use crate::sync::store_record;
+use crate::sync::RecordWriter;
 use common::hlc::{Clock, Hlc};
 use common::ids::{ChangeId, OfficeCode, RecordId};
 use common::permissions::Role;
@@ -86,6 +86,7 @@ fn office(code: &str) -> OfficeCode {
 
 fn seed_record(
     clock: &mut Clock,
+    writer: &mut RecordWriter,
     tx: &rusqlite::Transaction<'_>,
     kind: Kind,
     office: OfficeCode,
@@ -103,7 +104,7 @@ fn seed_record(
     let id = RecordId(uuid::Uuid::from_u128((kind as u128 + 1) << 64 | n));
     let change =
         Change { id: ChangeId(id.0), seq: 0, kind, record: id, office, ts, by: "system".into(), set, event: None };
-    store_record(tx, &RecordState::from_change(&change), Some(None))?;
+    writer.store(tx, &RecordState::from_change(&change), Some(None))?;
     Ok(())
 }
 
@@ -118,6 +119,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
     let hash = hash_password(DEMO_PASSWORD)?;
     let Inner { conn, clock } = inner;
     let tx = conn.transaction()?;
+    let mut writer = RecordWriter::default();
     {
         for (i, (code, name, is_hq)) in OFFICES.iter().enumerate() {
             tx.execute(
@@ -148,12 +150,13 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
                     "price": (price + 10 * v as i64) * 100 + if v % 2 == 1 { 50 } else { 0 },
                     "initials": initials,
                 });
-                seed_record(clock, &tx, Kind::Product, office("HQ"), n, values)?;
+                seed_record(clock, &mut writer, &tx, Kind::Product, office("HQ"), n, values)?;
             }
         }
         for (i, (name, phone, contract)) in STATIONS.iter().enumerate() {
             seed_record(
                 clock,
+                &mut writer,
                 &tx,
                 Kind::Station,
                 office("HQ"),
@@ -175,11 +178,12 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
                     "station_contract": station.2,
                     "payment": PAYMENTS[i % 3],
                 });
-                seed_record(clock, &tx, Kind::Customer, office(code), (o * 100 + i) as u128, values)?;
+                seed_record(clock, &mut writer, &tx, Kind::Customer, office(code), (o * 100 + i) as u128, values)?;
             }
         }
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![clock.last.encode()])?;
     }
+    writer.finish(&tx)?;
     tx.commit()?;
     Ok(true)
 }

@@ -43,36 +43,62 @@ fn load_record(tx: &Connection, kind: Kind, id: &str) -> Result<Option<(RecordSt
     }
 }
 
-/// Stores a record's new state at the end of the pull order. `old_digest`: the stored
-/// digest if the caller just read it (`Some(None)`: known to be new).
-pub fn store_record(tx: &Connection, state: &RecordState, old_digest: Option<Option<i64>>) -> Result<u64, AppError> {
-    let seq: u64 = tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM records")?.query_row([], |r| r.get(0))?;
-    let (kind, id) = (state.kind.as_str(), state.id.to_string());
-    let old: Option<i64> = match old_digest {
-        Some(known) => known,
-        None => tx
-            .prepare_cached("SELECT digest FROM records WHERE kind = ?1 AND id = ?2")?
-            .query_row(params![kind, id], |r| r.get(0))
-            .optional()?,
-    };
-    let text = serde_json::to_string(state).map_err(AppError::internal)?;
-    let digest = i64::from(common::record::digest32_of_json(text.as_bytes()));
-    tx.prepare_cached(
-        "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
-    )?
-    .execute(params![kind, id, state.office.as_str(), text, seq, digest])?;
-    // The scope digests move by this record's difference, so reading them stays O(1).
-    let (count, delta) = match old {
-        Some(old) => (0, digest - old),
-        None => (1, digest),
-    };
-    tx.prepare_cached(
-        "INSERT INTO scope_digests(office, catalogue, count, sum) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(office, catalogue) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum",
-    )?
-    .execute(params![state.office.as_str(), state.kind.is_catalogue(), count, delta])?;
-    Ok(seq)
+/// Writes record states inside one transaction (or savepoint): hands out pull seqs and
+/// keeps the per-scope digest totals in memory, written once by [`RecordWriter::finish`].
+#[derive(Default)]
+pub struct RecordWriter {
+    next_seq: Option<u64>,
+    totals: std::collections::BTreeMap<(String, bool), (i64, i64)>,
+}
+
+impl RecordWriter {
+    /// Stores a record's new state at the end of the pull order. `old_digest`: the stored
+    /// digest if the caller just read it (`Some(None)`: known to be new).
+    pub fn store(
+        &mut self,
+        tx: &Connection,
+        state: &RecordState,
+        old_digest: Option<Option<i64>>,
+    ) -> Result<u64, AppError> {
+        let seq = match self.next_seq {
+            Some(s) => s,
+            None => tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM records")?.query_row([], |r| r.get(0))?,
+        };
+        self.next_seq = Some(seq + 1);
+        let (kind, id) = (state.kind.as_str(), state.id.to_string());
+        let old: Option<i64> = match old_digest {
+            Some(known) => known,
+            None => tx
+                .prepare_cached("SELECT digest FROM records WHERE kind = ?1 AND id = ?2")?
+                .query_row(params![kind, id], |r| r.get(0))
+                .optional()?,
+        };
+        let text = serde_json::to_string(state).map_err(AppError::internal)?;
+        let digest = i64::from(common::record::digest32_of_json(text.as_bytes()));
+        tx.prepare_cached(
+            "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
+        )?
+        .execute(params![kind, id, state.office.as_str(), text, seq, digest])?;
+        // The scope digests move by this record's difference, so reading them stays O(1).
+        let entry = self.totals.entry((state.office.as_str().to_string(), state.kind.is_catalogue())).or_default();
+        match old {
+            Some(old) => entry.1 += digest - old,
+            None => *entry = (entry.0 + 1, entry.1 + digest),
+        }
+        Ok(seq)
+    }
+
+    pub fn finish(self, tx: &Connection) -> Result<(), AppError> {
+        for ((office, catalogue), (count, delta)) in self.totals {
+            tx.prepare_cached(
+                "INSERT INTO scope_digests(office, catalogue, count, sum) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(office, catalogue) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum",
+            )?
+            .execute(params![office, catalogue, count, delta])?;
+        }
+        Ok(())
+    }
 }
 
 /// The push rules of `common::server` over one SQLite transaction.
@@ -81,6 +107,7 @@ struct SqlStore<'a> {
     now: u64,
     /// The digest of the record last loaded, saved again right after.
     loaded: Option<((Kind, RecordId), Option<i64>)>,
+    writer: RecordWriter,
 }
 
 impl Store for SqlStore<'_> {
@@ -130,7 +157,7 @@ impl Store for SqlStore<'_> {
 
     fn save(&mut self, state: &RecordState) -> Result<(), AppError> {
         let known = self.loaded.take().filter(|(key, _)| *key == (state.kind, state.id)).map(|(_, d)| d);
-        store_record(self.tx, state, known).map(|_| ())
+        self.writer.store(self.tx, state, known).map(|_| ())
     }
 
     fn log(&mut self, client: ClientId, change: &Change, by: &str, result: &ChangeResult) -> Result<(), AppError> {
@@ -180,8 +207,10 @@ pub fn apply_pushes(
     let mut out = Vec::with_capacity(work.len());
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        match process_push(&mut SqlStore { tx: &sp, now, loaded: None }, &user.actor, req, clock, now) {
+        let mut store = SqlStore { tx: &sp, now, loaded: None, writer: RecordWriter::default() };
+        match process_push(&mut store, &user.actor, req, clock, now) {
             Ok(resp) => {
+                store.writer.finish(&sp)?;
                 sp.commit()?;
                 out.push(Ok(resp));
             }

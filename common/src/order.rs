@@ -583,7 +583,7 @@ pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
             PaymentTerms::parse(s).map(|_| ()).ok_or(Problem::UnknownChoice)
         }
         field::LINES => {
-            let lines: Vec<OrderLine> = serde_json::from_value(value.clone()).map_err(|_| Problem::WrongType)?;
+            let lines = Vec::<OrderLine>::deserialize(value).map_err(|_| Problem::WrongType)?;
             if lines.is_empty() {
                 return Err(Problem::NoLines);
             }
