@@ -5,7 +5,7 @@
 use backend::auth::CurrentUser;
 use common::hlc::{Clock, Hlc};
 use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
-use common::order::{LineDraft, OrderDraft};
+use common::order::OrderDraft;
 use common::permissions::{Actor, Role};
 use common::record::{Change, Kind, RecordState};
 use common::wire::{OfficeInfo, PushRequest, UserInfo, PROTOCOL_VERSION};
@@ -38,24 +38,7 @@ fn orders(client_n: u128) -> Vec<Change> {
     let mut clock = Clock::new(7);
     (0..CHANGES)
         .map(|n| {
-            let draft = OrderDraft {
-                customer_name: format!("佛山市美居建材商行{n}"),
-                phone: "0757-2233 4455".into(),
-                address: "佛山市顺德区大良街道 88 号".into(),
-                station: "德邦物流".into(),
-                payment: "on_arrival".into(),
-                lines: (0..4)
-                    .map(|i| LineDraft {
-                        model: format!("AJ-88{i:02}"),
-                        name: "单把手面盆龙头".into(),
-                        quantity: "12".into(),
-                        unit: "个".into(),
-                        unit_price: "128.50".into(),
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            };
+            let draft = OrderDraft::sample(n);
             let mut values = draft.validate().unwrap().to_values();
             values.insert("number".into(), json!(format!("FS-261128-01-{n:04}")));
             let id = RecordId(uuid::Uuid::from_u128((client_n << 64) | (n as u128 + 1)));

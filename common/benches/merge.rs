@@ -3,7 +3,7 @@
 
 use common::hlc::Hlc;
 use common::ids::{ChangeId, OfficeCode, RecordId};
-use common::order::{LineDraft, OrderDraft};
+use common::order::OrderDraft;
 use common::record::{Change, Kind, RecordState};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};
@@ -12,25 +12,7 @@ use std::collections::BTreeMap;
 const N: u64 = 1_000;
 
 fn order_values(n: u64) -> BTreeMap<String, Value> {
-    let draft = OrderDraft {
-        customer_name: format!("佛山市美居建材商行{n}"),
-        phone: "0757-2233 4455".into(),
-        address: "佛山市顺德区大良街道 88 号".into(),
-        station: "德邦物流".into(),
-        station_contract: "DB-6601".into(),
-        payment: "on_arrival".into(),
-        lines: (0..4)
-            .map(|i| LineDraft {
-                model: format!("AJ-88{i:02}"),
-                name: "单把手面盆龙头".into(),
-                quantity: "12".into(),
-                unit: "个".into(),
-                unit_price: "128.50".into(),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
+    let draft = OrderDraft::sample(n as usize);
     let mut v = draft.validate().unwrap().to_values();
     v.insert("number".into(), json!(format!("FS-261128-01-{n:03}")));
     v

@@ -5,7 +5,7 @@
 
 use common::hlc::Clock;
 use common::ids::{ChangeId, ClientId, RecordId};
-use common::order::{LineDraft, OrderDraft};
+use common::order::OrderDraft;
 use common::record::{Change, Kind, RecordState};
 use common::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
 use serde_json::json;
@@ -49,25 +49,7 @@ fn now_ms() -> u64 {
 
 impl Dev {
     fn order(&mut self, k: usize) -> Change {
-        let draft = OrderDraft {
-            customer_name: format!("佛山市美居建材商行{k}"),
-            phone: "0757-2233 4455".into(),
-            address: "佛山市顺德区大良街道 88 号".into(),
-            station: "德邦物流".into(),
-            station_contract: "DB-6601".into(),
-            payment: "on_arrival".into(),
-            lines: (0..4)
-                .map(|i| LineDraft {
-                    model: format!("AJ-88{i:02}"),
-                    name: "单把手面盆龙头".into(),
-                    quantity: "12".into(),
-                    unit: "个".into(),
-                    unit_price: "128.50".into(),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let draft = OrderDraft::sample(k);
         let mut values = draft.validate().unwrap().to_values();
         values.insert("number".into(), json!(format!("FS-261128-{:02}-{:04}", self.n, k)));
         self.seq += 1;

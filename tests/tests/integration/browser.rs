@@ -34,6 +34,32 @@ async fn wait_offline_ready(b: &Browser) {
     .await;
 }
 
+/// The real server binary over a fresh database, serving the built app, and a chromedriver.
+struct Rig {
+    tmp: tempfile::TempDir,
+    server: ServerProcess,
+    base: String,
+    driver: Driver,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let dist = dist_dir();
+        let tmp = tempfile::tempdir().unwrap();
+        let server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
+        let base = server.base();
+        Rig { tmp, server, base, driver: Driver::start().await }
+    }
+}
+
+/// A branch clerk's browser that has logged in once and can open the app with no server.
+async fn branch_clerk_ready_offline(driver: &Driver, profile: &std::path::Path, base: &str) -> Browser {
+    let b = driver.session(profile, 1280, 900).await;
+    log_in(&b, base, "fs_clerk").await;
+    wait_offline_ready(&b).await;
+    b
+}
+
 /// Takes a two-line phone order with the keyboard alone; returns its number.
 async fn take_order_with_keyboard(b: &Browser) -> String {
     b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
@@ -69,17 +95,11 @@ async fn take_order_with_keyboard(b: &Browser) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_branch() {
-    let dist = dist_dir();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
-    let base = server.base();
-    let driver = Driver::start().await;
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
 
     // The branch clerk logs in once while the server is up.
     let branch_profile = tmp.path().join("branch-profile");
-    let b = driver.session(&branch_profile, 1280, 900).await;
-    log_in(&b, &base, "fs_clerk").await;
-    wait_offline_ready(&b).await;
+    let b = branch_clerk_ready_offline(&driver, &branch_profile, &base).await;
 
     // The server goes away; the phone rings.
     server.kill();
@@ -162,14 +182,8 @@ async fn show_orders(b: &Browser) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tabs_of_one_browser_take_orders_offline_and_both_sync() {
-    let dist = dist_dir();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
-    let base = server.base();
-    let driver = Driver::start().await;
-    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
-    log_in(&b, &base, "fs_clerk").await;
-    wait_offline_ready(&b).await;
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let b = branch_clerk_ready_offline(&driver, &tmp.path().join("profile"), &base).await;
     let first_tab = b.window_handle().await;
 
     server.kill();
@@ -207,14 +221,8 @@ const OUTBOX_SIZE: &str = "return Object.keys(localStorage).filter((k) => k.star
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
-    let dist = dist_dir();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
-    let base = server.base();
-    let driver = Driver::start().await;
-    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
-    log_in(&b, &base, "fs_clerk").await;
-    wait_offline_ready(&b).await;
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let b = branch_clerk_ready_offline(&driver, &tmp.path().join("profile"), &base).await;
     server.kill();
     let n1 = take_order_with_keyboard(&b).await;
 
@@ -275,14 +283,8 @@ async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() {
-    let dist = dist_dir();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
-    let base = server.base();
-    let driver = Driver::start().await;
-    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
-    log_in(&b, &base, "fs_clerk").await;
-    wait_offline_ready(&b).await;
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let b = branch_clerk_ready_offline(&driver, &tmp.path().join("profile"), &base).await;
     let first_tab = b.window_handle().await;
     server.kill();
     let n1 = take_order_with_keyboard(&b).await;
