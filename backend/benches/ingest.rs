@@ -91,24 +91,26 @@ fn ingest(c: &mut Criterion) {
                 round += 1;
                 let dir = tempfile::tempdir().unwrap();
                 let state = backend::open_state(dir.path(), None, false).unwrap_or_else(|e| panic!("{}", e.message));
-                // The same rows the push path ends up with, serialised in advance.
-                let rows: Vec<(String, String)> = orders(round)
-                    .iter()
-                    .map(|c| (c.record.to_string(), serde_json::to_string(&RecordState::from_change(c)).unwrap()))
-                    .collect();
+                // The same records the push path ends up with, in memory.
+                let rows: Vec<RecordState> = orders(round).iter().map(RecordState::from_change).collect();
                 (dir, state, rows)
             },
             |(dir, state, rows)| {
+                // What a server that trusted every client would do: serialise, upsert, commit.
                 state.db.with(|inner| {
                     for (i, batch) in rows.chunks(PER_PUSH).enumerate() {
                         let tx = inner.conn.transaction().unwrap();
-                        for (j, (id, text)) in batch.iter().enumerate() {
-                            tx.execute(
-                                "INSERT INTO records(kind, id, office, state, seq, digest) VALUES ('order', ?1, 'FS', ?2, ?3, 0)
-                                 ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq",
-                                rusqlite::params![id, text, (i * PER_PUSH + j) as i64],
-                            )
-                            .unwrap();
+                        {
+                            let mut upsert = tx
+                                .prepare_cached(
+                                    "INSERT INTO records(kind, id, office, state, seq, digest) VALUES ('order', ?1, 'FS', ?2, ?3, 0)
+                                     ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq",
+                                )
+                                .unwrap();
+                            for (j, record) in batch.iter().enumerate() {
+                                let text = serde_json::to_string(record).unwrap();
+                                upsert.execute(rusqlite::params![record.id.to_string(), text, (i * PER_PUSH + j) as i64]).unwrap();
+                            }
                         }
                         tx.commit().unwrap();
                     }

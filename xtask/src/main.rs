@@ -272,7 +272,7 @@ fn cmd_bench() -> Result {
     let plain = criterion_mean_ns("ingest", "plain_upsert");
     if let (Some(push), Some(plain)) = (push, plain) {
         md += &format!(
-            "\n## Server ingest (`backend`, criterion)\n\n1,000 new orders (4 lines each) in pushes of 100, each push one transaction with `synchronous=FULL`, into a fresh database; beside it a plain batched upsert of the same 1,000 record rows (already serialised) in transactions of 100.\n\n| path | mean time | rows/s |\n|---|---:|---:|\n| push path (auth'd actor, validation, merge, change log) | {:.1} ms | {:.0} |\n| plain upsert | {:.1} ms | {:.0} |\n\nRatio push / plain: **{:.2}** (aim ≥ 0.5).\n",
+            "\n## Server ingest (`backend`, criterion)\n\n1,000 new orders (4 lines each) in pushes of 100, each push one transaction with `synchronous=FULL`, into a fresh database; beside it, from the same 1,000 record states in memory, a plain batched upsert (serialise, one prepared upsert, commit per 100): what a server that trusted every client would do.\n\n| path | mean time | rows/s |\n|---|---:|---:|\n| push path (auth'd actor, validation, merge, change log) | {:.1} ms | {:.0} |\n| plain upsert | {:.1} ms | {:.0} |\n\nRatio push / plain: **{:.2}** (aim ≥ 0.5).\n",
             push / 1e6,
             1000.0 / (push / 1e9),
             plain / 1e6,
