@@ -66,18 +66,25 @@ const STATIONS: [(&str, &str, &str); 10] = [
     ("盛辉物流", "0757-8223 1010", "SH-5002"),
 ];
 
-/// (name, initials, city) of customers; each office gets ten.
-const CUSTOMERS: [(&str, &str, &str); 10] = [
-    ("美居建材商行", "mjjcsh", "顺德区大良街道"),
-    ("恒发水暖批发部", "hfsnpfb", "南海区桂城街道"),
-    ("金鑫五金店", "jxwjd", "禅城区祖庙街道"),
-    ("华美装饰工程公司", "hmzsgcgs", "三水区西南街道"),
-    ("宏达建材城", "hdjcc", "高明区荷城街道"),
-    ("新时代卫浴馆", "xsdwyg", "南海区大沥镇"),
-    ("众诚水电安装部", "zcsdazb", "顺德区容桂街道"),
-    ("佳家乐装修队", "jjlzxd", "禅城区石湾镇"),
-    ("利民五金水暖", "lmwjsn", "南海区里水镇"),
-    ("安居房产开发公司", "ajfckfgs", "顺德区北滘镇"),
+/// (name, pinyin initials) of customers; each office gets ten.
+/// Districts of Guangzhou (HQ), Foshan (FS) and Shenzhen (SZ), for addresses.
+const DISTRICTS: [[&str; 5]; 3] = [
+    ["天河区体育西路", "越秀区北京路", "海珠区江南大道", "白云区机场路", "番禺区市桥街道"],
+    ["顺德区大良街道", "南海区桂城街道", "禅城区祖庙街道", "三水区西南街道", "高明区荷城街道"],
+    ["南山区科技园", "福田区华强北", "宝安区西乡街道", "龙岗区布吉街道", "罗湖区东门"],
+];
+
+const CUSTOMERS: [(&str, &str); 10] = [
+    ("美居建材商行", "mjjcsh"),
+    ("恒发水暖批发部", "hfsnpfb"),
+    ("金鑫五金店", "jxwjd"),
+    ("华美装饰工程公司", "hmzsgcgs"),
+    ("宏达建材城", "hdjcc"),
+    ("新时代卫浴馆", "xsdwyg"),
+    ("众诚水电安装部", "zcsdazb"),
+    ("佳家乐装修队", "jjlzxd"),
+    ("利民五金水暖", "lmwjsn"),
+    ("安居房产开发公司", "ajfckfgs"),
 ];
 
 fn office(code: &str) -> OfficeCode {
@@ -166,7 +173,8 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
         }
         for (o, (code, _, _)) in OFFICES.iter().enumerate() {
             let city = ["广州市", "佛山市", "深圳市"][o];
-            for (i, (name, initials, district)) in CUSTOMERS.iter().enumerate() {
+            for (i, (name, initials)) in CUSTOMERS.iter().enumerate() {
+                let district = DISTRICTS[o][i % 5];
                 let station = STATIONS[(i + o) % STATIONS.len()];
                 let values = json!({
                     "name": format!("{city}{name}"),

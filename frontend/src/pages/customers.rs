@@ -22,9 +22,11 @@ pub fn CustomerList() -> impl IntoView {
         <section>
             <h1>{move || i.t("客户", "Customers")}</h1>
             <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
-                <label for="cq">{move || i.t("搜索", "Search")}</label>
-                <input id="cq" type="search" placeholder=move || i.t("名称、电话或拼音首字母", "Name, phone or pinyin initials")
+                <div class="filter wide">
+                    <label for="cq">{move || i.t("搜索", "Search")}</label>
+                    <input id="cq" type="search" placeholder=move || i.t("名称、电话或拼音首字母", "Name, phone or pinyin initials")
                     prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/>
+                </div>
             </form>
             <table class="list">
                 <thead><tr>

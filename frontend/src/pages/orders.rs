@@ -81,18 +81,26 @@ pub fn OrderList() -> impl IntoView {
                 <A href="/orders/new" attr:class="button primary">{move || i.t("新建订单", "New order")}</A>
             </div>
             <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
-                <label for="q">{move || i.t("搜索", "Search")}</label>
-                <input id="q" type="search" placeholder=move || i.t("单号、客户或电话", "Number, customer or phone")
-                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
-                <label for="status">{move || i.t("状态", "Status")}</label>
-                <select id="status" on:change=move |ev| status.set(event_target_value(&ev))>
-                    <option value="">{move || i.t("全部", "All")}</option>
-                    {Status::ALL.into_iter().map(|s| view! { <option value=s.code()>{move || i18n::status(i.lang(), s)}</option> }).collect_view()}
-                </select>
-                <label for="from">{move || i.t("从", "From")}</label>
-                <input id="from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
-                <label for="to">{move || i.t("到", "To")}</label>
-                <input id="to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                <div class="filter wide">
+                    <label for="q">{move || i.t("搜索", "Search")}</label>
+                    <input id="q" type="search" placeholder=move || i.t("单号、客户或电话", "Number, customer or phone")
+                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
+                </div>
+                <div class="filter">
+                    <label for="status">{move || i.t("状态", "Status")}</label>
+                    <select id="status" on:change=move |ev| status.set(event_target_value(&ev))>
+                        <option value="">{move || i.t("全部", "All")}</option>
+                        {Status::ALL.into_iter().map(|s| view! { <option value=s.code()>{move || i18n::status(i.lang(), s)}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="filter">
+                    <label for="from">{move || i.t("从", "From")}</label>
+                    <input id="from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                </div>
+                <div class="filter">
+                    <label for="to">{move || i.t("到", "To")}</label>
+                    <input id="to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                </div>
             </form>
             <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="muted empty">{move || i.t("没有订单。", "No orders.")}</p> }>
                 <table class="list orders">
