@@ -66,7 +66,6 @@ const STATIONS: [(&str, &str, &str); 10] = [
     ("盛辉物流", "0757-8223 1010", "SH-5002"),
 ];
 
-/// (name, pinyin initials) of customers; each office gets ten.
 /// Districts of Guangzhou (HQ), Foshan (FS) and Shenzhen (SZ), for addresses.
 const DISTRICTS: [[&str; 5]; 3] = [
     ["天河区体育西路", "越秀区北京路", "海珠区江南大道", "白云区机场路", "番禺区市桥街道"],
@@ -74,6 +73,7 @@ const DISTRICTS: [[&str; 5]; 3] = [
     ["南山区科技园", "福田区华强北", "宝安区西乡街道", "龙岗区布吉街道", "罗湖区东门"],
 ];
 
+/// (name, pinyin initials) of customers; each office gets ten.
 const CUSTOMERS: [(&str, &str); 10] = [
     ("美居建材商行", "mjjcsh"),
     ("恒发水暖批发部", "hfsnpfb"),
