@@ -2,6 +2,7 @@
 
 mod components;
 mod i18n;
+mod locks;
 mod pages;
 mod state;
 mod storage;

@@ -256,7 +256,7 @@ impl Ctx {
 
     /// Saves an order from the form: a new one gets a number from this device's counter.
     /// A customer typed in by name only becomes a new customer record.
-    pub fn save_order(&self, existing: Option<RecordId>, mut fields: OrderFields) -> Result<RecordId, SaveError> {
+    pub async fn save_order(&self, existing: Option<RecordId>, mut fields: OrderFields) -> Result<RecordId, SaveError> {
         let Some(session) = self.session.get_untracked() else {
             return Err(SaveError::Other("not logged in".into()));
         };
@@ -276,11 +276,17 @@ impl Ctx {
         let id = match existing {
             Some(id) => id,
             None => {
-                let mut counter = storage::load_counter();
-                let today = local_date(now_ms(), session.user.office.utc_offset_minutes);
-                let number = counter.next(&session.user.office.code, session.device_no, today);
-                // The counter is saved first: a number is never issued twice, at worst skipped.
-                self.with_room(|| storage::save_counter(&counter))?;
+                // The counter is shared by this browser's tabs: one at a time reads, bumps and
+                // saves it, and it is saved before use, so a number is never issued twice.
+                let ctx = *self;
+                let (office, device, offset) =
+                    (session.user.office.code.clone(), session.device_no, session.user.office.utc_offset_minutes);
+                let number = crate::locks::exclusive("salesdesk-order-number", move || {
+                    let mut counter = storage::load_counter();
+                    let number = counter.next(&office, device, local_date(now_ms(), offset));
+                    ctx.with_room(|| storage::save_counter(&counter)).map(|()| number)
+                })
+                .await?;
                 values.insert(field::NUMBER.to_string(), json!(number.format()));
                 RecordId::new_v7(now_ms(), random_bytes())
             }

@@ -227,32 +227,10 @@ pub fn start_loop(ctx: Ctx) {
             }
         });
     };
-    if !request_lock("salesdesk-sync", become_leader) {
+    if !crate::locks::hold_forever("salesdesk-sync", become_leader) {
         become_leader();
     }
     if !LEADER.with(Cell::get) {
         ctx.sync.update(|s| s.follower = true);
     }
-}
-
-/// `navigator.locks.request(name, cb)` with a callback that never releases the lock.
-/// False if the browser has no Web Locks.
-fn request_lock(name: &str, on_granted: impl FnOnce() + 'static) -> bool {
-    use wasm_bindgen::{JsCast, JsValue};
-    let Some(window) = web_sys::window() else { return false };
-    let locks = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("locks")).unwrap_or(JsValue::UNDEFINED);
-    if locks.is_undefined() || locks.is_null() {
-        return false;
-    }
-    let Ok(request) =
-        js_sys::Reflect::get(&locks, &JsValue::from_str("request")).and_then(|f| f.dyn_into::<js_sys::Function>())
-    else {
-        return false;
-    };
-    let granted = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| -> JsValue {
-        on_granted();
-        // Held for the life of the tab.
-        js_sys::Promise::new(&mut |_, _| {}).into()
-    });
-    request.call2(&locks, &JsValue::from_str(name), &granted).is_ok()
 }

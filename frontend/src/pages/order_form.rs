@@ -159,6 +159,7 @@ pub fn OrderForm() -> impl IntoView {
     });
 
     let navigate = use_navigate();
+    let saving = RwSignal::new(false);
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let save = move || {
         let d = draft();
@@ -175,13 +176,22 @@ pub fn OrderForm() -> impl IntoView {
             }
             Ok(fields) => {
                 errors.set(Vec::new());
-                match ctx.save_order(editing, fields) {
-                    Ok(id) => {
-                        sync::kick(ctx);
-                        navigate(&format!("/orders/{id}"), Default::default());
-                    }
-                    Err(e) => ctx.report_save_error(&e),
+                if saving.get_untracked() {
+                    return;
                 }
+                saving.set(true);
+                let navigate = navigate.clone();
+                leptos::task::spawn_local(async move {
+                    let result = ctx.save_order(editing, fields).await;
+                    saving.set(false);
+                    match result {
+                        Ok(id) => {
+                            sync::kick(ctx);
+                            navigate(&format!("/orders/{id}"), Default::default());
+                        }
+                        Err(e) => ctx.report_save_error(&e),
+                    }
+                });
             }
         }
     };
@@ -277,7 +287,7 @@ pub fn OrderForm() -> impl IntoView {
                     <textarea id="f-notes" rows="2" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
                 </div>
                 <div class="actions">
-                    <button type="submit" class="primary">{move || i.t("保存", "Save")}</button>
+                    <button type="submit" class="primary" disabled=move || saving.get()>{move || i.t("保存", "Save")}</button>
                 </div>
             </form>
         </section>
