@@ -195,7 +195,7 @@ fn cmd_run(args: &[String]) -> Result {
         .arg(dist)
         .arg("--demo")
         .args(args);
-    say("open http://127.0.0.1:8080 (demo log-ins are in README.md)");
+    say("starting the server: open the address it prints (http://127.0.0.1:8080 unless --addr says otherwise); demo log-ins are in README.md");
     run(&mut cmd)
 }
 
