@@ -58,6 +58,16 @@ fn orders(client_n: u128) -> Vec<Change> {
         .collect()
 }
 
+/// The pushes of one device, as the server has them after parsing the requests.
+fn pushes(round: u128) -> Vec<(CurrentUser, PushRequest)> {
+    let client = ClientId(uuid::Uuid::from_u128(round));
+    let who = user(client);
+    orders(round)
+        .chunks(PER_PUSH)
+        .map(|batch| (who.clone(), PushRequest { protocol: PROTOCOL_VERSION, client, changes: batch.to_vec() }))
+        .collect()
+}
+
 fn ingest(c: &mut Criterion) {
     let mut g = c.benchmark_group("ingest");
     g.throughput(Throughput::Elements(CHANGES as u64));
@@ -69,15 +79,16 @@ fn ingest(c: &mut Criterion) {
                 round += 1;
                 let dir = tempfile::tempdir().unwrap();
                 let state = backend::open_state(dir.path(), None, false).unwrap_or_else(|e| panic!("{}", e.message));
-                let client = ClientId(uuid::Uuid::from_u128(round));
-                (dir, state, client, orders(round))
+                (dir, state, pushes(round))
             },
-            |(dir, state, client, changes)| {
-                let who = user(client);
+            |(dir, state, pushes)| {
                 state.db.with(|inner| {
-                    for batch in changes.chunks(PER_PUSH) {
-                        let req = PushRequest { protocol: PROTOCOL_VERSION, client, changes: batch.to_vec() };
-                        backend::sync::apply_push(inner, &who, &req).unwrap_or_else(|e| panic!("{}", e.message));
+                    for push in pushes.chunks(1) {
+                        for result in
+                            backend::sync::apply_pushes(inner, push).unwrap_or_else(|e| panic!("{}", e.message))
+                        {
+                            result.unwrap_or_else(|e| panic!("{}", e.message));
+                        }
                     }
                 });
                 dir
@@ -120,7 +131,70 @@ fn ingest(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The same pushes through the same rules over a map in memory: how much of the push
+    // path is the rules (validation, merge, serialisation) rather than SQLite.
+    g.bench_function("push_rules_in_memory", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                pushes(round)
+            },
+            |pushes| {
+                let mut store = MemStore::default();
+                let mut clock = Clock::new(1);
+                for (who, req) in &pushes {
+                    common::server::process_push(&mut store, &who.actor, req, &mut clock, 1_790_000_000_000).unwrap();
+                }
+                store
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.finish();
+}
+
+/// A store that keeps what the SQLite one keeps, serialised the same way, in memory.
+#[derive(Default)]
+struct MemStore {
+    last: std::collections::HashMap<ClientId, u64>,
+    records: std::collections::HashMap<(Kind, RecordId), String>,
+    log: std::collections::HashMap<ChangeId, String>,
+}
+
+impl common::server::Store for MemStore {
+    type Error = std::convert::Infallible;
+    fn last_seq(&mut self, client: ClientId) -> Result<u64, Self::Error> {
+        Ok(self.last.get(&client).copied().unwrap_or(0))
+    }
+    fn set_last_seq(&mut self, client: ClientId, seq: u64) -> Result<(), Self::Error> {
+        self.last.insert(client, seq);
+        Ok(())
+    }
+    fn settled(&mut self, _: ClientId, _: u64) -> Result<Option<common::wire::ChangeResult>, Self::Error> {
+        Ok(None)
+    }
+    fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, Self::Error> {
+        Ok(self.log.contains_key(&id))
+    }
+    fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, Self::Error> {
+        Ok(self.records.get(&(kind, id)).map(|t| serde_json::from_str(t).unwrap()))
+    }
+    fn save(&mut self, state: &RecordState) -> Result<(), Self::Error> {
+        let text = serde_json::to_string(state).unwrap();
+        let _ = common::record::digest32_of_json(text.as_bytes());
+        self.records.insert((state.kind, state.id), text);
+        Ok(())
+    }
+    fn log(
+        &mut self,
+        _: ClientId,
+        change: &Change,
+        _: &str,
+        _: &common::wire::ChangeResult,
+    ) -> Result<(), Self::Error> {
+        self.log.insert(change.id, serde_json::to_string(change).unwrap());
+        Ok(())
+    }
 }
 
 criterion_group!(benches, ingest);

@@ -189,12 +189,6 @@ impl Store for SqlStore<'_> {
     }
 }
 
-/// Applies a push in one transaction, committed (fsync'd) before the answer.
-pub fn apply_push(inner: &mut Inner, user: &CurrentUser, req: &PushRequest) -> Result<PushResponse, AppError> {
-    let work = [(user.clone(), req.clone())];
-    apply_pushes(inner, &work)?.pop().unwrap_or_else(|| Err(AppError::internal("no result")))
-}
-
 /// Applies several pushes in one transaction, each in its own savepoint (one failing
 /// leaves the others whole), with one commit — one fsync — for all of them.
 pub fn apply_pushes(
