@@ -216,28 +216,14 @@ async fn a_first_sync_can_stop_after_any_page_and_resume_from_its_cursor() {
     let app = spawn_app().await;
     let hq = login(&app.url(""), "hq_admin").await;
     let everything = hq.pull_all().await;
-    let page = |cursor: u64| {
-        let d = &hq;
-        async move {
-            d.http
-                .get(format!("{}/api/sync/pull?cursor={cursor}&limit=7", d.base))
-                .bearer_auth(d.token())
-                .send()
-                .await
-                .unwrap()
-                .json::<common::wire::PullResponse>()
-                .await
-                .unwrap()
-        }
-    };
     // Two pages, then the device goes away; later it resumes from the cursor it stored.
-    let first = page(0).await;
-    let second = page(first.cursor).await;
+    let first = hq.pull_page(0, 7).await;
+    let second = hq.pull_page(first.cursor, 7).await;
     assert!(first.more && second.more && first.records.len() == 7);
     let mut got: Vec<_> = first.records.into_iter().chain(second.records).collect();
     let mut cursor = second.cursor;
     loop {
-        let p = page(cursor).await;
+        let p = hq.pull_page(cursor, 7).await;
         got.extend(p.records);
         cursor = p.cursor;
         if !p.more {
@@ -268,16 +254,7 @@ async fn the_scope_digest_matches_what_each_user_was_sent() {
     for user in ["fs_clerk", "sz_clerk", "hq_admin"] {
         let d = login(&base, user).await;
         let records = d.pull_all().await;
-        let last: common::wire::PullResponse = d
-            .http
-            .get(format!("{base}/api/sync/pull?cursor=0&limit=1000"))
-            .bearer_auth(d.token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let last = d.pull_page(0, 1000).await;
         assert!(!last.more);
         assert_eq!(last.digest, Some(common::wire::ScopeDigest::of(&records)), "{user}");
     }

@@ -179,22 +179,19 @@ impl Device {
         let mut cursor = 0;
         let mut out = Vec::new();
         loop {
-            let page: PullResponse = self
-                .http
-                .get(format!("{}/api/sync/pull?cursor={cursor}&limit=100", self.base))
-                .bearer_auth(self.token())
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page = self.pull_page(cursor, 100).await;
             out.extend(page.records);
             cursor = page.cursor;
             if !page.more {
                 return out;
             }
         }
+    }
+
+    /// One page of a pull.
+    pub async fn pull_page(&self, cursor: u64, limit: u32) -> PullResponse {
+        let url = format!("{}/api/sync/pull?cursor={cursor}&limit={limit}", self.base);
+        self.http.get(url).bearer_auth(self.token()).send().await.unwrap().json().await.unwrap()
     }
 
     pub async fn orders(&self) -> Vec<RecordState> {
