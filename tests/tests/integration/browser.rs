@@ -1,6 +1,8 @@
 //! End to end in headless Chromium: the built app, the real server binary, real profiles.
 
 use crate::helpers::*;
+use common::record::Kind;
+use serde_json::json;
 use std::path::PathBuf;
 use tests::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
 
@@ -348,3 +350,37 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
 }
 
 const COUNT_CUSTOMERS: &str = "return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).length";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    // An order, then two offices change its phone number without seeing each other.
+    let mut fs = login(&base, "fs_clerk").await;
+    let mut hq = login(&base, "hq_manager").await;
+    let order = fs.new_order("FS-261128-09-001");
+    fs.push(vec![order.clone()]).await;
+    let seen = fs.orders().await.remove(0);
+    let office = seen.office.clone();
+    let mine =
+        fs.change(Kind::Order, order.record, &office, Some(&seen), [("phone".into(), json!("138 0000 1111"))].into());
+    let theirs =
+        hq.change(Kind::Order, order.record, &office, Some(&seen), [("phone".into(), json!("139 0000 2222"))].into());
+    fs.push(vec![mine]).await;
+    hq.push(vec![theirs]).await;
+
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    b.click(&b.wait_for("tr[data-number='FS-261128-09-001'] a", 30).await).await;
+    b.wait_for(".conflicts", 10).await;
+    let choices = b.find_all(".conflict button").await;
+    assert_eq!(choices.len(), 2, "both phone numbers are offered");
+    let keep = choices.into_iter().next().unwrap();
+    assert!(b.text(&keep).await.contains("138 0000 1111"));
+    b.click(&keep).await;
+    b.wait_until("the conflict to be settled", "!document.querySelector('.conflicts')", 10).await;
+    b.wait_for(".order-detail [data-sync='synced']", 30).await;
+
+    let stored = fs.orders().await.remove(0);
+    assert!(stored.conflicts().is_empty(), "settled on the server too");
+    assert_eq!(stored.get_str("phone"), "138 0000 1111");
+}
