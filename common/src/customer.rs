@@ -3,30 +3,9 @@
 
 use crate::ids::RecordId;
 use crate::money::Fen;
-use crate::order::{self, is_phone, PaymentTerms, Problem};
+use crate::order::{self, check_phone, check_text, PaymentTerms, Problem};
 use crate::record::{Kind, RecordState};
 use serde_json::Value;
-
-fn check_text(value: &Value, max: usize, required: bool) -> Result<(), Problem> {
-    let s = value.as_str().ok_or(Problem::WrongType)?;
-    if required && s.trim().is_empty() {
-        return Err(Problem::Required);
-    }
-    if s.chars().count() > max {
-        return Err(Problem::TooLong);
-    }
-    Ok(())
-}
-
-fn check_phone(value: &Value) -> Result<(), Problem> {
-    check_text(value, 40, false)?;
-    let s = value.as_str().unwrap_or("").trim();
-    if s.is_empty() || is_phone(s) {
-        Ok(())
-    } else {
-        Err(Problem::InvalidPhone)
-    }
-}
 
 /// The fields each kind has, and which a new record must have.
 pub fn fields(kind: Kind) -> (&'static [&'static str], &'static [&'static str]) {

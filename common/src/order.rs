@@ -562,17 +562,31 @@ impl OrderFields {
 }
 
 /// Checks one field value arriving in a change, with the same rules as the form.
-pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
-    let as_text = |max: usize, required: bool| -> Result<(), Problem> {
-        let s = value.as_str().ok_or(Problem::WrongType)?;
-        if required && s.trim().is_empty() {
-            return Err(Problem::Required);
-        }
-        if s.chars().count() > max {
-            return Err(Problem::TooLong);
-        }
+/// A text field arriving in a change: a string, not blank if required, at most `max` characters.
+pub(crate) fn check_text(value: &Value, max: usize, required: bool) -> Result<(), Problem> {
+    let s = value.as_str().ok_or(Problem::WrongType)?;
+    if required && s.trim().is_empty() {
+        return Err(Problem::Required);
+    }
+    if s.chars().count() > max {
+        return Err(Problem::TooLong);
+    }
+    Ok(())
+}
+
+/// A phone field arriving in a change: empty, or a phone number.
+pub(crate) fn check_phone(value: &Value) -> Result<(), Problem> {
+    check_text(value, 40, false)?;
+    let s = value.as_str().unwrap_or("").trim();
+    if s.is_empty() || is_phone(s) {
         Ok(())
-    };
+    } else {
+        Err(Problem::InvalidPhone)
+    }
+}
+
+pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
+    let as_text = |max: usize, required: bool| check_text(value, max, required);
     match name {
         field::NUMBER => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
@@ -584,15 +598,7 @@ pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
             _ => Err(Problem::WrongType),
         },
         field::CUSTOMER_NAME => as_text(100, true),
-        field::PHONE => {
-            as_text(40, false)?;
-            let s = value.as_str().unwrap_or("").trim();
-            if s.is_empty() || is_phone(s) {
-                Ok(())
-            } else {
-                Err(Problem::InvalidPhone)
-            }
-        }
+        field::PHONE => check_phone(value),
         field::ADDRESS => as_text(200, false),
         field::STATION | field::STATION_CONTRACT => as_text(60, false),
         field::NOTES => as_text(500, false),

@@ -19,6 +19,27 @@ use std::collections::BTreeMap;
 
 pub type Key = (Kind, RecordId);
 
+/// How far a record has travelled, for the mark shown beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SyncMark {
+    /// The server has everything this device did to it.
+    Synced,
+    /// Changes made here are waiting to be pushed.
+    Pending,
+    /// The server refused a change to it; the reason is in `refused`.
+    Refused,
+}
+
+impl SyncMark {
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncMark::Synced => "synced",
+            SyncMark::Pending => "pending",
+            SyncMark::Refused => "refused",
+        }
+    }
+}
+
 /// A change the server will never store, with its reason.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Refused {
@@ -103,13 +124,15 @@ impl Replica {
     /// Outbox changes in the order they were made (seq, then timestamp for unsequenced ones).
     fn pending_in_order(&self) -> Vec<&Change> {
         let mut v: Vec<&Change> = self.outbox.values().collect();
-        v.sort_by_key(|c| (if c.seq == 0 { u64::MAX } else { c.seq }, c.ts, c.id));
+        sort_pending(&mut v);
         v
     }
 
     fn refresh_key(&mut self, key: Key) {
         let mut state = self.confirmed.get(&key).cloned();
-        for change in self.pending_in_order().into_iter().filter(|c| (c.kind, c.record) == key) {
+        let mut mine: Vec<&Change> = self.outbox.values().filter(|c| (c.kind, c.record) == key).collect();
+        sort_pending(&mut mine);
+        for change in mine {
             match &mut state {
                 Some(s) => {
                     let _ = s.apply(change);
@@ -134,6 +157,39 @@ impl Replica {
     /// The record has changes this device made that the server has not settled.
     pub fn is_pending(&self, kind: Kind, id: RecordId) -> bool {
         self.outbox.values().any(|c| c.kind == kind && c.record == id)
+    }
+
+    /// A refusal outranks waiting changes: it needs a person.
+    pub fn sync_mark(&self, kind: Kind, id: RecordId) -> SyncMark {
+        if self.refused.values().any(|r| r.change.kind == kind && r.change.record == id) {
+            SyncMark::Refused
+        } else if self.is_pending(kind, id) {
+            SyncMark::Pending
+        } else {
+            SyncMark::Synced
+        }
+    }
+
+    /// Which confirmed records to drop first when the device's storage is full: never one
+    /// with unsynced changes; oldest orders first, then customers, the catalogue last
+    /// (lookups need it while taking orders).
+    pub fn eviction_candidates(&self, max: usize) -> Vec<Key> {
+        let pending: std::collections::BTreeSet<Key> = self.outbox.values().map(|c| (c.kind, c.record)).collect();
+        let mut v: Vec<(u8, Option<Hlc>, Key)> = self
+            .confirmed
+            .iter()
+            .filter(|(k, _)| !pending.contains(k))
+            .map(|(k, s)| {
+                let rank = match k.0 {
+                    Kind::Order => 0,
+                    Kind::Customer => 1,
+                    Kind::Product | Kind::Station => 2,
+                };
+                (rank, s.created(), *k)
+            })
+            .collect();
+        v.sort();
+        v.into_iter().take(max).map(|(_, _, k)| k).collect()
     }
 
     pub fn refused_for(&self, kind: Kind, id: RecordId) -> Vec<&Refused> {
@@ -303,6 +359,14 @@ impl Replica {
         self.refresh_key(key);
     }
 
+    /// The syncing tab stored its counters: follow them (never moving `next_seq` back),
+    /// keeping this tab's own clock.
+    pub fn follow_counters(&mut self, theirs: &ReplicaMeta) {
+        self.meta.next_seq = self.meta.next_seq.max(theirs.next_seq);
+        self.meta.cursor = theirs.cursor;
+        self.meta.complete = theirs.complete;
+    }
+
     /// Another tab added or sequenced an outbox change.
     pub fn put_outbox(&mut self, change: Change) {
         let key = (change.kind, change.record);
@@ -341,6 +405,10 @@ impl Replica {
     pub fn dismiss_refused(&mut self, id: ChangeId) -> Option<Refused> {
         self.refused.remove(&id)
     }
+}
+
+fn sort_pending(changes: &mut [&Change]) {
+    changes.sort_by_key(|c| (if c.seq == 0 { u64::MAX } else { c.seq }, c.ts, c.id));
 }
 
 fn apply_to(view: &mut BTreeMap<Key, RecordState>, change: &Change) {
@@ -419,6 +487,36 @@ mod tests {
         assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
         assert!(!r.is_pending(Kind::Customer, ID));
         assert_eq!(r.refused_for(Kind::Customer, ID)[0].message, "no");
+        assert_eq!(r.sync_mark(Kind::Customer, ID), SyncMark::Refused);
+    }
+
+    #[test]
+    fn a_full_store_drops_old_synced_orders_first_and_never_unsynced_records() {
+        let mut r = replica();
+        let order = |n: u128| RecordId(uuid::Uuid::from_u128(1000 + n));
+        let mk = |kind: Kind, id: RecordId, ms: u64| {
+            let mut s = RecordState::new(kind, id, gz());
+            s.fields
+                .entry("name".into())
+                .or_default()
+                .heads
+                .insert(Hlc { wall_ms: ms, counter: 0, node: 1 }, json!("x"));
+            s
+        };
+        r.put_confirmed(mk(Kind::Product, RecordId(uuid::Uuid::from_u128(1)), 1));
+        r.put_confirmed(mk(Kind::Customer, RecordId(uuid::Uuid::from_u128(2)), 2));
+        r.put_confirmed(mk(Kind::Order, order(1), 30));
+        r.put_confirmed(mk(Kind::Order, order(2), 10));
+        r.put_confirmed(mk(Kind::Order, order(3), 20));
+        assert_eq!(r.sync_mark(Kind::Order, order(3)), SyncMark::Synced);
+        r.edit(Kind::Order, order(3), &gz(), &values(&[("notes", json!("改"))]), None, "u", 40, [1; 10]).unwrap();
+        assert_eq!(r.sync_mark(Kind::Order, order(3)), SyncMark::Pending);
+        let keys: Vec<RecordId> = r.eviction_candidates(10).into_iter().map(|(_, id)| id).collect();
+        assert_eq!(
+            keys,
+            vec![order(2), order(1), RecordId(uuid::Uuid::from_u128(2)), RecordId(uuid::Uuid::from_u128(1))]
+        );
+        assert_eq!(r.eviction_candidates(1).len(), 1);
     }
 
     #[test]

@@ -30,8 +30,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
             leptos::task::spawn_local(crate::sync::logout(s.token));
         }
         // A shared computer: the next person must not see this office's records.
-        storage::forget_records();
-        ctx.replica.update(|r| r.forget_confirmed());
+        ctx.forget_records();
         storage::clear_session();
         ctx.session.set(None);
         navigate("/login", Default::default());

@@ -97,10 +97,7 @@ impl Ctx {
     pub fn apply_storage_event(&self, key: Option<String>, new_value: Option<String>) {
         use storage::Incoming;
         match storage::parse_event(key, new_value) {
-            Incoming::Meta(m) => self.replica.update(|r| {
-                r.meta.next_seq = r.meta.next_seq.max(m.next_seq);
-                r.meta.cursor = m.cursor;
-            }),
+            Incoming::Meta(m) => self.replica.update(|r| r.follow_counters(&m)),
             Incoming::Record(state) => self.replica.update(|r| {
                 r.put_confirmed(state);
             }),
@@ -170,30 +167,11 @@ impl Ctx {
         self.notice.set(Some(msg));
     }
 
-    /// Frees room in a full localStorage: synced records go, oldest orders first, then
-    /// customers, the catalogue last; nothing with unsynced changes ever. They stay on the
-    /// server. Returns how many were removed.
+    /// Frees room in a full localStorage by dropping synced records in the order
+    /// `Replica::eviction_candidates` gives (they stay on the server). Returns how many.
     fn free_space(&self) -> usize {
         const BATCH: usize = 50;
-        let victims: Vec<(Kind, RecordId)> = self.replica.with_untracked(|r| {
-            let pending: std::collections::BTreeSet<(Kind, RecordId)> =
-                r.outbox.values().map(|c| (c.kind, c.record)).collect();
-            let mut v: Vec<_> = r
-                .confirmed
-                .iter()
-                .filter(|(k, _)| !pending.contains(k))
-                .map(|(k, s)| {
-                    let rank = match k.0 {
-                        Kind::Order => 0,
-                        Kind::Customer => 1,
-                        _ => 2,
-                    };
-                    (rank, s.created(), *k)
-                })
-                .collect();
-            v.sort();
-            v.into_iter().take(BATCH).map(|(_, _, k)| k).collect()
-        });
+        let victims = self.replica.with_untracked(|r| r.eviction_candidates(BATCH));
         for (kind, id) in &victims {
             storage::remove_record(*kind, *id);
         }
@@ -304,6 +282,13 @@ impl Ctx {
         let mut values = BTreeMap::new();
         values.insert(field.to_string(), value);
         self.edit(kind, id, values, None)
+    }
+
+    /// Drops every confirmed record, on the device and in memory; the next sync pulls
+    /// them again from the beginning. Unsynced changes stay.
+    pub fn forget_records(&self) {
+        storage::forget_records();
+        self.replica.update(|r| r.forget_confirmed());
     }
 
     pub fn dismiss_refused(&self, id: ChangeId) {

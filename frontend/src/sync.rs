@@ -159,8 +159,7 @@ async fn verify_and_repair(ctx: Ctx, token: &str, server: Option<ScopeDigest>) -
     web_sys::console::warn_1(
         &format!("local records differ from the server's ({mine:?} vs {server:?}); pulling everything again").into(),
     );
-    storage::forget_records();
-    ctx.replica.update(|r| r.forget_confirmed());
+    ctx.forget_records();
     pull_all(ctx, token).await.map(|_| ())
 }
 

@@ -2,7 +2,7 @@
 
 use crate::components::StatusLabel;
 use crate::i18n::{self, Lang};
-use crate::pages::orders::SyncMark;
+use crate::pages::orders::sync_mark_text;
 use crate::state::use_ctx;
 use crate::sync;
 use common::ids::RecordId;
@@ -72,24 +72,10 @@ fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let id = order.id;
-    let mark = move || {
-        ctx.replica.with(|r| {
-            if !r.refused_for(Kind::Order, id).is_empty() {
-                SyncMark::Refused
-            } else if r.is_pending(Kind::Order, id) {
-                SyncMark::Pending
-            } else {
-                SyncMark::Synced
-            }
-        })
-    };
+    let mark = move || ctx.replica.with(|r| r.sync_mark(Kind::Order, id));
     let refused = move || {
         ctx.replica.with(|r| {
-            r.refused
-                .iter()
-                .filter(|(_, x)| x.change.record == id)
-                .map(|(s, x)| (*s, x.message.clone()))
-                .collect::<Vec<_>>()
+            r.refused_for(Kind::Order, id).into_iter().map(|x| (x.change.id, x.message.clone())).collect::<Vec<_>>()
         })
     };
     let events = ctx.replica.with_untracked(|r| {
@@ -109,7 +95,7 @@ fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
         <section class="order-detail">
             <div class="page-head">
                 <h1><span class="mono" data-number=order.number.clone()>{order.number.clone()}</span>" "<StatusLabel status=order.status/></h1>
-                <span class=move || format!("sync-mark sync-{}", mark().code()) data-sync=move || mark().code()>{move || mark().text(i)}</span>
+                <span class=move || format!("sync-mark sync-{}", mark().code()) data-sync=move || mark().code()>{move || sync_mark_text(mark(), i)}</span>
             </div>
             {move || refused().into_iter().map(|(seq, msg)| view! {
                 <div class="notice refused" role="alert">

@@ -3,33 +3,18 @@ use crate::i18n;
 use crate::state::use_ctx;
 use common::order::{OrderView, Status};
 use common::record::Kind;
+use common::replica::SyncMark;
 use common::search::OrderFilter;
 use common::time::{format_local, Date};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// How far a record has travelled, for the mark beside it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SyncMark {
-    Synced,
-    Pending,
-    Refused,
-}
-
-impl SyncMark {
-    pub fn code(self) -> &'static str {
-        match self {
-            SyncMark::Synced => "synced",
-            SyncMark::Pending => "pending",
-            SyncMark::Refused => "refused",
-        }
-    }
-    pub fn text(self, i: crate::i18n::I18n) -> &'static str {
-        match self {
-            SyncMark::Synced => i.t("已同步", "Synced"),
-            SyncMark::Pending => i.t("仅存本机,待同步", "On this device, not synced"),
-            SyncMark::Refused => i.t("被服务器拒绝", "Refused by the server"),
-        }
+/// The words for a record's sync mark.
+pub fn sync_mark_text(mark: SyncMark, i: crate::i18n::I18n) -> &'static str {
+    match mark {
+        SyncMark::Synced => i.t("已同步", "Synced"),
+        SyncMark::Pending => i.t("仅存本机,待同步", "On this device, not synced"),
+        SyncMark::Refused => i.t("被服务器拒绝", "Refused by the server"),
     }
 }
 
@@ -60,13 +45,7 @@ pub fn OrderList() -> impl IntoView {
                 .map(OrderView::from_record)
                 .filter(|o| filter.accepts(o, offset))
                 .map(|o| {
-                    let mark = if !r.refused_for(Kind::Order, o.id).is_empty() {
-                        SyncMark::Refused
-                    } else if r.is_pending(Kind::Order, o.id) {
-                        SyncMark::Pending
-                    } else {
-                        SyncMark::Synced
-                    };
+                    let mark = r.sync_mark(Kind::Order, o.id);
                     (o, mark)
                 })
                 .collect();
@@ -153,7 +132,7 @@ fn OrderRow(order: OrderView, mark: SyncMark, offset: i32) -> impl IntoView {
                 <StatusLabel status=order.status/>
                 {conflict.then(|| view! { <span class="status status-conflict">{move || i.t("有冲突", "Conflict")}</span> })}
             </td>
-            <td data-label=move || i.t("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || mark.text(i)}</span></td>
+            <td data-label=move || i.t("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || sync_mark_text(mark, i)}</span></td>
         </tr>
     }
 }
