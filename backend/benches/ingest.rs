@@ -3,12 +3,12 @@
 //! upsert of the same record rows. The ratio is the figure (docs/benchmarks.md).
 
 use backend::auth::CurrentUser;
-use common::hlc::{Clock, Hlc};
-use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
-use common::order::OrderDraft;
-use common::permissions::{Actor, Role};
-use common::record::{Change, Kind, RecordState};
-use common::wire::{OfficeInfo, PushRequest, UserInfo, PROTOCOL_VERSION};
+use common::desk::order::OrderDraft;
+use common::desk::permissions::{Actor, Role};
+use common::engine::hlc::{Clock, Hlc};
+use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use common::engine::record::{Change, Kind, RecordState};
+use common::engine::wire::{OfficeInfo, PushRequest, UserInfo, PROTOCOL_VERSION};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::json;
 
@@ -46,12 +46,12 @@ fn orders(client_n: u128) -> Vec<Change> {
             Change {
                 id: ChangeId(uuid::Uuid::from_u128((client_n << 64) | (n as u128 + 1))),
                 seq: n as u64 + 1,
-                kind: Kind::Order,
+                kind: Kind::ORDER,
                 record: id,
                 office: office(),
                 ts,
                 by: "fs_clerk".into(),
-                set: RecordState::new(Kind::Order, id, office()).writes_for(&values),
+                set: RecordState::new(Kind::ORDER, id, office()).writes_for(&values),
                 event: None,
             }
         })
@@ -143,7 +143,8 @@ fn ingest(c: &mut Criterion) {
                 let mut store = MemStore::default();
                 let mut clock = Clock::new(1);
                 for (who, req) in &pushes {
-                    common::server::process_push(&mut store, &who.actor, req, &mut clock, 1_790_000_000_000).unwrap();
+                    common::engine::push::process_push(&mut store, &who.actor, req, &mut clock, 1_790_000_000_000)
+                        .unwrap();
                 }
                 store
             },
@@ -161,7 +162,7 @@ struct MemStore {
     log: std::collections::HashMap<ChangeId, String>,
 }
 
-impl common::server::Store for MemStore {
+impl common::engine::push::Store for MemStore {
     type Error = std::convert::Infallible;
     fn last_seq(&mut self, client: ClientId) -> Result<u64, Self::Error> {
         Ok(self.last.get(&client).copied().unwrap_or(0))
@@ -170,7 +171,7 @@ impl common::server::Store for MemStore {
         self.last.insert(client, seq);
         Ok(())
     }
-    fn settled(&mut self, _: ClientId, _: u64) -> Result<Option<common::wire::ChangeResult>, Self::Error> {
+    fn settled(&mut self, _: ClientId, _: u64) -> Result<Option<common::engine::wire::ChangeResult>, Self::Error> {
         Ok(None)
     }
     fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, Self::Error> {
@@ -181,7 +182,7 @@ impl common::server::Store for MemStore {
     }
     fn save(&mut self, state: &RecordState) -> Result<(), Self::Error> {
         let text = serde_json::to_string(state).unwrap();
-        let _ = common::record::digest32_of_json(text.as_bytes());
+        let _ = common::engine::record::digest32_of_json(text.as_bytes());
         self.records.insert((state.kind, state.id), text);
         Ok(())
     }
@@ -190,7 +191,7 @@ impl common::server::Store for MemStore {
         _: ClientId,
         change: &Change,
         _: &str,
-        _: &common::wire::ChangeResult,
+        _: &common::engine::wire::ChangeResult,
     ) -> Result<(), Self::Error> {
         self.log.insert(change.id, serde_json::to_string(change).unwrap());
         Ok(())

@@ -10,9 +10,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use common::ids::{ClientId, OfficeCode};
-use common::permissions::{Actor, Role};
-use common::wire::{LoginRequest, LoginResponse, OfficeInfo, UserInfo};
+use common::desk::permissions::{Actor, Role};
+use common::engine::ids::{ClientId, OfficeCode};
+use common::engine::wire::{LoginRequest, LoginResponse, OfficeInfo, UserInfo};
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 

@@ -3,7 +3,7 @@
 //! anyway, and a single writer keeps each push one short transaction.
 
 use crate::error::AppError;
-use common::hlc::{Clock, Hlc};
+use common::engine::hlc::{Clock, Hlc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -166,7 +166,7 @@ fn backfill_digests(conn: &mut Connection) -> Result<(), AppError> {
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (kind, id, text) in rows {
-        let state: common::record::RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
+        let state: common::engine::record::RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
         tx.execute("UPDATE records SET digest = ?3 WHERE kind = ?1 AND id = ?2", params![kind, id, state.digest32()])?;
     }
     let totals: i64 = tx.query_row("SELECT COUNT(*) FROM scope_digests", [], |r| r.get(0))?;

@@ -6,10 +6,10 @@ use crate::auth::hash_password;
 use crate::db::Inner;
 use crate::error::AppError;
 use crate::sync::RecordWriter;
-use common::hlc::{Clock, Hlc};
-use common::ids::{ChangeId, OfficeCode, RecordId};
-use common::permissions::Role;
-use common::record::{Change, FieldWrite, Kind, RecordState};
+use common::desk::permissions::Role;
+use common::engine::hlc::{Clock, Hlc};
+use common::engine::ids::{ChangeId, OfficeCode, RecordId};
+use common::engine::record::{Change, FieldWrite, Kind, RecordState};
 use rusqlite::params;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -157,7 +157,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
                     "price": (price + 10 * v as i64) * 100 + if v % 2 == 1 { 50 } else { 0 },
                     "initials": initials,
                 });
-                seed_record(clock, &mut writer, &tx, Kind::Product, office("HQ"), n, values)?;
+                seed_record(clock, &mut writer, &tx, Kind::PRODUCT, office("HQ"), n, values)?;
             }
         }
         for (i, (name, phone, contract)) in STATIONS.iter().enumerate() {
@@ -165,7 +165,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
                 clock,
                 &mut writer,
                 &tx,
-                Kind::Station,
+                Kind::STATION,
                 office("HQ"),
                 i as u128,
                 json!({"name": name, "phone": phone, "contract": contract}),
@@ -186,7 +186,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
                     "station_contract": station.2,
                     "payment": PAYMENTS[i % 3],
                 });
-                seed_record(clock, &mut writer, &tx, Kind::Customer, office(code), (o * 100 + i) as u128, values)?;
+                seed_record(clock, &mut writer, &tx, Kind::CUSTOMER, office(code), (o * 100 + i) as u128, values)?;
             }
         }
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![clock.last.encode()])?;

@@ -5,7 +5,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use common::wire::ErrorBody;
+use common::engine::wire::ErrorBody;
 
 #[derive(Debug)]
 pub struct AppError {

@@ -13,7 +13,7 @@ pub mod sync;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::wire::{Health, PROTOCOL_VERSION};
+use common::engine::wire::{Health, PROTOCOL_VERSION};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -8,10 +8,10 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use common::ids::{ChangeId, ClientId, RecordId};
-use common::record::{Change, Kind, RecordState};
-use common::server::{process_push, Store};
-use common::wire::{
+use common::engine::ids::{ChangeId, ClientId, RecordId};
+use common::engine::push::{process_push, Store};
+use common::engine::record::{Change, Kind, RecordState};
+use common::engine::wire::{
     ChangeResult, Outcome, PushRequest, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
     MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
@@ -74,7 +74,7 @@ impl RecordWriter {
                 .optional()?,
         };
         let text = serde_json::to_string(state).map_err(AppError::internal)?;
-        let digest = i64::from(common::record::digest32_of_json(text.as_bytes()));
+        let digest = i64::from(common::engine::record::digest32_of_json(text.as_bytes()));
         tx.prepare_cached(
             "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
@@ -101,7 +101,7 @@ impl RecordWriter {
     }
 }
 
-/// The push rules of `common::server` over one SQLite transaction.
+/// The push rules of `common::engine::push` over one SQLite transaction.
 struct SqlStore<'a> {
     tx: &'a Connection,
     now: u64,
@@ -305,7 +305,7 @@ pub struct PullParams {
 
 pub fn read_pull(
     conn: &rusqlite::Connection,
-    server_time: common::hlc::Hlc,
+    server_time: common::engine::hlc::Hlc,
     user: &CurrentUser,
     cursor: u64,
     limit: u32,
@@ -349,7 +349,7 @@ pub fn read_pull(
     Ok(PullPage { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time, digest })
 }
 
-/// [`common::wire::PullResponse`] as the server writes it: the same JSON, with each
+/// [`common::engine::wire::PullResponse`] as the server writes it: the same JSON, with each
 /// record's stored text passed through.
 #[derive(Serialize)]
 pub struct PullPage {
@@ -357,7 +357,7 @@ pub struct PullPage {
     records: Vec<Box<RawValue>>,
     cursor: u64,
     more: bool,
-    server_time: common::hlc::Hlc,
+    server_time: common::engine::hlc::Hlc,
     #[serde(skip_serializing_if = "Option::is_none")]
     digest: Option<ScopeDigest>,
 }

@@ -1,10 +1,10 @@
 //! Merge-engine throughput: applying pushed changes to records, and folding whole record
 //! states together (what a pull does). Reported in docs/benchmarks.md by `cargo xtask bench`.
 
-use common::hlc::Hlc;
-use common::ids::{ChangeId, OfficeCode, RecordId};
-use common::order::OrderDraft;
-use common::record::{Change, Kind, RecordState};
+use common::desk::order::OrderDraft;
+use common::engine::hlc::Hlc;
+use common::engine::ids::{ChangeId, OfficeCode, RecordId};
+use common::engine::record::{Change, Kind, RecordState};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -24,11 +24,11 @@ fn changes() -> Vec<Change> {
     let mut out = Vec::new();
     for n in 0..N {
         let id = RecordId(uuid::Uuid::from_u128(u128::from(n) + 1));
-        let empty = RecordState::new(Kind::Order, id, office.clone());
+        let empty = RecordState::new(Kind::ORDER, id, office.clone());
         let create = Change {
             id: ChangeId(uuid::Uuid::from_u128(u128::from(n) << 1 | 1)),
             seq: n + 1,
-            kind: Kind::Order,
+            kind: Kind::ORDER,
             record: id,
             office: office.clone(),
             ts: Hlc { wall_ms: 1_000 + n, counter: 0, node: 1 },

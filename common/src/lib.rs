@@ -1,24 +1,19 @@
-//! Salesdesk's domain and merge engine.
+//! Salesdesk's domain and sync engine, as plain functions on plain data.
 //!
-//! Everything here is a plain function on plain data: no IO, no clock, no randomness
-//! (callers pass the time and the random bits in). Both the backend and the wasm
-//! frontend link this crate, so the rules live in exactly one place.
+//! Two halves, kept apart:
+//! - [`engine`]: the sync engine. Records as CRDTs, the device replica, the server's push
+//!   rules, the wire contract, and the generic step/approval rules ([`engine::workflow`]).
+//!   It knows nothing of orders: a kind of record brings its own fields and steps.
+//! - [`desk`]: the sales desk. Orders, customers, the catalogue, money, roles, numbering,
+//!   lookups, and the kinds' declarations that plug them into the engine.
+//!
+//! Nothing here does IO: no clock, no randomness, no storage, no network (callers pass the
+//! time and the random bits in). Both the backend and the wasm frontend link this crate,
+//! so the rules live in exactly one place.
 
-pub mod customer;
-pub mod hlc;
-pub mod ids;
-pub mod money;
-pub mod numbering;
-pub mod order;
-pub mod permissions;
-pub mod record;
-pub mod replica;
-pub mod search;
-pub mod server;
-pub mod storage_codec;
-pub mod time;
-pub mod wire;
+pub mod desk;
+pub mod engine;
 
-pub use hlc::{Clock, Hlc};
-pub use ids::{ClientId, OfficeCode, RecordId};
-pub use money::Fen;
+pub use desk::money::Fen;
+pub use engine::hlc::{Clock, Hlc};
+pub use engine::ids::{ClientId, OfficeCode, RecordId};

@@ -4,7 +4,7 @@
 //! orders and act on them, while the network between them and the server reorders,
 //! duplicates and drops messages, replicas are partitioned away and restarted (losing what
 //! was in flight, keeping what was stored), and device clocks are off by up to a day.
-//! The server runs the real push rules (`common::server::process_push`) over memory.
+//! The server runs the real push rules (`common::engine::push::process_push`) over memory.
 //! After everything heals and every replica has synced, we check:
 //! - convergence: every replica holds exactly the server's state (equal digests) for every
 //!   record it may see, and nothing else;
@@ -18,14 +18,15 @@
 //! `SIM_CASES=100000 cargo test -p common --release --test simulation` runs far more;
 //! `SIM_SEED=n` picks another seed.
 
-use common::hlc::Hlc;
-use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
-use common::order::{Action, LineDraft, OrderDraft, PaymentStamp};
-use common::permissions::{Actor, Role};
-use common::record::{Change, Kind, RecordState};
-use common::replica::Replica;
-use common::server::{process_push, Store};
-use common::wire::{ChangeResult, Outcome, PullResponse, PushResponse, ScopeDigest, PROTOCOL_VERSION};
+use common::desk::kinds::DeskRules;
+use common::desk::order::{Action, LineDraft, OrderDraft, OrderView, PaymentStamp, Status, WORKFLOW};
+use common::desk::permissions::{Actor, Role};
+use common::engine::hlc::Hlc;
+use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use common::engine::push::{process_push, Author, Store};
+use common::engine::record::{Change, Kind, RecordState};
+use common::engine::replica::Replica;
+use common::engine::wire::{ChangeResult, Outcome, PullResponse, PushResponse, ScopeDigest, PROTOCOL_VERSION};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use serde_json::{json, Value};
@@ -46,6 +47,11 @@ struct MemServer {
     settled: HashMap<(ClientId, u64), ChangeResult>,
     ids: BTreeSet<ChangeId>,
     applied: Vec<Change>,
+    /// Each applied change with the record as it stood just before, and the author's role.
+    history: Vec<(Change, Option<RecordState>, Role)>,
+    /// The record the push rules loaded last: the state the next logged change met.
+    loaded: Option<RecordState>,
+    role: Option<Role>,
 }
 
 impl Store for MemServer {
@@ -64,18 +70,20 @@ impl Store for MemServer {
         Ok(self.ids.contains(&id))
     }
     fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, Infallible> {
-        Ok(self.records.get(&(kind, id)).map(|(_, s)| s.clone()))
+        self.loaded = self.records.get(&(kind, id)).map(|(_, s)| s.clone());
+        Ok(self.loaded.clone())
     }
     fn save(&mut self, state: &RecordState) -> Result<(), Infallible> {
         self.next_seq += 1;
         self.records.insert((state.kind, state.id), (self.next_seq, state.clone()));
         Ok(())
     }
-    fn log(&mut self, client: ClientId, change: &Change, _by: &str, result: &ChangeResult) -> Result<(), Infallible> {
+    fn log(&mut self, client: ClientId, change: &Change, result: &ChangeResult) -> Result<(), Infallible> {
         self.ids.insert(change.id);
         self.settled.insert((client, change.seq), result.clone());
         if result.outcome == Outcome::Applied {
             self.applied.push(change.clone());
+            self.history.push((change.clone(), self.loaded.take(), self.role.unwrap_or(Role::Admin)));
         }
         Ok(())
     }
@@ -83,12 +91,20 @@ impl Store for MemServer {
 
 struct Server {
     store: MemServer,
-    clock: common::hlc::Clock,
+    clock: common::engine::hlc::Clock,
 }
 
 impl Server {
-    fn push(&mut self, actor: &Actor, req: &common::wire::PushRequest, now: u64) -> PushResponse {
-        match process_push(&mut self.store, actor, req, &mut self.clock, now) {
+    fn push(&mut self, actor: &Actor, req: &common::engine::wire::PushRequest, now: u64) -> PushResponse {
+        let author = Author {
+            username: actor.username.clone(),
+            name: actor.username.clone(),
+            role: actor.role.code().into(),
+            office: actor.office.clone(),
+            device: 1,
+        };
+        self.store.role = Some(actor.role);
+        match process_push(&mut self.store, &DeskRules { actor }, &author, req, &mut self.clock, now) {
             Ok(r) => r,
             Err(never) => match never {},
         }
@@ -136,7 +152,7 @@ impl Node {
 
 #[derive(Clone, Debug)]
 enum Msg {
-    Push { node: usize, epoch: u64, req: common::wire::PushRequest },
+    Push { node: usize, epoch: u64, req: common::engine::wire::PushRequest },
     PushResp { node: usize, epoch: u64, resp: PushResponse },
     Pull { node: usize, epoch: u64, cursor: u64 },
     PullResp { node: usize, epoch: u64, resp: PullResponse },
@@ -189,13 +205,14 @@ fn field_value(field: &str, v: u8) -> Value {
 }
 
 fn action(a: u8) -> Action {
-    match a % 6 {
-        0 => Action::Review,
-        1 => Action::Audit { stamp: PaymentStamp::Collect },
+    match a % 9 {
+        0 | 5 => Action::Review,
+        1 | 6 => Action::Audit { stamp: PaymentStamp::Collect },
         2 => Action::HandOver,
         3 => Action::Ship { waybill: "DB123".into(), packages: 2 },
         4 => Action::Void { reason: "客户取消".into() },
-        _ => Action::Review,
+        7 => Action::Unvoid,
+        _ => Action::ConfirmVoid,
     }
 }
 
@@ -228,7 +245,7 @@ impl World {
             })
             .collect();
         World {
-            server: Server { store: MemServer::default(), clock: common::hlc::Clock::new(0xFFFF) },
+            server: Server { store: MemServer::default(), clock: common::engine::hlc::Clock::new(0xFFFF) },
             nodes,
             net: Vec::new(),
             global_ms: START_MS,
@@ -245,16 +262,18 @@ impl World {
     }
 
     fn visible_orders(&self, n: usize) -> Vec<RecordId> {
-        self.nodes[n].replica.all(Kind::Order).map(|s| s.id).collect()
+        self.nodes[n].replica.all(Kind::ORDER).map(|s| s.id).collect()
     }
 
-    fn edit(&mut self, n: usize, id: RecordId, values: BTreeMap<String, Value>, event: Option<Action>) {
+    fn edit(&mut self, n: usize, id: RecordId, values: BTreeMap<String, Value>, action: Option<Action>) {
         let random = self.random();
         let now = self.nodes[n].now(self.global_ms);
         let node = &mut self.nodes[n];
         let office = node.actor.office.clone();
         let by = node.actor.username.clone();
-        if let Some(c) = node.replica.edit(Kind::Order, id, &office, &values, event, &by, now, random) {
+        // A step approves the order as this device shows it.
+        let event = action.map(|a| a.to_write(node.replica.get(Kind::ORDER, id)));
+        if let Some(c) = node.replica.edit(Kind::ORDER, id, &office, &values, event, &by, now, random) {
             node.made.push(c.id);
         }
     }
@@ -280,7 +299,7 @@ impl World {
                 };
                 let mut values = draft.validate().unwrap().to_values();
                 values.insert("number".into(), json!(number));
-                let id = RecordId(common::ids::uuid_v7(self.global_ms, self.random()));
+                let id = RecordId(common::engine::ids::uuid_v7(self.global_ms, self.random()));
                 self.edit(n, id, values, None);
             }
             Op::Edit { node, pick, field, value } => {
@@ -302,7 +321,7 @@ impl World {
                 let n = node % len;
                 let conflicted: Vec<(RecordId, String, Value)> = self.nodes[n]
                     .replica
-                    .all(Kind::Order)
+                    .all(Kind::ORDER)
                     .flat_map(|s| s.conflicts().into_iter().map(move |c| (s.id, c.field, c.versions[0].1.clone())))
                     .collect();
                 if let Some((id, field, value)) = conflicted.get(pick % conflicted.len().max(1)).cloned() {
@@ -437,7 +456,7 @@ impl World {
             }
         }
         for ((id, field), (written, replaced)) in &writes {
-            let state = &server.records.get(&(Kind::Order, *id)).ok_or("applied change without a record")?.1;
+            let state = &server.records.get(&(Kind::ORDER, *id)).ok_or("applied change without a record")?.1;
             let fs = state.fields.get(field).ok_or(format!("field {field} missing"))?;
             let live: BTreeSet<Hlc> = fs.heads.keys().copied().collect();
             let expected: BTreeSet<Hlc> = written.difference(replaced).copied().collect();
@@ -450,12 +469,13 @@ impl World {
             }
         }
         for (id, evs) in &events {
-            let state = &server.records[&(Kind::Order, *id)].1;
+            let state = &server.records[&(Kind::ORDER, *id)].1;
             let have: BTreeSet<Hlc> = state.events.keys().copied().collect();
             if &have != evs {
                 return Err(format!("record {id}: events {have:?} but applied {evs:?}"));
             }
         }
+        check_approvals(server)?;
         let applied: BTreeSet<ChangeId> = server.applied.iter().map(|c| c.id).collect();
         for (i, node) in self.nodes.iter().enumerate() {
             let r = &node.replica;
@@ -472,12 +492,18 @@ impl World {
             if r.refused.values().any(|x| x.message.is_empty() || x.code.is_empty()) {
                 return Err(format!("node {i}: a refusal without a reason"));
             }
-            // Convergence.
-            let mine: BTreeMap<RecordId, u64> = r.all(Kind::Order).map(|s| (s.id, s.digest())).collect();
+            // Convergence, and every replica derives the same status.
+            for s in r.all(Kind::ORDER) {
+                let theirs = server.records.get(&(Kind::ORDER, s.id)).map(|(_, t)| OrderView::from_record(t).status);
+                if theirs != Some(OrderView::from_record(s).status) {
+                    return Err(format!("node {i} shows another status than the server for {}", s.id));
+                }
+            }
+            let mine: BTreeMap<RecordId, u64> = r.all(Kind::ORDER).map(|s| (s.id, s.digest())).collect();
             let theirs: BTreeMap<RecordId, u64> = server
                 .records
                 .values()
-                .filter(|(_, s)| s.kind == Kind::Order && node.actor.can_read(s.kind, &s.office))
+                .filter(|(_, s)| s.kind == Kind::ORDER && node.actor.can_read(s.kind, &s.office))
                 .map(|(_, s)| (s.id, s.digest()))
                 .collect();
             if mine != theirs {
@@ -496,8 +522,89 @@ impl World {
     }
 }
 
+/// The fields an approval holds, and who may still change them at each stage, written
+/// here independently of `common::desk::order::WORKFLOW`.
+const GUARDED: [&str; 8] =
+    ["customer", "customer_name", "lines", "payment", "station", "station_contract", "address", "delivery_date"];
+
+fn may_change_approved(status: Status, role: Role) -> bool {
+    use Role::*;
+    match status {
+        Status::Entered => matches!(role, Clerk | Reviewer | Salesperson | Manager | Admin),
+        Status::Reviewed => matches!(role, Clerk | Reviewer | Manager | Admin),
+        Status::Audited | Status::HandedOver => matches!(role, Manager | Admin),
+        Status::Shipped | Status::Voided => false,
+    }
+}
+
+fn guarded_values(state: &RecordState) -> BTreeMap<&'static str, Value> {
+    GUARDED.iter().map(|f| (*f, state.get(f).cloned().unwrap_or(Value::Null))).collect()
+}
+
+fn approved_values(approved: &BTreeMap<String, Value>) -> BTreeMap<&'static str, Value> {
+    GUARDED.iter().map(|f| (*f, approved.get(*f).cloned().unwrap_or(Value::Null))).collect()
+}
+
+/// Approvals hold, in whatever order the server got things: replaying the server's log,
+/// no approval was stored for values the record did not hold, no edit of approved values
+/// passed a stage whose table forbids it, and every approval such an edit undid is shown
+/// as sent back. At the end, every step that counts approved exactly what the order holds.
+fn check_approvals(server: &MemServer) -> Result<(), String> {
+    for (change, before, role) in &server.history {
+        if change.kind != Kind::ORDER {
+            continue;
+        }
+        let Some(before) = before else { continue };
+        let mut after = before.clone();
+        let _ = after.apply(change);
+        let view_before = OrderView::from_record(before);
+        let view_after = OrderView::from_record(&after);
+        if let Some(step) = &change.event {
+            if matches!(step.step.as_str(), "review" | "audit" | "hand_over")
+                && approved_values(&step.approved) != guarded_values(before)
+            {
+                return Err(format!("a {} was stored that approved values the order did not hold", step.step));
+            }
+        }
+        let correction = change.event.as_ref().is_some_and(|e| e.step == "correct");
+        let touched = GUARDED.iter().any(|f| change.set.get(*f).is_some_and(|w| before.get(f) != Some(&w.value)));
+        if touched && !correction {
+            if !may_change_approved(view_before.status, *role) {
+                return Err(format!(
+                    "a {role:?} changed approved values of an order that was {:?}",
+                    view_before.status
+                ));
+            }
+            for step in view_before.progress.counting.keys() {
+                if !view_after.progress.counts(step) && !view_after.needs_again().contains(step) {
+                    return Err(format!("an edit undid the {step} step without showing it as sent back"));
+                }
+            }
+        }
+    }
+    for (_, state) in server.records.values().filter(|(_, s)| s.kind == Kind::ORDER) {
+        let view = OrderView::from_record(state);
+        for (step, at) in &view.progress.counting {
+            let event = &state.events[at];
+            if WORKFLOW.step(step).is_some_and(|s| s.after.len() < 2)
+                && approved_values(&event.approved) != guarded_values(state)
+            {
+                return Err(format!("{step} counts but approved other values than the order holds"));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn node_spec() -> impl Strategy<Value = NodeSpec> {
-    let roles = prop_oneof![4 => Just(Role::Clerk), 2 => Just(Role::Manager), 1 => Just(Role::Salesperson), 1 => Just(Role::Cashier)];
+    let roles = prop_oneof![
+        4 => Just(Role::Clerk),
+        2 => Just(Role::Manager),
+        2 => Just(Role::Salesperson),
+        2 => Just(Role::Cashier),
+        1 => Just(Role::Reviewer),
+        1 => Just(Role::Logistics),
+    ];
     (0..3usize, roles, -DAY_MS..=DAY_MS).prop_map(|(office, role, skew_ms)| NodeSpec { office, role, skew_ms })
 }
 
@@ -506,7 +613,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => i.clone().prop_map(Op::Create),
         8 => (i.clone(), i.clone(), i.clone(), any::<u8>()).prop_map(|(node, pick, field, value)| Op::Edit { node, pick, field, value }),
-        2 => (i.clone(), i.clone(), any::<u8>()).prop_map(|(node, pick, action)| Op::Act { node, pick, action }),
+        5 => (i.clone(), i.clone(), any::<u8>()).prop_map(|(node, pick, action)| Op::Act { node, pick, action }),
         1 => (i.clone(), i.clone()).prop_map(|(node, pick)| Op::Settle { node, pick }),
         5 => i.clone().prop_map(Op::Sync),
         8 => i.clone().prop_map(Op::Deliver),

@@ -4,7 +4,7 @@
 use crate::i18n::{self, Lang};
 use crate::state::use_ctx;
 use crate::storage;
-use common::order::Status;
+use common::desk::order::Status;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_navigate;

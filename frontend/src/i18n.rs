@@ -1,8 +1,8 @@
 //! Two languages: Simplified Chinese by default, English one click away. Texts sit at
 //! their call sites as (中文, English) pairs, so a screen reads as what it shows.
 
-use common::order::{PaymentStamp, PaymentTerms, Problem, Status};
-use common::permissions::Role;
+use common::desk::order::{PaymentStamp, PaymentTerms, Problem, Status};
+use common::desk::permissions::Role;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,14 +4,14 @@
 
 use crate::i18n::{I18n, Lang};
 use crate::storage::{self, SaveError};
-use common::customer::CustomerView;
-use common::ids::{ChangeId, ClientId, RecordId};
-use common::order::{field, Action, OrderFields};
-use common::permissions::Actor;
-use common::record::Kind;
-use common::replica::Replica;
-use common::time::local_date;
-use common::wire::LoginResponse;
+use common::desk::customer::CustomerView;
+use common::desk::order::{field, Action, OrderFields};
+use common::desk::permissions::Actor;
+use common::desk::time::local_date;
+use common::engine::ids::{ChangeId, ClientId, RecordId};
+use common::engine::record::Kind;
+use common::engine::replica::Replica;
+use common::engine::wire::LoginResponse;
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -149,7 +149,7 @@ impl Ctx {
     pub fn offset_minutes(&self) -> i32 {
         self.session
             .with_untracked(|s| s.as_ref().map(|s| s.user.office.utc_offset_minutes))
-            .unwrap_or(common::time::DEFAULT_OFFSET_MINUTES)
+            .unwrap_or(common::desk::time::DEFAULT_OFFSET_MINUTES)
     }
 
     pub fn pending(&self) -> usize {
@@ -247,7 +247,7 @@ impl Ctx {
             values.insert("station".to_string(), json!(fields.station));
             values.insert("station_contract".to_string(), json!(fields.station_contract));
             values.insert("payment".to_string(), json!(fields.payment.code()));
-            self.edit(Kind::Customer, id, values, None)?;
+            self.edit(Kind::CUSTOMER, id, values, None)?;
             fields.customer = Some(id);
         }
         let mut values = fields.to_values();
@@ -269,12 +269,12 @@ impl Ctx {
                 RecordId::new_v7(now_ms(), random_bytes())
             }
         };
-        self.edit(Kind::Order, id, values, None)?;
+        self.edit(Kind::ORDER, id, values, None)?;
         Ok(id)
     }
 
     pub fn act(&self, id: RecordId, action: Action) -> Result<(), SaveError> {
-        self.edit(Kind::Order, id, BTreeMap::new(), Some(action))
+        self.edit(Kind::ORDER, id, BTreeMap::new(), Some(action))
     }
 
     /// Settles a conflict by writing the chosen value over every live one.
@@ -299,6 +299,6 @@ impl Ctx {
     }
 
     pub fn customers(&self) -> Vec<CustomerView> {
-        self.replica.with(|r| r.all(Kind::Customer).map(CustomerView::from_record).collect())
+        self.replica.with(|r| r.all(Kind::CUSTOMER).map(CustomerView::from_record).collect())
     }
 }

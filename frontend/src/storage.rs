@@ -14,12 +14,12 @@
 //! sync lock (the leader) sequences and pushes them and writes records, refusals and
 //! `sd1:meta`; the others follow through `storage` events (see `apply_storage_event`).
 
-use common::ids::{ChangeId, RecordId};
-use common::numbering::NumberCounter;
-use common::record::{Change, Kind, RecordState};
-use common::replica::{Refused, Replica, ReplicaMeta};
-use common::storage_codec;
-use common::wire::LoginResponse;
+use common::desk::numbering::NumberCounter;
+use common::engine::ids::{ChangeId, RecordId};
+use common::engine::record::{Change, Kind, RecordState};
+use common::engine::replica::{Refused, Replica, ReplicaMeta};
+use common::engine::storage_codec;
+use common::engine::wire::LoginResponse;
 use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
@@ -60,7 +60,7 @@ fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
     LocalStorage::get(key).ok()
 }
 
-/// Records and changes, the bulk of what is stored, go in compressed (`common::storage_codec`).
+/// Records and changes, the bulk of what is stored, go in compressed (`common::engine::storage_codec`).
 fn put_packed<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
     LocalStorage::raw().set_item(key, &storage_codec::encode(value)).map_err(|e| {
         let name = js_sys::Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();

@@ -3,8 +3,8 @@
 
 use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
-use common::ids::ClientId;
-use common::wire::{
+use common::engine::ids::ClientId;
+use common::engine::wire::{
     ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT,
 };
 use leptos::prelude::*;

@@ -1,6 +1,6 @@
 use crate::state::use_ctx;
-use common::customer::CustomerView;
-use common::search::score;
+use common::desk::customer::CustomerView;
+use common::desk::search::score;
 use leptos::prelude::*;
 
 #[component]

@@ -5,10 +5,10 @@ use crate::i18n::{self, Lang};
 use crate::pages::orders::sync_mark_text;
 use crate::state::use_ctx;
 use crate::sync;
-use common::ids::RecordId;
-use common::order::{Action, OrderLine, OrderView, PaymentStamp, Status};
-use common::record::Kind;
-use common::time::format_local;
+use common::desk::order::{Action, OrderLine, OrderView, PaymentStamp, Status};
+use common::desk::time::format_local;
+use common::engine::ids::RecordId;
+use common::engine::record::Kind;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -55,7 +55,7 @@ pub fn OrderDetail() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok()));
     let order = Memo::new(move |_| {
-        id.get().and_then(|id| ctx.replica.with(|r| r.get(Kind::Order, id).map(OrderView::from_record)))
+        id.get().and_then(|id| ctx.replica.with(|r| r.get(Kind::ORDER, id).map(OrderView::from_record)))
     });
     let offset = ctx.offset_minutes();
     view! {
@@ -72,21 +72,21 @@ fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let id = order.id;
-    let mark = move || ctx.replica.with(|r| r.sync_mark(Kind::Order, id));
+    let mark = move || ctx.replica.with(|r| r.sync_mark(Kind::ORDER, id));
     let refused = move || {
         ctx.replica.with(|r| {
-            r.refused_for(Kind::Order, id).into_iter().map(|x| (x.change.id, x.message.clone())).collect::<Vec<_>>()
+            r.refused_for(Kind::ORDER, id).into_iter().map(|x| (x.change.id, x.message.clone())).collect::<Vec<_>>()
         })
     };
     let events = ctx.replica.with_untracked(|r| {
-        r.get(Kind::Order, id)
+        r.get(Kind::ORDER, id)
             .map(|s| s.events.iter().map(|(t, e)| (*t, e.clone())).collect::<Vec<_>>())
             .unwrap_or_default()
     });
     let created = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let payment = order.payment;
     let edit_href = format!("/orders/{id}/edit");
-    let can_edit = ctx.actor().is_some_and(|a| a.can_edit(Kind::Order))
+    let can_edit = ctx.actor().is_some_and(|a| a.can_edit(Kind::ORDER))
         && matches!(order.status, Status::Entered | Status::Reviewed);
     let lines = order.lines.clone();
     let field_conflicts = order.field_conflicts.clone();
@@ -116,7 +116,7 @@ fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
                                     let field = field.clone();
                                     view! {
                                         <button type="button" on:click=move |_| {
-                                            match ctx.settle(Kind::Order, id, &field, v2.clone()) {
+                                            match ctx.settle(Kind::ORDER, id, &field, v2.clone()) {
                                                 Ok(()) => sync::kick(ctx),
                                                 Err(e) => ctx.report_save_error(&e),
                                             }

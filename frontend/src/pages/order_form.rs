@@ -5,12 +5,12 @@ use crate::components::{focus_next, LookupInput, Suggestion};
 use crate::i18n::{self, use_i18n};
 use crate::state::use_ctx;
 use crate::sync;
-use common::customer::{CustomerView, ProductView, StationView};
-use common::ids::RecordId;
-use common::money::Fen;
-use common::order::{FieldError, LineDraft, OrderDraft, OrderView, PaymentTerms};
-use common::record::Kind;
-use common::search::lookup;
+use common::desk::customer::{CustomerView, ProductView, StationView};
+use common::desk::money::Fen;
+use common::desk::order::{FieldError, LineDraft, OrderDraft, OrderView, PaymentTerms};
+use common::desk::search::lookup;
+use common::engine::ids::RecordId;
+use common::engine::record::Kind;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use wasm_bindgen::JsCast;
@@ -63,7 +63,7 @@ pub fn OrderForm() -> impl IntoView {
     let params = use_params_map();
     let editing: Option<RecordId> = params.with_untracked(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok());
     let existing =
-        editing.and_then(|id| ctx.replica.with_untracked(|r| r.get(Kind::Order, id).map(OrderView::from_record)));
+        editing.and_then(|id| ctx.replica.with_untracked(|r| r.get(Kind::ORDER, id).map(OrderView::from_record)));
     let start = existing.as_ref().map(OrderDraft::from_view).unwrap_or_default();
 
     let customer = RwSignal::new(start.customer);
@@ -110,10 +110,10 @@ pub fn OrderForm() -> impl IntoView {
 
     let customers = Memo::new(move |_| ctx.customers());
     let products = Memo::new(move |_| {
-        ctx.replica.with(|r| r.all(Kind::Product).map(ProductView::from_record).collect::<Vec<_>>())
+        ctx.replica.with(|r| r.all(Kind::PRODUCT).map(ProductView::from_record).collect::<Vec<_>>())
     });
     let stations = Memo::new(move |_| {
-        ctx.replica.with(|r| r.all(Kind::Station).map(StationView::from_record).collect::<Vec<_>>())
+        ctx.replica.with(|r| r.all(Kind::STATION).map(StationView::from_record).collect::<Vec<_>>())
     });
 
     let suggest_customers = Callback::new(move |q: String| {

@@ -1,11 +1,11 @@
 use crate::components::StatusLabel;
 use crate::i18n;
 use crate::state::use_ctx;
-use common::order::{OrderView, Status};
-use common::record::Kind;
-use common::replica::SyncMark;
-use common::search::OrderFilter;
-use common::time::{format_local, Date};
+use common::desk::order::{OrderView, Status};
+use common::desk::search::OrderFilter;
+use common::desk::time::{format_local, Date};
+use common::engine::record::Kind;
+use common::engine::replica::SyncMark;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -41,11 +41,11 @@ pub fn OrderList() -> impl IntoView {
         };
         ctx.replica.with(|r| {
             let mut v: Vec<(OrderView, SyncMark)> = r
-                .all(Kind::Order)
+                .all(Kind::ORDER)
                 .map(OrderView::from_record)
                 .filter(|o| filter.accepts(o, offset))
                 .map(|o| {
-                    let mark = r.sync_mark(Kind::Order, o.id);
+                    let mark = r.sync_mark(Kind::ORDER, o.id);
                     (o, mark)
                 })
                 .collect();

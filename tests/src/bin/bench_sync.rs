@@ -3,11 +3,11 @@
 //! with 100 concurrent syncing clients, and how many orders fit in localStorage.
 //! Prints `RESULT name value` lines for `cargo xtask bench`.
 
-use common::hlc::Clock;
-use common::ids::{ChangeId, ClientId, RecordId};
-use common::order::OrderDraft;
-use common::record::{Change, Kind, RecordState};
-use common::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use common::desk::order::OrderDraft;
+use common::engine::hlc::Clock;
+use common::engine::ids::{ChangeId, ClientId, RecordId};
+use common::engine::record::{Change, Kind, RecordState};
+use common::engine::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tests::process::{free_port, ServerProcess};
@@ -58,12 +58,12 @@ impl Dev {
         Change {
             id: ChangeId(uuid::Uuid::from_u128((self.n << 96) | (1 << 64) | u128::from(self.seq))),
             seq: self.seq,
-            kind: Kind::Order,
+            kind: Kind::ORDER,
             record: id,
             office: office.clone(),
             ts: self.clock.tick(now_ms()),
             by: self.login.user.username.clone(),
-            set: RecordState::new(Kind::Order, id, office).writes_for(&values),
+            set: RecordState::new(Kind::ORDER, id, office).writes_for(&values),
             event: None,
         }
     }
@@ -137,7 +137,7 @@ async fn main() {
     let (mut cursor, mut count, mut pages) = (0, 0, 0);
     loop {
         let page = fresh.pull(cursor, 500).await;
-        count += page.records.iter().filter(|r| r.kind == Kind::Order).count();
+        count += page.records.iter().filter(|r| r.kind == Kind::ORDER).count();
         cursor = page.cursor;
         pages += 1;
         if !page.more {

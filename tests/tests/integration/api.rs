@@ -1,9 +1,9 @@
 //! The HTTP API against a real server on loopback and a real SQLite file.
 
 use crate::helpers::*;
-use common::ids::RecordId;
-use common::record::Kind;
-use common::wire::{ErrorBody, Outcome, PushRequest, PROTOCOL_VERSION};
+use common::engine::ids::RecordId;
+use common::engine::record::Kind;
+use common::engine::wire::{ErrorBody, Outcome, PushRequest, PROTOCOL_VERSION};
 use serde_json::json;
 
 async fn error_of(resp: reqwest::Response) -> (u16, ErrorBody) {
@@ -51,9 +51,9 @@ async fn the_demo_data_has_every_role_in_every_office_and_a_catalogue() {
     assert!(admin.login.user.office.is_hq);
     let all = admin.pull_all().await;
     let count = |k: Kind| all.iter().filter(|r| r.kind == k).count();
-    assert_eq!(count(Kind::Product), 50);
-    assert_eq!(count(Kind::Station), 10);
-    assert_eq!(count(Kind::Customer), 30);
+    assert_eq!(count(Kind::PRODUCT), 50);
+    assert_eq!(count(Kind::STATION), 10);
+    assert_eq!(count(Kind::CUSTOMER), 30);
 }
 
 #[tokio::test]
@@ -100,9 +100,9 @@ async fn a_gap_in_the_sequence_is_refused_and_nothing_after_it_applies() {
         .push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: clerk.client, changes: vec![first, third] })
         .await;
     assert_eq!(resp.status(), 409);
-    let body: common::wire::PushResponse = resp.json().await.unwrap();
+    let body: common::engine::wire::PushResponse = resp.json().await.unwrap();
     assert_eq!(body.acked_through, 1);
-    assert_eq!(body.gap, Some(common::wire::Gap { expected: 2, got: 3 }));
+    assert_eq!(body.gap, Some(common::engine::wire::Gap { expected: 2, got: 3 }));
     let numbers: Vec<String> = clerk.orders().await.iter().map(|o| o.get_str("number").to_string()).collect();
     assert_eq!(numbers, vec!["FS-261128-01-001"]);
 }
@@ -124,7 +124,7 @@ async fn a_branch_cannot_read_or_write_another_offices_orders() {
     let stored = sz.orders().await.remove(0);
     let sz_office = office("SZ");
     let forged = fs.change(
-        Kind::Order,
+        Kind::ORDER,
         sz_order.record,
         &sz_office,
         Some(&stored),
@@ -136,7 +136,7 @@ async fn a_branch_cannot_read_or_write_another_offices_orders() {
     // ... or says it is its own office's record, to move it.
     let fs_office = office("FS");
     let moved = fs.change(
-        Kind::Order,
+        Kind::ORDER,
         sz_order.record,
         &fs_office,
         Some(&stored),
@@ -198,7 +198,7 @@ async fn roles_are_checked_on_the_server() {
     let product = RecordId::new_v7(now_ms(), random10());
     let hq = office("HQ");
     let change = clerk.change(
-        Kind::Product,
+        Kind::PRODUCT,
         product,
         &hq,
         None,
@@ -230,8 +230,9 @@ async fn a_first_sync_can_stop_after_any_page_and_resume_from_its_cursor() {
             break;
         }
     }
-    let ids =
-        |v: &[common::record::RecordState]| v.iter().map(|r| (r.kind, r.id)).collect::<std::collections::BTreeSet<_>>();
+    let ids = |v: &[common::engine::record::RecordState]| {
+        v.iter().map(|r| (r.kind, r.id)).collect::<std::collections::BTreeSet<_>>()
+    };
     assert_eq!(got.len(), everything.len(), "nothing twice");
     assert_eq!(ids(&got), ids(&everything), "nothing missing");
 }
@@ -248,7 +249,7 @@ async fn the_scope_digest_matches_what_each_user_was_sent() {
     let seen = fs.orders().await.into_iter().find(|o| o.id == order.record).unwrap();
     let fs_office = office("FS");
     let edit =
-        hq.change(Kind::Order, order.record, &fs_office, Some(&seen), [("notes".to_string(), json!("改过"))].into());
+        hq.change(Kind::ORDER, order.record, &fs_office, Some(&seen), [("notes".to_string(), json!("改过"))].into());
     let hq_order = hq.new_order("HQ-261128-01-001");
     hq.push(vec![edit, hq_order]).await;
     for user in ["fs_clerk", "sz_clerk", "hq_admin"] {
@@ -256,7 +257,7 @@ async fn the_scope_digest_matches_what_each_user_was_sent() {
         let records = d.pull_all().await;
         let last = d.pull_page(0, 1000).await;
         assert!(!last.more);
-        assert_eq!(last.digest, Some(common::wire::ScopeDigest::of(&records)), "{user}");
+        assert_eq!(last.digest, Some(common::engine::wire::ScopeDigest::of(&records)), "{user}");
     }
 }
 
@@ -271,14 +272,14 @@ async fn edits_of_different_fields_from_two_offices_both_stand() {
     let seen = fs.orders().await.remove(0);
     let fs_office = office("FS");
     let a = fs.change(
-        Kind::Order,
+        Kind::ORDER,
         order.record,
         &fs_office,
         Some(&seen),
         [("phone".to_string(), json!("139 0000 0000"))].into(),
     );
     let b = hq.change(
-        Kind::Order,
+        Kind::ORDER,
         order.record,
         &fs_office,
         Some(&seen),
@@ -403,6 +404,6 @@ async fn the_database_file_survives_a_restart() {
     let app = spawn_app_in(dir).await;
     let fs = login(&app.url(""), "fs_clerk").await;
     assert_eq!(fs.orders().await.len(), 1);
-    let products = fs.pull_all().await.into_iter().filter(|r| r.kind == Kind::Product).count();
+    let products = fs.pull_all().await.into_iter().filter(|r| r.kind == Kind::PRODUCT).count();
     assert_eq!(products, 50, "demo data is seeded once, not again on restart");
 }

@@ -1,10 +1,10 @@
 //! The authorisation matrix: every role × office × kind of change, checked against a
-//! table written here independently of `common::permissions`.
+//! table written here independently of `common::desk::permissions`.
 
 use crate::helpers::*;
-use common::order::{Action, PaymentStamp};
-use common::record::{Kind, RecordState};
-use common::wire::Outcome;
+use common::desk::order::{Action, PaymentStamp};
+use common::engine::record::{Kind, RecordState};
+use common::engine::wire::Outcome;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ const ROLES: [&str; 6] = ["clerk", "reviewer", "cashier", "logistics", "salesper
 
 fn may_edit(role: &str, office: &str, kind: Kind, target: &str) -> bool {
     match kind {
-        Kind::Product | Kind::Station => office == "HQ" && matches!(role, "manager" | "admin"),
+        Kind::PRODUCT | Kind::STATION => office == "HQ" && matches!(role, "manager" | "admin"),
         _ => {
             (office == "HQ" || office == target)
                 && matches!(role, "clerk" | "reviewer" | "salesperson" | "manager" | "admin")
@@ -45,15 +45,15 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         assert_eq!(clerk.push(vec![order.clone()]).await.results[0].outcome, Outcome::Applied);
     }
     let everything = admin.pull_all().await;
-    for o in everything.iter().filter(|r| r.kind == Kind::Order) {
+    for o in everything.iter().filter(|r| r.kind == Kind::ORDER) {
         let code = OFFICES.iter().find(|c| **c == o.office.as_str()).unwrap();
         orders.insert(code, o.clone());
     }
     let customer = |office: &str| {
-        everything.iter().find(|r| r.kind == Kind::Customer && r.office.as_str() == office).unwrap().clone()
+        everything.iter().find(|r| r.kind == Kind::CUSTOMER && r.office.as_str() == office).unwrap().clone()
     };
-    let product = everything.iter().find(|r| r.kind == Kind::Product).unwrap().clone();
-    let station = everything.iter().find(|r| r.kind == Kind::Station).unwrap().clone();
+    let product = everything.iter().find(|r| r.kind == Kind::PRODUCT).unwrap().clone();
+    let station = everything.iter().find(|r| r.kind == Kind::STATION).unwrap().clone();
     let actions = [
         Action::Review,
         Action::Audit { stamp: PaymentStamp::Collect },
@@ -76,7 +76,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         for target in OFFICES {
             let order = &orders[target];
             let c = d.change(
-                Kind::Order,
+                Kind::ORDER,
                 order.id,
                 &order.office,
                 Some(order),
@@ -85,12 +85,12 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
             let r = d.push(vec![c]).await;
             expect(
                 format!("edit an order of {target}"),
-                may_edit(&role, &office, Kind::Order, target),
+                may_edit(&role, &office, Kind::ORDER, target),
                 &r.results[0].outcome,
             );
             let cust = customer(target);
             let c = d.change(
-                Kind::Customer,
+                Kind::CUSTOMER,
                 cust.id,
                 &cust.office,
                 Some(&cust),
@@ -99,11 +99,11 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
             let r = d.push(vec![c]).await;
             expect(
                 format!("edit a customer of {target}"),
-                may_edit(&role, &office, Kind::Customer, target),
+                may_edit(&role, &office, Kind::CUSTOMER, target),
                 &r.results[0].outcome,
             );
             for action in &actions {
-                let mut c = d.change(Kind::Order, order.id, &order.office, Some(order), BTreeMap::new());
+                let mut c = d.change(Kind::ORDER, order.id, &order.office, Some(order), BTreeMap::new());
                 c.event = Some(action.clone());
                 let r = d.push(vec![c]).await;
                 expect(
@@ -113,7 +113,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
                 );
             }
         }
-        for (kind, rec, field) in [(Kind::Product, &product, "name"), (Kind::Station, &station, "phone")] {
+        for (kind, rec, field) in [(Kind::PRODUCT, &product, "name"), (Kind::STATION, &station, "phone")] {
             let value = if field == "phone" { json!("0757 1234 5678") } else { json!(format!("by {user}")) };
             let c = d.change(kind, rec.id, &rec.office, Some(rec), [(field.to_string(), value)].into());
             let r = d.push(vec![c]).await;
@@ -126,7 +126,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         // Reading: own office (all offices for head office), and the catalogue.
         for r in d.pull_all().await {
             let visible =
-                r.kind == Kind::Product || r.kind == Kind::Station || office == "HQ" || r.office.as_str() == office;
+                r.kind == Kind::PRODUCT || r.kind == Kind::STATION || office == "HQ" || r.office.as_str() == office;
             assert!(visible, "{user} was sent a {} of {}", r.kind.as_str(), r.office);
         }
     }

@@ -1,7 +1,7 @@
 //! End to end in headless Chromium: the built app, the real server binary, real profiles.
 
 use crate::helpers::*;
-use common::record::Kind;
+use common::engine::record::Kind;
 use serde_json::json;
 use std::path::PathBuf;
 use tests::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
@@ -332,7 +332,7 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
 
     // Storage written by the previous layout (plain JSON, schema 1) is migrated on load.
     let fs = login(&base, "fs_clerk").await;
-    let customer = fs.pull_all().await.into_iter().find(|r| r.kind == common::record::Kind::Customer).unwrap();
+    let customer = fs.pull_all().await.into_iter().find(|r| r.kind == common::engine::record::Kind::CUSTOMER).unwrap();
     let key = format!("sd1:r:customer:{}", customer.id);
     let plain = serde_json::to_string(&customer).unwrap();
     b.script(&format!(
@@ -362,9 +362,9 @@ async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
     let seen = fs.orders().await.remove(0);
     let office = seen.office.clone();
     let mine =
-        fs.change(Kind::Order, order.record, &office, Some(&seen), [("phone".into(), json!("138 0000 1111"))].into());
+        fs.change(Kind::ORDER, order.record, &office, Some(&seen), [("phone".into(), json!("138 0000 1111"))].into());
     let theirs =
-        hq.change(Kind::Order, order.record, &office, Some(&seen), [("phone".into(), json!("139 0000 2222"))].into());
+        hq.change(Kind::ORDER, order.record, &office, Some(&seen), [("phone".into(), json!("139 0000 2222"))].into());
     fs.push(vec![mine]).await;
     hq.push(vec![theirs]).await;
 

@@ -2,8 +2,8 @@
 //! acknowledged is stored, exactly once, and the rest arrive when clients retry.
 
 use crate::helpers::*;
-use common::record::Change;
-use common::wire::Outcome;
+use common::engine::record::Change;
+use common::engine::wire::Outcome;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,7 +18,7 @@ async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>, progres
     let mut acked = Vec::new();
     while !pending.is_empty() {
         let batch: Vec<Change> = pending.iter().take(3).cloned().collect();
-        let req = common::wire::PushRequest { protocol: 1, client: device.client, changes: batch };
+        let req = common::engine::wire::PushRequest { protocol: 1, client: device.client, changes: batch };
         let Ok(resp) = device
             .http
             .post(format!("{}/api/sync/push", device.base))
@@ -31,7 +31,7 @@ async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>, progres
         };
         let status = resp.status();
         let Ok(text) = resp.text().await else { return acked };
-        let Ok(body) = serde_json::from_str::<common::wire::PushResponse>(&text) else {
+        let Ok(body) = serde_json::from_str::<common::engine::wire::PushResponse>(&text) else {
             // Cut off mid-answer by the kill; anything else is a server bug.
             assert!(status.is_success() || text.is_empty(), "push answered {status}: {text}");
             return acked;

@@ -1,10 +1,10 @@
 //! Starting servers and speaking the API the way a client does.
 
-use common::hlc::Hlc;
-use common::ids::{ChangeId, ClientId, OfficeCode, RecordId};
-use common::order::{LineDraft, OrderDraft};
-use common::record::{Change, Kind, RecordState};
-use common::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use common::desk::order::{LineDraft, OrderDraft};
+use common::engine::hlc::Hlc;
+use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use common::engine::record::{Change, Kind, RecordState};
+use common::engine::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -70,7 +70,7 @@ pub struct Device {
     pub login: LoginResponse,
     pub client: ClientId,
     pub next_seq: u64,
-    pub clock: common::hlc::Clock,
+    pub clock: common::engine::hlc::Clock,
 }
 
 pub async fn login(base: &str, username: &str) -> Device {
@@ -85,7 +85,7 @@ pub async fn login(base: &str, username: &str) -> Device {
     assert_eq!(resp.status(), 200, "log-in of {username}");
     let login: LoginResponse = resp.json().await.unwrap();
     let node = u64::from_le_bytes(random10()[..8].try_into().unwrap());
-    Device { base: base.to_string(), http, login, client, next_seq: 1, clock: common::hlc::Clock::new(node) }
+    Device { base: base.to_string(), http, login, client, next_seq: 1, clock: common::engine::hlc::Clock::new(node) }
 }
 
 pub fn office(code: &str) -> OfficeCode {
@@ -153,7 +153,7 @@ impl Device {
     pub fn new_order(&mut self, number: &str) -> Change {
         let id = RecordId::new_v7(now_ms(), random10());
         let office = self.office();
-        self.change(Kind::Order, id, &office, None, order_values(number, "美居建材", 3))
+        self.change(Kind::ORDER, id, &office, None, order_values(number, "美居建材", 3))
     }
 
     pub async fn push_raw(&self, body: &PushRequest) -> reqwest::Response {
@@ -195,6 +195,6 @@ impl Device {
     }
 
     pub async fn orders(&self) -> Vec<RecordState> {
-        self.pull_all().await.into_iter().filter(|r| r.kind == Kind::Order).collect()
+        self.pull_all().await.into_iter().filter(|r| r.kind == Kind::ORDER).collect()
     }
 }

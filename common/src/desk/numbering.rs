@@ -3,8 +3,8 @@
 //! in), and the device's own sequence for the day. Two devices offline at the same time
 //! have different device numbers, so they can never issue the same order number.
 
-use crate::ids::OfficeCode;
-use crate::time::Date;
+use crate::desk::time::Date;
+use crate::engine::ids::OfficeCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,13 +1,28 @@
-//! The server's side of a push, as a plain function over a storage trait, so the backend
-//! (SQLite) and the simulation (memory) run exactly the same rules.
+//! The server's side of a push, as a plain function over a storage trait and the kinds'
+//! rules, so the backend (SQLite) and the simulation (memory) run exactly the same code.
 
-use crate::customer;
-use crate::hlc::Clock;
-use crate::ids::{ChangeId, ClientId};
-use crate::permissions::Actor;
-use crate::record::{Change, Kind, RecordState};
-use crate::wire::{ChangeResult, Gap, Outcome, PushRequest, PushResponse, PROTOCOL_VERSION};
-use crate::RecordId;
+use crate::engine::hlc::Clock;
+use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use crate::engine::record::{Change, Kind, LogEntry, RecordState};
+use crate::engine::wire::{ChangeResult, Gap, Outcome, PushRequest, PushResponse, PROTOCOL_VERSION};
+use crate::engine::workflow::Refusal;
+
+/// What a kind of record allows: the domain's side of a push. `existing` is the record as
+/// the server holds it when the change arrives (`None`: the change creates it).
+pub trait Rules {
+    fn check(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal>;
+}
+
+/// The person behind a push, as the server knows them from their session: what the
+/// record's history shows for each change they make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Author {
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub office: OfficeCode,
+    pub device: u32,
+}
 
 /// What the server stores. Every method runs inside one transaction per push: the caller
 /// commits after [`process_push`] returns and before it answers.
@@ -23,7 +38,7 @@ pub trait Store {
     /// Stores a record's new state and moves it to the end of the pull order.
     fn save(&mut self, state: &RecordState) -> Result<(), Self::Error>;
     /// Keeps the change and its outcome: the audit trail, and the answer to repeats.
-    fn log(&mut self, client: ClientId, change: &Change, by: &str, result: &ChangeResult) -> Result<(), Self::Error>;
+    fn log(&mut self, client: ClientId, change: &Change, result: &ChangeResult) -> Result<(), Self::Error>;
 }
 
 fn refused(change: &Change, code: &str, message: String) -> ChangeResult {
@@ -36,10 +51,11 @@ fn refused(change: &Change, code: &str, message: String) -> ChangeResult {
     }
 }
 
-/// Checks one change against the rules and the stored record: the merged state to store,
-/// or the refusal to send back.
-pub fn validate_change(
-    actor: &Actor,
+/// Checks one change against the rules and the stored record: the merged state to store
+/// (with the change's history entry), or the refusal to send back.
+pub fn validate_change<R: Rules>(
+    rules: &R,
+    author: &Author,
     change: &Change,
     existing: Option<RecordState>,
     now_ms: u64,
@@ -47,42 +63,64 @@ pub fn validate_change(
     if let Err(e) = change.ts.check_not_too_far_ahead(now_ms) {
         return Err(refused(change, "clock_ahead", e.to_string()));
     }
-    if let Err(e) = actor.authorize(change) {
-        return Err(refused(change, "forbidden", e.to_string()));
+    if change.by != author.username {
+        return Err(refused(
+            change,
+            "forbidden",
+            format!("the change says it was made by {:?}, but you are logged in as {:?}", change.by, author.username),
+        ));
     }
-    let (fields, required) = customer::fields(change.kind);
-    for (name, write) in &change.set {
-        if !fields.contains(&name.as_str()) {
+    if let Some(state) = &existing {
+        if state.office != change.office {
             return Err(refused(
                 change,
-                "invalid",
-                format!("{name} is not a field of a {} record", change.kind.as_str()),
+                "office_mismatch",
+                format!("record belongs to office {}; a change cannot move it to {}", state.office, change.office),
             ));
         }
-        if let Err(p) = customer::check_field(change.kind, name, &write.value) {
-            return Err(refused(change, "invalid", format!("{name} {}", p.message())));
-        }
     }
-    match existing {
-        Some(mut state) => match state.apply(change) {
-            Ok(()) => Ok(state),
-            Err(e) => Err(refused(change, "office_mismatch", e.to_string())),
-        },
-        None => match required.iter().find(|f| !change.set.contains_key(**f)) {
-            Some(missing) => {
-                Err(refused(change, "incomplete", format!("a new {} record needs {missing}", change.kind.as_str())))
+    if change.event.is_none() && change.set.is_empty() {
+        return Err(refused(change, "invalid", "the change neither sets a field nor takes a step".into()));
+    }
+    if let Err(r) = rules.check(change, existing.as_ref()) {
+        return Err(refused(change, r.code, r.message));
+    }
+    let mut old = std::collections::BTreeMap::new();
+    let mut state = match existing {
+        Some(state) => {
+            for name in change.set.keys() {
+                if let Some(v) = state.get(name) {
+                    old.insert(name.clone(), v.clone());
+                }
             }
-            None => Ok(RecordState::from_change(change)),
+            state
+        }
+        None => RecordState::new(change.kind, change.record, change.office.clone()),
+    };
+    // Same kind, id and office: checked above.
+    let _ = state.apply(change);
+    state.log.insert(
+        change.ts,
+        LogEntry {
+            by: author.username.clone(),
+            name: author.name.clone(),
+            role: author.role.clone(),
+            office: author.office.clone(),
+            device: author.device,
+            received_ms: now_ms,
+            old,
         },
-    }
+    );
+    Ok(state)
 }
 
 /// Processes a push: repeats are answered as the first time, the next expected change is
 /// validated and merged (applied or refused, either way settled), and a change that skips
 /// ahead stops the batch with a gap. The caller has checked protocol, client and size.
-pub fn process_push<S: Store>(
+pub fn process_push<S: Store, R: Rules>(
     store: &mut S,
-    actor: &Actor,
+    rules: &R,
+    author: &Author,
     req: &PushRequest,
     clock: &mut Clock,
     now_ms: u64,
@@ -112,7 +150,7 @@ pub fn process_push<S: Store>(
             refused(change, "duplicate_id", "another device already sent a change with this id".into())
         } else {
             let existing = store.load(change.kind, change.record)?;
-            match validate_change(actor, change, existing, now_ms) {
+            match validate_change(rules, author, change, existing, now_ms) {
                 Ok(state) => {
                     store.save(&state)?;
                     // Checked above not to be too far ahead.
@@ -128,7 +166,7 @@ pub fn process_push<S: Store>(
                 Err(r) => r,
             }
         };
-        store.log(client, change, &actor.username, &result)?;
+        store.log(client, change, &result)?;
         last = change.seq;
         results.push(result);
     }

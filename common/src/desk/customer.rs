@@ -1,33 +1,25 @@
 //! Customers, and the head office's catalogue (products, freight stations): their
 //! fields, the rules for each, and how screens read them.
 
-use crate::ids::RecordId;
-use crate::money::Fen;
-use crate::order::{self, check_phone, check_text, PaymentTerms, Problem};
-use crate::record::{Kind, RecordState};
+use crate::desk::money::Fen;
+use crate::desk::order::{check_phone, check_text, PaymentTerms, Problem};
+use crate::engine::ids::RecordId;
+use crate::engine::record::RecordState;
 use serde_json::Value;
 
-/// The fields each kind has, and which a new record must have.
-pub fn fields(kind: Kind) -> (&'static [&'static str], &'static [&'static str]) {
-    match kind {
-        Kind::Order => (&order::field::ALL, &order::field::REQUIRED),
-        Kind::Customer => {
-            (&["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials"], &["name"])
-        }
-        Kind::Product => (&["model", "name", "unit", "price", "initials"], &["model", "name"]),
-        Kind::Station => (&["name", "phone", "contract"], &["name"]),
-    }
-}
+pub const CUSTOMER_FIELDS: &[&str] =
+    &["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials"];
+pub const PRODUCT_FIELDS: &[&str] = &["model", "name", "unit", "price", "initials"];
+pub const STATION_FIELDS: &[&str] = &["name", "phone", "contract"];
 
-/// Checks one field value arriving in a change for a record of `kind`.
-pub fn check_field(kind: Kind, name: &str, value: &Value) -> Result<(), Problem> {
-    match (kind, name) {
-        (Kind::Order, _) => order::check_field(name, value),
-        (Kind::Customer | Kind::Station, "name") => check_text(value, 100, true),
-        (Kind::Customer | Kind::Station, "phone") => check_phone(value),
-        (Kind::Customer, "address") => check_text(value, 200, false),
-        (Kind::Customer, "contact" | "station" | "station_contract" | "initials") => check_text(value, 60, false),
-        (Kind::Customer, "payment") => {
+/// The rule for one field of a customer.
+pub fn check_customer_field(name: &str, value: &Value) -> Result<(), Problem> {
+    match name {
+        "name" => check_text(value, 100, true),
+        "phone" => check_phone(value),
+        "address" => check_text(value, 200, false),
+        "contact" | "station" | "station_contract" | "initials" => check_text(value, 60, false),
+        "payment" => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
             if s.is_empty() || PaymentTerms::parse(s).is_some() {
                 Ok(())
@@ -35,11 +27,17 @@ pub fn check_field(kind: Kind, name: &str, value: &Value) -> Result<(), Problem>
                 Err(Problem::UnknownChoice)
             }
         }
-        (Kind::Station, "contract") => check_text(value, 60, false),
-        (Kind::Product, "model") => check_text(value, 60, true),
-        (Kind::Product, "name") => check_text(value, 100, true),
-        (Kind::Product, "unit" | "initials") => check_text(value, 20, false),
-        (Kind::Product, "price") => {
+        _ => Err(Problem::UnknownField),
+    }
+}
+
+/// The rule for one field of a product in the catalogue.
+pub fn check_product_field(name: &str, value: &Value) -> Result<(), Problem> {
+    match name {
+        "model" => check_text(value, 60, true),
+        "name" => check_text(value, 100, true),
+        "unit" | "initials" => check_text(value, 20, false),
+        "price" => {
             let fen = value.as_i64().ok_or(Problem::WrongType)?;
             if fen < 0 {
                 Err(Problem::Negative)
@@ -47,6 +45,16 @@ pub fn check_field(kind: Kind, name: &str, value: &Value) -> Result<(), Problem>
                 Ok(())
             }
         }
+        _ => Err(Problem::UnknownField),
+    }
+}
+
+/// The rule for one field of a freight station.
+pub fn check_station_field(name: &str, value: &Value) -> Result<(), Problem> {
+    match name {
+        "name" => check_text(value, 100, true),
+        "phone" => check_phone(value),
+        "contract" => check_text(value, 60, false),
         _ => Err(Problem::UnknownField),
     }
 }
@@ -130,15 +138,11 @@ mod tests {
 
     #[test]
     fn each_kind_checks_its_own_fields() {
-        assert_eq!(check_field(Kind::Customer, "name", &json!("")), Err(Problem::Required));
-        assert_eq!(check_field(Kind::Customer, "phone", &json!("138 0000 1111")), Ok(()));
-        assert_eq!(check_field(Kind::Customer, "price", &json!(1)), Err(Problem::UnknownField));
-        assert_eq!(check_field(Kind::Product, "price", &json!(-5)), Err(Problem::Negative));
-        assert_eq!(check_field(Kind::Product, "price", &json!(12.5)), Err(Problem::WrongType));
-        assert_eq!(check_field(Kind::Station, "contract", &json!("M-1")), Ok(()));
-        for kind in Kind::ALL {
-            let (all, required) = fields(kind);
-            assert!(required.iter().all(|r| all.contains(r)), "{kind:?}");
-        }
+        assert_eq!(check_customer_field("name", &json!("")), Err(Problem::Required));
+        assert_eq!(check_customer_field("phone", &json!("138 0000 1111")), Ok(()));
+        assert_eq!(check_customer_field("price", &json!(1)), Err(Problem::UnknownField));
+        assert_eq!(check_product_field("price", &json!(-5)), Err(Problem::Negative));
+        assert_eq!(check_product_field("price", &json!(12.5)), Err(Problem::WrongType));
+        assert_eq!(check_station_field("contract", &json!("M-1")), Ok(()));
     }
 }

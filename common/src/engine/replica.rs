@@ -8,11 +8,10 @@
 //! change the server refuses drops out of the view but stays listed, with its reason, in
 //! `refused` until a person deals with it.
 
-use crate::hlc::{Clock, Hlc};
-use crate::ids::{ChangeId, ClientId, OfficeCode, RecordId};
-use crate::order::Action;
-use crate::record::{Change, Kind, RecordState};
-use crate::wire::{Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, PROTOCOL_VERSION};
+use crate::engine::hlc::{Clock, Hlc};
+use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
+use crate::engine::record::{Change, Kind, RecordState, StepWrite};
+use crate::engine::wire::{Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -171,22 +170,15 @@ impl Replica {
     }
 
     /// Which confirmed records to drop first when the device's storage is full: never one
-    /// with unsynced changes; oldest orders first, then customers, the catalogue last
-    /// (lookups need it while taking orders).
-    pub fn eviction_candidates(&self, max: usize) -> Vec<Key> {
+    /// with unsynced changes; by `rank` of their kind (lowest first: the domain says which
+    /// kinds matter least offline), oldest first within a rank.
+    pub fn eviction_candidates(&self, max: usize, rank: impl Fn(Kind) -> u8) -> Vec<Key> {
         let pending: std::collections::BTreeSet<Key> = self.outbox.values().map(|c| (c.kind, c.record)).collect();
         let mut v: Vec<(u8, Option<Hlc>, Key)> = self
             .confirmed
             .iter()
             .filter(|(k, _)| !pending.contains(k))
-            .map(|(k, s)| {
-                let rank = match k.0 {
-                    Kind::Order => 0,
-                    Kind::Customer => 1,
-                    Kind::Product | Kind::Station => 2,
-                };
-                (rank, s.created(), *k)
-            })
+            .map(|(k, s)| (rank(k.0), s.created(), *k))
             .collect();
         v.sort();
         v.into_iter().take(max).map(|(_, _, k)| k).collect()
@@ -206,7 +198,7 @@ impl Replica {
         id: RecordId,
         office: &OfficeCode,
         values: &BTreeMap<String, Value>,
-        event: Option<Action>,
+        event: Option<StepWrite>,
         by: &str,
         now_ms: u64,
         random: [u8; 10],
@@ -425,7 +417,7 @@ fn apply_to(view: &mut BTreeMap<Key, RecordState>, change: &Change) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ChangeResult;
+    use crate::engine::wire::ChangeResult;
     use serde_json::json;
 
     fn gz() -> OfficeCode {
@@ -441,20 +433,27 @@ mod tests {
     }
 
     const ID: RecordId = RecordId(uuid::Uuid::from_u128(99));
+    const ORDER: Kind = Kind::new("order");
+    const CUSTOMER: Kind = Kind::new("customer");
+    const PRODUCT: Kind = Kind::new("product");
+
+    /// Orders go first, then customers, the catalogue last.
+    fn rank(kind: Kind) -> u8 {
+        [ORDER, CUSTOMER].iter().position(|k| *k == kind).unwrap_or(2) as u8
+    }
 
     #[test]
     fn an_edit_is_visible_at_once_and_waits_in_the_outbox() {
         let mut r = replica();
-        let c =
-            r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1000, [1; 10]).unwrap();
+        let c = r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1000, [1; 10]).unwrap();
         assert_eq!(c.seq, 0, "sequenced only when about to be pushed");
         assert!(r.push_request(10).is_none());
         assert_eq!(r.assign_seqs()[0].seq, 1);
         assert_eq!(r.push_request(10).unwrap().changes[0].id, c.id);
-        assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "美居");
-        assert!(r.is_pending(Kind::Customer, ID));
+        assert_eq!(r.get(CUSTOMER, ID).unwrap().get_str("name"), "美居");
+        assert!(r.is_pending(CUSTOMER, ID));
         assert!(
-            r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1001, [2; 10]).is_none(),
+            r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1001, [2; 10]).is_none(),
             "no-op edits make no change"
         );
     }
@@ -462,8 +461,8 @@ mod tests {
     #[test]
     fn a_refused_change_leaves_the_view_but_stays_listed_with_its_reason() {
         let mut r = replica();
-        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
-        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", 1001, [2; 10]).unwrap();
+        r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", 1001, [2; 10]).unwrap();
         let sequenced = r.assign_seqs();
         let (c1, c2) = (&sequenced[0], &sequenced[1]);
         let resp = PushResponse {
@@ -484,10 +483,10 @@ mod tests {
         };
         let fx = r.on_push(&resp, 2000);
         assert_eq!(fx.settled, vec![c1.id, c2.id]);
-        assert_eq!(r.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
-        assert!(!r.is_pending(Kind::Customer, ID));
-        assert_eq!(r.refused_for(Kind::Customer, ID)[0].message, "no");
-        assert_eq!(r.sync_mark(Kind::Customer, ID), SyncMark::Refused);
+        assert_eq!(r.get(CUSTOMER, ID).unwrap().get_str("name"), "A");
+        assert!(!r.is_pending(CUSTOMER, ID));
+        assert_eq!(r.refused_for(CUSTOMER, ID)[0].message, "no");
+        assert_eq!(r.sync_mark(CUSTOMER, ID), SyncMark::Refused);
     }
 
     #[test]
@@ -503,32 +502,32 @@ mod tests {
                 .insert(Hlc { wall_ms: ms, counter: 0, node: 1 }, json!("x"));
             s
         };
-        r.put_confirmed(mk(Kind::Product, RecordId(uuid::Uuid::from_u128(1)), 1));
-        r.put_confirmed(mk(Kind::Customer, RecordId(uuid::Uuid::from_u128(2)), 2));
-        r.put_confirmed(mk(Kind::Order, order(1), 30));
-        r.put_confirmed(mk(Kind::Order, order(2), 10));
-        r.put_confirmed(mk(Kind::Order, order(3), 20));
-        assert_eq!(r.sync_mark(Kind::Order, order(3)), SyncMark::Synced);
-        r.edit(Kind::Order, order(3), &gz(), &values(&[("notes", json!("改"))]), None, "u", 40, [1; 10]).unwrap();
-        assert_eq!(r.sync_mark(Kind::Order, order(3)), SyncMark::Pending);
-        let keys: Vec<RecordId> = r.eviction_candidates(10).into_iter().map(|(_, id)| id).collect();
+        r.put_confirmed(mk(PRODUCT, RecordId(uuid::Uuid::from_u128(1)), 1));
+        r.put_confirmed(mk(CUSTOMER, RecordId(uuid::Uuid::from_u128(2)), 2));
+        r.put_confirmed(mk(ORDER, order(1), 30));
+        r.put_confirmed(mk(ORDER, order(2), 10));
+        r.put_confirmed(mk(ORDER, order(3), 20));
+        assert_eq!(r.sync_mark(ORDER, order(3)), SyncMark::Synced);
+        r.edit(ORDER, order(3), &gz(), &values(&[("notes", json!("改"))]), None, "u", 40, [1; 10]).unwrap();
+        assert_eq!(r.sync_mark(ORDER, order(3)), SyncMark::Pending);
+        let keys: Vec<RecordId> = r.eviction_candidates(10, rank).into_iter().map(|(_, id)| id).collect();
         assert_eq!(
             keys,
             vec![order(2), order(1), RecordId(uuid::Uuid::from_u128(2)), RecordId(uuid::Uuid::from_u128(1))]
         );
-        assert_eq!(r.eviction_candidates(1).len(), 1);
+        assert_eq!(r.eviction_candidates(1, rank).len(), 1);
     }
 
     #[test]
     fn reloading_never_reuses_a_sequence_number() {
         let mut r = replica();
-        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
         let c = r.assign_seqs().remove(0);
         // The sequenced outbox entry was written but the counters were not (a crash in between).
         let stale_meta = ReplicaMeta { next_seq: 1, ..r.meta.clone() };
         let reloaded = Replica::from_parts(stale_meta, vec![], vec![c], vec![]);
         assert_eq!(reloaded.meta.next_seq, 2);
-        assert_eq!(reloaded.get(Kind::Customer, ID).unwrap().get_str("name"), "A");
+        assert_eq!(reloaded.get(CUSTOMER, ID).unwrap().get_str("name"), "A");
     }
 
     #[test]
@@ -538,11 +537,9 @@ mod tests {
         let mut leader = replica();
         let mut other = leader.clone();
         other.meta.clock.node = 8;
-        let a =
-            leader.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
-        let b = other
-            .edit(Kind::Customer, ID, &gz(), &values(&[("phone", json!("12345"))]), None, "u", 1000, [2; 10])
-            .unwrap();
+        let a = leader.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        let b =
+            other.edit(CUSTOMER, ID, &gz(), &values(&[("phone", json!("12345"))]), None, "u", 1000, [2; 10]).unwrap();
         assert_ne!(a.ts, b.ts, "tabs have their own clock node, so versions never collide");
         leader.put_outbox(b.clone());
         other.put_outbox(a.clone());
@@ -553,23 +550,23 @@ mod tests {
         let seqs: Vec<u64> = sequenced.iter().map(|c| c.seq).collect();
         assert_eq!(seqs, vec![1, 2]);
         assert_eq!(other.meta.next_seq, 3, "the other tab learns the counter from the sequenced changes");
-        assert_eq!(leader.get(Kind::Customer, ID), other.get(Kind::Customer, ID));
+        assert_eq!(leader.get(CUSTOMER, ID), other.get(CUSTOMER, ID));
     }
 
     #[test]
     fn a_pull_keeps_local_unsynced_edits_on_top() {
         let mut r = replica();
-        r.edit(Kind::Customer, ID, &gz(), &values(&[("name", json!("mine"))]), None, "u", 5000, [1; 10]).unwrap();
-        let mut server = RecordState::new(Kind::Customer, ID, gz());
+        r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("mine"))]), None, "u", 5000, [1; 10]).unwrap();
+        let mut server = RecordState::new(CUSTOMER, ID, gz());
         let other = Change {
             id: ChangeId(uuid::Uuid::from_u128(5)),
             seq: 1,
-            kind: Kind::Customer,
+            kind: CUSTOMER,
             record: ID,
             office: gz(),
             ts: Hlc { wall_ms: 4000, counter: 0, node: 1 },
             by: "x".into(),
-            set: RecordState::new(Kind::Customer, ID, gz())
+            set: RecordState::new(CUSTOMER, ID, gz())
                 .writes_for(&values(&[("name", json!("theirs")), ("phone", json!("12345"))])),
             event: None,
         };
@@ -583,7 +580,7 @@ mod tests {
             digest: None,
         };
         r.on_pull(&resp, 6000);
-        let shown = r.get(Kind::Customer, ID).unwrap();
+        let shown = r.get(CUSTOMER, ID).unwrap();
         assert_eq!(shown.get_str("phone"), "12345");
         assert_eq!(shown.get_str("name"), "mine", "the later local edit shows");
         assert_eq!(shown.conflicts().len(), 1, "and the concurrent server value is kept as a conflict");

@@ -28,8 +28,8 @@ pub fn decode<T: DeserializeOwned>(stored: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ChangeId;
-    use crate::record::{Change, Kind, RecordState};
+    use crate::engine::ids::ChangeId;
+    use crate::engine::record::{Change, Kind, RecordState};
     use crate::{OfficeCode, RecordId};
 
     #[test]
@@ -44,12 +44,12 @@ mod tests {
         let change = Change {
             id: ChangeId(uuid::Uuid::from_u128(1)),
             seq: 0,
-            kind: Kind::Order,
+            kind: Kind::ORDER,
             record: id,
             office: office.clone(),
             ts: crate::Hlc { wall_ms: 1, counter: 0, node: 2 },
             by: "u".into(),
-            set: RecordState::new(Kind::Order, id, office).writes_for(&values),
+            set: RecordState::new(Kind::ORDER, id, office).writes_for(&values),
             event: None,
         };
         let state = RecordState::from_change(&change);

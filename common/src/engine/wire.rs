@@ -2,55 +2,18 @@
 //! backend and any other client (see docs/sync-protocol.md). Kept apart from SQL rows
 //! and UI state; change them only together with the protocol version.
 
-use crate::hlc::Hlc;
-use crate::ids::{ChangeId, ClientId, OfficeCode};
-use crate::permissions::Role;
-use crate::record::{Change, RecordState};
+use crate::engine::hlc::Hlc;
+use crate::engine::ids::{ChangeId, ClientId};
+use crate::engine::record::{Change, RecordState};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change of the sync bodies. The server refuses others.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// Most changes one push may carry; a client sends more in several pushes.
 pub const MAX_PUSH_CHANGES: usize = 500;
 /// Largest page of a pull, and the default.
 pub const MAX_PULL_LIMIT: u32 = 1000;
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-    /// The device logging in; it gets a device number within its office.
-    pub client: ClientId,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfficeInfo {
-    pub code: OfficeCode,
-    pub name: String,
-    pub is_hq: bool,
-    /// The office's zone, minutes east of UTC (Asia/Shanghai: 480).
-    pub utc_offset_minutes: i32,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserInfo {
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub office: OfficeInfo,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LoginResponse {
-    /// Bearer token for every later request; valid for weeks so offline work continues.
-    pub token: String,
-    pub user: UserInfo,
-    /// This device's number within the office, part of every order number it issues.
-    pub device_no: u32,
-    pub server_time: Hlc,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,8 +1,8 @@
 //! Finding things while the customer is still talking: lookups by a few characters of a
 //! name, model, phone number or pinyin initials, and the order list's filter.
 
-use crate::order::{OrderView, Status};
-use crate::time::{local_date, Date};
+use crate::desk::order::{OrderView, Status};
+use crate::desk::time::{local_date, Date};
 
 /// Lower-case, without spaces, dashes or brackets, so `0757-2233 4455` matches `07572233`.
 pub fn normalize(s: &str) -> String {
@@ -96,9 +96,9 @@ mod tests {
 
     #[test]
     fn the_order_filter_matches_text_status_and_local_dates() {
-        use crate::hlc::Hlc;
-        use crate::ids::{ChangeId, OfficeCode, RecordId};
-        use crate::record::{Change, Kind, RecordState};
+        use crate::engine::hlc::Hlc;
+        use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
+        use crate::engine::record::{Change, Kind, RecordState};
         let office = OfficeCode::parse("FS").unwrap();
         let id = RecordId(uuid::Uuid::from_u128(1));
         let values = [
@@ -112,12 +112,12 @@ mod tests {
         let change = Change {
             id: ChangeId(uuid::Uuid::from_u128(2)),
             seq: 1,
-            kind: Kind::Order,
+            kind: Kind::ORDER,
             record: id,
             office: office.clone(),
             ts,
             by: "u".into(),
-            set: RecordState::new(Kind::Order, id, office).writes_for(&values),
+            set: RecordState::new(Kind::ORDER, id, office).writes_for(&values),
             event: None,
         };
         let order = OrderView::from_record(&RecordState::from_change(&change));

@@ -11,41 +11,68 @@
 //! commutative, associative and idempotent: any delivery order, any duplication, the
 //! same result. Nothing a person wrote disappears without a later write that saw it.
 
-use crate::hlc::Hlc;
-use crate::ids::{ChangeId, OfficeCode, RecordId};
-use crate::order::Action;
+use crate::engine::hlc::Hlc;
+use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Order,
-    Customer,
-    Product,
-    Station,
+/// A kind of record (`order`, `customer`, ...): a short lower-case code. The engine treats
+/// kinds alike; the domain declares which exist and what their fields and steps are.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Kind {
+    /// ASCII `[a-z_]`, zero-padded: byte order is the code's alphabetical order.
+    code: [u8; 16],
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Order, Kind::Customer, Kind::Product, Kind::Station];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Order => "order",
-            Kind::Customer => "customer",
-            Kind::Product => "product",
-            Kind::Station => "station",
+    /// A kind from a code fixed in the source; a bad code fails the build.
+    pub const fn new(code: &str) -> Kind {
+        let b = code.as_bytes();
+        assert!(!b.is_empty() && b.len() <= 16, "a kind code has 1 to 16 characters");
+        let mut out = [0u8; 16];
+        let mut i = 0;
+        while i < b.len() {
+            assert!(b[i] == b'_' || b[i].is_ascii_lowercase(), "a kind code is made of a-z and _");
+            out[i] = b[i];
+            i += 1;
         }
+        Kind { code: out }
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+        let ok = (1..=16).contains(&s.len()) && s.bytes().all(|b| b == b'_' || b.is_ascii_lowercase());
+        ok.then(|| Kind::new(s))
     }
 
-    /// Catalogue kinds are kept by head office and readable by every office.
-    pub fn is_catalogue(self) -> bool {
-        matches!(self, Kind::Product | Kind::Station)
+    pub fn as_str(&self) -> &str {
+        let n = self.code.iter().position(|b| *b == 0).unwrap_or(16);
+        std::str::from_utf8(&self.code[..n]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Kind::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a kind of record")))
     }
 }
 
@@ -114,11 +141,59 @@ fn insert_version(heads: &mut BTreeMap<Hlc, Value>, ts: Hlc, value: &Value) {
     }
 }
 
-/// A status action with who did it. The timestamp is the key in [`RecordState::events`].
+/// A step taken on a record, as a change carries it: which step, its details (a stamp,
+/// a waybill, a reason), and the values of the kind's guarded fields it approves, as the
+/// person saw them (see [`crate::engine::workflow`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepWrite {
+    pub step: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub approved: BTreeMap<String, Value>,
+}
+
+/// A step as a record keeps it: the step and who took it. Its timestamp is its key in
+/// [`RecordState::events`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    pub action: Action,
+    pub step: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub approved: BTreeMap<String, Value>,
     pub by: String,
+}
+
+impl Event {
+    pub fn new(write: &StepWrite, by: &str) -> Event {
+        Event {
+            step: write.step.clone(),
+            data: write.data.clone(),
+            approved: write.approved.clone(),
+            by: by.to_string(),
+        }
+    }
+}
+
+/// Who made a change and when it reached the server, as the server saw it; written only
+/// by the server, keyed by the change's timestamp in [`RecordState::log`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The user name (log-in).
+    pub by: String,
+    /// The person's name as people know it.
+    pub name: String,
+    pub role: String,
+    pub office: OfficeCode,
+    /// The device's number within its office.
+    pub device: u32,
+    /// Server time (UTC ms) when the change was stored.
+    pub received_ms: u64,
+    /// Each field the change wrote, with the value it had on the server just before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub old: BTreeMap<String, Value>,
 }
 
 /// One record as every replica stores it, server and devices alike.
@@ -131,6 +206,9 @@ pub struct RecordState {
     pub fields: BTreeMap<String, FieldState>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub events: BTreeMap<Hlc, Event>,
+    /// Who made each stored change, and when the server got it (the history).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub log: BTreeMap<Hlc, LogEntry>,
 }
 
 /// A write of one field inside a change: the new value and the versions it replaces.
@@ -159,7 +237,7 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub set: BTreeMap<String, FieldWrite>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<Action>,
+    pub event: Option<StepWrite>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,7 +258,7 @@ pub struct FieldConflict {
 
 impl RecordState {
     pub fn new(kind: Kind, id: RecordId, office: OfficeCode) -> RecordState {
-        RecordState { kind, id, office, fields: BTreeMap::new(), events: BTreeMap::new() }
+        RecordState { kind, id, office, fields: BTreeMap::new(), events: BTreeMap::new(), log: BTreeMap::new() }
     }
 
     /// A record as it stands after `change`, starting from nothing.
@@ -213,8 +291,8 @@ impl RecordState {
         for (name, write) in &change.set {
             self.fields.entry(name.clone()).or_default().add(change.ts, &write.value, &write.replaces);
         }
-        if let Some(action) = &change.event {
-            self.events.entry(change.ts).or_insert_with(|| Event { action: action.clone(), by: change.by.clone() });
+        if let Some(step) = &change.event {
+            self.events.entry(change.ts).or_insert_with(|| Event::new(step, &change.by));
         }
     }
 
@@ -226,6 +304,9 @@ impl RecordState {
         }
         for (ts, event) in &other.events {
             self.events.entry(*ts).or_insert_with(|| event.clone());
+        }
+        for (ts, entry) in &other.log {
+            self.log.entry(*ts).or_insert_with(|| entry.clone());
         }
         Ok(())
     }
@@ -317,13 +398,14 @@ mod tests {
     }
 
     const REC: RecordId = RecordId(uuid::Uuid::from_u128(1));
+    const ORDER: Kind = Kind::new("order");
 
     fn change(at: Hlc, base: &RecordState, values: &[(&str, Value)]) -> Change {
         let values: BTreeMap<String, Value> = values.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         Change {
             id: ChangeId(uuid::Uuid::from_u128(u128::from(at.wall_ms) << 16 | u128::from(at.node))),
             seq: 1,
-            kind: Kind::Order,
+            kind: ORDER,
             record: REC,
             office: office("GZ"),
             ts: at,
@@ -334,7 +416,7 @@ mod tests {
     }
 
     fn empty() -> RecordState {
-        RecordState::new(Kind::Order, REC, office("GZ"))
+        RecordState::new(ORDER, REC, office("GZ"))
     }
 
     /// One case of the table below: two replicas start from `base`, each applies its own
@@ -481,11 +563,15 @@ mod tests {
                         .collect();
                     let mut set = BTreeMap::new();
                     set.insert(name.to_string(), FieldWrite { value: json!(format!("v{value}")), replaces });
-                    let event = event.then_some(Action::Review);
+                    let event = event.then(|| StepWrite {
+                        step: "review".into(),
+                        data: BTreeMap::new(),
+                        approved: BTreeMap::new(),
+                    });
                     out.push(Change {
                         id: ChangeId(uuid::Uuid::from_u128(i as u128 + 1)),
                         seq: i as u64 + 1,
-                        kind: Kind::Order,
+                        kind: ORDER,
                         record: REC,
                         office: office("GZ"),
                         ts,
@@ -535,6 +621,18 @@ mod tests {
                 prop_assert_eq!(state_of(&cs, u32::MAX), state_of(&shuffled, u32::MAX));
             }
         }
+    }
+
+    #[test]
+    fn kinds_are_short_lower_case_codes_that_sort_like_their_names() {
+        assert_eq!(Kind::parse("order"), Some(ORDER));
+        assert_eq!(ORDER.as_str(), "order");
+        assert_eq!(Kind::parse(""), None);
+        assert_eq!(Kind::parse("Order"), None);
+        assert_eq!(Kind::parse("a_kind_with_a_long_name"), None);
+        assert!(Kind::new("customer") < ORDER && ORDER < Kind::new("order_line"));
+        assert_eq!(serde_json::to_string(&ORDER).unwrap(), "\"order\"");
+        assert!(serde_json::from_str::<Kind>("\"or der\"").is_err());
     }
 
     #[test]

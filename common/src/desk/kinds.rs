@@ -1,0 +1,178 @@
+//! The kinds of record the desk keeps, declared to the engine: their fields and the rule
+//! for each, their steps (orders: [`crate::desk::order::WORKFLOW`]), who may edit them,
+//! and who may read them. [`DeskRules`] is what the server runs on every change.
+
+use crate::desk::customer;
+use crate::desk::order::{self, Action, Problem};
+use crate::desk::permissions::{Actor, Role};
+use crate::engine::push::Rules;
+use crate::engine::record::{Change, Kind, RecordState};
+use crate::engine::workflow::{self, Refusal, StepKind, Workflow};
+use serde_json::Value;
+
+impl Kind {
+    pub const ORDER: Kind = Kind::new("order");
+    pub const CUSTOMER: Kind = Kind::new("customer");
+    pub const PRODUCT: Kind = Kind::new("product");
+    pub const STATION: Kind = Kind::new("station");
+    pub const ALL: [Kind; 4] = [Kind::ORDER, Kind::CUSTOMER, Kind::PRODUCT, Kind::STATION];
+
+    /// Catalogue kinds are kept by head office and readable by every office.
+    pub fn is_catalogue(self) -> bool {
+        spec(self).is_some_and(|s| s.catalogue)
+    }
+}
+
+/// What the desk declares about one kind of record.
+pub struct KindSpec {
+    pub kind: Kind,
+    pub fields: &'static [&'static str],
+    /// Fields a new record must set.
+    pub required: &'static [&'static str],
+    /// The rule for one field's value.
+    pub check: fn(&str, &Value) -> Result<(), Problem>,
+    /// Steps and the edit table, for kinds that have steps.
+    pub workflow: Option<&'static Workflow>,
+    /// Kinds without steps: the roles that may edit them (and only at head office for the catalogue).
+    pub editors: &'static [Role],
+    /// Kept by head office, readable by every office.
+    pub catalogue: bool,
+}
+
+const DESK: &[Role] = &[Role::Clerk, Role::Reviewer, Role::Salesperson, Role::Manager, Role::Admin];
+const HQ_KEEPERS: &[Role] = &[Role::Manager, Role::Admin];
+
+static SPECS: [KindSpec; 4] = [
+    KindSpec {
+        kind: Kind::ORDER,
+        fields: &order::field::ALL,
+        required: &order::field::REQUIRED,
+        check: order::check_field,
+        workflow: Some(&order::WORKFLOW),
+        editors: DESK,
+        catalogue: false,
+    },
+    KindSpec {
+        kind: Kind::CUSTOMER,
+        fields: customer::CUSTOMER_FIELDS,
+        required: &["name"],
+        check: customer::check_customer_field,
+        workflow: None,
+        editors: DESK,
+        catalogue: false,
+    },
+    KindSpec {
+        kind: Kind::PRODUCT,
+        fields: customer::PRODUCT_FIELDS,
+        required: &["model", "name"],
+        check: customer::check_product_field,
+        workflow: None,
+        editors: HQ_KEEPERS,
+        catalogue: true,
+    },
+    KindSpec {
+        kind: Kind::STATION,
+        fields: customer::STATION_FIELDS,
+        required: &["name"],
+        check: customer::check_station_field,
+        workflow: None,
+        editors: HQ_KEEPERS,
+        catalogue: true,
+    },
+];
+
+pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
+    SPECS.iter().find(|s| s.kind == kind)
+}
+
+/// Which kinds a full device drops first (lowest): orders, then customers; the catalogue
+/// last, since lookups need it while taking orders.
+pub fn eviction_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::ORDER => 0,
+        Kind::CUSTOMER => 1,
+        _ => 2,
+    }
+}
+
+/// The desk's rules for the changes of one logged-in person.
+pub struct DeskRules<'a> {
+    pub actor: &'a Actor,
+}
+
+fn invalid(message: String) -> Refusal {
+    Refusal { code: "invalid", message }
+}
+
+impl Rules for DeskRules<'_> {
+    fn check(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal> {
+        let kind = change.kind;
+        let spec = spec(kind).ok_or_else(|| invalid(format!("{kind} is not a kind of record")))?;
+        self.actor.authorize(change).map_err(|d| Refusal::new("forbidden", d.to_string()))?;
+        for (name, write) in &change.set {
+            if !spec.fields.contains(&name.as_str()) {
+                return Err(invalid(format!("{name} is not a field of a {kind} record")));
+            }
+            (spec.check)(name, &write.value).map_err(|p| invalid(format!("{name} {}", p.message())))?;
+        }
+        if existing.is_none() {
+            if let Some(missing) = spec.required.iter().find(|f| !change.set.contains_key(**f)) {
+                return Err(Refusal::new("incomplete", format!("a new {kind} record needs {missing}")));
+            }
+        }
+        let role = self.actor.role;
+        let Some(wf) = spec.workflow else {
+            if change.event.is_some() {
+                return Err(invalid(format!("{kind} records have no steps")));
+            }
+            if !spec.editors.contains(&role) || spec.catalogue && !self.actor.is_hq {
+                return Err(Refusal::new("forbidden", format!("the {} role may not edit {kind} records", role.code())));
+            }
+            return Ok(());
+        };
+        let blank;
+        let before = match existing {
+            Some(s) => s,
+            None => {
+                blank = RecordState::new(kind, change.record, change.office.clone());
+                &blank
+            }
+        };
+        let progress = workflow::progress(wf, before);
+        let mut correction = false;
+        if let Some(step) = &change.event {
+            workflow::check_step(wf, before, &progress, role.code(), step)?;
+            Action::from_write(step).map_err(|e| invalid(format!("{} {e}", step.step)))?;
+            let kind_of_step = wf.step(&step.step).map(|s| s.kind);
+            correction = kind_of_step == Some(StepKind::Correction);
+            let approves = matches!(kind_of_step, Some(StepKind::Approval | StepKind::Fact));
+            if approves && change.set.keys().any(|f| wf.guarded.contains(&f.as_str())) {
+                return Err(invalid(format!("a {} step cannot change what it approves in the same change", step.step)));
+            }
+        }
+        if !change.set.is_empty() && !correction {
+            if existing.is_none() && !spec.editors.contains(&role) {
+                return Err(Refusal::new("forbidden", format!("the {} role may not take orders", role.code())));
+            }
+            workflow::check_edit(wf, &progress, role.code(), change.set.keys().map(String::as_str))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_declared_once_and_its_required_fields_are_fields() {
+        for kind in Kind::ALL {
+            let s = spec(kind).unwrap();
+            assert_eq!(s.kind, kind);
+            assert!(s.required.iter().all(|r| s.fields.contains(r)), "{kind:?}");
+        }
+        assert!(Kind::PRODUCT.is_catalogue() && Kind::STATION.is_catalogue());
+        assert!(!Kind::ORDER.is_catalogue() && !Kind::CUSTOMER.is_catalogue());
+        assert!(spec(Kind::new("invoice")).is_none());
+    }
+}

@@ -1,0 +1,14 @@
+//! The sales desk's domain: what its records are and the rules people work by.
+
+pub mod account;
+pub mod customer;
+pub mod kinds;
+pub mod money;
+pub mod numbering;
+pub mod order;
+pub mod permissions;
+pub mod search;
+pub mod time;
+
+#[cfg(test)]
+mod approvals;

@@ -1,0 +1,12 @@
+//! The sync engine: records, changes, replicas, the push rules and the wire contract.
+//! Generic over kinds of record: a kind declares its fields and steps through
+//! [`push::Rules`] and [`workflow::Workflow`]; nothing here names an order.
+
+pub mod hlc;
+pub mod ids;
+pub mod push;
+pub mod record;
+pub mod replica;
+pub mod storage_codec;
+pub mod wire;
+pub mod workflow;
