@@ -3,12 +3,13 @@
 //! upsert of the same record rows. The ratio is the figure (docs/benchmarks.md).
 
 use backend::auth::CurrentUser;
+use common::desk::account::{OfficeInfo, UserInfo};
 use common::desk::order::OrderDraft;
 use common::desk::permissions::{Actor, Role};
 use common::engine::hlc::{Clock, Hlc};
 use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{OfficeInfo, PushRequest, UserInfo, PROTOCOL_VERSION};
+use common::engine::wire::{PushRequest, PROTOCOL_VERSION};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::json;
 
@@ -31,6 +32,7 @@ fn user(client: ClientId) -> CurrentUser {
             office: office_info,
         },
         client,
+        device_no: 1,
     }
 }
 
@@ -143,8 +145,15 @@ fn ingest(c: &mut Criterion) {
                 let mut store = MemStore::default();
                 let mut clock = Clock::new(1);
                 for (who, req) in &pushes {
-                    common::engine::push::process_push(&mut store, &who.actor, req, &mut clock, 1_790_000_000_000)
-                        .unwrap();
+                    common::engine::push::process_push(
+                        &mut store,
+                        &common::desk::kinds::DeskRules { actor: &who.actor },
+                        &who.author(),
+                        req,
+                        &mut clock,
+                        1_790_000_000_000,
+                    )
+                    .unwrap();
                 }
                 store
             },
@@ -186,13 +195,7 @@ impl common::engine::push::Store for MemStore {
         self.records.insert((state.kind, state.id), text);
         Ok(())
     }
-    fn log(
-        &mut self,
-        _: ClientId,
-        change: &Change,
-        _: &str,
-        _: &common::engine::wire::ChangeResult,
-    ) -> Result<(), Self::Error> {
+    fn log(&mut self, _: ClientId, change: &Change, _: &common::engine::wire::ChangeResult) -> Result<(), Self::Error> {
         self.log.insert(change.id, serde_json::to_string(change).unwrap());
         Ok(())
     }

@@ -10,9 +10,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
+use common::desk::account::{LoginRequest, LoginResponse, OfficeInfo, UserInfo};
 use common::desk::permissions::{Actor, Role};
 use common::engine::ids::{ClientId, OfficeCode};
-use common::engine::wire::{LoginRequest, LoginResponse, OfficeInfo, UserInfo};
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
@@ -38,6 +38,8 @@ pub struct CurrentUser {
     pub actor: Actor,
     pub info: UserInfo,
     pub client: ClientId,
+    /// The device's number within the user's office (0 if it never logged in there).
+    pub device_no: u32,
 }
 
 fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
@@ -70,14 +72,25 @@ fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(User
 }
 
 impl CurrentUser {
-    fn from_info(info: UserInfo, client: ClientId) -> CurrentUser {
+    fn from_info(info: UserInfo, client: ClientId, device_no: u32) -> CurrentUser {
         let actor = Actor {
             username: info.username.clone(),
             role: info.role,
             office: info.office.code.clone(),
             is_hq: info.office.is_hq,
         };
-        CurrentUser { actor, info, client }
+        CurrentUser { actor, info, client, device_no }
+    }
+
+    /// The person as a record's history names them.
+    pub fn author(&self) -> common::engine::push::Author {
+        common::engine::push::Author {
+            username: self.info.username.clone(),
+            name: self.info.display_name.clone(),
+            role: self.info.role.code().to_string(),
+            office: self.info.office.code.clone(),
+            device: self.device_no,
+        }
     }
 }
 
@@ -106,8 +119,13 @@ impl FromRequestParts<AppState> for CurrentUser {
                 }
                 let (info, _) =
                     load_user(conn, &username)?.ok_or_else(|| AppError::unauthorized("this account is disabled"))?;
+                let device_no: u32 = conn
+                    .prepare_cached("SELECT device_no FROM device_numbers WHERE client = ?1 AND office = ?2")?
+                    .query_row(params![client, info.office.code.as_str()], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0);
                 let client = ClientId::parse(&client).map_err(AppError::internal)?;
-                Ok(CurrentUser::from_info(info, client))
+                Ok(CurrentUser::from_info(info, client, device_no))
             })
             .await
     }

@@ -14,6 +14,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how far a file is.
+/// After the SQL ones, [`RUST_MIGRATIONS`] (data rewritten by code).
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE offices (
@@ -146,11 +147,27 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+type RustMigration = fn(&rusqlite::Transaction<'_>) -> Result<(), AppError>;
+
+/// Versions after the SQL ones: 5 turns protocol-1 records into protocol 2's shape.
+const RUST_MIGRATIONS: &[RustMigration] = &[crate::upgrade::records_to_protocol_2];
+
+/// The newest schema version.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len() + RUST_MIGRATIONS.len();
+
+pub fn migrate(conn: &mut Connection) -> Result<(), AppError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Brings the file up to `target` (tests start from older versions).
+pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), AppError> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+    for i in version..target.min(SCHEMA_VERSION) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        match MIGRATIONS.get(i) {
+            Some(sql) => tx.execute_batch(sql)?,
+            None => RUST_MIGRATIONS[i - MIGRATIONS.len()](&tx)?,
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }

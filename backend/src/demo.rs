@@ -108,7 +108,8 @@ fn seed_record(
         .map(|(k, v)| (k.clone(), FieldWrite { value: v.clone(), replaces: vec![] }))
         .collect();
     // Fixed ids, so demo records are the same in every fresh database.
-    let id = RecordId(uuid::Uuid::from_u128((kind as u128 + 1) << 64 | n));
+    let index = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u128;
+    let id = RecordId(uuid::Uuid::from_u128((index + 1) << 64 | n));
     let change =
         Change { id: ChangeId(id.0), seq: 0, kind, record: id, office, ts, by: "system".into(), set, event: None };
     writer.store(tx, &RecordState::from_change(&change), Some(None))?;

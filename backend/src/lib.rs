@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod statics;
 pub mod sync;
+pub mod upgrade;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};

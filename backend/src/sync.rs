@@ -8,6 +8,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use common::desk::kinds::DeskRules;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::push::{process_push, Store};
 use common::engine::record::{Change, Kind, RecordState};
@@ -160,7 +161,7 @@ impl Store for SqlStore<'_> {
         self.writer.store(self.tx, state, known).map(|_| ())
     }
 
-    fn log(&mut self, client: ClientId, change: &Change, by: &str, result: &ChangeResult) -> Result<(), AppError> {
+    fn log(&mut self, client: ClientId, change: &Change, result: &ChangeResult) -> Result<(), AppError> {
         let body = serde_json::to_string(change).map_err(AppError::internal)?;
         let outcome = match result.outcome {
             Outcome::Applied => "applied",
@@ -175,7 +176,7 @@ impl Store for SqlStore<'_> {
                 change.id.to_string(),
                 client.to_string(),
                 change.seq,
-                by,
+                change.by,
                 change.kind.as_str(),
                 change.record.to_string(),
                 outcome,
@@ -202,7 +203,7 @@ pub fn apply_pushes(
     for (user, req) in work {
         let sp = tx.savepoint()?;
         let mut store = SqlStore { tx: &sp, now, loaded: None, writer: RecordWriter::default() };
-        match process_push(&mut store, &user.actor, req, clock, now) {
+        match process_push(&mut store, &DeskRules { actor: &user.actor }, &user.author(), req, clock, now) {
             Ok(resp) => {
                 store.writer.finish(&sp)?;
                 sp.commit()?;

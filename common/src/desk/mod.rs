@@ -9,6 +9,7 @@ pub mod order;
 pub mod permissions;
 pub mod search;
 pub mod time;
+pub mod upgrade;
 
 #[cfg(test)]
 mod approvals;

@@ -136,6 +136,11 @@ impl Action {
                 _ => FieldError::new("data", Problem::WrongType),
             }
         })?;
+        // A detail the step does not have is named, even where serde would let it pass.
+        let known = action.data();
+        if let Some(extra) = data.keys().find(|k| !known.contains_key(*k)) {
+            return Err(FieldError::new(extra.clone(), Problem::UnknownField));
+        }
         let text = |field: &str, value: &str, max: usize| {
             if value.trim().is_empty() {
                 Err(FieldError::new(field, Problem::Required))

@@ -3,11 +3,12 @@
 //! with 100 concurrent syncing clients, and how many orders fit in localStorage.
 //! Prints `RESULT name value` lines for `cargo xtask bench`.
 
+use common::desk::account::LoginResponse;
 use common::desk::order::OrderDraft;
 use common::engine::hlc::Clock;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use common::engine::wire::{PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tests::process::{free_port, ServerProcess};

@@ -343,7 +343,9 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
     assert!(body.message.contains("protocol"), "{}", body.message);
 
     let (status, body) = error_of(
-        send(json!({"protocol": 1, "client": fs.client, "changes": [], "admin": true}).to_string()).await.unwrap(),
+        send(json!({"protocol": PROTOCOL_VERSION, "client": fs.client, "changes": [], "admin": true}).to_string())
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!((status, body.error.as_str()), (422, "invalid_body"));
@@ -351,13 +353,16 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
 
     let mut change = serde_json::to_value(fs.new_order("FS-261128-01-001")).unwrap();
     change["sneaky"] = json!(1);
-    let (status, _) =
-        error_of(send(json!({"protocol": 1, "client": fs.client, "changes": [change]}).to_string()).await.unwrap())
-            .await;
+    let (status, _) = error_of(
+        send(json!({"protocol": PROTOCOL_VERSION, "client": fs.client, "changes": [change]}).to_string())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 422, "unknown fields inside a change");
 
     let huge = format!(
-        "{{\"protocol\": 1, \"client\": \"{}\", \"changes\": [], \"pad\": \"{}\"}}",
+        "{{\"protocol\": {PROTOCOL_VERSION}, \"client\": \"{}\", \"changes\": [], \"pad\": \"{}\"}}",
         fs.client,
         "x".repeat(5 * 1024 * 1024)
     );
@@ -370,7 +375,8 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
 
     let many: Vec<_> = (0..501).map(|n| fs.new_order(&format!("FS-261128-01-{n:03}"))).collect();
     let (status, body) =
-        error_of(fs.push_raw(&PushRequest { protocol: 1, client: fs.client, changes: many }).await).await;
+        error_of(fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: fs.client, changes: many }).await)
+            .await;
     assert_eq!((status, body.error.as_str()), (413, "too_many_changes"));
 
     let resp = app.http.post(push.clone()).bearer_auth(fs.token()).body("{}").send().await.unwrap();

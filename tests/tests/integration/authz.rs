@@ -1,5 +1,7 @@
 //! The authorisation matrix: every role × office × kind of change, checked against a
-//! table written here independently of `common::desk::permissions`.
+//! table written here independently of `common::desk::permissions` and the order's
+//! workflow. Each step is tried on an order of each office standing where that step is
+//! due (a review on a new order, an audit on a reviewed one, ...).
 
 use crate::helpers::*;
 use common::desk::order::{Action, PaymentStamp};
@@ -28,6 +30,7 @@ fn may_act(role: &str, office: &str, target: &str, action: &Action) -> bool {
         Action::HandOver => &["clerk", "logistics", "manager", "admin"],
         Action::Ship { .. } => &["logistics", "manager", "admin"],
         Action::Void { .. } => &["clerk", "manager", "admin"],
+        other => panic!("not in this table: {other:?}"),
     };
     (office == "HQ" || office == target) && allowed.contains(&role)
 }
@@ -37,18 +40,33 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
     let app = spawn_app().await;
     let base = app.url("");
     let admin = login(&base, "hq_admin").await;
-    // One order per office, taken by that office's clerk.
-    let mut orders: BTreeMap<&str, RecordState> = BTreeMap::new();
-    for office in OFFICES {
+    let mut admin = admin;
+    // Per office: one order to edit, and one per step standing where that step is due.
+    let mut orders: BTreeMap<(&str, &str), RecordState> = BTreeMap::new();
+    for (n, office) in OFFICES.into_iter().enumerate() {
         let mut clerk = login(&base, &format!("{}_clerk", office.to_lowercase())).await;
-        let order = clerk.new_order(&format!("{office}-261128-01-001"));
-        assert_eq!(clerk.push(vec![order.clone()]).await.results[0].outcome, Outcome::Applied);
+        let due: [(&str, &[Action]); 6] = [
+            ("edit", &[]),
+            ("review", &[]),
+            ("void", &[]),
+            ("audit", &[Action::Review]),
+            ("hand_over", &[Action::Review, Action::Audit { stamp: PaymentStamp::Collect }]),
+            ("ship", &[Action::Review, Action::Audit { stamp: PaymentStamp::Collect }]),
+        ];
+        for (k, (what, before)) in due.into_iter().enumerate() {
+            let order = clerk.new_order(&format!("{office}-261128-01-{:03}", n * 10 + k + 1));
+            let (id, office_code) = (order.record, order.office.clone());
+            assert_eq!(clerk.push(vec![order]).await.results[0].outcome, Outcome::Applied);
+            for step in before {
+                let state = admin.order(id).await;
+                let mut c = admin.change(Kind::ORDER, id, &office_code, Some(&state), BTreeMap::new());
+                c.event = Some(step.to_write(Some(&state)));
+                assert_eq!(admin.push(vec![c]).await.results[0].outcome, Outcome::Applied, "{what}: {step:?}");
+            }
+            orders.insert((office, what), admin.order(id).await);
+        }
     }
     let everything = admin.pull_all().await;
-    for o in everything.iter().filter(|r| r.kind == Kind::ORDER) {
-        let code = OFFICES.iter().find(|c| **c == o.office.as_str()).unwrap();
-        orders.insert(code, o.clone());
-    }
     let customer = |office: &str| {
         everything.iter().find(|r| r.kind == Kind::CUSTOMER && r.office.as_str() == office).unwrap().clone()
     };
@@ -74,7 +92,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
             checked += 1;
         };
         for target in OFFICES {
-            let order = &orders[target];
+            let order = &orders[&(target, "edit")];
             let c = d.change(
                 Kind::ORDER,
                 order.id,
@@ -103,8 +121,9 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
                 &r.results[0].outcome,
             );
             for action in &actions {
+                let order = &orders[&(target, action.code())];
                 let mut c = d.change(Kind::ORDER, order.id, &order.office, Some(order), BTreeMap::new());
-                c.event = Some(action.clone());
+                c.event = Some(action.to_write(Some(order)));
                 let r = d.push(vec![c]).await;
                 expect(
                     format!("{} an order of {target}", action.code()),

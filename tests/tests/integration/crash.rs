@@ -18,7 +18,11 @@ async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>, progres
     let mut acked = Vec::new();
     while !pending.is_empty() {
         let batch: Vec<Change> = pending.iter().take(3).cloned().collect();
-        let req = common::engine::wire::PushRequest { protocol: 1, client: device.client, changes: batch };
+        let req = common::engine::wire::PushRequest {
+            protocol: common::engine::wire::PROTOCOL_VERSION,
+            client: device.client,
+            changes: batch,
+        };
         let Ok(resp) = device
             .http
             .post(format!("{}/api/sync/push", device.base))

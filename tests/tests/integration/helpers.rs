@@ -1,10 +1,11 @@
 //! Starting servers and speaking the API the way a client does.
 
+use common::desk::account::LoginResponse;
 use common::desk::order::{LineDraft, OrderDraft};
 use common::engine::hlc::Hlc;
 use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{LoginResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
+use common::engine::wire::{PullResponse, PushRequest, PushResponse, PROTOCOL_VERSION};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -196,5 +197,10 @@ impl Device {
 
     pub async fn orders(&self) -> Vec<RecordState> {
         self.pull_all().await.into_iter().filter(|r| r.kind == Kind::ORDER).collect()
+    }
+
+    /// One order as the server holds it now.
+    pub async fn order(&self, id: RecordId) -> RecordState {
+        self.orders().await.into_iter().find(|r| r.id == id).unwrap_or_else(|| panic!("order {id} not on the server"))
     }
 }

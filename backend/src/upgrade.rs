@@ -1,0 +1,72 @@
+//! Schema version 5: stored records rewritten from sync protocol 1's shape to protocol
+//! 2's (`common::desk::upgrade`), with a history (`log`) rebuilt from the change log:
+//! who made each applied change, from which device, and when it reached the server. (Old
+//! values were not recorded before protocol 2; history shows them from then on.)
+
+use crate::error::AppError;
+use common::engine::hlc::Hlc;
+use common::engine::ids::OfficeCode;
+use common::engine::record::{LogEntry, RecordState};
+use rusqlite::params;
+use serde_json::Value;
+
+pub fn records_to_protocol_2(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare("SELECT kind, id, state FROM records")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut history = tx.prepare(
+        "SELECT c.body, c.username, c.received_ms, COALESCE(u.display_name, c.username), COALESCE(u.role, ''),
+                COALESCE(u.office, ''), COALESCE(d.device_no, 0)
+         FROM changes c
+         LEFT JOIN users u ON u.username = c.username
+         LEFT JOIN device_numbers d ON d.client = c.client AND d.office = u.office
+         WHERE c.kind = ?1 AND c.record = ?2 AND c.outcome = 'applied'",
+    )?;
+    for (kind, id, text) in rows {
+        let value: Value = serde_json::from_str(&text).map_err(AppError::internal)?;
+        let mut state: RecordState = common::desk::upgrade::record_from_v1(value)
+            .ok_or_else(|| AppError::internal(format!("record {kind}/{id} cannot be read as protocol 1 or 2")))?;
+        let entries = history.query_map(params![kind, id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, u32>(6)?,
+            ))
+        })?;
+        for entry in entries {
+            let (body, by, received_ms, name, role, office, device) = entry?;
+            let ts = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|b| b.get("ts").and_then(Value::as_str).and_then(|t| Hlc::parse(t).ok()));
+            let (Some(ts), Ok(office)) = (ts, OfficeCode::parse(&office)) else { continue };
+            state.log.entry(ts).or_insert(LogEntry {
+                by,
+                name,
+                role,
+                office,
+                device,
+                received_ms,
+                old: Default::default(),
+            });
+        }
+        let text = serde_json::to_string(&state).map_err(AppError::internal)?;
+        let digest = i64::from(common::engine::record::digest32_of_json(text.as_bytes()));
+        tx.execute(
+            "UPDATE records SET state = ?3, digest = ?4 WHERE kind = ?1 AND id = ?2",
+            params![kind, id, text, digest],
+        )?;
+    }
+    tx.execute("DELETE FROM scope_digests", [])?;
+    tx.execute(
+        "INSERT INTO scope_digests(office, catalogue, count, sum)
+         SELECT office, kind IN ('product', 'station'), COUNT(*), SUM(digest) FROM records GROUP BY 1, 2",
+        [],
+    )?;
+    Ok(())
+}
