@@ -147,7 +147,7 @@ fn ingest(c: &mut Criterion) {
                 for (who, req) in &pushes {
                     common::engine::push::process_push(
                         &mut store,
-                        &common::desk::kinds::DeskRules { actor: &who.actor },
+                        &common::desk::kinds::DeskRules::for_actor(&who.actor),
                         &who.author(),
                         req,
                         &mut clock,

@@ -190,6 +190,18 @@ impl Store for SqlStore<'_> {
     }
 }
 
+/// Freight stations' contract / member numbers by name, for the 代收 rule.
+fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut stmt = tx.prepare_cached("SELECT state FROM records WHERE kind = 'station'")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = std::collections::BTreeMap::new();
+    for text in rows {
+        let s: RecordState = serde_json::from_str(&text?).map_err(AppError::internal)?;
+        out.insert(s.get_str("name").to_string(), s.get_str("contract").to_string());
+    }
+    Ok(out)
+}
+
 /// Applies several pushes in one transaction, each in its own savepoint (one failing
 /// leaves the others whole), with one commit — one fsync — for all of them.
 pub fn apply_pushes(
@@ -200,10 +212,13 @@ pub fn apply_pushes(
     let Inner { conn, clock } = inner;
     let mut tx = conn.transaction()?;
     let mut out = Vec::with_capacity(work.len());
+    let stations = station_contracts(&tx)?;
+    let station_contract = |name: &str| stations.get(name).cloned();
     for (user, req) in work {
         let sp = tx.savepoint()?;
         let mut store = SqlStore { tx: &sp, now, loaded: None, writer: RecordWriter::default() };
-        match process_push(&mut store, &DeskRules { actor: &user.actor }, &user.author(), req, clock, now) {
+        let rules = DeskRules { actor: &user.actor, station_contract: &station_contract };
+        match process_push(&mut store, &rules, &user.author(), req, clock, now) {
             Ok(resp) => {
                 store.writer.finish(&sp)?;
                 sp.commit()?;

@@ -53,6 +53,7 @@ pub fn records_to_protocol_2(tx: &rusqlite::Transaction<'_>) -> Result<(), AppEr
                 device,
                 received_ms,
                 old: Default::default(),
+                new: Default::default(),
             });
         }
         let text = serde_json::to_string(&state).map_err(AppError::internal)?;

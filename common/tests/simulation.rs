@@ -104,7 +104,7 @@ impl Server {
             device: 1,
         };
         self.store.role = Some(actor.role);
-        match process_push(&mut self.store, &DeskRules { actor }, &author, req, &mut self.clock, now) {
+        match process_push(&mut self.store, &DeskRules::for_actor(actor), &author, req, &mut self.clock, now) {
             Ok(r) => r,
             Err(never) => match never {},
         }

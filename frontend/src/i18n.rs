@@ -1,7 +1,8 @@
 //! Two languages: Simplified Chinese by default, English one click away. Texts sit at
 //! their call sites as (中文, English) pairs, so a screen reads as what it shows.
 
-use common::desk::order::{PaymentStamp, PaymentTerms, Problem, Status};
+use common::desk::money::Fen;
+use common::desk::order::{OrderLine, PaymentStamp, PaymentTerms, Problem, Status};
 use common::desk::permissions::Role;
 use leptos::prelude::*;
 
@@ -109,6 +110,96 @@ pub fn problem(lang: Lang, p: Problem) -> &'static str {
         Problem::UnknownChoice => ("请选择一项", "Choose one of the options"),
         Problem::WrongType => ("格式不对", "Wrong format"),
         Problem::UnknownField => ("未知字段", "Unknown field"),
+    };
+    pick(lang, zh, en)
+}
+
+/// A step's name: 复核, 收银审核, ...
+pub fn step(lang: Lang, code: &str) -> &'static str {
+    let (zh, en) = match code {
+        "review" => ("复核", "review"),
+        "audit" => ("收银审核", "cashier audit"),
+        "hand_over" => ("交物流", "hand-over to logistics"),
+        "ship" => ("发货", "shipment"),
+        "void" => ("作废", "void"),
+        "unvoid" => ("撤销作废", "void withdrawn"),
+        "confirm_void" => ("确认作废并通知物流拦截", "void confirmed, logistics to intercept"),
+        "correct" => ("更正", "correction"),
+        _ => ("其他操作", "other step"),
+    };
+    pick(lang, zh, en)
+}
+
+/// An order field's name as people call it (客户电话, not `phone`).
+pub fn field(lang: Lang, name: &str) -> &'static str {
+    let (zh, en) = match name {
+        "number" => ("单号", "Order number"),
+        "customer" => ("客户档案", "Customer record"),
+        "customer_name" => ("客户", "Customer"),
+        "phone" => ("客户电话", "Customer phone"),
+        "address" => ("送货地址", "Delivery address"),
+        "lines" => ("商品明细", "Lines"),
+        "station" => ("货站", "Freight station"),
+        "station_contract" => ("合同号/会员号", "Contract / member no."),
+        "delivery_date" => ("要货日期", "Delivery date"),
+        "payment" => ("结款方式", "Payment terms"),
+        "notes" => ("备注", "Notes"),
+        "read_back" => ("已复述", "Read back"),
+        _ => ("其他", "Other"),
+    };
+    pick(lang, zh, en)
+}
+
+/// A field's value as people read it: lines as "AJ-8801 ×3 @¥22.00", terms by name.
+pub fn show_value(lang: Lang, field: &str, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match (field, v) {
+        (_, Value::Null) => pick(lang, "(空)", "(empty)").to_string(),
+        ("lines", _) => match serde_json::from_value::<Vec<OrderLine>>(v.clone()) {
+            Ok(lines) => lines
+                .iter()
+                .map(|l| format!("{} {} ×{} @{}", l.model, l.name, l.quantity, l.unit_price))
+                .collect::<Vec<_>>()
+                .join(";"),
+            Err(_) => v.to_string(),
+        },
+        ("payment", Value::String(s)) => {
+            PaymentTerms::parse(s).map(|p| payment(lang, p).to_string()).unwrap_or_default()
+        }
+        ("customer", Value::String(_)) => pick(lang, "(客户档案)", "(customer record)").to_string(),
+        (_, Value::String(s)) if s.is_empty() => pick(lang, "(空)", "(empty)").to_string(),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Number(n)) if field == "price" => Fen(n.as_i64().unwrap_or(0)).to_string(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// Why the server refused a change, by its code.
+pub fn refusal(lang: Lang, code: &str) -> &'static str {
+    let (zh, en) = match code {
+        "locked" => (
+            "这张订单已经过复核或审核,你的角色现在不能再改它;请联系内勤或经理。",
+            "This order has been reviewed or audited; your role can no longer change it. Ask the desk or a manager.",
+        ),
+        "closed" => (
+            "订单已发货或已作废,不能再修改;需要更正请经理操作。",
+            "The order is shipped or voided and can no longer be edited; a manager can correct it.",
+        ),
+        "approved_changed" => (
+            "你确认时看到的订单已被别人修改,请重新查看后再操作。",
+            "The order changed after you looked at it; look again, then act.",
+        ),
+        "not_ready" => ("前一步还没有完成。", "The step before this one is not done yet."),
+        "forbidden" => ("你的角色或所在办公室不能做这件事。", "Your role or office may not do this."),
+        "invalid" => ("内容不符合要求。", "Something in it is not valid."),
+        "incomplete" => ("缺少必填内容。", "Something required is missing."),
+        "clock_ahead" => {
+            ("这台设备的时间不对,请校准时间后重试。", "This device's clock is wrong; set it right and retry.")
+        }
+        "office_mismatch" => ("记录属于另一个办公室。", "The record belongs to another office."),
+        "nothing_to_settle" => ("已经没有需要处理的冲突。", "There is no longer anything to settle."),
+        "duplicate_id" | "seq_reused" => ("同一修改被重复发送。", "The same change was sent twice."),
+        _ => ("服务器拒绝了这次修改。", "The server refused this change."),
     };
     pick(lang, zh, en)
 }

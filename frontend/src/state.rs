@@ -4,14 +4,14 @@
 
 use crate::i18n::{I18n, Lang};
 use crate::storage::{self, SaveError};
+use common::desk::account::LoginResponse;
 use common::desk::customer::CustomerView;
 use common::desk::order::{field, Action, OrderFields};
 use common::desk::permissions::Actor;
 use common::desk::time::local_date;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
-use common::engine::record::Kind;
+use common::engine::record::{Kind, StepWrite};
 use common::engine::replica::Replica;
-use common::engine::wire::LoginResponse;
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -171,7 +171,7 @@ impl Ctx {
     /// `Replica::eviction_candidates` gives (they stay on the server). Returns how many.
     fn free_space(&self) -> usize {
         const BATCH: usize = 50;
-        let victims = self.replica.with_untracked(|r| r.eviction_candidates(BATCH));
+        let victims = self.replica.with_untracked(|r| r.eviction_candidates(BATCH, common::desk::kinds::eviction_rank));
         for (kind, id) in &victims {
             storage::remove_record(*kind, *id);
         }
@@ -218,7 +218,7 @@ impl Ctx {
         kind: Kind,
         id: RecordId,
         values: BTreeMap<String, Value>,
-        event: Option<Action>,
+        event: Option<StepWrite>,
     ) -> Result<(), SaveError> {
         let Some(session) = self.session.get_untracked() else {
             return Err(SaveError::Other("not logged in".into()));
@@ -273,8 +273,10 @@ impl Ctx {
         Ok(id)
     }
 
+    /// Takes a step on an order: it approves the order as this screen shows it.
     pub fn act(&self, id: RecordId, action: Action) -> Result<(), SaveError> {
-        self.edit(Kind::ORDER, id, BTreeMap::new(), Some(action))
+        let step = self.replica.with_untracked(|r| action.to_write(r.get(Kind::ORDER, id)));
+        self.edit(Kind::ORDER, id, BTreeMap::new(), Some(step))
     }
 
     /// Settles a conflict by writing the chosen value over every live one.

@@ -14,12 +14,12 @@
 //! sync lock (the leader) sequences and pushes them and writes records, refusals and
 //! `sd1:meta`; the others follow through `storage` events (see `apply_storage_event`).
 
+use common::desk::account::LoginResponse;
 use common::desk::numbering::NumberCounter;
 use common::engine::ids::{ChangeId, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
 use common::engine::replica::{Refused, Replica, ReplicaMeta};
 use common::engine::storage_codec;
-use common::engine::wire::LoginResponse;
 use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;

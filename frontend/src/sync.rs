@@ -3,10 +3,9 @@
 
 use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
+use common::desk::account::{LoginRequest, LoginResponse};
 use common::engine::ids::ClientId;
-use common::engine::wire::{
-    ErrorBody, LoginRequest, LoginResponse, PullResponse, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT,
-};
+use common::engine::wire::{ErrorBody, PullResponse, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;

@@ -3,7 +3,7 @@
 //! and who may read them. [`DeskRules`] is what the server runs on every change.
 
 use crate::desk::customer;
-use crate::desk::order::{self, Action, Problem};
+use crate::desk::order::{self, Action, PaymentStamp, Problem};
 use crate::desk::permissions::{Actor, Role};
 use crate::engine::push::Rules;
 use crate::engine::record::{Change, Kind, RecordState};
@@ -98,6 +98,15 @@ pub fn eviction_rank(kind: Kind) -> u8 {
 /// The desk's rules for the changes of one logged-in person.
 pub struct DeskRules<'a> {
     pub actor: &'a Actor,
+    /// The contract / member number the catalogue has for a freight station, by name.
+    pub station_contract: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<'a> DeskRules<'a> {
+    /// Rules for someone, with no station catalogue to consult.
+    pub fn for_actor(actor: &'a Actor) -> DeskRules<'a> {
+        DeskRules { actor, station_contract: &|_| None }
+    }
 }
 
 fn invalid(message: String) -> Refusal {
@@ -142,7 +151,16 @@ impl Rules for DeskRules<'_> {
         let mut correction = false;
         if let Some(step) = &change.event {
             workflow::check_step(wf, before, &progress, role.code(), step)?;
-            Action::from_write(step).map_err(|e| invalid(format!("{} {e}", step.step)))?;
+            let action = Action::from_write(step).map_err(|e| invalid(format!("{} {e}", step.step)))?;
+            if let Action::Audit { stamp: PaymentStamp::Collect } = action {
+                let view = order::OrderView::from_record(before);
+                if order::collect_needs_contract(&view, (self.station_contract)(&view.station).as_deref()) {
+                    return Err(invalid(format!(
+                        "collect on delivery needs the contract / member number of {}; add it to the order first",
+                        view.station
+                    )));
+                }
+            }
             let kind_of_step = wf.step(&step.step).map(|s| s.kind);
             correction = kind_of_step == Some(StepKind::Correction);
             let approves = matches!(kind_of_step, Some(StepKind::Approval | StepKind::Fact));

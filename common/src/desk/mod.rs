@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod customer;
+pub mod history;
 pub mod kinds;
 pub mod money;
 pub mod numbering;

@@ -25,6 +25,22 @@ pub enum MoneyError {
     TooLarge,
 }
 
+/// What a Chinese input method types in full width, as ASCII: digits, `．`, `，`, `－`,
+/// `＋`, and the ideographic space.
+pub fn half_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' | '。' => '.',
+            '，' => ',',
+            '－' => '-',
+            '＋' => '+',
+            '\u{3000}' => ' ',
+            other => other,
+        })
+        .collect()
+}
+
 impl Fen {
     pub const ZERO: Fen = Fen(0);
 
@@ -32,9 +48,11 @@ impl Fen {
         Fen(yuan * 100)
     }
 
-    /// Parses what a person types for a price: `12`, `12.5`, `1,234.50`, `¥8.00`, `-3`.
+    /// Parses what a person types for a price: `12`, `12.5`, `1,234.50`, `¥8.00`, `-3`,
+    /// and the same typed with a Chinese input method (`１２．５`, `￥1，234`).
     pub fn parse(input: &str) -> Result<Fen, MoneyError> {
-        let s = input.trim();
+        let half = half_width(input);
+        let s = half.trim();
         let s = s.strip_prefix('¥').or_else(|| s.strip_prefix('￥')).unwrap_or(s).trim();
         if s.is_empty() {
             return Err(MoneyError::Empty);
@@ -71,6 +89,12 @@ impl Fen {
             return Err(MoneyError::TooLarge);
         }
         Ok(Fen(if negative { -total } else { total }))
+    }
+
+    /// A whole number as a person types it: `12`, `1,200`, `１２`.
+    pub fn parse_whole(input: &str) -> Option<i64> {
+        let s: String = half_width(input).trim().chars().filter(|c| *c != ',').collect();
+        s.parse().ok()
     }
 
     /// `quantity × self`, refusing overflow and amounts beyond [`MAX_FEN`].
@@ -197,9 +221,20 @@ mod tests {
             ("-3", -300),
             ("  7  ", 700),
             ("0", 0),
+            ("１２．５", 1250),
+            ("￥1，234．50", 123450),
+            ("¥1,234.50", 123450),
         ] {
             assert_eq!(Fen::parse(input), Ok(Fen(fen)), "{input}");
         }
+    }
+
+    #[test]
+    fn whole_numbers_come_in_either_width_and_with_grouping() {
+        assert_eq!(Fen::parse_whole("１２"), Some(12));
+        assert_eq!(Fen::parse_whole("1,200"), Some(1200));
+        assert_eq!(Fen::parse_whole(" 7 "), Some(7));
+        assert_eq!(Fen::parse_whole("1.5"), None);
     }
 
     #[test]

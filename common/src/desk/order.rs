@@ -353,11 +353,19 @@ pub struct FieldError {
     /// `customer_name`, or `lines.2.quantity` for a cell of the grid.
     pub field: String,
     pub problem: Problem,
+    /// The limit broken, for messages that state it ("最多 500 字", "1–1,000,000").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, problem: Problem) -> FieldError {
-        FieldError { field: field.into(), problem }
+        FieldError { field: field.into(), problem, limit: None }
+    }
+
+    pub fn with_limit(mut self, limit: impl TryInto<i64>) -> FieldError {
+        self.limit = limit.try_into().ok();
+        self
     }
 }
 
@@ -368,6 +376,7 @@ impl std::fmt::Display for FieldError {
 }
 
 pub const MAX_QUANTITY: i64 = 1_000_000;
+pub const MAX_NOTES: usize = 500;
 pub const MAX_LINES: usize = 200;
 
 /// The field names of an order record. Anything else in a change is refused.
@@ -383,7 +392,9 @@ pub mod field {
     pub const DELIVERY_DATE: &str = "delivery_date";
     pub const PAYMENT: &str = "payment";
     pub const NOTES: &str = "notes";
-    pub const ALL: [&str; 11] = [
+    /// The desk read the order back to the customer (当客户报完产品后,内勤要再重复一遍).
+    pub const READ_BACK: &str = "read_back";
+    pub const ALL: [&str; 12] = [
         NUMBER,
         CUSTOMER,
         CUSTOMER_NAME,
@@ -395,6 +406,7 @@ pub mod field {
         DELIVERY_DATE,
         PAYMENT,
         NOTES,
+        READ_BACK,
     ];
     /// Fields a new order must have.
     pub const REQUIRED: [&str; 4] = [NUMBER, CUSTOMER_NAME, LINES, PAYMENT];
@@ -413,6 +425,9 @@ pub struct OrderDraft {
     pub payment: String,
     pub notes: String,
     pub lines: Vec<LineDraft>,
+    /// Read back to the customer before saving.
+    #[serde(default)]
+    pub read_back: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -436,7 +451,7 @@ impl LineDraft {
 
     /// The amount shown live in the grid while typing, if the row parses.
     pub fn amount(&self) -> Option<Fen> {
-        let q: i64 = self.quantity.trim().parse().ok()?;
+        let q = Fen::parse_whole(&self.quantity)?;
         Fen::parse(&self.unit_price).ok()?.times(q).ok()
     }
 }
@@ -454,6 +469,7 @@ pub struct OrderFields {
     pub payment: PaymentTerms,
     pub notes: String,
     pub lines: Vec<OrderLine>,
+    pub read_back: bool,
 }
 
 fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, required: bool, max_chars: usize) -> String {
@@ -461,7 +477,7 @@ fn text(errors: &mut Vec<FieldError>, field: &str, value: &str, required: bool, 
     if required && v.is_empty() {
         errors.push(FieldError::new(field, Problem::Required));
     } else if v.chars().count() > max_chars {
-        errors.push(FieldError::new(field, Problem::TooLong));
+        errors.push(FieldError::new(field, Problem::TooLong).with_limit(max_chars));
     }
     v.to_string()
 }
@@ -488,18 +504,18 @@ fn check_line(errors: &mut Vec<FieldError>, i: usize, line: &OrderLine) {
         errors.push(FieldError::new(f("model"), Problem::LineWithoutProduct));
     }
     if line.model.chars().count() > 60 {
-        errors.push(FieldError::new(f("model"), Problem::TooLong));
+        errors.push(FieldError::new(f("model"), Problem::TooLong).with_limit(60));
     }
     if line.name.chars().count() > 100 {
-        errors.push(FieldError::new(f("name"), Problem::TooLong));
+        errors.push(FieldError::new(f("name"), Problem::TooLong).with_limit(100));
     }
     if line.unit.chars().count() > 10 {
-        errors.push(FieldError::new(f("unit"), Problem::TooLong));
+        errors.push(FieldError::new(f("unit"), Problem::TooLong).with_limit(10));
     }
     if line.quantity <= 0 {
-        errors.push(FieldError::new(f("quantity"), Problem::MustBePositive));
+        errors.push(FieldError::new(f("quantity"), Problem::MustBePositive).with_limit(MAX_QUANTITY));
     } else if line.quantity > MAX_QUANTITY {
-        errors.push(FieldError::new(f("quantity"), Problem::TooLarge));
+        errors.push(FieldError::new(f("quantity"), Problem::TooLarge).with_limit(MAX_QUANTITY));
     }
     if line.unit_price.0 < 0 {
         errors.push(FieldError::new(f("unit_price"), Problem::Negative));
@@ -520,7 +536,7 @@ impl OrderDraft {
         let address = text(&mut errors, field::ADDRESS, &self.address, false, 200);
         let station = text(&mut errors, field::STATION, &self.station, false, 60);
         let station_contract = text(&mut errors, field::STATION_CONTRACT, &self.station_contract, false, 60);
-        let notes = text(&mut errors, field::NOTES, &self.notes, false, 500);
+        let notes = text(&mut errors, field::NOTES, &self.notes, false, MAX_NOTES);
         let delivery_date = match self.delivery_date.trim() {
             "" => None,
             s => {
@@ -549,9 +565,9 @@ impl OrderDraft {
                     errors.push(FieldError::new(format!("lines.{i}.quantity"), Problem::Required));
                     0
                 }
-                q => q.parse::<i64>().unwrap_or_else(|_| {
-                    let p = if q.parse::<f64>().is_ok() { Problem::NotAWholeNumber } else { Problem::NotANumber };
-                    errors.push(FieldError::new(format!("lines.{i}.quantity"), p));
+                q => Fen::parse_whole(q).unwrap_or_else(|| {
+                    let p = if Fen::parse(q).is_ok() { Problem::NotAWholeNumber } else { Problem::NotANumber };
+                    errors.push(FieldError::new(format!("lines.{i}.quantity"), p).with_limit(MAX_QUANTITY));
                     0
                 }),
             };
@@ -591,6 +607,7 @@ impl OrderDraft {
                 payment,
                 notes,
                 lines,
+                read_back: self.read_back,
             })
         } else {
             Err(errors)
@@ -621,6 +638,7 @@ impl OrderDraft {
                     unit_price: l.unit_price.to_plain(),
                 })
                 .collect(),
+            read_back: order.read_back,
         }
     }
 
@@ -629,7 +647,70 @@ impl OrderDraft {
     }
 }
 
+/// Something to confirm before saving: not wrong, but unusual enough to ask.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// The delivery date has passed.
+    PastDeliveryDate,
+    /// The total is beyond [`LARGE_TOTAL`]: a slipped digit?
+    LargeTotal,
+    /// The same customer ordered the same lines minutes ago: this order's number.
+    Duplicate(String),
+}
+
+/// Totals above this are confirmed before saving (¥1,000,000).
+pub const LARGE_TOTAL: Fen = Fen(100_000_000);
+/// The same order for the same customer within this window is asked about.
+pub const DUPLICATE_WINDOW_MS: u64 = 10 * 60 * 1000;
+
+impl OrderFields {
+    /// What to confirm before saving this order, taken at `now_ms` on `today`.
+    /// `others`: orders on this device; `editing`: the order being changed, if any.
+    pub fn warnings<'a>(
+        &self,
+        today: Date,
+        now_ms: u64,
+        others: impl IntoIterator<Item = &'a OrderView>,
+        editing: Option<RecordId>,
+    ) -> Vec<Warning> {
+        let mut out = Vec::new();
+        if self.delivery_date.is_some_and(|d| d < today) {
+            out.push(Warning::PastDeliveryDate);
+        }
+        if self.total() > LARGE_TOTAL {
+            out.push(Warning::LargeTotal);
+        }
+        let same_lines = |o: &OrderView| {
+            o.lines.len() == self.lines.len()
+                && o.lines.iter().zip(&self.lines).all(|(a, b)| {
+                    (a.model.as_str(), a.quantity, a.unit_price) == (b.model.as_str(), b.quantity, b.unit_price)
+                })
+        };
+        let twin = others.into_iter().find(|o| {
+            Some(o.id) != editing
+                && o.status != Status::Voided
+                && o.customer_name.trim() == self.customer_name.trim()
+                && o.created.is_some_and(|c| now_ms.saturating_sub(c.wall_ms) <= DUPLICATE_WINDOW_MS)
+                && same_lines(o)
+        });
+        if let Some(o) = twin {
+            out.push(Warning::Duplicate(o.number.clone()));
+        }
+        out
+    }
+}
+
 impl OrderDraft {
+    /// The form as the rules read it: a delivery date typed the short way (`明天`, `+3`,
+    /// `12-05`) made a full date; anything else left for [`OrderDraft::validate`] to judge.
+    pub fn normalized(&self, today: Date) -> OrderDraft {
+        let mut d = self.clone();
+        if let Some(date) = Date::from_input(&d.delivery_date, today) {
+            d.delivery_date = date.to_string();
+        }
+        d
+    }
+
     /// A typical phone order: a branch customer, four lines of sanitary ware. Benchmarks and
     /// tests use it so that they all measure the same thing.
     pub fn sample(n: usize) -> OrderDraft {
@@ -669,6 +750,9 @@ impl OrderFields {
         m.insert(field::PAYMENT.into(), json!(self.payment.code()));
         m.insert(field::NOTES.into(), json!(self.notes));
         m.insert(field::LINES.into(), serde_json::to_value(&self.lines).unwrap_or(Value::Null));
+        if self.read_back {
+            m.insert(field::READ_BACK.into(), json!(true));
+        }
         m
     }
 
@@ -717,7 +801,8 @@ pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
         field::PHONE => check_phone(value),
         field::ADDRESS => as_text(200, false),
         field::STATION | field::STATION_CONTRACT => as_text(60, false),
-        field::NOTES => as_text(500, false),
+        field::NOTES => as_text(MAX_NOTES, false),
+        field::READ_BACK => value.as_bool().map(|_| ()).ok_or(Problem::WrongType),
         field::DELIVERY_DATE => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
             if s.is_empty() || Date::parse(s).is_some() {
@@ -767,6 +852,8 @@ pub struct OrderView {
     pub payment: Option<PaymentTerms>,
     pub notes: String,
     pub lines: Vec<OrderLine>,
+    /// Read back to the customer.
+    pub read_back: bool,
     pub total: Fen,
     pub status: Status,
     /// Where the order stands in its steps: what counts, what was sent back, what clashes.
@@ -821,6 +908,7 @@ impl OrderView {
             payment: PaymentTerms::parse(state.get_str(field::PAYMENT)),
             notes: s(field::NOTES),
             lines,
+            read_back: state.get(field::READ_BACK).and_then(Value::as_bool).unwrap_or(false),
             total,
             status: Status::of(&progress),
             progress,
@@ -841,6 +929,32 @@ impl OrderView {
     pub fn needs_again(&self) -> Vec<&'static str> {
         self.progress.sent_back.iter().map(|s| s.step).collect()
     }
+}
+
+/// The stamp a cashier is offered first, following the order's terms: 货到付款 is collected
+/// by the carrier (代收), 月结 is an out-of-town receivable (外地应收), prepay and cash are
+/// paid (取款).
+pub fn default_stamp(terms: Option<PaymentTerms>) -> PaymentStamp {
+    match terms {
+        Some(PaymentTerms::OnArrival) => PaymentStamp::Collect,
+        Some(PaymentTerms::Monthly) => PaymentStamp::Receivable,
+        _ => PaymentStamp::Paid,
+    }
+}
+
+pub fn stamp_code(s: PaymentStamp) -> &'static str {
+    match s {
+        PaymentStamp::Collect => "collect",
+        PaymentStamp::Receivable => "receivable",
+        PaymentStamp::Paid => "paid",
+    }
+}
+
+/// A 代收 order must carry its station's contract / member number when the station has
+/// one: the station asks for it when it hands over the money it collected.
+/// `station_contract`: the number the catalogue has for the order's station, if any.
+pub fn collect_needs_contract(order: &OrderView, station_contract: Option<&str>) -> bool {
+    station_contract.is_some_and(|c| !c.trim().is_empty()) && order.station_contract.trim().is_empty()
 }
 
 /// The steps `role` can take on this order now, in workflow order: the same rules the
@@ -937,6 +1051,49 @@ mod tests {
                 ("lines.0.unit_price".into(), Problem::TooManyDecimals),
             ]
         );
+    }
+
+    #[test]
+    fn unusual_orders_are_asked_about_before_saving() {
+        let today = Date::parse("2026-11-29").unwrap();
+        let mut d = good_draft();
+        d.delivery_date = "2026-11-28".into();
+        let f = d.validate().unwrap();
+        assert_eq!(f.warnings(today, 0, [], None), vec![Warning::PastDeliveryDate]);
+        d.delivery_date = "明天".into();
+        let f = d.normalized(today).validate().unwrap();
+        assert_eq!(f.delivery_date.map(|x| x.to_string()).as_deref(), Some("2026-11-30"));
+        assert!(f.warnings(today, 0, [], None).is_empty());
+        d.lines[0].quantity = "1000000".into();
+        d.lines[0].unit_price = "128.50".into();
+        assert_eq!(d.normalized(today).validate().unwrap().warnings(today, 0, [], None), vec![Warning::LargeTotal]);
+        // The same order for the same customer, five minutes after the first.
+        let first = good_draft().validate().unwrap();
+        let mut values = first.to_values();
+        values.insert("number".into(), json!("FS-261129-01-001"));
+        let id = RecordId(uuid::Uuid::from_u128(7));
+        let office = crate::engine::ids::OfficeCode::parse("FS").unwrap();
+        let blank = RecordState::new(crate::engine::record::Kind::ORDER, id, office.clone());
+        let c = crate::engine::record::Change {
+            id: crate::engine::ids::ChangeId(uuid::Uuid::from_u128(8)),
+            seq: 0,
+            kind: crate::engine::record::Kind::ORDER,
+            record: id,
+            office,
+            ts: Hlc { wall_ms: 1_000_000, counter: 0, node: 1 },
+            by: "u".into(),
+            set: blank.writes_for(&values),
+            event: None,
+        };
+        let earlier = OrderView::from_record(&RecordState::from_change(&c));
+        let again = good_draft().validate().unwrap();
+        let five_min_later = 1_000_000 + 5 * 60 * 1000;
+        assert_eq!(
+            again.warnings(today, five_min_later, [&earlier], None),
+            vec![Warning::Duplicate("FS-261129-01-001".into())]
+        );
+        assert!(again.warnings(today, five_min_later, [&earlier], Some(id)).is_empty(), "editing it is not a twin");
+        assert!(again.warnings(today, five_min_later + DUPLICATE_WINDOW_MS, [&earlier], None).is_empty());
     }
 
     #[test]

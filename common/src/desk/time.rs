@@ -29,6 +29,57 @@ impl Date {
         Some(Date { year, month, day })
     }
 
+    /// A date from year, month and day, if it exists.
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(Date {
+            year,
+            month,
+            day,
+        })
+    }
+
+    /// Days since 1970-01-01.
+    pub fn days(&self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (i64::from(self.month) + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    pub fn plus_days(&self, n: i64) -> Date {
+        civil_from_days(self.days() + n)
+    }
+
+    /// A date as the desk types it, relative to `today`: `今天` / `明天` / `后天` (or
+    /// `jt`, `mt`, `ht`, `today`, `tomorrow`), `+3` (in three days), `12-05`, `12/5`,
+    /// `12.5` or `1205` (the next such day, this year or next), `2026-12-05`,
+    /// `2026/12/5`, full-width digits too. `None` if it is none of these.
+    pub fn from_input(input: &str, today: Date) -> Option<Date> {
+        let s = crate::desk::money::half_width(input).trim().to_lowercase();
+        let relative = match s.as_str() {
+            "今天" | "今" | "jt" | "today" => Some(0),
+            "明天" | "明" | "mt" | "tomorrow" => Some(1),
+            "后天" | "后" | "ht" => Some(2),
+            _ => s.strip_prefix('+').and_then(|n| n.trim().parse::<i64>().ok()).filter(|n| (0..=3650).contains(n)),
+        };
+        if let Some(n) = relative {
+            return Some(today.plus_days(n));
+        }
+        let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
+        let num = |p: &str| p.parse::<u32>().ok();
+        match parts[..] {
+            [y, m, d] if y.len() == 4 => Date::new(y.parse().ok()?, num(m)?, num(d)?),
+            [md] if md.len() == 4 && md.bytes().all(|b| b.is_ascii_digit()) => {
+                next_month_day(today, num(&md[..2])?, num(&md[2..])?)
+            }
+            [m, d] => next_month_day(today, num(m)?, num(d)?),
+            _ => None,
+        }
+    }
+
     /// `yymmdd`, for order numbers.
     pub fn compact(&self) -> String {
         format!("{:02}{:02}{:02}", self.year.rem_euclid(100), self.month, self.day)
@@ -38,6 +89,14 @@ impl Date {
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// `month`-`day` on or after `today`: this year's, or next year's once this year's is past.
+fn next_month_day(today: Date, month: u32, day: u32) -> Option<Date> {
+    match Date::new(today.year, month, day) {
+        Some(d) if d >= today => Some(d),
+        _ => Date::new(today.year + 1, month, day),
     }
 }
 
@@ -97,6 +156,41 @@ mod tests {
         assert_eq!(format_local(ms, 0), "2026-11-28 20:30");
         assert_eq!(format_local(ms, DEFAULT_OFFSET_MINUTES), "2026-11-29 04:30");
         assert_eq!(local_date(0, 0), Date { year: 1970, month: 1, day: 1 });
+    }
+
+    #[test]
+    fn the_desk_types_dates_the_short_way() {
+        let today = Date::parse("2026-11-29").unwrap();
+        for (input, expected) in [
+            ("今天", "2026-11-29"),
+            ("明天", "2026-11-30"),
+            ("后天", "2026-12-01"),
+            ("mt", "2026-11-30"),
+            ("+3", "2026-12-02"),
+            ("＋３", "2026-12-02"),
+            ("12-05", "2026-12-05"),
+            ("12/5", "2026-12-05"),
+            ("1205", "2026-12-05"),
+            ("1-3", "2027-01-03"),
+            ("11-29", "2026-11-29"),
+            ("2026-12-05", "2026-12-05"),
+            ("2027/1/8", "2027-01-08"),
+            ("12月5日", "2026-12-05"),
+        ] {
+            assert_eq!(Date::from_input(input, today).map(|d| d.to_string()).as_deref(), Some(expected), "{input}");
+        }
+        for bad in ["", "下周", "2-30", "13-01", "+x", "2026-02-29"] {
+            assert_eq!(Date::from_input(bad, today), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn days_count_from_1970_both_ways() {
+        for s in ["1970-01-01", "2000-02-29", "2026-11-29", "2100-03-01"] {
+            let d = Date::parse(s).unwrap();
+            assert_eq!(civil_from_days(d.days()), d);
+        }
+        assert_eq!(Date::parse("1970-01-02").unwrap().days(), 1);
     }
 
     #[test]

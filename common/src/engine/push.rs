@@ -85,12 +85,13 @@ pub fn validate_change<R: Rules>(
     if let Err(r) = rules.check(change, existing.as_ref()) {
         return Err(refused(change, r.code, r.message));
     }
-    let mut old = std::collections::BTreeMap::new();
+    let (mut old, mut new) = (std::collections::BTreeMap::new(), std::collections::BTreeMap::new());
     let mut state = match existing {
         Some(state) => {
-            for name in change.set.keys() {
+            for (name, write) in &change.set {
                 if let Some(v) = state.get(name) {
                     old.insert(name.clone(), v.clone());
+                    new.insert(name.clone(), write.value.clone());
                 }
             }
             state
@@ -109,6 +110,7 @@ pub fn validate_change<R: Rules>(
             device: author.device,
             received_ms: now_ms,
             old,
+            new,
         },
     );
     Ok(state)

@@ -191,9 +191,12 @@ pub struct LogEntry {
     pub device: u32,
     /// Server time (UTC ms) when the change was stored.
     pub received_ms: u64,
-    /// Each field the change wrote, with the value it had on the server just before.
+    /// Each field the change wrote that had a value before: that value ...
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub old: BTreeMap<String, Value>,
+    /// ... and the one written over it (fields set for the first time are in neither).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub new: BTreeMap<String, Value>,
 }
 
 /// One record as every replica stores it, server and devices alike.

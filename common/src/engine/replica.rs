@@ -185,7 +185,42 @@ impl Replica {
     }
 
     pub fn refused_for(&self, kind: Kind, id: RecordId) -> Vec<&Refused> {
-        self.refused.values().filter(|r| r.change.kind == kind && r.change.record == id).collect()
+        let mut v: Vec<&Refused> =
+            self.refused.values().filter(|r| r.change.kind == kind && r.change.record == id).collect();
+        v.sort_by_key(|r| (r.change.ts, r.change.id));
+        v
+    }
+
+    /// A record that exists only in refused changes (a new order the server refused), as
+    /// those changes had it: so a person can still open it, copy it, or let it go.
+    pub fn refused_record(&self, kind: Kind, id: RecordId) -> Option<RecordState> {
+        if self.view.contains_key(&(kind, id)) {
+            return None;
+        }
+        let mut state: Option<RecordState> = None;
+        for r in self.refused_for(kind, id) {
+            match &mut state {
+                Some(s) => {
+                    let _ = s.apply(&r.change);
+                }
+                None => state = Some(RecordState::from_change(&r.change)),
+            }
+        }
+        state
+    }
+
+    /// Every record of `kind` that exists only in refused changes.
+    pub fn refused_records(&self, kind: Kind) -> Vec<RecordState> {
+        let ids: std::collections::BTreeSet<RecordId> =
+            self.refused.values().filter(|r| r.change.kind == kind).map(|r| r.change.record).collect();
+        ids.into_iter().filter_map(|id| self.refused_record(kind, id)).collect()
+    }
+
+    /// This device's unsynced changes to one record, oldest first.
+    pub fn pending_for(&self, kind: Kind, id: RecordId) -> Vec<&Change> {
+        let mut v: Vec<&Change> = self.outbox.values().filter(|c| c.kind == kind && c.record == id).collect();
+        sort_pending(&mut v);
+        v
     }
 
     /// Records a person's edit: the values that differ from what this device shows, and
@@ -487,6 +522,34 @@ mod tests {
         assert!(!r.is_pending(CUSTOMER, ID));
         assert_eq!(r.refused_for(CUSTOMER, ID)[0].message, "no");
         assert_eq!(r.sync_mark(CUSTOMER, ID), SyncMark::Refused);
+        assert!(r.refused_record(CUSTOMER, ID).is_none(), "the record exists: it is shown as it is");
+    }
+
+    #[test]
+    fn a_refused_new_record_can_still_be_opened_as_it_was_typed() {
+        let mut r = replica();
+        let c = r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("新客户"))]), None, "u", 1000, [1; 10]).unwrap();
+        let c = r.assign_seqs().into_iter().find(|x| x.id == c.id).unwrap();
+        let refusal = ChangeResult {
+            id: c.id,
+            seq: c.seq,
+            outcome: Outcome::Refused,
+            code: Some("forbidden".into()),
+            message: Some("no".into()),
+        };
+        let resp = PushResponse {
+            protocol: PROTOCOL_VERSION,
+            acked_through: 1,
+            results: vec![refusal],
+            gap: None,
+            server_time: Hlc::ZERO,
+        };
+        r.on_push(&resp, 2000);
+        assert!(r.get(CUSTOMER, ID).is_none());
+        assert_eq!(r.refused_record(CUSTOMER, ID).unwrap().get_str("name"), "新客户");
+        assert_eq!(r.refused_records(CUSTOMER).len(), 1);
+        r.dismiss_refused(c.id);
+        assert!(r.refused_record(CUSTOMER, ID).is_none());
     }
 
     #[test]

@@ -1,51 +1,63 @@
-//! One order: what was taken, where it stands, and the next step in the desk's workflow.
+//! One order: what was taken, where it stands, what changed after an approval, and the
+//! next step in the desk's workflow. An order the server refused still opens here, as it
+//! was typed, with the reason.
 
 use crate::components::StatusLabel;
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, I18n, Lang};
 use crate::pages::orders::sync_mark_text;
 use crate::state::use_ctx;
 use crate::sync;
-use common::desk::order::{Action, OrderLine, OrderView, PaymentStamp, Status};
+use common::desk::history::{history, Entry, Place};
+use common::desk::order::{self, edit_effect, offered_steps, Action, OrderView, PaymentStamp};
+use common::desk::permissions::Role;
 use common::desk::time::format_local;
 use common::engine::ids::RecordId;
-use common::engine::record::Kind;
+use common::engine::record::{Kind, RecordState};
+use common::engine::workflow::{Diff, EditEffect, StepConflict};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
-use serde_json::Value;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
-fn action_text(lang: Lang, a: &Action) -> String {
+/// A step as the history and buttons name it.
+pub fn action_text(lang: Lang, a: &Action) -> String {
     let zh = lang == Lang::Zh;
+    let step = i18n::step(lang, a.code());
     match a {
-        Action::Review => (if zh { "复核" } else { "Reviewed" }).to_string(),
-        Action::Audit { stamp } => {
-            format!("{}:{}", if zh { "收银审核" } else { "Cashier audit" }, i18n::stamp(lang, *stamp))
-        }
-        Action::HandOver => (if zh { "交物流" } else { "Handed to logistics" }).to_string(),
+        Action::Audit { stamp } => format!("{step}:{}", i18n::stamp(lang, *stamp)),
         Action::Ship { waybill, packages } => {
             if zh {
-                format!("发货 运单号 {waybill} 共 {packages} 件")
+                format!("{step} 运单号 {waybill} 共 {packages} 件")
             } else {
-                format!("Shipped, waybill {waybill}, {packages} packages")
+                format!("{step}: waybill {waybill}, {packages} packages")
             }
         }
-        Action::Void { reason } => format!("{} {reason}", if zh { "作废" } else { "Voided" }),
+        Action::Void { reason } | Action::Correct { reason } => format!("{step}:{reason}"),
+        _ => step.to_string(),
     }
 }
 
-/// A conflicting value, shown as people would read it.
-fn show_value(v: &Value) -> String {
-    if let Ok(lines) = serde_json::from_value::<Vec<OrderLine>>(v.clone()) {
-        return lines
-            .iter()
-            .map(|l| format!("{} {}×{}", l.model, l.quantity, l.unit_price))
-            .collect::<Vec<_>>()
-            .join("; ");
+/// "王芳 · 内勤 · FS · 设备 3", from what the history knows of a person.
+fn who_text(lang: Lang, e: &Entry) -> String {
+    let mut parts = vec![e.name.clone().unwrap_or_else(|| e.username.clone())];
+    if let Some(r) = e.role.as_deref().and_then(Role::parse) {
+        parts.push(i18n::role(lang, r).to_string());
     }
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    if let Some(o) = &e.office {
+        parts.push(o.to_string());
     }
+    if let Some(d) = e.device.filter(|d| *d > 0) {
+        parts.push(if lang == Lang::Zh { format!("设备 {d}") } else { format!("device {d}") });
+    }
+    parts.join(" · ")
+}
+
+fn diff_text(lang: Lang, d: &Diff) -> String {
+    format!(
+        "{}:{} → {}",
+        i18n::field(lang, &d.field),
+        i18n::show_value(lang, &d.field, &d.approved),
+        i18n::show_value(lang, &d.field, &d.now)
+    )
 }
 
 #[component]
@@ -54,94 +66,97 @@ pub fn OrderDetail() -> impl IntoView {
     let i = ctx.i18n;
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok()));
-    let order = Memo::new(move |_| {
-        id.get().and_then(|id| ctx.replica.with(|r| r.get(Kind::ORDER, id).map(OrderView::from_record)))
+    // The order as this device shows it, or as its refused changes had it.
+    let found = Memo::new(move |_| {
+        let id = id.get()?;
+        ctx.replica.with(|r| match r.get(Kind::ORDER, id) {
+            Some(s) => Some((s.clone(), false)),
+            None => r.refused_record(Kind::ORDER, id).map(|s| (s, true)),
+        })
     });
-    let offset = ctx.offset_minutes();
     view! {
-        <Show when=move || order.with(Option::is_some) fallback=move || view! {
+        <Show when=move || found.with(Option::is_some) fallback=move || view! {
             <section><h1>{move || i.t("找不到这张订单", "Order not found")}</h1><A href="/orders">{move || i.t("回到订单", "Back to orders")}</A></section>
         }>
-            {move || order.get().map(|o| view! { <OrderPage order=o offset=offset/> })}
+            {move || found.get().map(|(state, refused_only)| view! { <OrderPage state=state refused_only=refused_only/> })}
         </Show>
     }
 }
 
 #[component]
-fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
+fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
+    let offset = ctx.offset_minutes();
+    let order = OrderView::from_record(&state);
     let id = order.id;
     let mark = move || ctx.replica.with(|r| r.sync_mark(Kind::ORDER, id));
-    let refused = move || {
-        ctx.replica.with(|r| {
-            r.refused_for(Kind::ORDER, id).into_iter().map(|x| (x.change.id, x.message.clone())).collect::<Vec<_>>()
-        })
-    };
-    let events = ctx.replica.with_untracked(|r| {
-        r.get(Kind::ORDER, id)
-            .map(|s| s.events.iter().map(|(t, e)| (*t, e.clone())).collect::<Vec<_>>())
-            .unwrap_or_default()
-    });
+    let role = ctx.actor().map(|a| a.role);
     let created = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
-    let payment = order.payment;
     let edit_href = format!("/orders/{id}/edit");
-    let can_edit = ctx.actor().is_some_and(|a| a.can_edit(Kind::ORDER))
-        && matches!(order.status, Status::Entered | Status::Reviewed);
+    let edit = if refused_only { None } else { role.map(|r| edit_effect(&state, r, order::WORKFLOW.guarded)) };
+    let correction_allowed = !refused_only && role.is_some_and(|r| offered_steps(&state, r).contains(&"correct"));
     let lines = order.lines.clone();
-    let field_conflicts = order.field_conflicts.clone();
-    let status_conflicts = order.status_conflicts.clone();
+    let entries = ctx.replica.with_untracked(|r| {
+        let pending = r.pending_for(Kind::ORDER, id);
+        history((!refused_only).then_some(&state).and_then(|_| r.confirmed.get(&(Kind::ORDER, id))), &pending)
+    });
+    let sent_back = order.progress.sent_back.clone();
+    let needs_again = order.needs_again();
+    let payment = order.payment;
     view! {
         <section class="order-detail">
             <div class="page-head">
-                <h1><span class="mono" data-number=order.number.clone()>{order.number.clone()}</span>" "<StatusLabel status=order.status/></h1>
+                <h1>
+                    <span class="mono" data-number=order.number.clone()>{order.number.clone()}</span>" "
+                    {if refused_only {
+                        view! { <span class="status status-refused">{move || i.t("被拒绝", "Refused")}</span> }.into_any()
+                    } else {
+                        view! { <StatusLabel status=order.status again=needs_again.first().copied()/> }.into_any()
+                    }}
+                </h1>
                 <span class=move || format!("sync-mark sync-{}", mark().code()) data-sync=move || mark().code()>{move || sync_mark_text(mark(), i)}</span>
             </div>
-            {move || refused().into_iter().map(|(seq, msg)| view! {
-                <div class="notice refused" role="alert">
-                    <span>{move || i.t("服务器拒绝了一次修改:", "The server refused a change: ")}{msg.clone()}</span>
-                    <button type="button" class="quiet" on:click=move |_| ctx.dismiss_refused(seq)>{move || i.t("知道了", "Dismiss")}</button>
-                </div>
-            }).collect_view()}
-            {(!field_conflicts.is_empty() || !status_conflicts.is_empty()).then(|| view! {
-                <div class="conflicts" role="region" aria-label=move || i.t("冲突", "Conflicts")>
-                    <h2>{move || i.t("两处同时修改,需要确认", "Edited in two places at once: please settle")}</h2>
-                    {field_conflicts.iter().map(|c| {
-                        let field = c.field.clone();
+            <Refusals id=id refused_only=refused_only state=state.clone()/>
+            {(!sent_back.is_empty()).then(|| view! {
+                <div class="notice sent-back" role="alert" data-sent-back=sent_back.iter().map(|s| s.step).collect::<Vec<_>>().join(" ")>
+                    {sent_back.iter().map(|s| {
+                        let (step, by, diffs) = (s.step, s.by.clone(), s.diffs.clone());
+                        let when = format_local(s.at.wall_ms, offset);
                         view! {
-                            <div class="conflict">
-                                <strong>{field.clone()}</strong>
-                                {c.versions.iter().map(|(_, v)| {
-                                    let v2 = v.clone();
-                                    let field = field.clone();
-                                    view! {
-                                        <button type="button" on:click=move |_| {
-                                            match ctx.settle(Kind::ORDER, id, &field, v2.clone()) {
-                                                Ok(()) => sync::kick(ctx),
-                                                Err(e) => ctx.report_save_error(&e),
-                                            }
-                                        }>{move || i.t("采用:", "Keep: ")}{show_value(v)}</button>
-                                    }
-                                }).collect_view()}
+                            <div>
+                                <strong>{move || if i.lang() == Lang::Zh {
+                                    format!("已改,需重新{}", i18n::step(i.lang(), step))
+                                } else {
+                                    format!("Changed after {}: needs it again", i18n::step(i.lang(), step))
+                                }}</strong>
+                                " "<span class="muted">{format!("({by}, {when})")}</span>
+                                <ul class="diffs">
+                                    {diffs.into_iter().map(|d| view! { <li>{move || diff_text(i.lang(), &d)}</li> }).collect_view()}
+                                </ul>
                             </div>
                         }
                     }).collect_view()}
-                    {status_conflicts.iter().map(|c| {
-                        let text = format!("{} ({})", action_text(i.lang(), &c.action), c.by);
-                        let then = c.status_then;
-                        view! { <p>{move || i.t("无法执行的操作:", "Could not apply: ")}{text.clone()}" — "{move || i18n::status(i.lang(), then)}</p> }
-                    }).collect_view()}
                 </div>
             })}
+            <Conflicts state=state.clone() role=role offset=offset/>
             <dl class="facts">
                 <dt>{move || i.t("客户", "Customer")}</dt><dd>{order.customer_name.clone()}</dd>
-                <dt>{move || i.t("电话", "Phone")}</dt><dd>{order.phone.clone()}</dd>
+                <dt>{move || i.t("客户电话", "Customer phone")}</dt><dd>{order.phone.clone()}</dd>
                 <dt>{move || i.t("送货地址", "Delivery address")}</dt><dd>{order.address.clone()}</dd>
                 <dt>{move || i.t("货站", "Freight station")}</dt><dd>{order.station.clone()}" "{order.station_contract.clone()}</dd>
                 <dt>{move || i.t("要货日期", "Delivery date")}</dt><dd>{order.delivery_date.clone()}</dd>
                 <dt>{move || i.t("结款方式", "Payment terms")}</dt><dd>{move || payment.map(|p| i18n::payment(i.lang(), p)).unwrap_or_default()}</dd>
+                {order.stamp.map(|s| view! {
+                    <dt>{move || i.t("收银章", "Payment stamp")}</dt><dd data-stamp=format!("{s:?}")><strong>{move || i18n::stamp(i.lang(), s)}</strong></dd>
+                })}
+                {order.shipment.clone().map(|(waybill, packages)| view! {
+                    <dt>{move || i.t("运单号 / 件数", "Waybill / packages")}</dt>
+                    <dd data-waybill=waybill.clone()>{waybill.clone()}" · "{move || if i.lang() == Lang::Zh { format!("{packages} 件") } else { format!("{packages} packages") }}</dd>
+                })}
+                {order.void_reason.clone().map(|r| view! { <dt>{move || i.t("作废原因", "Reason voided")}</dt><dd>{r}</dd> })}
                 <dt>{move || i.t("开单时间", "Taken at")}</dt><dd>{created.clone()}</dd>
-                <dt>{move || i.t("备注", "Notes")}</dt><dd>{order.notes.clone()}</dd>
+                <dt>{move || i.t("备注", "Notes")}</dt><dd class="notes">{order.notes.clone()}</dd>
             </dl>
             <table class="list lines-view">
                 <thead><tr>
@@ -168,80 +183,348 @@ fn OrderPage(order: OrderView, offset: i32) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <p class="total">{move || i.t("合计", "Total")}": "<strong class="num">{order.total.to_string()}</strong>" "<span class="capital">{order.total.to_capital()}</span></p>
+            <p class="total">{move || i.t("合计", "Total")}": "<strong class="num" data-total=order.total.0.to_string()>{order.total.to_string()}</strong>" "<span class="capital">{order.total.to_capital()}</span></p>
             <div class="actions">
-                {can_edit.then(|| view! { <A href=edit_href attr:class="button">{move || i.t("修改", "Edit")}</A> })}
-                <Actions id=id status=order.status/>
+                {match edit {
+                    Some(Ok(effect)) => {
+                        let hint = match effect {
+                            EditEffect::SendsBack(steps) => Some(steps),
+                            EditEffect::Allowed => None,
+                        };
+                        view! {
+                            <A href=edit_href.clone() attr:class="button" attr:id="edit-order">{move || i.t("修改", "Edit")}</A>
+                            {hint.map(|steps| view! {
+                                <span class="hint">{move || {
+                                    let names: Vec<&str> = steps.iter().map(|s| i18n::step(i.lang(), s)).collect();
+                                    if i.lang() == Lang::Zh { format!("修改后需重新{}", names.join("、")) } else { format!("Editing sends it back for {}", names.join(", ")) }
+                                }}</span>
+                            })}
+                        }.into_any()
+                    }
+                    Some(Err(refusal)) => view! {
+                        <span class="hint" data-locked=refusal.code>{move || i18n::refusal(i.lang(), refusal.code)}</span>
+                    }.into_any(),
+                    None => ().into_any(),
+                }}
+                {correction_allowed.then(|| view! {
+                    <A href=format!("/orders/{id}/edit") attr:class="button" attr:id="correct-order">{move || i.t("更正", "Correct")}</A>
+                })}
+                {(!refused_only).then(|| view! { <Steps state=state.clone()/> })}
             </div>
+            {(!refused_only).then(|| view! { <VoidBox state=state.clone()/> })}
             <h2>{move || i.t("经过", "History")}</h2>
             <ol class="history">
-                <li>{created}" "{move || i.t("开单", "Order taken")}</li>
-                {events.into_iter().map(|(t, e)| {
-                    let when = format_local(t.wall_ms, offset);
-                    view! { <li>{when}" "{move || action_text(i.lang(), &e.action)}" · "{e.by.clone()}</li> }
-                }).collect_view()}
+                {entries.into_iter().map(|e| view! { <HistoryLine entry=e offset=offset/> }).collect_view()}
             </ol>
         </section>
     }
 }
 
-/// The workflow buttons this person may press on an order in this status.
+/// What the server refused on this order, with the reason, until dismissed. A refused
+/// new order can be copied into a new one, nothing typed lost.
 #[component]
-fn Actions(id: RecordId, status: Status) -> impl IntoView {
+fn Refusals(id: RecordId, refused_only: bool, state: RecordState) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let navigate = use_navigate();
+    let refused = move || {
+        ctx.replica.with(|r| {
+            r.refused_for(Kind::ORDER, id)
+                .into_iter()
+                .map(|x| (x.change.id, x.code.clone(), x.message.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let copy = move |_| {
+        let draft = common::desk::order::OrderDraft::from_view(&OrderView::from_record(&state));
+        match crate::drafts::start(draft) {
+            Ok(d) => navigate(&format!("/orders/new?draft={}", d), Default::default()),
+            Err(e) => ctx.report_save_error(&e),
+        }
+    };
+    view! {
+        {move || refused().into_iter().map(|(change, code, msg)| {
+            let code2 = code.clone();
+            view! {
+                <div class="notice refused" role="alert" data-refused=code.clone()>
+                    <span>
+                        <strong>{move || i.t("服务器拒绝了这次修改:", "The server refused this change: ")}</strong>
+                        {move || i18n::refusal(i.lang(), &code2)}
+                        <span class="muted">" (" {msg.clone()} ")"</span>
+                    </span>
+                    <button type="button" class="quiet" on:click=move |_| ctx.dismiss_refused(change)>{move || i.t("知道了", "Dismiss")}</button>
+                </div>
+            }
+        }).collect_view()}
+        {refused_only.then(|| view! {
+            <p class="actions"><button type="button" id="copy-refused" on:click=copy>{move || i.t("复制为新订单", "Copy into a new order")}</button></p>
+        })}
+    }
+}
+
+/// Same-field conflicts and clashes of steps, each with who wrote what and the choices.
+#[component]
+fn Conflicts(state: RecordState, role: Option<Role>, offset: i32) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let order = OrderView::from_record(&state);
+    if !order.has_conflict() {
+        return ().into_any();
+    }
+    let id = order.id;
+    let manager = role.is_some_and(|r| offered_steps(&state, r).contains(&"unvoid"));
+    let who = |at: &common::engine::hlc::Hlc| {
+        let e = state.log.get(at);
+        let name = e.map(|e| e.name.clone()).unwrap_or_default();
+        let office = e.map(|e| e.office.to_string()).unwrap_or_default();
+        (name, office, format_local(at.wall_ms, offset))
+    };
+    let run = move |a: Action| match ctx.act(id, a) {
+        Ok(()) => sync::kick(ctx),
+        Err(e) => ctx.report_save_error(&e),
+    };
+    view! {
+        <div class="conflicts" role="region" aria-label=move || i.t("冲突", "Conflicts")>
+            <h2>{move || i.t("两处同时修改,需要确认", "Changed in two places at once: please settle")}</h2>
+            {order.field_conflicts.iter().map(|c| {
+                let field = c.field.clone();
+                let label_field = field.clone();
+                view! {
+                    <div class="conflict" data-field=field.clone()>
+                        <strong>{move || i18n::field(i.lang(), &label_field)}</strong>
+                        {c.versions.iter().map(|(at, v)| {
+                            let (name, office, when) = who(at);
+                            let value = v.clone();
+                            let field = field.clone();
+                            let shown_field = field.clone();
+                            let shown = v.clone();
+                            view! {
+                                <button type="button" class="choice" data-value=i18n::show_value(Lang::Zh, &field, v) on:click=move |_| {
+                                    match ctx.settle(Kind::ORDER, id, &field, value.clone()) {
+                                        Ok(()) => sync::kick(ctx),
+                                        Err(e) => ctx.report_save_error(&e),
+                                    }
+                                }>
+                                    {move || i.t("采用:", "Keep: ")}<strong>{move || i18n::show_value(i.lang(), &shown_field, &shown)}</strong>
+                                    <span class="muted">{format!(" — {name} · {office} · {when}")}</span>
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                }
+            }).collect_view()}
+            {order.progress.conflicts.iter().map(|c| match c.clone() {
+                StepConflict::CancelledAndFact { cancel_by, cancel_at, fact_by, fact_at, .. } => {
+                    let (void_when, ship_when) = (format_local(cancel_at.wall_ms, offset), format_local(fact_at.wall_ms, offset));
+                    view! {
+                        <div class="conflict step-conflict" data-conflict="void_and_ship">
+                            <p>{move || if i.lang() == Lang::Zh {
+                                format!("{cancel_by} 于 {void_when} 作废了订单,而 {fact_by} 于 {ship_when} 已登记发货。")
+                            } else {
+                                format!("{cancel_by} voided the order at {void_when}, while {fact_by} registered it shipped at {ship_when}.")
+                            }}</p>
+                            {if manager {
+                                view! {
+                                    <button type="button" id="unvoid" on:click=move |_| run(Action::Unvoid)>{move || i.t("撤销作废(订单按已发货处理)", "Withdraw the void (the order stands as shipped)")}</button>
+                                    <button type="button" id="confirm-void" class="danger" on:click=move |_| run(Action::ConfirmVoid)>{move || i.t("确认作废并通知物流拦截", "Confirm the void and have logistics intercept")}</button>
+                                }.into_any()
+                            } else {
+                                view! { <p class="hint">{move || i.t("需要经理处理。", "A manager settles this.")}</p> }.into_any()
+                            }}
+                        </div>
+                    }.into_any()
+                }
+                StepConflict::FactDiffers { by, at, diffs, before_ready, .. } => {
+                    let when = format_local(at.wall_ms, offset);
+                    view! {
+                        <div class="conflict step-conflict" data-conflict="shipped_differs">
+                            <p>{move || match (i.lang() == Lang::Zh, before_ready) {
+                                (true, true) => format!("{by} 于 {when} 登记发货时,订单尚未(或不再)审核。"),
+                                (true, false) => format!("{by} 于 {when} 发货后订单被修改:"),
+                                (false, true) => format!("{by} registered the shipment at {when} before the order was (or while it was no longer) audited."),
+                                (false, false) => format!("The order changed after {by} shipped it at {when}:"),
+                            }}</p>
+                            <ul class="diffs">{diffs.into_iter().map(|d| view! { <li>{move || diff_text(i.lang(), &d)}</li> }).collect_view()}</ul>
+                            <p class="hint">{move || i.t("经理用“更正”写明原因后解决。", "A manager settles it with a correction and its reason.")}</p>
+                        </div>
+                    }.into_any()
+                }
+            }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+/// The workflow steps this person may take now (never 作废: that sits apart).
+#[component]
+fn Steps(state: RecordState) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let Some(actor) = ctx.actor() else {
         return ().into_any();
     };
-    let possible = |a: &Action| actor.can_act(a) && status.after(a).is_some();
+    let order = OrderView::from_record(&state);
+    let id = order.id;
+    let offered = offered_steps(&state, actor.role);
+    let has = |s: &str| offered.contains(&s);
     let run = move |a: Action| match ctx.act(id, a) {
         Ok(()) => sync::kick(ctx),
         Err(e) => ctx.report_save_error(&e),
     };
-    let stamp = RwSignal::new("collect".to_string());
+    let stamp = RwSignal::new(order::default_stamp(order.payment));
     let waybill = RwSignal::new(String::new());
-    let packages = RwSignal::new("1".to_string());
-    let reason = RwSignal::new(String::new());
-    let review = possible(&Action::Review);
-    let audit = possible(&Action::Audit { stamp: PaymentStamp::Paid });
-    let hand_over = possible(&Action::HandOver);
-    let ship = possible(&Action::Ship { waybill: String::new(), packages: 0 });
-    let void = possible(&Action::Void { reason: String::new() });
+    let packages = RwSignal::new(String::new());
+    let ship_error: RwSignal<Option<(&'static str, common::desk::order::Problem)>> = RwSignal::new(None);
+    let collect_needs_contract = order::collect_needs_contract(&order, &ctx.stations());
+    let ship = move || {
+        let a = Action::Ship {
+            waybill: waybill.get_untracked().trim().to_string(),
+            packages: packages.get_untracked().trim().parse().unwrap_or(0),
+        };
+        match Action::from_write(&a.to_write(None)) {
+            Ok(a) => {
+                ship_error.set(None);
+                run(a)
+            }
+            Err(e) => {
+                let field = if e.field == "waybill" { "waybill" } else { "packages" };
+                ship_error.set(Some((field, e.problem)));
+                let _ = crate::components::focus_id(field);
+            }
+        }
+    };
+    let err = move |f: &'static str| ship_error.get().filter(|(x, _)| *x == f).map(|(_, p)| i18n::problem(i.lang(), p));
     view! {
-        {review.then(|| view! { <button type="button" on:click=move |_| run(Action::Review)>{move || i.t("复核无误", "Mark reviewed")}</button> })}
-        {audit.then(|| view! {
+        {has("review").then(|| view! { <button type="button" id="step-review" class="primary" on:click=move |_| run(Action::Review)>{move || i.t("复核无误", "Mark reviewed")}</button> })}
+        {has("audit").then(|| view! {
             <span class="inline-form">
                 <label for="stamp">{move || i.t("收银章", "Payment stamp")}</label>
-                <select id="stamp" on:change=move |ev| stamp.set(event_target_value(&ev))>
-                    <option value="collect">{move || i18n::stamp(i.lang(), PaymentStamp::Collect)}</option>
-                    <option value="receivable">{move || i18n::stamp(i.lang(), PaymentStamp::Receivable)}</option>
-                    <option value="paid">{move || i18n::stamp(i.lang(), PaymentStamp::Paid)}</option>
+                <select id="stamp" on:change=move |ev| stamp.set(match event_target_value(&ev).as_str() {
+                    "paid" => PaymentStamp::Paid, "receivable" => PaymentStamp::Receivable, _ => PaymentStamp::Collect })>
+                    {[PaymentStamp::Collect, PaymentStamp::Receivable, PaymentStamp::Paid].into_iter().map(|s| view! {
+                        <option value=order::stamp_code(s) selected=move || stamp.get() == s>{move || i18n::stamp(i.lang(), s)}</option>
+                    }).collect_view()}
                 </select>
-                <button type="button" on:click=move |_| {
-                    let s = match stamp.get_untracked().as_str() { "paid" => PaymentStamp::Paid, "receivable" => PaymentStamp::Receivable, _ => PaymentStamp::Collect };
-                    run(Action::Audit { stamp: s })
-                }>{move || i.t("审核盖章", "Audit and stamp")}</button>
+                <button type="button" id="step-audit" class="primary"
+                    disabled=move || collect_needs_contract && stamp.get() == PaymentStamp::Collect
+                    on:click=move |_| run(Action::Audit { stamp: stamp.get_untracked() })>{move || i.t("审核盖章", "Audit and stamp")}</button>
+                {collect_needs_contract.then(|| view! {
+                    <span class="field-error" hidden=move || stamp.get() != PaymentStamp::Collect>
+                        {move || i.t("代收需要货站的合同号/会员号:请先在订单里填上。", "Collect on delivery needs the station's contract / member number: add it to the order first.")}
+                    </span>
+                })}
             </span>
         })}
-        {hand_over.then(|| view! { <button type="button" on:click=move |_| run(Action::HandOver)>{move || i.t("交物流", "Hand to logistics")}</button> })}
-        {ship.then(|| view! {
-            <span class="inline-form">
-                <label for="waybill">{move || i.t("运单号", "Waybill")}</label>
-                <input id="waybill" prop:value=move || waybill.get() on:input=move |ev| waybill.set(event_target_value(&ev))/>
-                <label for="packages">{move || i.t("件数", "Packages")}</label>
-                <input id="packages" class="short" inputmode="numeric" prop:value=move || packages.get() on:input=move |ev| packages.set(event_target_value(&ev))/>
-                <button type="button" on:click=move |_| run(Action::Ship { waybill: waybill.get_untracked().trim().to_string(), packages: packages.get_untracked().trim().parse().unwrap_or(0) })>
-                    {move || i.t("登记发货", "Register shipment")}
-                </button>
-            </span>
-        })}
-        {void.then(|| view! {
-            <span class="inline-form">
-                <label for="reason">{move || i.t("作废原因", "Reason to void")}</label>
-                <input id="reason" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
-                <button type="button" class="danger" on:click=move |_| run(Action::Void { reason: reason.get_untracked().trim().to_string() })>{move || i.t("作废", "Void")}</button>
+        {has("hand_over").then(|| view! { <button type="button" id="step-hand_over" on:click=move |_| run(Action::HandOver)>{move || i.t("交物流", "Hand to logistics")}</button> })}
+        {has("ship").then(|| view! {
+            <span class="inline-form ship-form">
+                <span class="field">
+                    <label for="waybill">{move || i.t("运单号", "Waybill")}</label>
+                    <input id="waybill" aria-invalid=move || err("waybill").is_some().to_string() aria-describedby="waybill-err"
+                        prop:value=move || waybill.get() on:input=move |ev| waybill.set(event_target_value(&ev))/>
+                    <span class="field-error" id="waybill-err" role="alert" hidden=move || err("waybill").is_none()>{move || err("waybill").unwrap_or_default()}</span>
+                </span>
+                <span class="field">
+                    <label for="packages">{move || i.t("件数", "Packages")}</label>
+                    <input id="packages" class="short" inputmode="numeric" aria-invalid=move || err("packages").is_some().to_string() aria-describedby="packages-err"
+                        prop:value=move || packages.get() on:input=move |ev| packages.set(event_target_value(&ev))/>
+                    <span class="field-error" id="packages-err" role="alert" hidden=move || err("packages").is_none()>{move || err("packages").unwrap_or_default()}</span>
+                </span>
+                <button type="button" id="step-ship" class="primary" on:click=move |_| ship()>{move || i.t("登记发货", "Register shipment")}</button>
             </span>
         })}
     }
     .into_any()
+}
+
+/// 作废, apart from the other buttons: it needs a reason and a second press to confirm.
+#[component]
+fn VoidBox(state: RecordState) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let Some(actor) = ctx.actor() else {
+        return ().into_any();
+    };
+    if !offered_steps(&state, actor.role).contains(&"void") {
+        return ().into_any();
+    }
+    let id = state.id;
+    let reason = RwSignal::new(String::new());
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(false);
+    let ask = move |_| {
+        if reason.get_untracked().trim().is_empty() {
+            error.set(true);
+            let _ = crate::components::focus_id("void-reason");
+        } else {
+            error.set(false);
+            confirming.set(true);
+            let _ = crate::components::focus_id("void-confirm");
+        }
+    };
+    let confirm = move |_| {
+        match ctx.act(id, Action::Void { reason: reason.get_untracked().trim().to_string() }) {
+            Ok(()) => sync::kick(ctx),
+            Err(e) => ctx.report_save_error(&e),
+        }
+        confirming.set(false);
+    };
+    view! {
+        <details class="danger-zone">
+            <summary>{move || i.t("作废这张订单…", "Void this order…")}</summary>
+            <div class="field">
+                <label for="void-reason">{move || i.t("作废原因(必填)", "Reason (required)")}</label>
+                <input id="void-reason" aria-invalid=move || error.get().to_string() aria-describedby="void-reason-err"
+                    prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                <span class="field-error" id="void-reason-err" role="alert" hidden=move || !error.get()>{move || i.t("请写明作废原因", "Give a reason to void")}</span>
+            </div>
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button type="button" class="danger" id="void" on:click=ask>{move || i.t("作废", "Void")}</button>
+            }>
+                <p role="alert">{move || i.t("确定作废?作废后不能再修改。", "Void it? A voided order can no longer be edited.")}</p>
+                <button type="button" class="danger" id="void-confirm" on:click=confirm>{move || i.t("确认作废", "Yes, void it")}</button>
+                <button type="button" on:click=move |_| confirming.set(false)>{move || i.t("取消", "Cancel")}</button>
+            </Show>
+        </details>
+    }
+    .into_any()
+}
+
+#[component]
+fn HistoryLine(entry: Entry, offset: i32) -> impl IntoView {
+    let i: I18n = crate::i18n::use_i18n();
+    let when = format_local(entry.at.wall_ms, offset);
+    let place = entry.place;
+    let created = entry.created;
+    let step = entry.step.clone();
+    let edits = entry.edits.clone();
+    let who = move || who_text(i.lang(), &entry);
+    view! {
+        <li data-place=match place { Place::ThisDevice => "device", Place::Server { offline: true, .. } => "offline", _ => "server" }>
+            <span class="when">{when}</span>" "
+            <strong>{move || {
+                let mut what: Vec<String> = Vec::new();
+                if created { what.push(i.t("开单", "Order taken").to_string()); }
+                if let Some(a) = &step { what.push(action_text(i.lang(), a)); }
+                if what.is_empty() { what.push(i.t("修改", "Edited").to_string()); }
+                what.join(" · ")
+            }}</strong>
+            " · "<span class="who">{who}</span>
+            " "<span class="muted place">{move || match place {
+                Place::ThisDevice => i.t("(仅存本机,待同步)", "(on this device, not synced)").to_string(),
+                Place::Server { received_ms, offline: true } => if i.lang() == Lang::Zh {
+                    format!("(离线修改,{} 到达服务器)", format_local(received_ms, offset))
+                } else {
+                    format!("(made offline; reached the server {})", format_local(received_ms, offset))
+                },
+                _ => String::new(),
+            }}</span>
+            {(!edits.is_empty()).then(|| view! {
+                <ul class="diffs">{edits.iter().map(|e| {
+                    let d = Diff { field: e.field.clone(), approved: e.old.clone(), now: e.new.clone() };
+                    view! { <li>{move || diff_text(i.lang(), &d)}</li> }
+                }).collect_view()}</ul>
+            })}
+        </li>
+    }
 }
