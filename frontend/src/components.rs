@@ -119,10 +119,37 @@ pub fn LangSwitch() -> impl IntoView {
     }
 }
 
+/// The order's status as a short coloured label; an order sent back by an edit after a
+/// step says so (已改,需重新复核) instead of a plain 已录入.
 #[component]
-pub fn StatusLabel(status: Status) -> impl IntoView {
+pub fn StatusLabel(status: Status, #[prop(default = None)] again: Option<&'static str>) -> impl IntoView {
     let i = crate::i18n::use_i18n();
-    view! { <span class=format!("status status-{}", status.code())>{move || i18n::status(i.lang(), status)}</span> }
+    let class = match again {
+        Some(_) => "status status-sent-back".to_string(),
+        None => format!("status status-{}", status.code()),
+    };
+    let text = move || match again {
+        Some(step) if i.lang() == Lang::Zh => format!("已改,需重新{}", i18n::step(i.lang(), step)),
+        Some(step) => format!("Changed: {} again", i18n::step(i.lang(), step)),
+        None => i18n::status(i.lang(), status).to_string(),
+    };
+    view! { <span class=class data-status=status.code()>{text}</span> }
+}
+
+/// Focuses the element with this id, if there is one. `false` if not found.
+pub fn focus_id(id: &str) -> bool {
+    let el = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
+    match el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        Some(el) => el.focus().is_ok(),
+        None => false,
+    }
+}
+
+/// Focuses an element once the screen has been drawn (after navigation, say).
+pub fn focus_soon(id: &'static str) {
+    request_animation_frame(move || {
+        focus_id(id);
+    });
 }
 
 /// One suggestion in a lookup: what it shows, and the key handed to `on_pick`.
@@ -233,9 +260,9 @@ pub fn LookupInput(
 /// Moves focus to the next field of `form` after `current`, as Tab would, but skipping
 /// fields marked `data-enter-skip` (filled in by a lookup, rarely changed).
 pub fn focus_next(form: &web_sys::Element, current: &web_sys::Element) {
-    let Ok(list) =
-        form.query_selector_all("input:not([data-enter-skip]):not([disabled]), select, textarea, button[type=submit]")
-    else {
+    let Ok(list) = form.query_selector_all(
+        "input:not([data-enter-skip]):not([disabled]), select:not([data-enter-skip]), textarea, button[type=submit]",
+    ) else {
         return;
     };
     let nodes: Vec<web_sys::Element> =

@@ -2,7 +2,7 @@
 //! their call sites as (中文, English) pairs, so a screen reads as what it shows.
 
 use common::desk::money::Fen;
-use common::desk::order::{OrderLine, PaymentStamp, PaymentTerms, Problem, Status};
+use common::desk::order::{FieldError, OrderLine, PaymentStamp, PaymentTerms, Problem, Status};
 use common::desk::permissions::Role;
 use leptos::prelude::*;
 
@@ -91,6 +91,43 @@ pub fn role(lang: Lang, r: Role) -> &'static str {
         Role::Admin => ("管理员", "Administrator"),
     };
     pick(lang, zh, en)
+}
+
+/// A field's problem in words, stating the limit where there is one ("最多 500 字").
+pub fn problem_text(lang: Lang, e: &FieldError) -> String {
+    let quantity = e.field.ends_with(".quantity");
+    match (e.problem, e.limit, lang) {
+        (Problem::TooLong, Some(n), Lang::Zh) => format!("最多 {n} 字"),
+        (Problem::TooLong, Some(n), Lang::En) => format!("At most {n} characters"),
+        (
+            Problem::MustBePositive | Problem::TooLarge | Problem::NotAWholeNumber | Problem::NotANumber,
+            Some(n),
+            Lang::Zh,
+        ) if quantity => {
+            format!("数量须为 1–{} 的整数", group(n))
+        }
+        (
+            Problem::MustBePositive | Problem::TooLarge | Problem::NotAWholeNumber | Problem::NotANumber,
+            Some(n),
+            Lang::En,
+        ) if quantity => {
+            format!("Quantity must be a whole number 1–{}", group(n))
+        }
+        (p, _, lang) => problem(lang, p).to_string(),
+    }
+}
+
+/// 1000000 → 1,000,000.
+fn group(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn problem(lang: Lang, p: Problem) -> &'static str {

@@ -1,6 +1,7 @@
 //! Salesdesk's browser app: Leptos, rendered on the client, working from localStorage.
 
 mod components;
+mod drafts;
 mod i18n;
 mod locks;
 mod pages;

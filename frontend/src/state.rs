@@ -5,7 +5,7 @@
 use crate::i18n::{I18n, Lang};
 use crate::storage::{self, SaveError};
 use common::desk::account::LoginResponse;
-use common::desk::customer::CustomerView;
+use common::desk::customer::{CustomerFields, CustomerView};
 use common::desk::order::{field, Action, OrderFields};
 use common::desk::permissions::Actor;
 use common::desk::time::local_date;
@@ -53,6 +53,11 @@ pub struct Ctx {
     pub i18n: I18n,
     /// A message for the whole app (storage full, ...), as (中文, English).
     pub notice: RwSignal<Option<(String, String)>>,
+    /// Bumped whenever this tab stores or drops a draft, so lists of drafts follow.
+    pub drafts: RwSignal<u64>,
+    /// Bumped when a blank new order is asked for (F2, save and start another).
+    pub new_order: RwSignal<u64>,
+    blank_requested: RwSignal<bool>,
 }
 
 pub fn use_ctx() -> Ctx {
@@ -90,6 +95,9 @@ impl Ctx {
             sync: RwSignal::new(SyncState::default()),
             i18n: I18n(RwSignal::new(lang)),
             notice: RwSignal::new(None),
+            drafts: RwSignal::new(0),
+            new_order: RwSignal::new(0),
+            blank_requested: RwSignal::new(false),
         }
     }
 
@@ -233,22 +241,28 @@ impl Ctx {
     }
 
     /// Saves an order from the form: a new one gets a number from this device's counter.
-    /// A customer typed in by name only becomes a new customer record.
-    pub async fn save_order(&self, existing: Option<RecordId>, mut fields: OrderFields) -> Result<RecordId, SaveError> {
+    /// A customer typed in by name only becomes a new customer record. `correction`: the
+    /// reason of a manager's 更正 of a shipped order (the only way to change one).
+    pub async fn save_order(
+        &self,
+        existing: Option<RecordId>,
+        mut fields: OrderFields,
+        correction: Option<String>,
+    ) -> Result<RecordId, SaveError> {
         let Some(session) = self.session.get_untracked() else {
             return Err(SaveError::Other("not logged in".into()));
         };
         if fields.customer.is_none() {
-            let id = RecordId::new_v7(now_ms(), random_bytes());
-            let mut values = BTreeMap::new();
-            values.insert("name".to_string(), json!(fields.customer_name));
-            values.insert("phone".to_string(), json!(fields.phone));
-            values.insert("address".to_string(), json!(fields.address));
-            values.insert("station".to_string(), json!(fields.station));
-            values.insert("station_contract".to_string(), json!(fields.station_contract));
-            values.insert("payment".to_string(), json!(fields.payment.code()));
-            self.edit(Kind::CUSTOMER, id, values, None)?;
-            fields.customer = Some(id);
+            // A name typed exactly as a known customer's is that customer.
+            let known = self.customers().into_iter().find(|c| c.name == fields.customer_name).map(|c| c.id);
+            fields.customer = match known {
+                Some(id) => Some(id),
+                None => {
+                    let id = RecordId::new_v7(now_ms(), random_bytes());
+                    self.edit(Kind::CUSTOMER, id, CustomerFields::from_order(&fields).to_values(), None)?;
+                    Some(id)
+                }
+            };
         }
         let mut values = fields.to_values();
         let id = match existing {
@@ -269,7 +283,9 @@ impl Ctx {
                 RecordId::new_v7(now_ms(), random_bytes())
             }
         };
-        self.edit(Kind::ORDER, id, values, None)?;
+        let step = correction
+            .map(|reason| self.replica.with_untracked(|r| Action::Correct { reason }.to_write(r.get(Kind::ORDER, id))));
+        self.edit(Kind::ORDER, id, values, step)?;
         Ok(id)
     }
 
@@ -302,5 +318,33 @@ impl Ctx {
 
     pub fn customers(&self) -> Vec<CustomerView> {
         self.replica.with(|r| r.all(Kind::CUSTOMER).map(CustomerView::from_record).collect())
+    }
+
+    /// The contract / member number the catalogue has for a station, by name.
+    pub fn station_contract(&self, name: &str) -> Option<String> {
+        self.replica.with_untracked(|r| {
+            r.all(Kind::STATION).find(|s| s.get_str("name") == name).map(|s| s.get_str("contract").to_string())
+        })
+    }
+
+    /// A blank new order, now: the form (open or about to open) starts afresh; what was
+    /// typed before stays a draft.
+    pub fn request_blank_order(&self) {
+        self.blank_requested.set(true);
+        self.new_order.update(|n| *n += 1);
+    }
+
+    /// Whether a blank order was asked for (once).
+    pub fn take_blank_request(&self) -> bool {
+        let asked = self.blank_requested.get_untracked();
+        if asked {
+            self.blank_requested.set(false);
+        }
+        asked
+    }
+
+    /// Drafts changed in this tab: lists of them follow.
+    pub fn drafts_changed(&self) {
+        self.drafts.update(|n| *n += 1);
     }
 }

@@ -9,6 +9,7 @@
 //! - `sd1:r:{kind}:{id}`: a record as the server confirmed it
 //! - `sd1:o:{change id}`: a change waiting to be pushed (seq 0 until the syncing tab sequences it)
 //! - `sd1:x:{change id}`: a change the server refused, with its reason
+//! - `sd1:d:{draft id}`: an order being typed and not saved yet (see `drafts`)
 //!
 //! Several tabs share these keys. Any tab may add outbox entries; only the tab holding the
 //! sync lock (the leader) sequences and pushes them and writes records, refusals and
@@ -24,10 +25,13 @@ use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The layout version of this device's storage. 1: records and changes as plain JSON,
 /// outbox keyed by seq. 2: compressed values, outbox and refusals keyed by change id.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: sync protocol 2's records and changes (steps that hold what they approved).
+pub const SCHEMA_VERSION: u32 = 3;
 const META: &str = "sd1:meta";
 const SESSION: &str = "sd1:session";
 const COUNTER: &str = "sd1:counter";
@@ -101,33 +105,100 @@ pub fn migrate() -> u32 {
     if found == 0 || found >= SCHEMA_VERSION {
         return found;
     }
+    if found < 2 {
+        compress_and_key_by_id();
+    }
+    if found < 3 {
+        to_protocol_2();
+    }
+    let _ = put(SCHEMA, &SCHEMA_VERSION);
+    found
+}
+
+/// Layout 1 → 2: compress values, and key outbox entries and refusals by change id.
+fn compress_and_key_by_id() {
     let raw = LocalStorage::raw();
     for key in all_keys() {
         let Some(value) = raw.get_item(&key).ok().flatten() else { continue };
         if !value.starts_with('{') {
             continue;
         }
-        // v1 → v2: compress, and key changes by id instead of seq.
-        if key.starts_with("sd1:r:") {
-            if let Some(state) = storage_codec::decode::<RecordState>(&value) {
-                let _ = put_packed(&key, &state);
-            }
+        let Some(v) = storage_codec::decode::<Value>(&value) else { continue };
+        let id = |v: &Value| v.get("id").and_then(Value::as_str).and_then(|s| ChangeId::parse(s).ok());
+        let new_key = if key.starts_with("sd1:r:") {
+            Some(key.clone())
         } else if key.starts_with("sd1:o:") {
-            if let Some(change) = storage_codec::decode::<Change>(&value) {
-                if put_packed(&outbox_key(change.id), &change).is_ok() && key != outbox_key(change.id) {
-                    let _ = raw.remove_item(&key);
-                }
-            }
+            id(&v).map(outbox_key)
         } else if key.starts_with("sd1:x:") {
-            if let Some(r) = storage_codec::decode::<Refused>(&value) {
-                if put_packed(&refused_key(r.change.id), &r).is_ok() && key != refused_key(r.change.id) {
-                    let _ = raw.remove_item(&key);
-                }
+            v.get("change").and_then(id).map(refused_key)
+        } else {
+            None
+        };
+        if let Some(new_key) = new_key {
+            if put_packed(&new_key, &v).is_ok() && new_key != key {
+                let _ = raw.remove_item(&key);
             }
         }
     }
-    let _ = put(SCHEMA, &SCHEMA_VERSION);
-    found
+}
+
+/// Layout 2 → 3 (sync protocol 1 → 2): waiting changes are rewritten in protocol 2's
+/// shape, a step approving the order as this device shows it; refusals likewise; the
+/// confirmed records are dropped and pulled again (the server rewrote its own), so
+/// nothing unsynced is lost and nothing stale is kept.
+fn to_protocol_2() {
+    use common::desk::upgrade::{change_from_v1, record_from_v1};
+    let mut seen: BTreeMap<(String, String), RecordState> = BTreeMap::new();
+    let mut waiting: Vec<(String, Value)> = Vec::new();
+    for key in all_keys() {
+        let Some(v) = get_packed::<Value>(&key) else { continue };
+        if key.starts_with("sd1:r:") {
+            if let Some(state) = record_from_v1(v) {
+                seen.insert((state.kind.to_string(), state.id.to_string()), state);
+            }
+            LocalStorage::delete(&key);
+        } else if key.starts_with("sd1:o:") {
+            waiting.push((key, v));
+        } else if key.starts_with("sd1:x:") {
+            let (Some(change), Some(code), Some(message)) = (
+                v.get("change").cloned(),
+                v.get("code").and_then(Value::as_str),
+                v.get("message").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if let Some(change) = change_from_v1(change, None) {
+                let _ = put_packed(&key, &Refused { change, code: code.into(), message: message.into() });
+            }
+        }
+    }
+    // In the order they were made, each against the record as it then stood here.
+    let order_of = |v: &Value| {
+        let seq = v.get("seq").and_then(Value::as_u64).filter(|s| *s > 0).unwrap_or(u64::MAX);
+        (seq, v.get("ts").and_then(Value::as_str).unwrap_or_default().to_string())
+    };
+    waiting.sort_by_key(|(_, v)| order_of(v));
+    for (key, v) in waiting {
+        let record = (
+            v.get("kind").and_then(Value::as_str).unwrap_or_default().to_string(),
+            v.get("record").and_then(Value::as_str).unwrap_or_default().to_string(),
+        );
+        let Some(change) = change_from_v1(v, seen.get(&record)) else { continue };
+        match seen.get_mut(&record) {
+            Some(s) => {
+                let _ = s.apply(&change);
+            }
+            None => {
+                seen.insert(record, RecordState::from_change(&change));
+            }
+        }
+        let _ = put_packed(&key, &change);
+    }
+    if let Some(mut meta) = get::<ReplicaMeta>(META) {
+        meta.cursor = 0;
+        meta.complete = true;
+        let _ = put(META, &meta);
+    }
 }
 
 /// Loads the replica, or `None` if this browser has none yet (or it was wiped).

@@ -34,8 +34,26 @@ async fn error_of(resp: reqwest::Response) -> SyncError {
         return SyncError::Auth;
     }
     match resp.json::<ErrorBody>().await {
+        Ok(e) if e.error == "unsupported_protocol" => {
+            reload_for_new_version();
+            SyncError::Server(e.message.clone(), "服务器已升级,正在更新本应用…".into())
+        }
         Ok(e) => SyncError::Server(e.message.clone(), format!("服务器拒绝了请求:{}", e.message)),
         Err(_) => SyncError::Server(format!("server answered {status}"), format!("服务器返回 {status}")),
+    }
+}
+
+/// The server speaks a newer protocol: reload, so the service worker fetches the new app
+/// (which brings this device's storage, outbox included, up to date). At most once a
+/// minute, so a server that is older than the app cannot make it reload in a loop.
+fn reload_for_new_version() {
+    let Some(w) = web_sys::window() else { return };
+    let Ok(Some(session)) = w.session_storage() else { return };
+    let last: f64 = session.get_item("sd:reloaded").ok().flatten().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    let now = js_sys::Date::now();
+    if now - last > 60_000.0 {
+        let _ = session.set_item("sd:reloaded", &now.to_string());
+        let _ = w.location().reload();
     }
 }
 

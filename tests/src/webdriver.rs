@@ -65,7 +65,11 @@ impl Driver {
             options["mobileEmulation"] =
                 json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
         }
-        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": options,
+            "goog:loggingPrefs": {"browser": "ALL"}
+        }}});
         let v: Value =
             self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
         let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
@@ -157,7 +161,11 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 let shot = self.screenshot_to_tmp().await;
-                panic!("no element {css} after {secs}s; page text: {}\n(screenshot: {shot})", self.body_text().await);
+                panic!(
+                    "no element {css} after {secs}s; page text: {}\n(screenshot: {shot})\nconsole: {}",
+                    self.body_text().await,
+                    self.console().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -240,6 +248,18 @@ impl Browser {
         }
     }
 
+    /// What the page wrote to its console (errors and panics above all), for a failing test.
+    pub async fn console(&self) -> String {
+        match self.post("/se/log", json!({"type": "browser"})).await {
+            Ok(Value::Array(entries)) => entries
+                .iter()
+                .map(|e| format!("{} {}", e["level"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        }
+    }
+
     pub async fn screenshot_to_tmp(&self) -> String {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await.unwrap_or(Value::Null);
         let Some(b64) = v.as_str() else {
@@ -258,7 +278,11 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; page text: {}", self.body_text().await);
+                panic!(
+                    "timed out waiting for {what}; page text: {}\nconsole: {}",
+                    self.body_text().await,
+                    self.console().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }

@@ -2,10 +2,11 @@
 //! fields, the rules for each, and how screens read them.
 
 use crate::desk::money::Fen;
-use crate::desk::order::{check_phone, check_text, PaymentTerms, Problem};
+use crate::desk::order::{check_phone, check_text, OrderFields, PaymentTerms, Problem};
 use crate::engine::ids::RecordId;
 use crate::engine::record::RecordState;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub const CUSTOMER_FIELDS: &[&str] =
     &["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials"];
@@ -56,6 +57,50 @@ pub fn check_station_field(name: &str, value: &Value) -> Result<(), Problem> {
         "phone" => check_phone(value),
         "contract" => check_text(value, 60, false),
         _ => Err(Problem::UnknownField),
+    }
+}
+
+/// A customer's editable fields, ready to become writes: the one way customers are
+/// written, as [`crate::desk::order::OrderFields`] is for orders.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerFields {
+    pub name: String,
+    pub phone: String,
+    pub address: String,
+    pub contact: String,
+    pub station: String,
+    pub station_contract: String,
+    pub payment: Option<PaymentTerms>,
+}
+
+impl CustomerFields {
+    /// A customer first typed at order entry, from what the order says of them.
+    pub fn from_order(o: &OrderFields) -> CustomerFields {
+        CustomerFields {
+            name: o.customer_name.clone(),
+            phone: o.phone.clone(),
+            address: o.address.clone(),
+            contact: String::new(),
+            station: o.station.clone(),
+            station_contract: o.station_contract.clone(),
+            payment: Some(o.payment),
+        }
+    }
+
+    pub fn to_values(&self) -> BTreeMap<String, Value> {
+        let mut m = BTreeMap::new();
+        for (k, v) in [
+            ("name", &self.name),
+            ("phone", &self.phone),
+            ("address", &self.address),
+            ("contact", &self.contact),
+            ("station", &self.station),
+            ("station_contract", &self.station_contract),
+        ] {
+            m.insert(k.to_string(), Value::String(v.clone()));
+        }
+        m.insert("payment".into(), Value::String(self.payment.map(|p| p.code()).unwrap_or_default().into()));
+        m
     }
 }
 
@@ -135,6 +180,16 @@ impl StationView {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_customer_typed_at_order_entry_passes_the_customer_rules() {
+        let draft = crate::desk::order::OrderDraft::sample(1);
+        let fields = CustomerFields::from_order(&draft.validate().unwrap());
+        for (name, value) in fields.to_values() {
+            assert!(CUSTOMER_FIELDS.contains(&name.as_str()), "{name}");
+            assert_eq!(check_customer_field(&name, &value), Ok(()), "{name}");
+        }
+    }
 
     #[test]
     fn each_kind_checks_its_own_fields() {

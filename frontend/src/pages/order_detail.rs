@@ -102,6 +102,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
         history((!refused_only).then_some(&state).and_then(|_| r.confirmed.get(&(Kind::ORDER, id))), &pending)
     });
     let sent_back = order.progress.sent_back.clone();
+    let sent_back_codes = sent_back.iter().map(|s| s.step).collect::<Vec<_>>().join(" ");
     let needs_again = order.needs_again();
     let payment = order.payment;
     view! {
@@ -119,7 +120,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
             </div>
             <Refusals id=id refused_only=refused_only state=state.clone()/>
             {(!sent_back.is_empty()).then(|| view! {
-                <div class="notice sent-back" role="alert" data-sent-back=sent_back.iter().map(|s| s.step).collect::<Vec<_>>().join(" ")>
+                <div class="notice sent-back" role="alert" data-sent-back=sent_back_codes.clone()>
                     {sent_back.iter().map(|s| {
                         let (step, by, diffs) = (s.step, s.by.clone(), s.diffs.clone());
                         let when = format_local(s.at.wall_ms, offset);
@@ -375,7 +376,7 @@ fn Steps(state: RecordState) -> impl IntoView {
     let waybill = RwSignal::new(String::new());
     let packages = RwSignal::new(String::new());
     let ship_error: RwSignal<Option<(&'static str, common::desk::order::Problem)>> = RwSignal::new(None);
-    let collect_needs_contract = order::collect_needs_contract(&order, &ctx.stations());
+    let collect_needs_contract = order::collect_needs_contract(&order, ctx.station_contract(&order.station).as_deref());
     let ship = move || {
         let a = Action::Ship {
             waybill: waybill.get_untracked().trim().to_string(),

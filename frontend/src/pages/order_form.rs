@@ -1,18 +1,24 @@
 //! The phone-order form: the paper list, faster. Header above a grid of lines; Enter
-//! moves on, lookups complete from a few characters, Ctrl+Enter saves.
+//! moves on, lookups complete from a few characters, Ctrl+Enter saves. Whatever is typed
+//! is kept as a draft (草稿) on the device until it is saved or discarded.
 
-use crate::components::{focus_next, LookupInput, Suggestion};
-use crate::i18n::{self, use_i18n};
-use crate::state::use_ctx;
+use crate::components::{focus_id, focus_next, focus_soon, LookupInput, Suggestion};
+use crate::drafts::{self, Draft};
+use crate::i18n::{self, use_i18n, Lang};
+use crate::state::{now_ms, use_ctx};
 use crate::sync;
 use common::desk::customer::{CustomerView, ProductView, StationView};
-use common::desk::money::Fen;
-use common::desk::order::{FieldError, LineDraft, OrderDraft, OrderView, PaymentTerms};
+use common::desk::order::{
+    self, edit_effect, offered_steps, FieldError, LineDraft, OrderDraft, OrderView, PaymentTerms, Problem, Warning,
+};
 use common::desk::search::lookup;
+use common::desk::time::{format_local, local_date, Date};
 use common::engine::ids::RecordId;
 use common::engine::record::Kind;
+use common::engine::workflow::{EditEffect, Refusal};
+use common::Fen;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use wasm_bindgen::JsCast;
 
 /// One row of the grid, each cell its own signal so typing re-renders only that cell.
@@ -56,15 +62,86 @@ fn field_id(field: &str) -> String {
     format!("f-{}", field.replace('.', "-"))
 }
 
+/// The grid row a box belongs to, from its id (`f-lines-2-quantity` → 2).
+fn row_of(id: &str) -> Option<usize> {
+    id.strip_prefix("f-lines-")?.split('-').next()?.parse().ok()
+}
+
+/// The address bar follows the draft without the router noticing (a reload reopens it).
+fn show_url(url: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}
+
+/// The form: a new order, a draft (`?draft=`), or an existing order to edit or correct.
+/// Rebuilt blank whenever a new order is asked for (F2, Ctrl+Shift+Enter).
 #[component]
 pub fn OrderForm() -> impl IntoView {
     let ctx = use_ctx();
-    let i = ctx.i18n;
     let params = use_params_map();
-    let editing: Option<RecordId> = params.with_untracked(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok());
-    let existing =
-        editing.and_then(|id| ctx.replica.with_untracked(|r| r.get(Kind::ORDER, id).map(OrderView::from_record)));
-    let start = existing.as_ref().map(OrderDraft::from_view).unwrap_or_default();
+    let query = use_query_map();
+    move || {
+        ctx.new_order.track();
+        let editing = params.with_untracked(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok());
+        let asked = query.with_untracked(|q| q.get("draft"));
+        // F2 or Ctrl+Shift+Enter asked for a blank order: whatever the address says.
+        let blank = ctx.take_blank_request() && editing.is_none();
+        let from_draft = if blank { None } else { asked.as_deref().and_then(drafts::load) };
+        let existing = editing.and_then(|id| ctx.replica.with_untracked(|r| r.get(Kind::ORDER, id).cloned()));
+        let (draft, restored) = match (from_draft, editing) {
+            (Some(d), _) => (d, true),
+            (None, Some(id)) => match drafts::for_order(id) {
+                Some(d) => (d, true),
+                None => {
+                    let start = existing.as_ref().map(|s| OrderDraft::from_view(&OrderView::from_record(s)));
+                    (Draft::new(Some(id), start.unwrap_or_default()), false)
+                }
+            },
+            (None, None) => (Draft::new(None, OrderDraft::default()), false),
+        };
+        if editing.is_none() {
+            show_url(&if restored { format!("/orders/new?draft={}", draft.id) } else { "/orders/new".into() });
+        }
+        view! { <FormBody draft=draft restored=restored existing=existing/> }
+    }
+}
+
+/// What saving this form may do, for this person and this order.
+#[derive(Clone, PartialEq)]
+enum Mode {
+    New,
+    Edit,
+    /// A shipped order: only a manager's 更正, with a reason.
+    Correction,
+    /// Nothing this person may save (the reason).
+    Locked(Refusal),
+}
+
+#[component]
+fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::record::RecordState>) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let navigate = use_navigate();
+    let editing = draft.editing;
+    let role = ctx.actor().map(|a| a.role);
+    let mode = match (&existing, role) {
+        (None, _) if editing.is_some() => Mode::Locked(Refusal::new("invalid", "not on this device")),
+        (None, _) => Mode::New,
+        (Some(s), Some(r)) if offered_steps(s, r).contains(&"correct") => Mode::Correction,
+        (Some(s), Some(r)) => {
+            let guarded = edit_effect(s, r, order::WORKFLOW.guarded);
+            let other = edit_effect(s, r, &[order::field::NOTES]);
+            match (guarded, other) {
+                (Err(e), Err(_)) => Mode::Locked(e),
+                _ => Mode::Edit,
+            }
+        }
+        (Some(_), None) => Mode::Locked(Refusal::new("forbidden", "not logged in")),
+    };
+    let number = existing.as_ref().map(|s| s.get_str(order::field::NUMBER).to_string()).unwrap_or_default();
+    let start = draft.order.clone();
+    let current = StoredValue::new(draft);
 
     let customer = RwSignal::new(start.customer);
     let customer_name = RwSignal::new(start.customer_name.clone());
@@ -75,16 +152,25 @@ pub fn OrderForm() -> impl IntoView {
     let delivery = RwSignal::new(start.delivery_date.clone());
     let payment = RwSignal::new(start.payment.clone());
     let notes = RwSignal::new(start.notes.clone());
+    let read_back = RwSignal::new(start.read_back);
+    let reason = RwSignal::new(String::new());
     let next_key = StoredValue::new(0u64);
     let new_row = move |d: LineDraft| {
         let k = next_key.get_value();
         next_key.set_value(k + 1);
         Row::new(k, d)
     };
-    let mut initial: Vec<Row> = start.lines.iter().cloned().map(new_row).collect();
+    let mut initial: Vec<Row> = start.lines.iter().filter(|l| !l.is_blank()).cloned().map(new_row).collect();
     initial.push(new_row(LineDraft::default()));
     let rows = RwSignal::new(initial);
     let errors: RwSignal<Vec<FieldError>> = RwSignal::new(Vec::new());
+    let refusal: RwSignal<Option<Refusal>> = RwSignal::new(match &mode {
+        Mode::Locked(r) => Some(r.clone()),
+        _ => None,
+    });
+    let warnings: RwSignal<Vec<Warning>> = RwSignal::new(Vec::new());
+    let reading_back = RwSignal::new(false);
+    let and_then_new = StoredValue::new(false);
 
     // The grid always ends in one blank row, ready for the next product.
     let ensure_blank_tail = move || {
@@ -94,7 +180,7 @@ pub fn OrderForm() -> impl IntoView {
         }
     };
 
-    let draft = move || OrderDraft {
+    let form_draft = move || OrderDraft {
         customer: customer.get(),
         customer_name: customer_name.get(),
         phone: phone.get(),
@@ -105,8 +191,36 @@ pub fn OrderForm() -> impl IntoView {
         payment: payment.get(),
         notes: notes.get(),
         lines: rows.with(|r| r.iter().map(Row::draft).collect()),
+        read_back: read_back.get(),
     };
-    let total = Memo::new(move |_| draft().total());
+    let total = Memo::new(move |_| form_draft().total());
+
+    // Every keystroke is kept on the device: the draft is the outside world here.
+    Effect::new(move |_| {
+        let order = form_draft();
+        let mut d = current.get_value();
+        if d.order == order {
+            return;
+        }
+        d.order = order;
+        d.updated_ms = now_ms();
+        if d.has_content() || drafts::load(&d.id).is_some() {
+            let first = drafts::load(&d.id).is_none();
+            // A full store keeps the draft in this tab only: making room is for Save to do
+            // (it would drop the customers being looked up while typing).
+            match drafts::save(&d) {
+                Ok(()) => {
+                    if first && d.editing.is_none() {
+                        show_url(&format!("/orders/new?draft={}", d.id));
+                    }
+                    ctx.drafts_changed();
+                }
+                Err(crate::storage::SaveError::Quota) => {}
+                Err(e) => ctx.report_save_error(&e),
+            }
+        }
+        current.set_value(d);
+    });
 
     let customers = Memo::new(move |_| ctx.customers());
     let products = Memo::new(move |_| {
@@ -115,6 +229,12 @@ pub fn OrderForm() -> impl IntoView {
     let stations = Memo::new(move |_| {
         ctx.replica.with(|r| r.all(Kind::STATION).map(StationView::from_record).collect::<Vec<_>>())
     });
+    let is_new_customer = move || {
+        let name = customer_name.get();
+        customer.get().is_none()
+            && !name.trim().is_empty()
+            && customers.with(|cs| !cs.iter().any(|c| c.name == name.trim()))
+    };
 
     let suggest_customers = Callback::new(move |q: String| {
         customers.with(|cs| {
@@ -141,121 +261,260 @@ pub fn OrderForm() -> impl IntoView {
             }
         }
     });
+    // Typing over the name unlinks the customer picked before.
+    let typed_customer = Callback::new(move |()| customer.set(None));
     let suggest_stations = Callback::new(move |q: String| {
         stations.with(|ss| {
             lookup(ss, &q, 8, |s: &StationView| vec![&s.name, &s.phone])
                 .into_iter()
-                .map(|s| Suggestion { text: format!("{} · {}", s.name, s.phone), key: s.id.to_string() })
+                .map(|s| Suggestion {
+                    text: format!("{} · {} · {}", s.name, s.phone, s.contract),
+                    key: s.id.to_string(),
+                })
                 .collect()
         })
     });
+    // The member number belongs to the station: another station brings its own.
     let pick_station = Callback::new(move |key: String| {
         if let Some(s) = stations.with_untracked(|ss| ss.iter().find(|s| s.id.to_string() == key).cloned()) {
             station.set(s.name);
-            if contract.get_untracked().is_empty() {
-                contract.set(s.contract);
-            }
+            contract.set(s.contract);
         }
     });
 
-    let navigate = use_navigate();
     let saving = RwSignal::new(false);
     let form_ref = NodeRef::<leptos::html::Form>::new();
-    let save = move || {
-        let d = draft();
-        match d.validate() {
-            Err(errs) => {
-                let first = errs.first().map(|e| field_id(&e.field));
-                errors.set(errs);
-                if let Some(id) = first {
-                    let el = web_sys::window().and_then(|w| w.document()).and_then(|doc| doc.get_element_by_id(&id));
-                    if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-                        let _ = el.focus();
+    let offset = ctx.offset_minutes();
+    let existing_view = existing.as_ref().map(OrderView::from_record);
+    let existing_for_save = existing.clone();
+    let mode_for_save = mode.clone();
+    let reset_blank = move || {
+        ctx.request_blank_order();
+    };
+    let save = move |confirmed: bool| {
+        if saving.get_untracked() || matches!(mode_for_save, Mode::Locked(_)) {
+            return;
+        }
+        let today = local_date(now_ms(), offset);
+        let d = form_draft().normalized(today);
+        delivery.set(d.delivery_date.clone());
+        let mut errs = match d.validate() {
+            Ok(_) => Vec::new(),
+            Err(e) => e,
+        };
+        if mode_for_save == Mode::Correction && reason.get_untracked().trim().is_empty() {
+            errs.push(FieldError::new("reason", Problem::Required));
+        }
+        if let Some(first) = errs.first() {
+            let id = if first.field == "reason" { "f-reason".to_string() } else { field_id(&first.field) };
+            errors.set(errs);
+            focus_id(&id);
+            return;
+        }
+        errors.set(Vec::new());
+        let Ok(fields) = d.validate() else { return };
+        if let (Some(state), Some(role), Mode::Edit) = (&existing_for_save, role, &mode_for_save) {
+            let changed: Vec<&str> = fields
+                .to_values()
+                .into_iter()
+                .filter(|(k, v)| state.get(k) != Some(v))
+                .filter_map(|(k, _)| order::field::ALL.iter().find(|f| **f == k).copied())
+                .collect();
+            if let Err(r) = edit_effect(state, role, &changed) {
+                refusal.set(Some(r));
+                return;
+            }
+        }
+        if !confirmed {
+            let found = ctx.replica.with_untracked(|r| {
+                let others: Vec<OrderView> = r.all(Kind::ORDER).map(OrderView::from_record).collect();
+                fields.warnings(today, now_ms(), &others, editing)
+            });
+            if !found.is_empty() {
+                warnings.set(found);
+                focus_soon("confirm-save");
+                return;
+            }
+        }
+        warnings.set(Vec::new());
+        saving.set(true);
+        let correction = (mode_for_save == Mode::Correction).then(|| reason.get_untracked().trim().to_string());
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = ctx.save_order(editing, fields, correction).await;
+            saving.set(false);
+            match result {
+                Ok(id) => {
+                    drafts::discard(&current.get_value().id);
+                    ctx.drafts_changed();
+                    sync::kick(ctx);
+                    if and_then_new.get_value() {
+                        reset_blank();
+                    } else {
+                        navigate(&format!("/orders/{id}"), Default::default());
                     }
                 }
+                Err(e) => ctx.report_save_error(&e),
             }
-            Ok(fields) => {
-                errors.set(Vec::new());
-                if saving.get_untracked() {
+        });
+    };
+    let save_k = save.clone();
+    let save_b = save.clone();
+    let save_c = save.clone();
+    let delete_row = move |index: usize| {
+        rows.update(|r| {
+            if index + 1 < r.len() {
+                r.remove(index);
+            }
+        });
+        ensure_blank_tail();
+        focus_soon_owned(format!("f-lines-{index}-model"));
+    };
+    let keydown = move |ev: web_sys::KeyboardEvent| {
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let target_id = target.as_ref().map(|t| t.id()).unwrap_or_default();
+        let ctrl = ev.ctrl_key() || ev.meta_key();
+        match ev.key().as_str() {
+            "Enter" if ctrl => {
+                ev.prevent_default();
+                and_then_new.set_value(ev.shift_key());
+                save_k(!warnings.get_untracked().is_empty() && target_id == "confirm-save");
+            }
+            "Delete" if ctrl => {
+                if let Some(index) = row_of(&target_id) {
+                    ev.prevent_default();
+                    delete_row(index);
+                }
+            }
+            "F4" => {
+                ev.prevent_default();
+                reading_back.set(true);
+                focus_soon("read-back-done");
+            }
+            "Escape" if !warnings.get_untracked().is_empty() => {
+                warnings.set(Vec::new());
+            }
+            "Enter" if !ev.shift_key() && !ev.alt_key() => {
+                let Some(target) = target else { return };
+                if !matches!(target.tag_name().as_str(), "INPUT" | "SELECT") {
                     return;
                 }
-                saving.set(true);
-                let navigate = navigate.clone();
-                leptos::task::spawn_local(async move {
-                    let result = ctx.save_order(editing, fields).await;
-                    saving.set(false);
-                    match result {
-                        Ok(id) => {
-                            sync::kick(ctx);
-                            navigate(&format!("/orders/{id}"), Default::default());
-                        }
-                        Err(e) => ctx.report_save_error(&e),
-                    }
-                });
+                ev.prevent_default();
+                // A known customer fills the header: straight on to what it cannot know.
+                if target_id == "f-customer_name" && customer.get_untracked().is_some() {
+                    focus_id("f-delivery_date");
+                    return;
+                }
+                // An empty model in the last, blank row: the lines are done.
+                let last = rows.with_untracked(Vec::len).saturating_sub(1);
+                if target_id == format!("f-lines-{last}-model") && rows.with_untracked(|r| r[last].draft().is_blank()) {
+                    focus_id("f-notes");
+                    return;
+                }
+                if let Some(form) = form_ref.get_untracked() {
+                    focus_next(&form, &target);
+                }
             }
-        }
-    };
-    let save2 = save.clone();
-    let keydown = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() != "Enter" {
-            return;
-        }
-        if ev.ctrl_key() || ev.meta_key() {
-            ev.prevent_default();
-            save2();
-            return;
-        }
-        let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
-            return;
-        };
-        if matches!(target.tag_name().as_str(), "INPUT" | "SELECT") {
-            ev.prevent_default();
-            if let Some(form) = form_ref.get_untracked() {
-                focus_next(&form, &target);
-            }
+            _ => {}
         }
     };
 
     let error_for = move |field: &'static str| {
-        move || errors.with(|e| e.iter().find(|e| e.field == field).map(|e| i18n::problem(i.lang(), e.problem)))
+        Signal::derive(move || {
+            errors.with(|e| e.iter().find(|e| e.field == field).map(|e| i18n::problem_text(i.lang(), e)))
+        })
     };
     let invalid =
         move |field: &'static str| Signal::derive(move || errors.with(|e| e.iter().any(|e| e.field == field)));
-    let title = if existing.is_some() { ("修改订单", "Edit order") } else { ("新建订单", "New order") };
-    let number = existing.as_ref().map(|o| o.number.clone()).unwrap_or_default();
+    let title = match (&mode, existing.is_some()) {
+        (Mode::Correction, _) => ("更正订单", "Correct order"),
+        (_, true) => ("修改订单", "Edit order"),
+        _ => ("新建订单", "New order"),
+    };
+    let discard = move |_| {
+        drafts::discard(&current.get_value().id);
+        ctx.drafts_changed();
+        let to = match editing {
+            Some(id) => format!("/orders/{id}"),
+            None => "/orders".into(),
+        };
+        use_navigate()(&to, Default::default());
+    };
+    let sends_back = existing.as_ref().zip(role).and_then(|(s, r)| match edit_effect(s, r, order::WORKFLOW.guarded) {
+        Ok(EditEffect::SendsBack(steps)) => Some(steps),
+        _ => None,
+    });
+    focus_soon("f-customer_name");
 
     view! {
         <section class="order-form">
             <div class="page-head">
                 <h1>{move || i.t(title.0, title.1)}" "<span class="mono">{number.clone()}</span></h1>
-                <p class="hint">{move || i.t("Enter 下一项 · ↑↓ 选择 · Ctrl+Enter 保存", "Enter next field · ↑↓ choose · Ctrl+Enter save")}</p>
+                <p class="hint" id="form-keys">{move || i.t(
+                    "Enter 下一项 · ↑↓ 选择 · Ctrl+Enter 保存 · Ctrl+Shift+Enter 保存并新建 · Ctrl+Delete 删除本行 · F4 复述 · F2 新订单",
+                    "Enter next field · ↑↓ choose · Ctrl+Enter save · Ctrl+Shift+Enter save and start another · Ctrl+Delete remove line · F4 read back · F2 new order",
+                )}</p>
             </div>
-            <form node_ref=form_ref novalidate on:keydown=keydown on:submit=move |ev| { ev.prevent_default(); save(); }>
+            {restored.then(|| view! { <p class="notice" role="status">{move || i.t("已恢复上次未保存的内容(草稿)。", "Restored what was typed and not saved (draft).")}</p> })}
+            {move || refusal.get().map(|r| view! {
+                <div class="notice refused" role="alert" data-refused=r.code>
+                    {move || i18n::refusal(i.lang(), r.code)}
+                </div>
+            })}
+            {sends_back.map(|steps| view! {
+                <p class="notice" role="note">{move || {
+                    let names: Vec<&str> = steps.iter().map(|s| i18n::step(i.lang(), s)).collect();
+                    if i.lang() == Lang::Zh {
+                        format!("这张订单已{}。改动客户、商品、金额、货站、地址或日期后,需要重新{}。", names.join("、"), names.join("、"))
+                    } else {
+                        format!("This order has had its {}. Changing customer, lines, station, address or dates sends it back for {} again.", names.join(", "), names.join(", "))
+                    }
+                }}</p>
+            })}
+            <form node_ref=form_ref novalidate on:keydown=keydown on:submit=move |ev| { ev.prevent_default(); and_then_new.set_value(false); save_b(false); }>
                 <div class="grid-header">
                     <div class="field wide">
-                        <label for="f-customer_name">{move || i.t("客户", "Customer")}</label>
-                        <LookupInput id="f-customer_name" value=customer_name suggest=suggest_customers on_pick=pick_customer
-                            invalid=invalid("customer_name") described_by="f-customer_name-err" autofocus=true/>
-                        <ErrorText id="f-customer_name-err" text=Signal::derive(error_for("customer_name"))/>
+                        <label for="f-customer_name">{move || i.t("客户", "Customer")}
+                            <Show when=is_new_customer>
+                                " "<span class="tag new-customer">{move || i.t("新客户", "New customer")}</span>
+                            </Show>
+                        </label>
+                        <LookupInput id="f-customer_name" value=customer_name suggest=suggest_customers on_pick=pick_customer on_input=typed_customer
+                            invalid=invalid("customer_name") described_by="f-customer_name-err"/>
+                        <ErrorText id="f-customer_name-err" text=error_for("customer_name")/>
                     </div>
-                    <TextField id="f-phone" label=("电话", "Phone") value=phone kind="tel" invalid=invalid("phone") error=Signal::derive(error_for("phone"))/>
-                    <TextField id="f-address" label=("送货地址", "Delivery address") value=address kind="text" invalid=invalid("address") error=Signal::derive(error_for("address"))/>
+                    <TextField id="f-phone" label=("客户电话", "Customer phone") value=phone kind="tel" invalid=invalid("phone") error=error_for("phone")/>
+                    <TextField id="f-address" label=("送货地址", "Delivery address") value=address kind="text" invalid=invalid("address") error=error_for("address")/>
                     <div class="field">
                         <label for="f-station">{move || i.t("货站", "Freight station")}</label>
-                        <LookupInput id="f-station" value=station suggest=suggest_stations on_pick=pick_station invalid=invalid("station")/>
+                        <LookupInput id="f-station" value=station suggest=suggest_stations on_pick=pick_station invalid=invalid("station") described_by="f-station-err"/>
+                        <ErrorText id="f-station-err" text=error_for("station")/>
                     </div>
-                    <TextField id="f-station_contract" label=("合同号/会员号", "Contract / member no.") value=contract kind="text" invalid=invalid("station_contract") error=Signal::derive(error_for("station_contract"))/>
-                    <TextField id="f-delivery_date" label=("要货日期", "Delivery date") value=delivery kind="date" invalid=invalid("delivery_date") error=Signal::derive(error_for("delivery_date"))/>
+                    <TextField id="f-station_contract" label=("合同号/会员号", "Contract / member no.") value=contract kind="text" invalid=invalid("station_contract") error=error_for("station_contract")/>
+                    <div class="field">
+                        <label for="f-delivery_date">{move || i.t("要货日期", "Delivery date")}</label>
+                        <input id="f-delivery_date" type="text" autocomplete="off"
+                            placeholder=move || i.t("今天 / 明天 / +3 / 12-05", "today / tomorrow / +3 / 12-05")
+                            aria-invalid=move || invalid("delivery_date").get().to_string() aria-describedby="f-delivery_date-err"
+                            prop:value=move || delivery.get() on:input=move |ev| delivery.set(event_target_value(&ev))
+                            on:blur=move |_| {
+                                if let Some(d) = Date::from_input(&delivery.get_untracked(), local_date(now_ms(), offset)) {
+                                    delivery.set(d.to_string());
+                                }
+                            }/>
+                        <ErrorText id="f-delivery_date-err" text=error_for("delivery_date")/>
+                    </div>
                     <div class="field">
                         <label for="f-payment">{move || i.t("结款方式", "Payment terms")}</label>
                         <select id="f-payment" aria-invalid=move || invalid("payment").get().to_string() aria-describedby="f-payment-err"
+                            data-enter-skip=move || (!payment.get().is_empty()).then_some("")
                             prop:value=move || payment.get() on:change=move |ev| payment.set(event_target_value(&ev))>
                             <option value="">{move || i.t("请选择", "Choose")}</option>
                             {PaymentTerms::ALL.into_iter().map(|p| view! {
                                 <option value=p.code() selected=move || payment.get() == p.code()>{move || i18n::payment(i.lang(), p)}</option>
                             }).collect_view()}
                         </select>
-                        <ErrorText id="f-payment-err" text=Signal::derive(error_for("payment"))/>
+                        <ErrorText id="f-payment-err" text=error_for("payment")/>
                     </div>
                 </div>
 
@@ -277,26 +536,154 @@ pub fn OrderForm() -> impl IntoView {
                         </For>
                     </tbody>
                 </table>
-                <ErrorText id="f-lines-err" text=Signal::derive(error_for("lines"))/>
+                <ErrorText id="f-lines-err" text=error_for("lines")/>
                 <p class="total">
                     {move || i.t("合计", "Total")}": "<strong class="num" data-total=move || total.get().0.to_string()>{move || total.get().to_string()}</strong>
                     " "<span class="capital">{move || total.get().to_capital()}</span>
                 </p>
                 <div class="field wide">
-                    <label for="f-notes">{move || i.t("备注", "Notes")}</label>
-                    <textarea id="f-notes" rows="2" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                    <label for="f-notes">{move || i.t("备注", "Notes")}" "<span class="muted">{move || format!("({}/{})", notes.with(|n| n.chars().count()), order::MAX_NOTES)}</span></label>
+                    <textarea id="f-notes" rows="2" aria-invalid=move || invalid("notes").get().to_string() aria-describedby="f-notes-err"
+                        prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                    <ErrorText id="f-notes-err" text=error_for("notes")/>
                 </div>
+                {(mode == Mode::Correction).then(|| view! {
+                    <div class="field wide">
+                        <label for="f-reason">{move || i.t("更正原因(必填,记入经过)", "Reason for the correction (required, kept in the history)")}</label>
+                        <input id="f-reason" aria-invalid=move || invalid("reason").get().to_string() aria-describedby="f-reason-err"
+                            prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                        <ErrorText id="f-reason-err" text=error_for("reason")/>
+                    </div>
+                })}
+                <Show when=move || !warnings.with(Vec::is_empty)>
+                    <div class="notice confirm" role="alertdialog" aria-labelledby="confirm-title">
+                        <div>
+                            <strong id="confirm-title">{move || i.t("请确认:", "Please confirm:")}</strong>
+                            <ul>{move || warnings.get().into_iter().map(|w| view! { <li>{move || warning_text(i.lang(), &w)}</li> }).collect_view()}</ul>
+                        </div>
+                        <div class="actions">
+                            <button type="button" id="confirm-save" class="primary" on:click={
+                                let save_c = save_c.clone();
+                                move |_| save_c(true)
+                            }>{move || i.t("仍然保存 (Ctrl+Enter)", "Save anyway (Ctrl+Enter)")}</button>
+                            <button type="button" on:click=move |_| warnings.set(Vec::new())>{move || i.t("返回修改 (Esc)", "Go back (Esc)")}</button>
+                        </div>
+                    </div>
+                </Show>
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || saving.get()>{move || i.t("保存", "Save")}</button>
+                    <button type="submit" class="primary" id="save" disabled=move || saving.get() || refusal.with(|r| r.as_ref().is_some_and(|r| r.code != "locked"))>
+                        {move || i.t("保存", "Save")}
+                    </button>
+                    <button type="button" id="read-back" on:click=move |_| { reading_back.set(true); focus_soon("read-back-done"); }>
+                        {move || i.t("复述 (F4)", "Read back (F4)")}
+                    </button>
+                    <button type="button" class="quiet" id="discard" on:click=discard>
+                        {move || if editing.is_some() { i.t("放弃修改", "Discard changes") } else { i.t("放弃草稿", "Discard draft") }}
+                    </button>
+                    <Show when=move || read_back.get()>
+                        <span class="tag read-back-done">{move || i.t("已复述", "Read back")}</span>
+                    </Show>
+                    <p class="field-error" role="alert" id="form-errors" hidden=move || errors.with(Vec::is_empty)>
+                        {move || {
+                            let n = errors.with(Vec::len);
+                            if i.lang() == Lang::Zh { format!("无法保存:有 {n} 处需要修改(已标红)。") } else { format!("Not saved: {n} fields need attention (marked in red).") }
+                        }}
+                    </p>
                 </div>
             </form>
+            <Show when=move || reading_back.get()>
+                <ReadBack draft=Signal::derive(form_draft) on_done=Callback::new(move |done: bool| {
+                    if done {
+                        read_back.set(true);
+                    }
+                    reading_back.set(false);
+                    focus_soon("save");
+                })/>
+            </Show>
+            {existing_view.map(|o| view! { <p class="muted">{move || i.t("开单时间", "Taken at")}" "{o.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default()}</p> })}
         </section>
     }
 }
 
+fn focus_soon_owned(id: String) {
+    request_animation_frame(move || {
+        focus_id(&id);
+    });
+}
+
+fn warning_text(lang: Lang, w: &Warning) -> String {
+    match (w, lang) {
+        (Warning::PastDeliveryDate, Lang::Zh) => "要货日期已经过了。".into(),
+        (Warning::PastDeliveryDate, Lang::En) => "The delivery date has passed.".into(),
+        (Warning::LargeTotal, Lang::Zh) => format!("合计超过 {},请核对数量和单价。", order::LARGE_TOTAL),
+        (Warning::LargeTotal, Lang::En) => {
+            format!("The total is above {}: check quantities and prices.", order::LARGE_TOTAL)
+        }
+        (Warning::Duplicate(n), Lang::Zh) => format!("几分钟前这个客户刚下过同样的订单({n})。"),
+        (Warning::Duplicate(n), Lang::En) => format!("The same order for this customer was taken minutes ago ({n})."),
+    }
+}
+
+/// The order in the order it is spoken back to the customer, large enough to read aloud.
 #[component]
-fn ErrorText(id: &'static str, text: Signal<Option<&'static str>>) -> impl IntoView {
-    view! { <p class="field-error" id=id role="alert" hidden=move || text.get().is_none()>{move || text.get().unwrap_or_default()}</p> }
+fn ReadBack(draft: Signal<OrderDraft>, on_done: Callback<bool>) -> impl IntoView {
+    let i = use_i18n();
+    let keydown = move |ev: web_sys::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            on_done.run(false);
+        }
+        "F4" => {
+            ev.prevent_default();
+            on_done.run(true);
+        }
+        _ => {}
+    };
+    let lines = move || {
+        draft.with(|d| {
+            d.lines
+                .iter()
+                .filter(|l| !l.is_blank())
+                .map(|l| {
+                    let price = Fen::parse(&l.unit_price).map(|p| p.to_string()).unwrap_or_default();
+                    if i.lang() == Lang::Zh {
+                        format!("{} {},{} {},单价 {}", l.model, l.name, l.quantity, l.unit, price)
+                    } else {
+                        format!("{} {}, {} {}, at {} each", l.model, l.name, l.quantity, l.unit, price)
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="read-back" role="dialog" aria-modal="true" aria-labelledby="read-back-title" on:keydown=keydown>
+            <h2 id="read-back-title">{move || i.t("向客户复述", "Read it back to the customer")}</h2>
+            <ol class="speak">{move || lines().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ol>
+            <p class="speak">{move || {
+                let d = draft.get();
+                let total = d.total();
+                if i.lang() == Lang::Zh { format!("合计 {},{}", total, total.to_capital()) } else { format!("Total {total}") }
+            }}</p>
+            <p class="speak">{move || {
+                let d = draft.get();
+                let pay = PaymentTerms::parse(&d.payment).map(|p| i18n::payment(i.lang(), p)).unwrap_or_default();
+                if i.lang() == Lang::Zh {
+                    format!("货站 {} {},要货日期 {},{}", d.station, d.station_contract, d.delivery_date, pay)
+                } else {
+                    format!("Station {} {}, delivery {}, {}", d.station, d.station_contract, d.delivery_date, pay)
+                }
+            }}</p>
+            <div class="actions">
+                <button type="button" class="primary" id="read-back-done" on:click=move |_| on_done.run(true)>{move || i.t("已复述 (F4)", "Read back (F4)")}</button>
+                <button type="button" on:click=move |_| on_done.run(false)>{move || i.t("关闭 (Esc)", "Close (Esc)")}</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn ErrorText(id: &'static str, text: Signal<Option<String>>) -> impl IntoView {
+    view! { <p class="field-error" id=id role="alert" hidden=move || text.with(Option::is_none)>{move || text.get().unwrap_or_default()}</p> }
 }
 
 #[component]
@@ -306,7 +693,7 @@ fn TextField(
     value: RwSignal<String>,
     kind: &'static str,
     invalid: Signal<bool>,
-    error: Signal<Option<&'static str>>,
+    error: Signal<Option<String>>,
 ) -> impl IntoView {
     let i = use_i18n();
     let err_id = format!("{id}-err");
@@ -315,8 +702,15 @@ fn TextField(
             <label for=id>{move || i.t(label.0, label.1)}</label>
             <input id=id type=kind aria-invalid=move || invalid.get().to_string() aria-describedby=err_id.clone()
                 prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-            <p class="field-error" id=err_id role="alert" hidden=move || error.get().is_none()>{move || error.get().unwrap_or_default()}</p>
+            <p class="field-error" id=err_id role="alert" hidden=move || error.with(Option::is_none)>{move || error.get().unwrap_or_default()}</p>
         </div>
+    }
+}
+
+/// Selects a number box's text when it gets focus, so typing replaces it.
+fn select_on_focus(ev: web_sys::FocusEvent) {
+    if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+        input.select();
     }
 }
 
@@ -336,7 +730,7 @@ fn LineRow(
             errors.with(|e| {
                 e.iter()
                     .find(|e| e.field == format!("lines.{}.{col}", index.get()))
-                    .map(|e| i18n::problem(i.lang(), e.problem))
+                    .map(|e| i18n::problem_text(i.lang(), e))
             })
         }
     };
@@ -379,14 +773,17 @@ fn LineRow(
                      skip: bool,
                      label: (&'static str, &'static str)| {
         let err_id = move || format!("{}-err", id(col));
+        let numeric = class == "num";
         view! {
             <td class=class>
-                <input id=move || id(col) type="text" class=class inputmode=if class == "num" { "decimal" } else { "text" }
+                <input id=move || id(col) type="text" class=class inputmode=if numeric { "decimal" } else { "text" }
+                    autocomplete="off"
                     aria-label=move || format!("{} {}", i.t(label.0, label.1), index.get() + 1)
                     aria-invalid=move || invalid(col).get().to_string()
                     aria-describedby=err_id
                     data-enter-skip=skip.then_some("")
                     prop:value=move || value.get()
+                    on:focus=move |ev| if numeric { select_on_focus(ev) }
                     on:input=move |ev| { value.set(event_target_value(&ev)); on_change.run(()); }/>
                 <span class="field-error" id=err_id role="alert" hidden=move || err(col)().is_none()>{move || err(col)().unwrap_or_default()}</span>
             </td>

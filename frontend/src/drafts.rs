@@ -1,0 +1,71 @@
+//! Unsaved orders (草稿). Every order being typed is kept on this device as it is typed,
+//! one key each (`sd1:d:{id}`), so leaving the page, a reload or a crash loses nothing;
+//! it stays listed until it is saved or discarded. Drafts never sync: they are not orders
+//! yet.
+
+use crate::state::{now_ms, random_bytes};
+use crate::storage::SaveError;
+use common::desk::order::OrderDraft;
+use common::engine::ids::RecordId;
+use gloo_storage::{LocalStorage, Storage};
+use serde::{Deserialize, Serialize};
+
+const PREFIX: &str = "sd1:d:";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: String,
+    /// The order being changed; `None` for a new order.
+    pub editing: Option<RecordId>,
+    pub updated_ms: u64,
+    pub order: OrderDraft,
+}
+
+impl Draft {
+    pub fn new(editing: Option<RecordId>, order: OrderDraft) -> Draft {
+        Draft { id: RecordId::new_v7(now_ms(), random_bytes()).to_string(), editing, updated_ms: now_ms(), order }
+    }
+
+    /// Worth keeping: something was typed.
+    pub fn has_content(&self) -> bool {
+        let o = &self.order;
+        !o.customer_name.trim().is_empty() || !o.notes.trim().is_empty() || o.lines.iter().any(|l| !l.is_blank())
+    }
+}
+
+pub fn save(d: &Draft) -> Result<(), SaveError> {
+    LocalStorage::set(format!("{PREFIX}{}", d.id), d).map_err(SaveError::from)
+}
+
+/// A new draft holding `order` (a copy of a refused one, say), stored; its id.
+pub fn start(order: OrderDraft) -> Result<String, SaveError> {
+    let d = Draft::new(None, order);
+    save(&d)?;
+    Ok(d.id)
+}
+
+pub fn load(id: &str) -> Option<Draft> {
+    LocalStorage::get(format!("{PREFIX}{id}")).ok()
+}
+
+pub fn discard(id: &str) {
+    LocalStorage::delete(format!("{PREFIX}{id}"));
+}
+
+/// Every draft on this device, the most recent first.
+pub fn list() -> Vec<Draft> {
+    let raw = LocalStorage::raw();
+    let n = raw.length().unwrap_or(0);
+    let mut v: Vec<Draft> = (0..n)
+        .filter_map(|i| raw.key(i).ok().flatten())
+        .filter(|k| k.starts_with(PREFIX))
+        .filter_map(|k| LocalStorage::get(&k).ok())
+        .collect();
+    v.sort_by_key(|d: &Draft| std::cmp::Reverse(d.updated_ms));
+    v
+}
+
+/// The unsaved edit of an existing order, if one was left.
+pub fn for_order(id: RecordId) -> Option<Draft> {
+    list().into_iter().find(|d| d.editing == Some(id))
+}
