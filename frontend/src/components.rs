@@ -45,22 +45,32 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         })
     };
     let dismiss = move |_| ctx.notice.set(None);
+    // F2 starts a new order from anywhere (browsers keep Ctrl+N for themselves).
+    let new_order = use_navigate();
+    let f2 = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "F2" && ctx.session.with_untracked(Option::is_some) {
+            ev.prevent_default();
+            ctx.request_blank_order();
+            new_order("/orders/new", Default::default());
+        }
+    });
+    on_cleanup(move || f2.remove());
     view! {
         <Show when=logged_in fallback=|| view! { <Redirect path="/login"/> }>
             <header class="top">
-                <A href="/orders" attr:class="brand">{move || i.t("销售内勤工作台", "Salesdesk")}</A>
+                <A href="/orders" attr:class="brand">{i.s("销售内勤工作台", "Salesdesk")}</A>
                 <span class="who">{who}</span>
                 <SyncBadge/>
                 <LangSwitch/>
-                <button type="button" class="quiet" on:click=logout.clone()>{move || i.t("退出", "Log out")}</button>
+                <button type="button" class="quiet" on:click=logout.clone()>{i.s("退出", "Log out")}</button>
             </header>
-            <nav class="main-nav" aria-label=move || i.t("主菜单", "Main menu")>
-                <A href="/orders">{move || i.t("订单", "Orders")}</A>
-                <A href="/orders/new">{move || i.t("新建订单", "New order")}</A>
-                <A href="/customers">{move || i.t("客户", "Customers")}</A>
-                <A href="/shipments">{move || i.t("发货", "Shipments")}</A>
-                <A href="/reports">{move || i.t("报表", "Reports")}</A>
-                <A href="/settings">{move || i.t("设置", "Settings")}</A>
+            <nav class="main-nav" aria-label=i.s("主菜单", "Main menu")>
+                <A href="/orders">{i.s("订单", "Orders")}</A>
+                <A href="/orders/new">{i.s("新建订单", "New order")}</A>
+                <A href="/customers">{i.s("客户", "Customers")}</A>
+                <A href="/shipments">{i.s("发货", "Shipments")}</A>
+                <A href="/reports">{i.s("报表", "Reports")}</A>
+                <A href="/settings">{i.s("设置", "Settings")}</A>
             </nav>
             <main>
                 {move || ctx.notice.get().map(|(zh, en)| view! {
@@ -75,11 +85,13 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// Where this device's changes stand: synced, N waiting, offline, or an error.
+/// Where this device's changes stand: synced, N waiting, offline, or an error; and how
+/// many the server refused (red until each is dismissed).
 #[component]
 pub fn SyncBadge() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
+    let refused = move || ctx.replica.with(|r| r.refused.len());
     let state = move || {
         let pending = ctx.pending();
         let s = ctx.sync.get();
@@ -104,6 +116,11 @@ pub fn SyncBadge() -> impl IntoView {
         <span class="sync-badge" role="status" aria-live="polite" data-sync=move || state().0>
             {move || state().1}
         </span>
+        <Show when=move || { refused() > 0 }>
+            <A href="/orders" attr:class="refused-badge" attr:data-refused=move || refused().to_string()>
+                {move || if i.lang() == Lang::Zh { format!("{} 条被拒绝", refused()) } else { format!("{} refused", refused()) }}
+            </A>
+        </Show>
     }
 }
 

@@ -40,6 +40,12 @@ impl I18n {
             Lang::En => en,
         }
     }
+    /// The same as a piece of view or an attribute: one signal type for every text, so
+    /// a screen's hundreds of labels share one piece of rendering code (the app is smaller).
+    pub fn s(self, zh: &'static str, en: &'static str) -> Signal<&'static str> {
+        Signal::derive(move || self.t(zh, en))
+    }
+
     pub fn lang(self) -> Lang {
         self.0.get()
     }

@@ -2,7 +2,9 @@
 //! name, model, phone number or pinyin initials, and the order list's filter.
 
 use crate::desk::order::{OrderView, Status};
+use crate::desk::permissions::Role;
 use crate::desk::time::{local_date, Date};
+use crate::engine::ids::OfficeCode;
 
 /// Lower-case, without spaces, dashes or brackets, so `0757-2233 4455` matches `07572233`.
 pub fn normalize(s: &str) -> String {
@@ -50,12 +52,64 @@ pub fn lookup<'a, T>(items: &'a [T], query: &str, limit: usize, keys: impl Fn(&T
     hits.into_iter().take(limit).map(|(_, _, t)| t).collect()
 }
 
+/// A desk's work queue: the orders waiting for one step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Queue {
+    #[default]
+    All,
+    /// 待复核: entered, or sent back by a change.
+    ToReview,
+    /// 待收银审核
+    ToAudit,
+    /// 待交物流
+    ToHandOver,
+    /// 待发货: audited, handed over or not.
+    ToShip,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 5] = [Queue::All, Queue::ToReview, Queue::ToAudit, Queue::ToHandOver, Queue::ToShip];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Queue::All => "all",
+            Queue::ToReview => "to_review",
+            Queue::ToAudit => "to_audit",
+            Queue::ToHandOver => "to_hand_over",
+            Queue::ToShip => "to_ship",
+        }
+    }
+
+    pub fn accepts(self, order: &OrderView) -> bool {
+        match self {
+            Queue::All => true,
+            Queue::ToReview => order.status == Status::Entered,
+            Queue::ToAudit => order.status == Status::Reviewed,
+            Queue::ToHandOver => order.status == Status::Audited,
+            Queue::ToShip => matches!(order.status, Status::Audited | Status::HandedOver),
+        }
+    }
+
+    /// The queue a person starts from: the step their role takes.
+    pub fn for_role(role: Role) -> Queue {
+        match role {
+            Role::Reviewer => Queue::ToReview,
+            Role::Cashier => Queue::ToAudit,
+            Role::Logistics => Queue::ToShip,
+            _ => Queue::All,
+        }
+    }
+}
+
 /// The order list's search box and filters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrderFilter {
     /// Matches the order number, customer name or phone.
     pub text: String,
     pub status: Option<Status>,
+    pub queue: Queue,
+    /// Head office looks at one office's orders (or all).
+    pub office: Option<OfficeCode>,
     /// Inclusive range of the day the order was taken, in the office's zone.
     pub from: Option<Date>,
     pub to: Option<Date>,
@@ -63,6 +117,9 @@ pub struct OrderFilter {
 
 impl OrderFilter {
     pub fn accepts(&self, order: &OrderView, offset_minutes: i32) -> bool {
+        if !self.queue.accepts(order) || self.office.as_ref().is_some_and(|o| *o != order.office) {
+            return false;
+        }
         if let Some(st) = self.status {
             if order.status != st {
                 return false;
@@ -122,7 +179,13 @@ mod tests {
         };
         let order = OrderView::from_record(&RecordState::from_change(&change));
         let day = |s| Date::parse(s);
-        let f = |text: &str, status, from, to| OrderFilter { text: text.into(), status, from: day(from), to: day(to) };
+        let f = |text: &str, status, from, to| OrderFilter {
+            text: text.into(),
+            status,
+            from: day(from),
+            to: day(to),
+            ..Default::default()
+        };
         assert!(f("美居", None, "", "").accepts(&order, 480));
         assert!(f("22334455", None, "", "").accepts(&order, 480));
         assert!(f("261128-01", Some(Status::Entered), "", "").accepts(&order, 480));
@@ -130,6 +193,12 @@ mod tests {
         assert!(f("", None, "2026-11-29", "2026-11-29").accepts(&order, 480));
         assert!(!f("", None, "2026-11-29", "2026-11-29").accepts(&order, 0), "in UTC it is still the 28th");
         assert!(!f("恒发", None, "", "").accepts(&order, 480));
+        let queue = |q| OrderFilter { queue: q, ..Default::default() };
+        assert!(queue(Queue::ToReview).accepts(&order, 480), "a new order waits for review");
+        assert!(!queue(Queue::ToAudit).accepts(&order, 480));
+        let office = |o: &str| OrderFilter { office: OfficeCode::parse(o).ok(), ..Default::default() };
+        assert!(office("FS").accepts(&order, 480) && !office("SZ").accepts(&order, 480));
+        assert_eq!(Queue::for_role(Role::Cashier), Queue::ToAudit);
     }
 
     #[test]

@@ -20,30 +20,30 @@ pub fn CustomerList() -> impl IntoView {
     });
     view! {
         <section>
-            <h1>{move || i.t("客户", "Customers")}</h1>
+            <h1>{i.s("客户", "Customers")}</h1>
             <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
                 <div class="filter wide">
-                    <label for="cq">{move || i.t("搜索", "Search")}</label>
-                    <input id="cq" type="search" placeholder=move || i.t("名称、电话或拼音首字母", "Name, phone or pinyin initials")
+                    <label for="cq">{i.s("搜索", "Search")}</label>
+                    <input id="cq" type="search" placeholder=i.s("名称、电话或拼音首字母", "Name, phone or pinyin initials")
                     prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/>
                 </div>
             </form>
             <table class="list">
                 <thead><tr>
-                    <th scope="col">{move || i.t("名称", "Name")}</th>
-                    <th scope="col">{move || i.t("联系人", "Contact")}</th>
-                    <th scope="col">{move || i.t("电话", "Phone")}</th>
-                    <th scope="col">{move || i.t("地址", "Address")}</th>
-                    <th scope="col">{move || i.t("货站", "Freight station")}</th>
+                    <th scope="col">{i.s("名称", "Name")}</th>
+                    <th scope="col">{i.s("联系人", "Contact")}</th>
+                    <th scope="col">{i.s("电话", "Phone")}</th>
+                    <th scope="col">{i.s("地址", "Address")}</th>
+                    <th scope="col">{i.s("货站", "Freight station")}</th>
                 </tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|c| (c.id, c.name.clone(), c.phone.clone(), c.address.clone()) let:c>
                         <tr>
-                            <td data-label=move || i.t("名称", "Name")>{c.name}</td>
-                            <td data-label=move || i.t("联系人", "Contact")>{c.contact}</td>
-                            <td data-label=move || i.t("电话", "Phone")>{c.phone}</td>
-                            <td data-label=move || i.t("地址", "Address")>{c.address}</td>
-                            <td data-label=move || i.t("货站", "Freight station")>{c.station}</td>
+                            <td data-label=i.s("名称", "Name")>{c.name}</td>
+                            <td data-label=i.s("联系人", "Contact")>{c.contact}</td>
+                            <td data-label=i.s("电话", "Phone")>{c.phone}</td>
+                            <td data-label=i.s("地址", "Address")>{c.address}</td>
+                            <td data-label=i.s("货站", "Freight station")>{c.station}</td>
                         </tr>
                     </For>
                 </tbody>

@@ -57,16 +57,16 @@ pub fn LoginPage() -> impl IntoView {
         <Show when=move || ctx.session.with(Option::is_none) fallback=|| view! { <Redirect path="/orders"/> }>
             <main class="login">
                 <div class="login-top"><LangSwitch/></div>
-                <h1>{move || i.t("销售内勤工作台", "Salesdesk")}</h1>
+                <h1>{i.s("销售内勤工作台", "Salesdesk")}</h1>
                 <form on:submit=submit.clone() novalidate>
-                    <label for="username">{move || i.t("用户名", "User name")}</label>
+                    <label for="username">{i.s("用户名", "User name")}</label>
                     <input id="username" name="username" autocomplete="username" autofocus
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
-                    <label for="password">{move || i.t("密码", "Password")}</label>
+                    <label for="password">{i.s("密码", "Password")}</label>
                     <input id="password" name="password" type="password" autocomplete="current-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                     {move || error.get().map(|(zh, en)| view! { <p class="field-error" role="alert">{if i.lang() == crate::i18n::Lang::Zh { zh } else { en }}</p> })}
-                    <button type="submit" class="primary" disabled=move || busy.get()>{move || i.t("登录", "Log in")}</button>
+                    <button type="submit" class="primary" disabled=move || busy.get()>{i.s("登录", "Log in")}</button>
                 </form>
             </main>
         </Show>

@@ -16,8 +16,8 @@ pub fn NotFound() -> impl IntoView {
     let i = use_i18n();
     view! {
         <main class="narrow">
-            <h1>{move || i.t("没有这个页面", "No such page")}</h1>
-            <A href="/orders">{move || i.t("回到订单", "Back to orders")}</A>
+            <h1>{i.s("没有这个页面", "No such page")}</h1>
+            <A href="/orders">{i.s("回到订单", "Back to orders")}</A>
         </main>
     }
 }
@@ -33,7 +33,7 @@ pub fn Later(area: &'static str) -> impl IntoView {
     view! {
         <section>
             <h1>{title}</h1>
-            <p class="muted">{move || i.t("此功能将在后续版本开放。", "This area arrives in a later release.")}</p>
+            <p class="muted">{i.s("此功能将在后续版本开放。", "This area arrives in a later release.")}</p>
         </section>
     }
 }

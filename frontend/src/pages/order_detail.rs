@@ -76,7 +76,7 @@ pub fn OrderDetail() -> impl IntoView {
     });
     view! {
         <Show when=move || found.with(Option::is_some) fallback=move || view! {
-            <section><h1>{move || i.t("找不到这张订单", "Order not found")}</h1><A href="/orders">{move || i.t("回到订单", "Back to orders")}</A></section>
+            <section><h1>{i.s("找不到这张订单", "Order not found")}</h1><A href="/orders">{i.s("回到订单", "Back to orders")}</A></section>
         }>
             {move || found.get().map(|(state, refused_only)| view! { <OrderPage state=state refused_only=refused_only/> })}
         </Show>
@@ -111,7 +111,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                 <h1>
                     <span class="mono" data-number=order.number.clone()>{order.number.clone()}</span>" "
                     {if refused_only {
-                        view! { <span class="status status-refused">{move || i.t("被拒绝", "Refused")}</span> }.into_any()
+                        view! { <span class="status status-refused">{i.s("被拒绝", "Refused")}</span> }.into_any()
                     } else {
                         view! { <StatusLabel status=order.status again=needs_again.first().copied()/> }.into_any()
                     }}
@@ -142,49 +142,49 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
             })}
             <Conflicts state=state.clone() role=role offset=offset/>
             <dl class="facts">
-                <dt>{move || i.t("客户", "Customer")}</dt><dd>{order.customer_name.clone()}</dd>
-                <dt>{move || i.t("客户电话", "Customer phone")}</dt><dd>{order.phone.clone()}</dd>
-                <dt>{move || i.t("送货地址", "Delivery address")}</dt><dd>{order.address.clone()}</dd>
-                <dt>{move || i.t("货站", "Freight station")}</dt><dd>{order.station.clone()}" "{order.station_contract.clone()}</dd>
-                <dt>{move || i.t("要货日期", "Delivery date")}</dt><dd>{order.delivery_date.clone()}</dd>
-                <dt>{move || i.t("结款方式", "Payment terms")}</dt><dd>{move || payment.map(|p| i18n::payment(i.lang(), p)).unwrap_or_default()}</dd>
+                <dt>{i.s("客户", "Customer")}</dt><dd>{order.customer_name.clone()}</dd>
+                <dt>{i.s("客户电话", "Customer phone")}</dt><dd>{order.phone.clone()}</dd>
+                <dt>{i.s("送货地址", "Delivery address")}</dt><dd>{order.address.clone()}</dd>
+                <dt>{i.s("货站", "Freight station")}</dt><dd>{order.station.clone()}" "{order.station_contract.clone()}</dd>
+                <dt>{i.s("要货日期", "Delivery date")}</dt><dd>{order.delivery_date.clone()}</dd>
+                <dt>{i.s("结款方式", "Payment terms")}</dt><dd>{move || payment.map(|p| i18n::payment(i.lang(), p)).unwrap_or_default()}</dd>
                 {order.stamp.map(|s| view! {
-                    <dt>{move || i.t("收银章", "Payment stamp")}</dt><dd data-stamp=format!("{s:?}")><strong>{move || i18n::stamp(i.lang(), s)}</strong></dd>
+                    <dt>{i.s("收银章", "Payment stamp")}</dt><dd data-stamp=format!("{s:?}")><strong>{move || i18n::stamp(i.lang(), s)}</strong></dd>
                 })}
                 {order.shipment.clone().map(|(waybill, packages)| view! {
-                    <dt>{move || i.t("运单号 / 件数", "Waybill / packages")}</dt>
+                    <dt>{i.s("运单号 / 件数", "Waybill / packages")}</dt>
                     <dd data-waybill=waybill.clone()>{waybill.clone()}" · "{move || if i.lang() == Lang::Zh { format!("{packages} 件") } else { format!("{packages} packages") }}</dd>
                 })}
-                {order.void_reason.clone().map(|r| view! { <dt>{move || i.t("作废原因", "Reason voided")}</dt><dd>{r}</dd> })}
-                <dt>{move || i.t("开单时间", "Taken at")}</dt><dd>{created.clone()}</dd>
-                <dt>{move || i.t("备注", "Notes")}</dt><dd class="notes">{order.notes.clone()}</dd>
+                {order.void_reason.clone().map(|r| view! { <dt>{i.s("作废原因", "Reason voided")}</dt><dd>{r}</dd> })}
+                <dt>{i.s("开单时间", "Taken at")}</dt><dd>{created.clone()}</dd>
+                <dt>{i.s("备注", "Notes")}</dt><dd class="notes">{order.notes.clone()}</dd>
             </dl>
             <table class="list lines-view">
                 <thead><tr>
-                    <th scope="col">{move || i.t("型号", "Model")}</th>
-                    <th scope="col">{move || i.t("名称", "Name")}</th>
-                    <th scope="col" class="num">{move || i.t("数量", "Qty")}</th>
-                    <th scope="col">{move || i.t("单位", "Unit")}</th>
-                    <th scope="col" class="num">{move || i.t("单价", "Unit price")}</th>
-                    <th scope="col" class="num">{move || i.t("金额", "Amount")}</th>
+                    <th scope="col">{i.s("型号", "Model")}</th>
+                    <th scope="col">{i.s("名称", "Name")}</th>
+                    <th scope="col" class="num">{i.s("数量", "Qty")}</th>
+                    <th scope="col">{i.s("单位", "Unit")}</th>
+                    <th scope="col" class="num">{i.s("单价", "Unit price")}</th>
+                    <th scope="col" class="num">{i.s("金额", "Amount")}</th>
                 </tr></thead>
                 <tbody>
                     {lines.into_iter().map(|l| {
                         let amount = l.amount().map(|a| a.to_string()).unwrap_or_default();
                         view! {
                             <tr class="line">
-                                <td data-label=move || i.t("型号", "Model")>{l.model}</td>
-                                <td data-label=move || i.t("名称", "Name")>{l.name}</td>
-                                <td data-label=move || i.t("数量", "Qty") class="num">{l.quantity}</td>
-                                <td data-label=move || i.t("单位", "Unit")>{l.unit}</td>
-                                <td data-label=move || i.t("单价", "Unit price") class="num">{l.unit_price.to_string()}</td>
-                                <td data-label=move || i.t("金额", "Amount") class="num">{amount}</td>
+                                <td data-label=i.s("型号", "Model")>{l.model}</td>
+                                <td data-label=i.s("名称", "Name")>{l.name}</td>
+                                <td data-label=i.s("数量", "Qty") class="num">{l.quantity}</td>
+                                <td data-label=i.s("单位", "Unit")>{l.unit}</td>
+                                <td data-label=i.s("单价", "Unit price") class="num">{l.unit_price.to_string()}</td>
+                                <td data-label=i.s("金额", "Amount") class="num">{amount}</td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
-            <p class="total">{move || i.t("合计", "Total")}": "<strong class="num" data-total=order.total.0.to_string()>{order.total.to_string()}</strong>" "<span class="capital">{order.total.to_capital()}</span></p>
+            <p class="total">{i.s("合计", "Total")}": "<strong class="num" data-total=order.total.0.to_string()>{order.total.to_string()}</strong>" "<span class="capital">{order.total.to_capital()}</span></p>
             <div class="actions">
                 {match edit {
                     Some(Ok(effect)) => {
@@ -193,7 +193,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                             EditEffect::Allowed => None,
                         };
                         view! {
-                            <A href=edit_href.clone() attr:class="button" attr:id="edit-order">{move || i.t("修改", "Edit")}</A>
+                            <A href=edit_href.clone() attr:class="button" attr:id="edit-order">{i.s("修改", "Edit")}</A>
                             {hint.map(|steps| view! {
                                 <span class="hint">{move || {
                                     let names: Vec<&str> = steps.iter().map(|s| i18n::step(i.lang(), s)).collect();
@@ -208,12 +208,12 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                     None => ().into_any(),
                 }}
                 {correction_allowed.then(|| view! {
-                    <A href=format!("/orders/{id}/edit") attr:class="button" attr:id="correct-order">{move || i.t("更正", "Correct")}</A>
+                    <A href=format!("/orders/{id}/edit") attr:class="button" attr:id="correct-order">{i.s("更正", "Correct")}</A>
                 })}
                 {(!refused_only).then(|| view! { <Steps state=state.clone()/> })}
             </div>
             {(!refused_only).then(|| view! { <VoidBox state=state.clone()/> })}
-            <h2>{move || i.t("经过", "History")}</h2>
+            <h2>{i.s("经过", "History")}</h2>
             <ol class="history">
                 {entries.into_iter().map(|e| view! { <HistoryLine entry=e offset=offset/> }).collect_view()}
             </ol>
@@ -249,16 +249,16 @@ fn Refusals(id: RecordId, refused_only: bool, state: RecordState) -> impl IntoVi
             view! {
                 <div class="notice refused" role="alert" data-refused=code.clone()>
                     <span>
-                        <strong>{move || i.t("服务器拒绝了这次修改:", "The server refused this change: ")}</strong>
+                        <strong>{i.s("服务器拒绝了这次修改:", "The server refused this change: ")}</strong>
                         {move || i18n::refusal(i.lang(), &code2)}
                         <span class="muted">" (" {msg.clone()} ")"</span>
                     </span>
-                    <button type="button" class="quiet" on:click=move |_| ctx.dismiss_refused(change)>{move || i.t("知道了", "Dismiss")}</button>
+                    <button type="button" class="quiet" on:click=move |_| ctx.dismiss_refused(change)>{i.s("知道了", "Dismiss")}</button>
                 </div>
             }
         }).collect_view()}
         {refused_only.then(|| view! {
-            <p class="actions"><button type="button" id="copy-refused" on:click=copy>{move || i.t("复制为新订单", "Copy into a new order")}</button></p>
+            <p class="actions"><button type="button" id="copy-refused" on:click=copy>{i.s("复制为新订单", "Copy into a new order")}</button></p>
         })}
     }
 }
@@ -285,8 +285,8 @@ fn Conflicts(state: RecordState, role: Option<Role>, offset: i32) -> impl IntoVi
         Err(e) => ctx.report_save_error(&e),
     };
     view! {
-        <div class="conflicts" role="region" aria-label=move || i.t("冲突", "Conflicts")>
-            <h2>{move || i.t("两处同时修改,需要确认", "Changed in two places at once: please settle")}</h2>
+        <div class="conflicts" role="region" aria-label=i.s("冲突", "Conflicts")>
+            <h2>{i.s("两处同时修改,需要确认", "Changed in two places at once: please settle")}</h2>
             {order.field_conflicts.iter().map(|c| {
                 let field = c.field.clone();
                 let label_field = field.clone();
@@ -306,7 +306,7 @@ fn Conflicts(state: RecordState, role: Option<Role>, offset: i32) -> impl IntoVi
                                         Err(e) => ctx.report_save_error(&e),
                                     }
                                 }>
-                                    {move || i.t("采用:", "Keep: ")}<strong>{move || i18n::show_value(i.lang(), &shown_field, &shown)}</strong>
+                                    {i.s("采用:", "Keep: ")}<strong>{move || i18n::show_value(i.lang(), &shown_field, &shown)}</strong>
                                     <span class="muted">{format!(" — {name} · {office} · {when}")}</span>
                                 </button>
                             }
@@ -326,11 +326,11 @@ fn Conflicts(state: RecordState, role: Option<Role>, offset: i32) -> impl IntoVi
                             }}</p>
                             {if manager {
                                 view! {
-                                    <button type="button" id="unvoid" on:click=move |_| run(Action::Unvoid)>{move || i.t("撤销作废(订单按已发货处理)", "Withdraw the void (the order stands as shipped)")}</button>
-                                    <button type="button" id="confirm-void" class="danger" on:click=move |_| run(Action::ConfirmVoid)>{move || i.t("确认作废并通知物流拦截", "Confirm the void and have logistics intercept")}</button>
+                                    <button type="button" id="unvoid" on:click=move |_| run(Action::Unvoid)>{i.s("撤销作废(订单按已发货处理)", "Withdraw the void (the order stands as shipped)")}</button>
+                                    <button type="button" id="confirm-void" class="danger" on:click=move |_| run(Action::ConfirmVoid)>{i.s("确认作废并通知物流拦截", "Confirm the void and have logistics intercept")}</button>
                                 }.into_any()
                             } else {
-                                view! { <p class="hint">{move || i.t("需要经理处理。", "A manager settles this.")}</p> }.into_any()
+                                view! { <p class="hint">{i.s("需要经理处理。", "A manager settles this.")}</p> }.into_any()
                             }}
                         </div>
                     }.into_any()
@@ -346,7 +346,7 @@ fn Conflicts(state: RecordState, role: Option<Role>, offset: i32) -> impl IntoVi
                                 (false, false) => format!("The order changed after {by} shipped it at {when}:"),
                             }}</p>
                             <ul class="diffs">{diffs.into_iter().map(|d| view! { <li>{move || diff_text(i.lang(), &d)}</li> }).collect_view()}</ul>
-                            <p class="hint">{move || i.t("经理用“更正”写明原因后解决。", "A manager settles it with a correction and its reason.")}</p>
+                            <p class="hint">{i.s("经理用“更正”写明原因后解决。", "A manager settles it with a correction and its reason.")}</p>
                         </div>
                     }.into_any()
                 }
@@ -396,10 +396,10 @@ fn Steps(state: RecordState) -> impl IntoView {
     };
     let err = move |f: &'static str| ship_error.get().filter(|(x, _)| *x == f).map(|(_, p)| i18n::problem(i.lang(), p));
     view! {
-        {has("review").then(|| view! { <button type="button" id="step-review" class="primary" on:click=move |_| run(Action::Review)>{move || i.t("复核无误", "Mark reviewed")}</button> })}
+        {has("review").then(|| view! { <button type="button" id="step-review" class="primary" on:click=move |_| run(Action::Review)>{i.s("复核无误", "Mark reviewed")}</button> })}
         {has("audit").then(|| view! {
             <span class="inline-form">
-                <label for="stamp">{move || i.t("收银章", "Payment stamp")}</label>
+                <label for="stamp">{i.s("收银章", "Payment stamp")}</label>
                 <select id="stamp" on:change=move |ev| stamp.set(match event_target_value(&ev).as_str() {
                     "paid" => PaymentStamp::Paid, "receivable" => PaymentStamp::Receivable, _ => PaymentStamp::Collect })>
                     {[PaymentStamp::Collect, PaymentStamp::Receivable, PaymentStamp::Paid].into_iter().map(|s| view! {
@@ -408,30 +408,30 @@ fn Steps(state: RecordState) -> impl IntoView {
                 </select>
                 <button type="button" id="step-audit" class="primary"
                     disabled=move || collect_needs_contract && stamp.get() == PaymentStamp::Collect
-                    on:click=move |_| run(Action::Audit { stamp: stamp.get_untracked() })>{move || i.t("审核盖章", "Audit and stamp")}</button>
+                    on:click=move |_| run(Action::Audit { stamp: stamp.get_untracked() })>{i.s("审核盖章", "Audit and stamp")}</button>
                 {collect_needs_contract.then(|| view! {
                     <span class="field-error" hidden=move || stamp.get() != PaymentStamp::Collect>
-                        {move || i.t("代收需要货站的合同号/会员号:请先在订单里填上。", "Collect on delivery needs the station's contract / member number: add it to the order first.")}
+                        {i.s("代收需要货站的合同号/会员号:请先在订单里填上。", "Collect on delivery needs the station's contract / member number: add it to the order first.")}
                     </span>
                 })}
             </span>
         })}
-        {has("hand_over").then(|| view! { <button type="button" id="step-hand_over" on:click=move |_| run(Action::HandOver)>{move || i.t("交物流", "Hand to logistics")}</button> })}
+        {has("hand_over").then(|| view! { <button type="button" id="step-hand_over" on:click=move |_| run(Action::HandOver)>{i.s("交物流", "Hand to logistics")}</button> })}
         {has("ship").then(|| view! {
             <span class="inline-form ship-form">
                 <span class="field">
-                    <label for="waybill">{move || i.t("运单号", "Waybill")}</label>
+                    <label for="waybill">{i.s("运单号", "Waybill")}</label>
                     <input id="waybill" aria-invalid=move || err("waybill").is_some().to_string() aria-describedby="waybill-err"
                         prop:value=move || waybill.get() on:input=move |ev| waybill.set(event_target_value(&ev))/>
                     <span class="field-error" id="waybill-err" role="alert" hidden=move || err("waybill").is_none()>{move || err("waybill").unwrap_or_default()}</span>
                 </span>
                 <span class="field">
-                    <label for="packages">{move || i.t("件数", "Packages")}</label>
+                    <label for="packages">{i.s("件数", "Packages")}</label>
                     <input id="packages" class="short" inputmode="numeric" aria-invalid=move || err("packages").is_some().to_string() aria-describedby="packages-err"
                         prop:value=move || packages.get() on:input=move |ev| packages.set(event_target_value(&ev))/>
                     <span class="field-error" id="packages-err" role="alert" hidden=move || err("packages").is_none()>{move || err("packages").unwrap_or_default()}</span>
                 </span>
-                <button type="button" id="step-ship" class="primary" on:click=move |_| ship()>{move || i.t("登记发货", "Register shipment")}</button>
+                <button type="button" id="step-ship" class="primary" on:click=move |_| ship()>{i.s("登记发货", "Register shipment")}</button>
             </span>
         })}
     }
@@ -472,19 +472,19 @@ fn VoidBox(state: RecordState) -> impl IntoView {
     };
     view! {
         <details class="danger-zone">
-            <summary>{move || i.t("作废这张订单…", "Void this order…")}</summary>
+            <summary>{i.s("作废这张订单…", "Void this order…")}</summary>
             <div class="field">
-                <label for="void-reason">{move || i.t("作废原因(必填)", "Reason (required)")}</label>
+                <label for="void-reason">{i.s("作废原因(必填)", "Reason (required)")}</label>
                 <input id="void-reason" aria-invalid=move || error.get().to_string() aria-describedby="void-reason-err"
                     prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
-                <span class="field-error" id="void-reason-err" role="alert" hidden=move || !error.get()>{move || i.t("请写明作废原因", "Give a reason to void")}</span>
+                <span class="field-error" id="void-reason-err" role="alert" hidden=move || !error.get()>{i.s("请写明作废原因", "Give a reason to void")}</span>
             </div>
             <Show when=move || confirming.get() fallback=move || view! {
-                <button type="button" class="danger" id="void" on:click=ask>{move || i.t("作废", "Void")}</button>
+                <button type="button" class="danger" id="void" on:click=ask>{i.s("作废", "Void")}</button>
             }>
-                <p role="alert">{move || i.t("确定作废?作废后不能再修改。", "Void it? A voided order can no longer be edited.")}</p>
-                <button type="button" class="danger" id="void-confirm" on:click=confirm>{move || i.t("确认作废", "Yes, void it")}</button>
-                <button type="button" on:click=move |_| confirming.set(false)>{move || i.t("取消", "Cancel")}</button>
+                <p role="alert">{i.s("确定作废?作废后不能再修改。", "Void it? A voided order can no longer be edited.")}</p>
+                <button type="button" class="danger" id="void-confirm" on:click=confirm>{i.s("确认作废", "Yes, void it")}</button>
+                <button type="button" on:click=move |_| confirming.set(false)>{i.s("取消", "Cancel")}</button>
             </Show>
         </details>
     }

@@ -455,7 +455,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     "Enter next field · ↑↓ choose · Ctrl+Enter save · Ctrl+Shift+Enter save and start another · Ctrl+Delete remove line · F4 read back · F2 new order",
                 )}</p>
             </div>
-            {restored.then(|| view! { <p class="notice" role="status">{move || i.t("已恢复上次未保存的内容(草稿)。", "Restored what was typed and not saved (draft).")}</p> })}
+            {restored.then(|| view! { <p class="notice" role="status">{i.s("已恢复上次未保存的内容(草稿)。", "Restored what was typed and not saved (draft).")}</p> })}
             {move || refusal.get().map(|r| view! {
                 <div class="notice refused" role="alert" data-refused=r.code>
                     {move || i18n::refusal(i.lang(), r.code)}
@@ -474,9 +474,9 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
             <form node_ref=form_ref novalidate on:keydown=keydown on:submit=move |ev| { ev.prevent_default(); and_then_new.set_value(false); save_b(false); }>
                 <div class="grid-header">
                     <div class="field wide">
-                        <label for="f-customer_name">{move || i.t("客户", "Customer")}
+                        <label for="f-customer_name">{i.s("客户", "Customer")}
                             <Show when=is_new_customer>
-                                " "<span class="tag new-customer">{move || i.t("新客户", "New customer")}</span>
+                                " "<span class="tag new-customer">{i.s("新客户", "New customer")}</span>
                             </Show>
                         </label>
                         <LookupInput id="f-customer_name" value=customer_name suggest=suggest_customers on_pick=pick_customer on_input=typed_customer
@@ -486,15 +486,15 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     <TextField id="f-phone" label=("客户电话", "Customer phone") value=phone kind="tel" invalid=invalid("phone") error=error_for("phone")/>
                     <TextField id="f-address" label=("送货地址", "Delivery address") value=address kind="text" invalid=invalid("address") error=error_for("address")/>
                     <div class="field">
-                        <label for="f-station">{move || i.t("货站", "Freight station")}</label>
+                        <label for="f-station">{i.s("货站", "Freight station")}</label>
                         <LookupInput id="f-station" value=station suggest=suggest_stations on_pick=pick_station invalid=invalid("station") described_by="f-station-err"/>
                         <ErrorText id="f-station-err" text=error_for("station")/>
                     </div>
                     <TextField id="f-station_contract" label=("合同号/会员号", "Contract / member no.") value=contract kind="text" invalid=invalid("station_contract") error=error_for("station_contract")/>
                     <div class="field">
-                        <label for="f-delivery_date">{move || i.t("要货日期", "Delivery date")}</label>
+                        <label for="f-delivery_date">{i.s("要货日期", "Delivery date")}</label>
                         <input id="f-delivery_date" type="text" autocomplete="off"
-                            placeholder=move || i.t("今天 / 明天 / +3 / 12-05", "today / tomorrow / +3 / 12-05")
+                            placeholder=i.s("今天 / 明天 / +3 / 12-05", "today / tomorrow / +3 / 12-05")
                             aria-invalid=move || invalid("delivery_date").get().to_string() aria-describedby="f-delivery_date-err"
                             prop:value=move || delivery.get() on:input=move |ev| delivery.set(event_target_value(&ev))
                             on:blur=move |_| {
@@ -505,11 +505,11 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                         <ErrorText id="f-delivery_date-err" text=error_for("delivery_date")/>
                     </div>
                     <div class="field">
-                        <label for="f-payment">{move || i.t("结款方式", "Payment terms")}</label>
+                        <label for="f-payment">{i.s("结款方式", "Payment terms")}</label>
                         <select id="f-payment" aria-invalid=move || invalid("payment").get().to_string() aria-describedby="f-payment-err"
                             data-enter-skip=move || (!payment.get().is_empty()).then_some("")
                             prop:value=move || payment.get() on:change=move |ev| payment.set(event_target_value(&ev))>
-                            <option value="">{move || i.t("请选择", "Choose")}</option>
+                            <option value="">{i.s("请选择", "Choose")}</option>
                             {PaymentTerms::ALL.into_iter().map(|p| view! {
                                 <option value=p.code() selected=move || payment.get() == p.code()>{move || i18n::payment(i.lang(), p)}</option>
                             }).collect_view()}
@@ -519,16 +519,16 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                 </div>
 
                 <table class="lines">
-                    <caption>{move || i.t("商品明细", "Lines")}</caption>
+                    <caption>{i.s("商品明细", "Lines")}</caption>
                     <thead><tr>
                         <th scope="col">"#"</th>
-                        <th scope="col">{move || i.t("型号", "Model")}</th>
-                        <th scope="col">{move || i.t("名称", "Name")}</th>
-                        <th scope="col" class="num">{move || i.t("数量", "Qty")}</th>
-                        <th scope="col">{move || i.t("单位", "Unit")}</th>
-                        <th scope="col" class="num">{move || i.t("单价", "Unit price")}</th>
-                        <th scope="col" class="num">{move || i.t("金额", "Amount")}</th>
-                        <th scope="col"><span class="sr-only">{move || i.t("删除", "Remove")}</span></th>
+                        <th scope="col">{i.s("型号", "Model")}</th>
+                        <th scope="col">{i.s("名称", "Name")}</th>
+                        <th scope="col" class="num">{i.s("数量", "Qty")}</th>
+                        <th scope="col">{i.s("单位", "Unit")}</th>
+                        <th scope="col" class="num">{i.s("单价", "Unit price")}</th>
+                        <th scope="col" class="num">{i.s("金额", "Amount")}</th>
+                        <th scope="col"><span class="sr-only">{i.s("删除", "Remove")}</span></th>
                     </tr></thead>
                     <tbody>
                         <For each=move || rows.get() key=|r| r.key let:row>
@@ -538,18 +538,18 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                 </table>
                 <ErrorText id="f-lines-err" text=error_for("lines")/>
                 <p class="total">
-                    {move || i.t("合计", "Total")}": "<strong class="num" data-total=move || total.get().0.to_string()>{move || total.get().to_string()}</strong>
+                    {i.s("合计", "Total")}": "<strong class="num" data-total=move || total.get().0.to_string()>{move || total.get().to_string()}</strong>
                     " "<span class="capital">{move || total.get().to_capital()}</span>
                 </p>
                 <div class="field wide">
-                    <label for="f-notes">{move || i.t("备注", "Notes")}" "<span class="muted">{move || format!("({}/{})", notes.with(|n| n.chars().count()), order::MAX_NOTES)}</span></label>
+                    <label for="f-notes">{i.s("备注", "Notes")}" "<span class="muted">{move || format!("({}/{})", notes.with(|n| n.chars().count()), order::MAX_NOTES)}</span></label>
                     <textarea id="f-notes" rows="2" aria-invalid=move || invalid("notes").get().to_string() aria-describedby="f-notes-err"
                         prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
                     <ErrorText id="f-notes-err" text=error_for("notes")/>
                 </div>
                 {(mode == Mode::Correction).then(|| view! {
                     <div class="field wide">
-                        <label for="f-reason">{move || i.t("更正原因(必填,记入经过)", "Reason for the correction (required, kept in the history)")}</label>
+                        <label for="f-reason">{i.s("更正原因(必填,记入经过)", "Reason for the correction (required, kept in the history)")}</label>
                         <input id="f-reason" aria-invalid=move || invalid("reason").get().to_string() aria-describedby="f-reason-err"
                             prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
                         <ErrorText id="f-reason-err" text=error_for("reason")/>
@@ -558,30 +558,30 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                 <Show when=move || !warnings.with(Vec::is_empty)>
                     <div class="notice confirm" role="alertdialog" aria-labelledby="confirm-title">
                         <div>
-                            <strong id="confirm-title">{move || i.t("请确认:", "Please confirm:")}</strong>
+                            <strong id="confirm-title">{i.s("请确认:", "Please confirm:")}</strong>
                             <ul>{move || warnings.get().into_iter().map(|w| view! { <li>{move || warning_text(i.lang(), &w)}</li> }).collect_view()}</ul>
                         </div>
                         <div class="actions">
                             <button type="button" id="confirm-save" class="primary" on:click={
                                 let save_c = save_c.clone();
                                 move |_| save_c(true)
-                            }>{move || i.t("仍然保存 (Ctrl+Enter)", "Save anyway (Ctrl+Enter)")}</button>
-                            <button type="button" on:click=move |_| warnings.set(Vec::new())>{move || i.t("返回修改 (Esc)", "Go back (Esc)")}</button>
+                            }>{i.s("仍然保存 (Ctrl+Enter)", "Save anyway (Ctrl+Enter)")}</button>
+                            <button type="button" on:click=move |_| warnings.set(Vec::new())>{i.s("返回修改 (Esc)", "Go back (Esc)")}</button>
                         </div>
                     </div>
                 </Show>
                 <div class="actions">
                     <button type="submit" class="primary" id="save" disabled=move || saving.get() || refusal.with(|r| r.as_ref().is_some_and(|r| r.code != "locked"))>
-                        {move || i.t("保存", "Save")}
+                        {i.s("保存", "Save")}
                     </button>
                     <button type="button" id="read-back" on:click=move |_| { reading_back.set(true); focus_soon("read-back-done"); }>
-                        {move || i.t("复述 (F4)", "Read back (F4)")}
+                        {i.s("复述 (F4)", "Read back (F4)")}
                     </button>
                     <button type="button" class="quiet" id="discard" on:click=discard>
                         {move || if editing.is_some() { i.t("放弃修改", "Discard changes") } else { i.t("放弃草稿", "Discard draft") }}
                     </button>
                     <Show when=move || read_back.get()>
-                        <span class="tag read-back-done">{move || i.t("已复述", "Read back")}</span>
+                        <span class="tag read-back-done">{i.s("已复述", "Read back")}</span>
                     </Show>
                     <p class="field-error" role="alert" id="form-errors" hidden=move || errors.with(Vec::is_empty)>
                         {move || {
@@ -600,7 +600,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     focus_soon("save");
                 })/>
             </Show>
-            {existing_view.map(|o| view! { <p class="muted">{move || i.t("开单时间", "Taken at")}" "{o.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default()}</p> })}
+            {existing_view.map(|o| view! { <p class="muted">{i.s("开单时间", "Taken at")}" "{o.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default()}</p> })}
         </section>
     }
 }
@@ -657,7 +657,7 @@ fn ReadBack(draft: Signal<OrderDraft>, on_done: Callback<bool>) -> impl IntoView
     };
     view! {
         <div class="read-back" role="dialog" aria-modal="true" aria-labelledby="read-back-title" on:keydown=keydown>
-            <h2 id="read-back-title">{move || i.t("向客户复述", "Read it back to the customer")}</h2>
+            <h2 id="read-back-title">{i.s("向客户复述", "Read it back to the customer")}</h2>
             <ol class="speak">{move || lines().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ol>
             <p class="speak">{move || {
                 let d = draft.get();
@@ -674,8 +674,8 @@ fn ReadBack(draft: Signal<OrderDraft>, on_done: Callback<bool>) -> impl IntoView
                 }
             }}</p>
             <div class="actions">
-                <button type="button" class="primary" id="read-back-done" on:click=move |_| on_done.run(true)>{move || i.t("已复述 (F4)", "Read back (F4)")}</button>
-                <button type="button" on:click=move |_| on_done.run(false)>{move || i.t("关闭 (Esc)", "Close (Esc)")}</button>
+                <button type="button" class="primary" id="read-back-done" on:click=move |_| on_done.run(true)>{i.s("已复述 (F4)", "Read back (F4)")}</button>
+                <button type="button" on:click=move |_| on_done.run(false)>{i.s("关闭 (Esc)", "Close (Esc)")}</button>
             </div>
         </div>
     }

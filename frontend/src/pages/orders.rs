@@ -1,16 +1,23 @@
+//! The order list a desk works from: work queues with counts (待复核, 待收银审核, ...),
+//! refused orders in red until dismissed, unsaved drafts, search and filters. ↑/↓ move
+//! through the rows, Enter opens one. On a phone each order is one compact card.
+
 use crate::components::StatusLabel;
-use crate::i18n;
+use crate::drafts;
+use crate::i18n::{self, I18n, Lang};
 use crate::state::use_ctx;
-use common::desk::order::{OrderView, Status};
-use common::desk::search::OrderFilter;
+use common::desk::order::{OrderDraft, OrderView, Status};
+use common::desk::search::{OrderFilter, Queue};
 use common::desk::time::{format_local, Date};
+use common::engine::ids::OfficeCode;
 use common::engine::record::Kind;
 use common::engine::replica::SyncMark;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use wasm_bindgen::JsCast;
 
 /// The words for a record's sync mark.
-pub fn sync_mark_text(mark: SyncMark, i: crate::i18n::I18n) -> &'static str {
+pub fn sync_mark_text(mark: SyncMark, i: I18n) -> &'static str {
     match mark {
         SyncMark::Synced => i.t("已同步", "Synced"),
         SyncMark::Pending => i.t("仅存本机,待同步", "On this device, not synced"),
@@ -18,33 +25,73 @@ pub fn sync_mark_text(mark: SyncMark, i: crate::i18n::I18n) -> &'static str {
     }
 }
 
+fn queue_label(i: I18n, q: Queue) -> &'static str {
+    match q {
+        Queue::All => i.t("全部", "All"),
+        Queue::ToReview => i.t("待复核", "To review"),
+        Queue::ToAudit => i.t("待收银审核", "To audit"),
+        Queue::ToHandOver => i.t("待交物流", "To hand over"),
+        Queue::ToShip => i.t("待发货", "To ship"),
+    }
+}
+
+/// Which list is showing: a work queue, the refused orders, or the drafts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Queue(Queue),
+    Refused,
+    Drafts,
+}
+
 /// Rows rendered at first, and added by each "show more".
 const PAGE: usize = 200;
+
+/// ↑/↓ between the rows' links, so the list is worked from the keyboard.
+fn move_between_rows(ev: web_sys::KeyboardEvent) {
+    let step: i32 = match ev.key().as_str() {
+        "ArrowDown" => 1,
+        "ArrowUp" => -1,
+        _ => return,
+    };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(list) = doc.query_selector_all("table.orders tbody a.open") else { return };
+    let links: Vec<web_sys::HtmlElement> =
+        (0..list.length()).filter_map(|k| list.item(k)).filter_map(|n| n.dyn_into().ok()).collect();
+    if links.is_empty() {
+        return;
+    }
+    ev.prevent_default();
+    let active = doc.active_element();
+    let at = links.iter().position(|l| active.as_ref().is_some_and(|a| a == l.unchecked_ref::<web_sys::Element>()));
+    let next = match at {
+        Some(n) => (n as i32 + step).clamp(0, links.len() as i32 - 1) as usize,
+        None if step > 0 => 0,
+        None => links.len() - 1,
+    };
+    let _ = links[next].focus();
+}
 
 #[component]
 pub fn OrderList() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
+    let actor = ctx.actor();
+    let is_hq = actor.as_ref().is_some_and(|a| a.is_hq);
+    let tab = RwSignal::new(Tab::Queue(actor.map(|a| Queue::for_role(a.role)).unwrap_or_default()));
     let text = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let office = RwSignal::new(String::new());
     let offset = ctx.offset_minutes();
     // A desk scrolls through today's orders, not ten thousand rows: render a page at a time.
     let shown = RwSignal::new(PAGE);
-    let rows = Memo::new(move |_| {
-        let filter = OrderFilter {
-            text: text.get(),
-            status: Status::parse(&status.get()),
-            from: Date::parse(&from.get()),
-            to: Date::parse(&to.get()),
-        };
+    let views = Memo::new(move |_| {
         ctx.replica.with(|r| {
             let mut v: Vec<(OrderView, SyncMark)> = r
                 .all(Kind::ORDER)
-                .map(OrderView::from_record)
-                .filter(|o| filter.accepts(o, offset))
-                .map(|o| {
+                .map(|s| {
+                    let o = OrderView::from_record(s);
                     let mark = r.sync_mark(Kind::ORDER, o.id);
                     (o, mark)
                 })
@@ -53,86 +100,211 @@ pub fn OrderList() -> impl IntoView {
             v
         })
     });
+    let filter = move |queue: Queue| OrderFilter {
+        text: text.get(),
+        status: Status::parse(&status.get()),
+        queue,
+        office: OfficeCode::parse(&office.get()).ok(),
+        from: Date::parse(&from.get()),
+        to: Date::parse(&to.get()),
+    };
+    let counts = Memo::new(move |_| {
+        views.with(|v| Queue::ALL.map(|q| (q, v.iter().filter(|(o, _)| q == Queue::All || q.accepts(o)).count())))
+    });
+    let rows = Memo::new(move |_| {
+        let Tab::Queue(q) = tab.get() else { return Vec::new() };
+        let f = filter(q);
+        views.with(|v| v.iter().filter(|(o, _)| f.accepts(o, offset)).cloned().collect::<Vec<_>>())
+    });
+    let refused = Memo::new(move |_| {
+        ctx.replica.with(|r| {
+            r.refused_records(Kind::ORDER)
+                .iter()
+                .map(|s| {
+                    let code = r.refused_for(Kind::ORDER, s.id).first().map(|x| x.code.clone()).unwrap_or_default();
+                    (OrderView::from_record(s), code)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let draft_list = Memo::new(move |_| {
+        ctx.drafts.track();
+        drafts::list()
+    });
+    let tab_button = move |t: Tab, label: Signal<String>, id: &'static str| {
+        view! {
+            <button type="button" role="tab" id=id class="tab" aria-selected=move || (tab.get() == t).to_string()
+                on:click=move |_| { tab.set(t); shown.set(PAGE); }>{label}</button>
+        }
+    };
     view! {
-        <section>
+        <section class="order-list">
             <div class="page-head">
-                <h1>{move || i.t("订单", "Orders")}</h1>
-                <A href="/orders/new" attr:class="button primary">{move || i.t("新建订单", "New order")}</A>
+                <h1>{i.s("订单", "Orders")}</h1>
+                <A href="/orders/new" attr:class="button primary">{i.s("新建订单 (F2)", "New order (F2)")}</A>
+            </div>
+            <div class="tabs" role="tablist" aria-label=i.s("工作队列", "Work queues")>
+                {Queue::ALL.into_iter().map(|q| {
+                    let label = Signal::derive(move || {
+                        let n = counts.with(|c| c.iter().find(|(x, _)| *x == q).map(|(_, n)| *n).unwrap_or(0));
+                        format!("{} {n}", queue_label(i, q))
+                    });
+                    tab_button(Tab::Queue(q), label, q.code())
+                }).collect_view()}
+                {tab_button(Tab::Refused, Signal::derive(move || format!("{} {}", i.t("被拒绝", "Refused"), refused.with(Vec::len))), "refused")}
+                {tab_button(Tab::Drafts, Signal::derive(move || format!("{} {}", i.t("草稿", "Drafts"), draft_list.with(Vec::len))), "drafts")}
             </div>
             <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
                 <div class="filter wide">
-                    <label for="q">{move || i.t("搜索", "Search")}</label>
-                    <input id="q" type="search" placeholder=move || i.t("单号、客户或电话", "Number, customer or phone")
+                    <label for="q">{i.s("搜索", "Search")}</label>
+                    <input id="q" type="search" placeholder=i.s("单号、客户或电话", "Number, customer or phone")
                         prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
                 </div>
                 <div class="filter">
-                    <label for="status">{move || i.t("状态", "Status")}</label>
+                    <label for="status">{i.s("状态", "Status")}</label>
                     <select id="status" on:change=move |ev| status.set(event_target_value(&ev))>
-                        <option value="">{move || i.t("全部", "All")}</option>
+                        <option value="">{i.s("全部", "All")}</option>
                         {Status::ALL.into_iter().map(|s| view! { <option value=s.code()>{move || i18n::status(i.lang(), s)}</option> }).collect_view()}
                     </select>
                 </div>
+                {is_hq.then(|| view! {
+                    <div class="filter">
+                        <label for="office">{i.s("办公室", "Office")}</label>
+                        <input id="office" placeholder="FS" prop:value=move || office.get() on:input=move |ev| office.set(event_target_value(&ev).trim().to_uppercase())/>
+                    </div>
+                })}
                 <div class="filter">
-                    <label for="from">{move || i.t("从", "From")}</label>
+                    <label for="from">{i.s("从", "From")}</label>
                     <input id="from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
                 </div>
                 <div class="filter">
-                    <label for="to">{move || i.t("到", "To")}</label>
+                    <label for="to">{i.s("到", "To")}</label>
                     <input id="to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
                 </div>
             </form>
-            <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="muted empty">{move || i.t("没有订单。", "No orders.")}</p> }>
-                <table class="list orders">
-                    <thead>
-                        <tr>
-                            <th scope="col">{move || i.t("单号", "Number")}</th>
-                            <th scope="col">{move || i.t("日期", "Date")}</th>
-                            <th scope="col">{move || i.t("客户", "Customer")}</th>
-                            <th scope="col">{move || i.t("电话", "Phone")}</th>
-                            <th scope="col" class="num">{move || i.t("金额", "Amount")}</th>
-                            <th scope="col">{move || i.t("状态", "Status")}</th>
-                            <th scope="col">{move || i.t("同步", "Sync")}</th>
-                        </tr>
-                    </thead>
+            <Show when=move || tab.get() == Tab::Drafts>
+                <DraftList drafts=draft_list/>
+            </Show>
+            <Show when=move || matches!(tab.get(), Tab::Queue(Queue::All) | Tab::Refused) && !refused.with(Vec::is_empty)>
+                <table class="list orders refused-list">
+                    <caption>{i.s("被服务器拒绝的订单(处理后点“知道了”)", "Orders the server refused (dismiss once dealt with)")}</caption>
                     <tbody>
-                        <For each=move || rows.with(|r| r.iter().take(shown.get()).cloned().collect::<Vec<_>>()) key=|(o, m)| (o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone()) let:row>
-                            <OrderRow order=row.0 mark=row.1 offset=offset/>
+                        <For each=move || refused.get() key=|(o, code)| (o.id, code.clone()) let:row>
+                            <tr class="refused-row" data-sync="refused" data-number=row.0.number.clone()>
+                                <td data-label=i.s("单号", "Number")><a class="open" href=format!("/orders/{}", row.0.id)>{row.0.number.clone()}</a></td>
+                                <td data-label=i.s("客户", "Customer")>{row.0.customer_name.clone()}</td>
+                                <td data-label=i.s("金额", "Amount") class="num">{row.0.total.to_string()}</td>
+                                <td data-label=i.s("原因", "Reason")><span class="status status-refused">{i.s("被拒绝", "Refused")}</span>" "{move || i18n::refusal(i.lang(), &row.1)}</td>
+                            </tr>
                         </For>
                     </tbody>
                 </table>
-                <p class="list-foot">
-                    <span class="muted">{move || format!("{} {}", rows.with(Vec::len), i.t("张订单", "orders"))}</span>
-                    <Show when=move || { shown.get() < rows.with(Vec::len) }>
-                        <button type="button" on:click=move |_| shown.update(|n| *n += PAGE)>
-                            {move || format!("{} ({})", i.t("显示更多", "Show more"), rows.with(Vec::len) - shown.get())}
-                        </button>
-                    </Show>
-                </p>
+            </Show>
+            <Show when=move || matches!(tab.get(), Tab::Queue(_))>
+                <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="muted empty">{i.s("没有订单。", "No orders.")}</p> }>
+                    <table class="list orders" on:keydown=move_between_rows>
+                        <thead>
+                            <tr>
+                                <th scope="col">{i.s("单号", "Number")}</th>
+                                <th scope="col" class="wide-only">{i.s("日期", "Date")}</th>
+                                {is_hq.then(|| view! { <th scope="col" class="wide-only">{i.s("办公室", "Office")}</th> })}
+                                <th scope="col">{i.s("客户", "Customer")}</th>
+                                <th scope="col" class="wide-only">{i.s("电话", "Phone")}</th>
+                                <th scope="col" class="num">{i.s("金额", "Amount")}</th>
+                                <th scope="col">{i.s("状态", "Status")}</th>
+                                <th scope="col" class="wide-only">{i.s("收银章 / 运单", "Stamp / waybill")}</th>
+                                <th scope="col">{i.s("同步", "Sync")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For each=move || rows.with(|r| r.iter().take(shown.get()).cloned().collect::<Vec<_>>())
+                                key=|(o, m)| (o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone(), o.stamp, o.shipment.clone(), o.needs_again(), o.has_conflict())
+                                let:row>
+                                <OrderRow order=row.0 mark=row.1 offset=offset is_hq=is_hq/>
+                            </For>
+                        </tbody>
+                    </table>
+                    <p class="list-foot">
+                        <span class="muted">{move || format!("{} {}", rows.with(Vec::len), i.t("张订单", "orders"))}</span>
+                        <Show when=move || { shown.get() < rows.with(Vec::len) }>
+                            <button type="button" on:click=move |_| shown.update(|n| *n += PAGE)>
+                                {move || format!("{} ({})", i.t("显示更多", "Show more"), rows.with(Vec::len) - shown.get())}
+                            </button>
+                        </Show>
+                    </p>
+                </Show>
             </Show>
         </section>
     }
 }
 
 #[component]
-fn OrderRow(order: OrderView, mark: SyncMark, offset: i32) -> impl IntoView {
+fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let offset = ctx.offset_minutes();
+    let summary = |d: &OrderDraft| {
+        let lines = d.lines.iter().filter(|l| !l.is_blank()).count();
+        format!(
+            "{} · {lines} · {}",
+            if d.customer_name.trim().is_empty() { "—" } else { d.customer_name.trim() },
+            d.total()
+        )
+    };
+    view! {
+        <Show when=move || !drafts.with(Vec::is_empty) fallback=move || view! { <p class="muted empty">{i.s("没有草稿。", "No drafts.")}</p> }>
+            <ul class="drafts">
+                <For each=move || drafts.get() key=|d| (d.id.clone(), d.updated_ms) let:d>
+                    {
+                        let href = match d.editing {
+                            Some(id) => format!("/orders/{id}/edit"),
+                            None => format!("/orders/new?draft={}", d.id),
+                        };
+                        let id = d.id.clone();
+                        view! {
+                            <li class="draft" data-draft=d.id.clone()>
+                                <a class="open" href=href>{summary(&d.order)}</a>
+                                " "<span class="muted">{format_local(d.updated_ms, offset)}</span>
+                                {d.editing.is_some().then(|| view! { " "<span class="tag">{i.s("修改中", "Editing")}</span> })}
+                                " "<button type="button" class="quiet" on:click=move |_| { drafts::discard(&id); ctx.drafts_changed(); }>
+                                    {i.s("放弃", "Discard")}
+                                </button>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+        </Show>
+    }
+}
+
+#[component]
+fn OrderRow(order: OrderView, mark: SyncMark, offset: i32, is_hq: bool) -> impl IntoView {
     let i = crate::i18n::use_i18n();
     let href = format!("/orders/{}", order.id);
     let date = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let conflict = order.has_conflict();
+    let again = order.needs_again().first().copied();
     let number = order.number.clone();
-    let number_attr = order.number.clone();
+    let stamp = order.stamp;
+    let shipment = order.shipment.clone();
     view! {
-        <tr data-sync=mark.code() data-number=number_attr>
-            <td data-label=move || i.t("单号", "Number")><A href=href>{number}</A></td>
-            <td data-label=move || i.t("日期", "Date")>{date}</td>
-            <td data-label=move || i.t("客户", "Customer")>{order.customer_name.clone()}</td>
-            <td data-label=move || i.t("电话", "Phone")>{order.phone.clone()}</td>
-            <td data-label=move || i.t("金额", "Amount") class="num">{order.total.to_string()}</td>
-            <td data-label=move || i.t("状态", "Status")>
-                <StatusLabel status=order.status/>
-                {conflict.then(|| view! { <span class="status status-conflict">{move || i.t("有冲突", "Conflict")}</span> })}
+        <tr data-sync=mark.code() data-number=order.number.clone() data-status=order.status.code()>
+            <td data-label=i.s("单号", "Number")><A href=href attr:class="open">{number}</A></td>
+            <td class="wide-only" data-label=i.s("日期", "Date")>{date}</td>
+            {is_hq.then(|| view! { <td class="wide-only" data-label=i.s("办公室", "Office")>{order.office.to_string()}</td> })}
+            <td class="customer" data-label=i.s("客户", "Customer")>{order.customer_name.clone()}</td>
+            <td class="wide-only" data-label=i.s("电话", "Phone")>{order.phone.clone()}</td>
+            <td data-label=i.s("金额", "Amount") class="num">{order.total.to_string()}</td>
+            <td data-label=i.s("状态", "Status")>
+                <StatusLabel status=order.status again=again/>
+                {conflict.then(|| view! { " "<span class="status status-conflict">{i.s("有冲突", "Conflict")}</span> })}
             </td>
-            <td data-label=move || i.t("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || sync_mark_text(mark, i)}</span></td>
+            <td class="wide-only" data-label=i.s("收银章 / 运单", "Stamp / waybill")>
+                {stamp.map(|s| view! { <span class="tag stamp">{move || i18n::stamp(i.lang(), s)}</span> })}
+                {shipment.map(|(w, p)| view! { " "<span class="waybill">{move || if i.lang() == Lang::Zh { format!("{w} · {p} 件") } else { format!("{w} · {p} pkg") }}</span> })}
+            </td>
+            <td data-label=i.s("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || sync_mark_text(mark, i)}</span></td>
         </tr>
     }
 }

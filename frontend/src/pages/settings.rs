@@ -12,18 +12,18 @@ pub fn Settings() -> impl IntoView {
     let counts = move || ctx.replica.with(|r| (r.confirmed.len(), r.outbox.len(), r.refused.len()));
     view! {
         <section>
-            <h1>{move || i.t("设置", "Settings")}</h1>
+            <h1>{i.s("设置", "Settings")}</h1>
             <fieldset>
-                <legend>{move || i.t("语言", "Language")}</legend>
+                <legend>{i.s("语言", "Language")}</legend>
                 <label><input type="radio" name="lang" prop:checked=move || i.lang() == Lang::Zh on:change=move |_| ctx.set_lang(Lang::Zh)/>" 简体中文"</label>
                 <label><input type="radio" name="lang" prop:checked=move || i.lang() == Lang::En on:change=move |_| ctx.set_lang(Lang::En)/>" English"</label>
             </fieldset>
             <dl class="facts">
-                <dt>{move || i.t("设备编号", "Device number")}</dt><dd>{device}</dd>
-                <dt>{move || i.t("设备标识", "Device id")}</dt><dd class="mono">{client}</dd>
-                <dt>{move || i.t("本机记录", "Records on this device")}</dt><dd>{move || counts().0}</dd>
-                <dt>{move || i.t("待同步", "Waiting to sync")}</dt><dd>{move || counts().1}</dd>
-                <dt>{move || i.t("被拒绝", "Refused")}</dt><dd>{move || counts().2}</dd>
+                <dt>{i.s("设备编号", "Device number")}</dt><dd>{device}</dd>
+                <dt>{i.s("设备标识", "Device id")}</dt><dd class="mono">{client}</dd>
+                <dt>{i.s("本机记录", "Records on this device")}</dt><dd>{move || counts().0}</dd>
+                <dt>{i.s("待同步", "Waiting to sync")}</dt><dd>{move || counts().1}</dd>
+                <dt>{i.s("被拒绝", "Refused")}</dt><dd>{move || counts().2}</dd>
             </dl>
         </section>
     }
