@@ -1,8 +1,14 @@
 //! Just enough of the W3C WebDriver protocol to drive Debian's Chromium through
 //! chromedriver: sessions with their own profile directory, navigation, elements, keys
 //! and scripts.
+//!
+//! Every process a test starts ends with the test, passing or panicking: chromedriver runs
+//! in a process group of its own, and dropping the [`Driver`] closes every session it
+//! opened (so Chromium shuts down) and then kills the whole group, Chromium's helper
+//! processes included.
 
 use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,6 +22,9 @@ pub struct Driver {
     child: Child,
     pub base: String,
     http: reqwest::Client,
+    port: u16,
+    /// Sessions opened and not yet closed, closed on drop.
+    sessions: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Driver {
@@ -30,9 +39,17 @@ impl Driver {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group: the browsers it starts are killed with it.
+            .process_group(0)
             .spawn()
             .expect("start chromedriver");
-        let d = Driver { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        let d = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            port,
+            sessions: Default::default(),
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if d.http.get(format!("{}/status", d.base)).send().await.is_ok() {
@@ -55,6 +72,9 @@ impl Driver {
             "--disable-component-update".into(),
             "--disable-sync".into(),
             "--disable-dev-shm-usage".into(),
+            // No crash reporter: it would run on as a daemon of its own after the test.
+            "--disable-crash-reporter".into(),
+            "--disable-breakpad".into(),
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.display()),
         ];
@@ -73,12 +93,58 @@ impl Driver {
         let v: Value =
             self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
         let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
-        Browser { url: format!("{}/session/{id}", self.base), http: self.http.clone() }
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(id.clone());
+        Browser {
+            url: format!("{}/session/{id}", self.base),
+            http: self.http.clone(),
+            sessions: self.sessions.clone(),
+            id,
+        }
+    }
+}
+
+/// `DELETE /session/{id}` with a plain blocking socket: drop runs outside any runtime.
+fn delete_session(port: u16, id: &str) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+    let _ = write!(
+        s,
+        "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    // Read the answer through (chromedriver answers once the browser has gone) without
+    // waiting for the connection to close: it may keep it open.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                break;
+            }
+        }
     }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Close the sessions first, so each Chromium shuts down cleanly...
+        let open = std::mem::take(&mut *self.sessions.lock().unwrap_or_else(|p| p.into_inner()));
+        for id in open {
+            delete_session(self.port, &id);
+        }
+        // ...then end chromedriver and whatever is left in its process group.
+        let pgid = self.child.id();
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -87,6 +153,8 @@ impl Drop for Driver {
 pub struct Browser {
     url: String,
     http: reqwest::Client,
+    sessions: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    id: String,
 }
 
 #[derive(Clone, Debug)]
@@ -140,6 +208,25 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.call(reqwest::Method::DELETE, "", None).await;
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).retain(|s| *s != self.id);
+    }
+
+    /// Cuts this browser off the network (or back on), as when a phone loses its signal;
+    /// other browsers and the server carry on.
+    pub async fn set_offline(&self, offline: bool) {
+        let conditions = json!({"network_conditions": {
+            "offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1
+        }});
+        self.post("/chromium/network_conditions", conditions)
+            .await
+            .unwrap_or_else(|e| panic!("network conditions: {e}"));
+    }
+
+    /// Runs `js` in every page this browser opens from now on, before the page's own
+    /// scripts (a clock set wrong, say).
+    pub async fn on_every_page(&self, js: &str) {
+        let cmd = json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": js}});
+        self.post("/goog/cdp/execute", cmd).await.unwrap_or_else(|e| panic!("cdp: {e}"));
     }
 
     pub async fn find(&self, css: &str) -> Option<Element> {

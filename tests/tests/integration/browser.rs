@@ -393,10 +393,16 @@ async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
     log_in(&b, &base, "fs_clerk").await;
     b.click(&b.wait_for("tr[data-number='FS-261128-09-001'] a", 30).await).await;
     b.wait_for(".conflicts", 10).await;
-    let choices = b.find_all(".conflict button").await;
+    let choices = b.find_all(".conflict[data-field='phone'] button.choice").await;
     assert_eq!(choices.len(), 2, "both phone numbers are offered");
-    let keep = choices.into_iter().next().unwrap();
-    assert!(b.text(&keep).await.contains("138 0000 1111"));
+    // Which comes first depends on the clocks: pick by what it says.
+    let keep = b.wait_for(".conflict[data-field='phone'] button.choice[data-value='138 0000 1111']", 5).await;
+    let label = b.text(&keep).await;
+    assert!(label.contains("138 0000 1111") && label.contains("FS"), "the value, who wrote it and from where: {label}");
+    assert!(
+        b.text(&b.wait_for(".conflict[data-field='phone']", 5).await).await.contains("客户电话"),
+        "the field by its name"
+    );
     b.click(&keep).await;
     b.wait_until("the conflict to be settled", "!document.querySelector('.conflicts')", 10).await;
     b.wait_for(".order-detail [data-sync='synced']", 30).await;
@@ -404,4 +410,41 @@ async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
     let stored = fs.orders().await.remove(0);
     assert!(stored.conflicts().is_empty(), "settled on the server too");
     assert_eq!(stored.get_str("phone"), "138 0000 1111");
+}
+
+/// Live (not zombie) processes whose command line names `marker`.
+fn processes_naming(marker: &str) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    dir.filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let zombie = stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            !zombie && String::from_utf8_lossy(&cmd).contains(marker)
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_browser_outlives_its_test_even_one_that_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("must-not-outlive-its-test");
+    let marker = profile.to_string_lossy().to_string();
+    let during = marker.clone();
+    let failed = tokio::spawn(async move {
+        let driver = Driver::start().await;
+        let b = driver.session(&profile, 800, 600).await;
+        b.goto("about:blank").await;
+        assert!(processes_naming(&during) > 0, "the browser runs during the test");
+        panic!("a test that fails with its browser open");
+    })
+    .await;
+    assert!(failed.is_err());
+    // Killed at once; the kernel may take a moment to reap them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while processes_naming(&marker) > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(processes_naming(&marker), 0, "a Chromium of this test was left running");
 }
