@@ -66,7 +66,9 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
             </header>
             <nav class="main-nav" aria-label=i.s("主菜单", "Main menu")>
                 <A href="/orders">{i.s("订单", "Orders")}</A>
-                <A href="/orders/new">{i.s("新建订单", "New order")}</A>
+                {move || ctx.actor().is_some_and(|a| common::desk::order::may_take_orders(a.role)).then(|| view! {
+                    <A href="/orders/new">{i.s("新建订单", "New order")}</A>
+                })}
                 <A href="/customers">{i.s("客户", "Customers")}</A>
                 <A href="/shipments">{i.s("发货", "Shipments")}</A>
                 <A href="/reports">{i.s("报表", "Reports")}</A>

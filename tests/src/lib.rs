@@ -1,5 +1,6 @@
 //! Test support shared by the integration tests and the benchmarks: the real server as
 //! a child process, and a small WebDriver client for headless Chromium.
 
+pub mod keyboard;
 pub mod process;
 pub mod webdriver;

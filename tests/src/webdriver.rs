@@ -258,6 +258,29 @@ impl Browser {
         }
     }
 
+    /// Waits up to `secs` for an element matching `css` whose text contains every one of
+    /// `needles`, and returns that text. Read afresh each time: a page that re-renders
+    /// (a sync arriving) replaces elements, so a text read once could be stale.
+    pub async fn wait_for_text(&self, css: &str, needles: &[&str], secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let text = match self.find(css).await {
+                Some(e) => self.text(&e).await,
+                None => String::new(),
+            };
+            if !text.is_empty() && needles.iter().all(|n| text.contains(n)) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no {css} saying {needles:?} after {secs}s; it says {text:?}; page text: {}",
+                    self.body_text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn click(&self, e: &Element) {
         self.post(&format!("/element/{}/click", e.0), json!({})).await.unwrap_or_else(|err| panic!("click: {err}"));
     }

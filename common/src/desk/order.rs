@@ -931,6 +931,11 @@ impl OrderView {
     }
 }
 
+/// Whether `role` takes orders (开单) at all: the edit table's first row.
+pub fn may_take_orders(role: Role) -> bool {
+    WORKFLOW.edits.first().is_some_and(|row| row.guarded.contains(&role.code()))
+}
+
 /// The stamp a cashier is offered first, following the order's terms: 货到付款 is collected
 /// by the carrier (代收), 月结 is an out-of-town receivable (外地应收), prepay and cash are
 /// paid (取款).

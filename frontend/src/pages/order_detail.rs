@@ -157,6 +157,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                 })}
                 {order.void_reason.clone().map(|r| view! { <dt>{i.s("作废原因", "Reason voided")}</dt><dd>{r}</dd> })}
                 <dt>{i.s("开单时间", "Taken at")}</dt><dd>{created.clone()}</dd>
+                {order.read_back.then(|| view! { <dt>{i.s("复述", "Read back")}</dt><dd data-read-back="">{i.s("已向客户复述", "Read back to the customer")}</dd> })}
                 <dt>{i.s("备注", "Notes")}</dt><dd class="notes">{order.notes.clone()}</dd>
             </dl>
             <table class="list lines-view">

@@ -127,6 +127,9 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let role = ctx.actor().map(|a| a.role);
     let mode = match (&existing, role) {
         (None, _) if editing.is_some() => Mode::Locked(Refusal::new("invalid", "not on this device")),
+        (None, Some(r)) if !order::may_take_orders(r) => {
+            Mode::Locked(Refusal::new("forbidden", "this role does not take orders"))
+        }
         (None, _) => Mode::New,
         (Some(s), Some(r)) if offered_steps(s, r).contains(&"correct") => Mode::Correction,
         (Some(s), Some(r)) => {
@@ -140,6 +143,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
         (Some(_), None) => Mode::Locked(Refusal::new("forbidden", "not logged in")),
     };
     let number = existing.as_ref().map(|s| s.get_str(order::field::NUMBER).to_string()).unwrap_or_default();
+    let locked = matches!(mode, Mode::Locked(_));
     let start = draft.order.clone();
     let current = StoredValue::new(draft);
 
@@ -571,7 +575,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     </div>
                 </Show>
                 <div class="actions">
-                    <button type="submit" class="primary" id="save" disabled=move || saving.get() || refusal.with(|r| r.as_ref().is_some_and(|r| r.code != "locked"))>
+                    <button type="submit" class="primary" id="save" disabled=move || saving.get() || locked>
                         {i.s("保存", "Save")}
                     </button>
                     <button type="button" id="read-back" on:click=move |_| { reading_back.set(true); focus_soon("read-back-done"); }>

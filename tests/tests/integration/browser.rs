@@ -6,7 +6,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use tests::webdriver::{Browser, Driver, ARROW_DOWN, CONTROL, ENTER};
 
-fn dist_dir() -> PathBuf {
+pub(crate) fn dist_dir() -> PathBuf {
     let dist = std::env::var("SALESDESK_DIST").map(PathBuf::from).unwrap_or_else(|_| workspace_root().join("dist"));
     assert!(
         dist.join("index.html").is_file(),
@@ -16,7 +16,7 @@ fn dist_dir() -> PathBuf {
     dist
 }
 
-async fn log_in(b: &Browser, base: &str, user: &str) {
+pub(crate) async fn log_in(b: &Browser, base: &str, user: &str) {
     b.goto(&format!("{base}/login")).await;
     let name = b.wait_for("#username", 30).await;
     b.type_into(&name, user).await;
@@ -27,7 +27,7 @@ async fn log_in(b: &Browser, base: &str, user: &str) {
 }
 
 /// The service worker controls the page and holds the app shell, so it opens offline.
-async fn wait_offline_ready(b: &Browser) {
+pub(crate) async fn wait_offline_ready(b: &Browser) {
     b.wait_until(
         "the service worker to cache the app",
         "navigator.serviceWorker.ready.then(() => caches.keys()).then((ks) => Promise.all(ks.map((k) => caches.open(k).then((c) => c.match('/salesdesk_bg.wasm'))))).then((rs) => !!navigator.serviceWorker.controller && rs.some((r) => !!r))",
@@ -37,15 +37,15 @@ async fn wait_offline_ready(b: &Browser) {
 }
 
 /// The real server binary over a fresh database, serving the built app, and a chromedriver.
-struct Rig {
-    tmp: tempfile::TempDir,
-    server: ServerProcess,
-    base: String,
-    driver: Driver,
+pub(crate) struct Rig {
+    pub tmp: tempfile::TempDir,
+    pub server: ServerProcess,
+    pub base: String,
+    pub driver: Driver,
 }
 
 impl Rig {
-    async fn start() -> Rig {
+    pub(crate) async fn start() -> Rig {
         let dist = dist_dir();
         let tmp = tempfile::tempdir().unwrap();
         let server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
@@ -55,7 +55,7 @@ impl Rig {
 }
 
 /// A branch clerk's browser that has logged in once and can open the app with no server.
-async fn branch_clerk_ready_offline(driver: &Driver, profile: &std::path::Path, base: &str) -> Browser {
+pub(crate) async fn branch_clerk_ready_offline(driver: &Driver, profile: &std::path::Path, base: &str) -> Browser {
     let b = driver.session(profile, 1280, 900).await;
     log_in(&b, base, "fs_clerk").await;
     wait_offline_ready(&b).await;
@@ -63,7 +63,7 @@ async fn branch_clerk_ready_offline(driver: &Driver, profile: &std::path::Path, 
 }
 
 /// Takes a two-line phone order with the keyboard alone; returns its number.
-async fn take_order_with_keyboard(b: &Browser) -> String {
+pub(crate) async fn take_order_with_keyboard(b: &Browser) -> String {
     b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
     let customer = b.wait_for("#f-customer_name", 10).await;
     b.click(&customer).await;
@@ -187,7 +187,7 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
     assert_eq!(stored.len(), 1);
 }
 
-async fn show_orders(b: &Browser) {
+pub(crate) async fn show_orders(b: &Browser) {
     b.click(&b.wait_for("nav a[href='/orders']", 10).await).await;
     b.wait_for("#q", 10).await;
 }

@@ -6,4 +6,5 @@ mod approvals;
 mod authz;
 mod browser;
 mod crash;
+mod desk_browser;
 mod helpers;

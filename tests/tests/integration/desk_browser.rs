@@ -1,0 +1,231 @@
+//! The desk in headless Chromium, several people each in a browser of their own:
+//! approvals that hold, refusals a person can act on, drafts, and the keyboard measured.
+
+use crate::browser::{log_in, show_orders, take_order_with_keyboard, Rig};
+use crate::helpers::*;
+use common::desk::order::{Action, OrderView, PaymentStamp, Status};
+use common::engine::ids::RecordId;
+use common::engine::record::{Kind, RecordState};
+use std::collections::BTreeMap;
+use tests::webdriver::{Browser, CONTROL, ENTER};
+
+/// An order taken at the FS branch through the API: 3 × AJ-8801 at ¥128.00.
+async fn order_taken(base: &str) -> (Device, RecordId) {
+    let mut clerk = login(base, "fs_clerk").await;
+    let order = clerk.new_order("FS-261129-07-001");
+    let id = order.record;
+    clerk.push(vec![order]).await;
+    (clerk, id)
+}
+
+/// `who` takes `action` on the order as the server holds it now.
+async fn step(base: &str, who: &str, id: RecordId, action: Action) {
+    let mut d = login(base, who).await;
+    let seen: RecordState = d.order(id).await;
+    let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
+    c.event = Some(action.to_write(Some(&seen)));
+    let r = d.push(vec![c]).await;
+    assert_eq!(r.results[0].outcome, common::engine::wire::Outcome::Applied, "{who}: {:?}", r.results[0]);
+}
+
+/// Puts `text` in place of a box's content, from the keyboard.
+async fn retype(b: &Browser, id: &str, text: &str) {
+    b.wait_for(&format!("#{id}"), 10).await;
+    b.script(&format!("const e = document.getElementById('{id}'); e.focus(); e.select(); return true")).await;
+    b.keys(text).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewed_order_is_locked_for_a_salesperson_and_a_clerks_change_sends_it_back_for_review() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let (api, id) = order_taken(&base).await;
+
+    // The reviewer reviews it in their browser.
+    let reviewer = driver.session(&tmp.path().join("reviewer"), 1280, 900).await;
+    log_in(&reviewer, &base, "fs_reviewer").await;
+    reviewer.goto(&format!("{base}/orders/{id}")).await;
+    reviewer.click(&reviewer.wait_for("#step-review", 30).await).await;
+    reviewer.wait_for(".order-detail .page-head [data-status='reviewed']", 10).await;
+    reviewer.wait_for(".order-detail [data-sync='synced']", 30).await;
+
+    // A salesperson, on a phone: the order is closed to them, and the page says why.
+    let phone = driver.session(&tmp.path().join("phone"), 360, 740).await;
+    log_in(&phone, &base, "fs_salesperson").await;
+    phone.goto(&format!("{base}/orders/{id}")).await;
+    phone.wait_for(".order-detail [data-locked='locked']", 30).await;
+    assert!(phone.find("#edit-order").await.is_none(), "no Edit button for a locked order");
+    phone.goto(&format!("{base}/orders/{id}/edit")).await;
+    phone.wait_for(".order-form .notice.refused[data-refused='locked']", 30).await;
+    assert_eq!(phone.attr(&phone.wait_for("#save", 5).await, "disabled").await.as_deref(), Some("true"));
+    phone.snapshot("locked-for-salesperson-360").await;
+
+    // A clerk may change it: it goes back for review, visibly, old → new.
+    let clerk = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&clerk, &base, "fs_clerk").await;
+    clerk.goto(&format!("{base}/orders/{id}")).await;
+    clerk.click(&clerk.wait_for("#edit-order", 30).await).await;
+    retype(&clerk, "f-lines-0-quantity", "30").await;
+    clerk.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    clerk.wait_for_text(".notice.sent-back[data-sent-back='review']", &["已改,需重新复核", "×3 ", "×30 "], 10).await;
+    clerk.wait_for(".order-detail .page-head .status-sent-back", 5).await;
+
+    // Every browser shows the same once synced, and so does the server.
+    reviewer.wait_for(".notice.sent-back[data-sent-back='review']", 60).await;
+    reviewer.wait_for("#step-review", 5).await;
+    let view = OrderView::from_record(&api.order(id).await);
+    assert_eq!(view.status, Status::Entered);
+    assert_eq!(view.needs_again(), vec!["review"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_made_offline_that_arrives_after_the_cashiers_stamp_is_refused_in_front_of_its_maker() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let (api, id) = order_taken(&base).await;
+    let before = OrderView::from_record(&api.order(id).await).total;
+
+    // The salesperson's phone loses its signal and changes the quantity.
+    let phone = driver.session(&tmp.path().join("phone"), 360, 740).await;
+    log_in(&phone, &base, "fs_salesperson").await;
+    phone.goto(&format!("{base}/orders/{id}")).await;
+    phone.wait_for("#edit-order", 30).await;
+    phone.set_offline(true).await;
+    phone.click(&phone.wait_for("#edit-order", 5).await).await;
+    retype(&phone, "f-lines-0-quantity", "60").await;
+    phone.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    phone.wait_for(".order-detail [data-sync='pending']", 10).await;
+
+    // Meanwhile the desk reviews it and the cashier stamps 取款.
+    step(&base, "fs_reviewer", id, Action::Review).await;
+    step(&base, "fs_cashier", id, Action::Audit { stamp: PaymentStamp::Paid }).await;
+
+    // Back online: the change is refused, and the phone says so, with the reason.
+    phone.set_offline(false).await;
+    phone.wait_for_text(".order-detail .notice.refused[data-refused='locked']", &["服务器拒绝", "不能再改"], 60).await;
+    phone.wait_for(".refused-badge[data-refused='1']", 10).await;
+    phone.wait_for(".order-detail .page-head [data-status='audited']", 30).await;
+    phone.wait_for(&format!(".order-detail [data-total='{}']", before.0), 10).await;
+    phone.snapshot("refused-after-stamp-360").await;
+
+    let view = OrderView::from_record(&api.order(id).await);
+    assert_eq!((view.status, view.stamp, view.total), (Status::Audited, Some(PaymentStamp::Paid), before));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipped_order_cannot_be_edited_only_corrected_by_a_manager_with_a_reason() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let (api, id) = order_taken(&base).await;
+    step(&base, "hq_admin", id, Action::Review).await;
+    step(&base, "hq_admin", id, Action::Audit { stamp: PaymentStamp::Paid }).await;
+    step(&base, "fs_logistics", id, Action::Ship { waybill: "DB-77".into(), packages: 3 }).await;
+
+    let clerk = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&clerk, &base, "fs_clerk").await;
+    clerk.goto(&format!("{base}/orders/{id}")).await;
+    clerk.wait_for(".order-detail [data-locked='closed']", 30).await;
+    assert!(clerk.find("#edit-order").await.is_none());
+    clerk.wait_for_text("[data-waybill='DB-77']", &["DB-77", "3 件"], 5).await;
+    clerk.goto(&format!("{base}/orders/{id}/edit")).await;
+    clerk.wait_for(".order-form .notice.refused[data-refused='closed']", 30).await;
+    assert_eq!(clerk.attr(&clerk.wait_for("#save", 5).await, "disabled").await.as_deref(), Some("true"));
+
+    // A manager corrects it: a reason is required, and the history keeps it.
+    let manager = driver.session(&tmp.path().join("manager"), 1280, 900).await;
+    log_in(&manager, &base, "fs_manager").await;
+    manager.goto(&format!("{base}/orders/{id}")).await;
+    manager.click(&manager.wait_for("#correct-order", 30).await).await;
+    retype(&manager, "f-lines-0-quantity", "2").await;
+    manager.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    manager.wait_for_text("#f-reason-err", &["必填"], 5).await;
+    manager.keys("实发 2 个").await;
+    manager.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    manager.wait_for_text("ol.history", &["更正", "实发 2 个"], 10).await;
+    manager.wait_for(".order-detail [data-sync='synced']", 30).await;
+    let view = OrderView::from_record(&api.order(id).await);
+    assert_eq!((view.status, view.lines[0].quantity), (Status::Shipped, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_new_order_stays_openable_counted_in_red_and_can_be_copied() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    // A phone whose clock runs three days fast: the server refuses what it stamps.
+    let b = driver.session(&tmp.path().join("fast-clock"), 1280, 900).await;
+    b.on_every_page("{ const real = Date.now.bind(Date); Date.now = () => real() + 3 * 86400000; }").await;
+    log_in(&b, &base, "fs_clerk").await;
+    let number = take_order_with_keyboard(&b).await;
+
+    b.wait_for(".refused-badge[data-refused='1']", 60).await;
+    b.wait_for_text(".order-detail .notice.refused[data-refused='clock_ahead']", &["时间"], 30).await;
+    b.wait_for(".order-detail .status-refused", 5).await;
+    let page = b.body_text().await;
+    assert!(page.contains(&number) && page.contains("AJ-8801"), "everything typed is still there");
+
+    show_orders(&b).await;
+    b.click(&b.wait_for(&format!("tr.refused-row[data-number='{number}'] a"), 10).await).await;
+    b.click(&b.wait_for("#copy-refused", 10).await).await;
+    let customer = b.prop(&b.wait_for("#f-customer_name", 10).await, "value").await.unwrap_or_default();
+    assert!(customer.contains("美居"), "the copy holds the customer: {customer}");
+    assert_eq!(b.prop(&b.wait_for("#f-lines-0-model", 5).await, "value").await.as_deref(), Some("AJ-8801"));
+
+    // Dealt with: dismissed, it leaves the badge and the list.
+    show_orders(&b).await;
+    b.click(&b.wait_for(&format!("tr.refused-row[data-number='{number}'] a"), 10).await).await;
+    b.click(&b.wait_for(".notice.refused button", 10).await).await;
+    b.wait_until("the refusal to be dismissed", "!document.querySelector('.refused-badge')", 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_typed_order_survives_a_reload_as_a_draft_and_a_form_that_cannot_save_says_why() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    b.keys(tests::keyboard::F2).await;
+    b.wait_for("#f-customer_name", 10).await;
+    b.keys("城东新客户").await;
+    b.wait_for(".tag.new-customer", 5).await;
+    b.click(&b.wait_for("#f-lines-0-model", 5).await).await;
+    b.keys("AJ-8801").await;
+    b.wait_until("the draft to be stored", "location.search.startsWith('?draft=')", 10).await;
+
+    b.refresh().await;
+    b.wait_for(".order-form .notice[role='status']", 30).await;
+    assert_eq!(b.prop(&b.wait_for("#f-customer_name", 5).await, "value").await.as_deref(), Some("城东新客户"));
+    assert_eq!(b.prop(&b.wait_for("#f-lines-0-model", 5).await, "value").await.as_deref(), Some("AJ-8801"));
+
+    // Notes over the limit: Save says why, beside the box, with the limit.
+    b.script(&format!(
+        "const n = document.getElementById('f-notes'); n.value = '{}'; n.dispatchEvent(new Event('input', {{bubbles: true}})); return true",
+        "备".repeat(620)
+    ))
+    .await;
+    b.click(&b.wait_for("#save", 5).await).await;
+    b.wait_for_text("#f-notes-err", &["最多 500 字"], 5).await;
+    b.wait_for("#form-errors:not([hidden])", 5).await;
+
+    show_orders(&b).await;
+    b.click(&b.wait_for("button#drafts", 5).await).await;
+    b.wait_for_text("li.draft", &["城东新客户"], 5).await;
+    b.click(&b.wait_for("li.draft button", 5).await).await;
+    b.wait_until("the draft to be discarded", "!document.querySelector('li.draft')", 5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_five_line_phone_order_takes_at_most_seventy_keys_with_no_mouse() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    // From anywhere in the app.
+    b.goto(&format!("{base}/customers")).await;
+    b.wait_for("#cq", 30).await;
+    let (keys, number) = tests::keyboard::five_line_order(&b).await;
+    assert!(keys <= 70, "{keys} keys");
+    b.wait_for(".order-detail [data-sync='synced']", 30).await;
+    let fs = login(&base, "fs_clerk").await;
+    let order = fs.orders().await.into_iter().find(|o| o.get_str("number") == number).unwrap();
+    let view = OrderView::from_record(&order);
+    let got: Vec<(String, i64)> = view.lines.iter().map(|l| (l.model.clone(), l.quantity)).collect();
+    let want: Vec<(String, i64)> =
+        tests::keyboard::LINES.iter().map(|(m, q, _)| (format!("AJ-{m}"), q.parse().unwrap())).collect();
+    assert_eq!(got, want);
+    assert_eq!(view.lines[2].unit_price.0, 1700, "the changed price");
+    assert!(view.customer_name.contains("美居"));
+}
