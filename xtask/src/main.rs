@@ -107,12 +107,14 @@ fn apt_install(packages: &[&str]) -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// Debian's Chromium and its driver (browsers cannot be downloaded here), plus brotli for sizes.
+/// Debian's Chromium and its driver (browsers cannot be downloaded here), brotli for
+/// sizes, and a CJK font so screenshots of failures show Chinese, not boxes.
 fn ensure_browser() -> Result {
     let missing: Vec<&str> = [
         ("chromium", "/usr/bin/chromium"),
         ("chromium-driver", "/usr/bin/chromedriver"),
         ("brotli", "/usr/bin/brotli"),
+        ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     ]
     .into_iter()
     .filter(|(_, path)| !Path::new(path).exists())
@@ -316,6 +318,10 @@ fn cmd_bench() -> Result {
             get(&format!("form_ready_{mode}_p90_ms"))
         );
     }
+    md += &format!(
+        "\n## The keyboard (headless Chromium)\n\nA five-line phone order for a known customer, from another screen of the app to saved, with no mouse (F2, the customer by two pinyin letters, each product by four characters of its model, two-digit quantities, one price changed, no notes; `tests/src/keyboard.rs`). A chord such as Ctrl+Enter counts as two keys. Aim: at most 70.\n\n| measure | keys |\n|---|---:|\n| five-line order, keys pressed | {} |\n",
+        get("order_keys_five_lines")
+    );
     md += &format!(
         "\n## Sync at scale (release server on loopback)\n\n| measure | result |\n|---|---:|\n| ingest of 10,000 orders over HTTP (20 devices in parallel, pushes of 500) | {} orders/s |\n| first sync of 10,000 orders into an empty native client (pages of 500) | {} ms, {} pages |\n| first sync of the same into Chromium: log-in click until the list shows them, synced | {} ms |\n| orders held in Chromium's localStorage after that first sync | {} |\n| stored size of one order in localStorage (key + compressed value) | {} UTF-16 units |\n| orders that fit in Chromium's 10 MiB localStorage quota at that size | {} |\n| round trip (push one change + pull), 100 clients syncing at once: p50 | {} ms |\n| the same: p99 | {} ms |\n",
         get("ingest_http_orders_per_s"),

@@ -1,6 +1,6 @@
 //! Time from navigation to a usable order form in headless Chromium, online and offline
-//! (service worker), against the release server. Prints `RESULT name value` lines for
-//! `cargo xtask bench`.
+//! (service worker), against the release server; and the keys a five-line phone order
+//! takes with no mouse. Prints `RESULT name value` lines for `cargo xtask bench`.
 
 use std::time::Duration;
 use tests::process::{free_port, ServerProcess};
@@ -38,6 +38,10 @@ async fn main() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
+    b.goto(&format!("{base}/customers")).await;
+    b.wait_for("#cq", 30).await;
+    let (keys, _) = tests::keyboard::five_line_order(&b).await;
+    println!("RESULT order_keys_five_lines {keys}");
     for (mode, online) in [("online", true), ("offline", false)] {
         if !online {
             server.kill();
