@@ -48,7 +48,8 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     // F2 starts a new order from anywhere (browsers keep Ctrl+N for themselves).
     let new_order = use_navigate();
     let f2 = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "F2" && ctx.session.with_untracked(Option::is_some) {
+        let takes_orders = ctx.actor().is_some_and(|a| common::desk::order::may_take_orders(a.role));
+        if ev.key() == "F2" && takes_orders {
             ev.prevent_default();
             ctx.request_blank_order();
             new_order("/orders/new", Default::default());

@@ -21,7 +21,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 /// A step as the history and buttons name it.
 pub fn action_text(lang: Lang, a: &Action) -> String {
     let zh = lang == Lang::Zh;
-    let step = i18n::step(lang, a.code());
+    let name = i18n::step(lang, a.code());
+    let mut chars = name.chars();
+    let step: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     match a {
         Action::Audit { stamp } => format!("{step}:{}", i18n::stamp(lang, *stamp)),
         Action::Ship { waybill, packages } => {
@@ -94,7 +96,10 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
     let role = ctx.actor().map(|a| a.role);
     let created = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let edit_href = format!("/orders/{id}/edit");
-    let edit = if refused_only { None } else { role.map(|r| edit_effect(&state, r, order::WORKFLOW.guarded)) };
+    // Roles that never edit orders (cashier, logistics) are not told that they cannot.
+    let edit = role
+        .filter(|r| !refused_only && order::may_take_orders(*r))
+        .map(|r| edit_effect(&state, r, order::WORKFLOW.guarded));
     let correction_allowed = !refused_only && role.is_some_and(|r| offered_steps(&state, r).contains(&"correct"));
     let lines = order.lines.clone();
     let entries = ctx.replica.with_untracked(|r| {
@@ -122,7 +127,8 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
             {(!sent_back.is_empty()).then(|| view! {
                 <div class="notice sent-back" role="alert" data-sent-back=sent_back_codes.clone()>
                     {sent_back.iter().map(|s| {
-                        let (step, by, diffs) = (s.step, s.by.clone(), s.diffs.clone());
+                        let by = state.log.get(&s.at).map(|l| l.name.clone()).unwrap_or_else(|| s.by.clone());
+                        let (step, diffs) = (s.step, s.diffs.clone());
                         let when = format_local(s.at.wall_ms, offset);
                         view! {
                             <div>

@@ -159,10 +159,16 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let read_back = RwSignal::new(start.read_back);
     let reason = RwSignal::new(String::new());
     let next_key = StoredValue::new(0u64);
+    // Rows belong to the form, not to the row component that asked for a new one (which
+    // would take them along when it is removed).
+    let form_owner = StoredValue::new_local(Owner::current());
     let new_row = move |d: LineDraft| {
         let k = next_key.get_value();
         next_key.set_value(k + 1);
-        Row::new(k, d)
+        match form_owner.get_value() {
+            Some(owner) => owner.with(|| Row::new(k, d)),
+            None => Row::new(k, d),
+        }
     };
     let mut initial: Vec<Row> = start.lines.iter().filter(|l| !l.is_blank()).cloned().map(new_row).collect();
     initial.push(new_row(LineDraft::default()));
@@ -781,7 +787,7 @@ fn LineRow(
         view! {
             <td class=class>
                 <input id=move || id(col) type="text" class=class inputmode=if numeric { "decimal" } else { "text" }
-                    autocomplete="off"
+                    autocomplete="off" placeholder=move || i.t(label.0, label.1)
                     aria-label=move || format!("{} {}", i.t(label.0, label.1), index.get() + 1)
                     aria-invalid=move || invalid(col).get().to_string()
                     aria-describedby=err_id

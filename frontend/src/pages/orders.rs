@@ -46,13 +46,18 @@ enum Tab {
 /// Rows rendered at first, and added by each "show more".
 const PAGE: usize = 200;
 
-/// ↑/↓ between the rows' links, so the list is worked from the keyboard.
+/// ↑/↓ between the rows' links (↓ from the search box enters the list), so the list is
+/// worked from the keyboard. Boxes where the arrows mean something keep them.
 fn move_between_rows(ev: web_sys::KeyboardEvent) {
     let step: i32 = match ev.key().as_str() {
         "ArrowDown" => 1,
         "ArrowUp" => -1,
         _ => return,
     };
+    let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+    if target.is_some_and(|t| t.tag_name() == "SELECT" || t.get_attribute("type").as_deref() == Some("date")) {
+        return;
+    }
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     let Ok(list) = doc.query_selector_all("table.orders tbody a.open") else { return };
     let links: Vec<web_sys::HtmlElement> =
@@ -76,14 +81,16 @@ pub fn OrderList() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let actor = ctx.actor();
+    let actor_role = actor.clone();
     let is_hq = actor.as_ref().is_some_and(|a| a.is_hq);
-    let tab = RwSignal::new(Tab::Queue(actor.map(|a| Queue::for_role(a.role)).unwrap_or_default()));
+    let tab = RwSignal::new(Tab::Queue(actor_role.map(|a| Queue::for_role(a.role)).unwrap_or_default()));
     let text = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let office = RwSignal::new(String::new());
     let offset = ctx.offset_minutes();
+    let more_filters = RwSignal::new(false);
     // A desk scrolls through today's orders, not ten thousand rows: render a page at a time.
     let shown = RwSignal::new(PAGE);
     let views = Memo::new(move |_| {
@@ -138,10 +145,12 @@ pub fn OrderList() -> impl IntoView {
         }
     };
     view! {
-        <section class="order-list">
+        <section class="order-list" on:keydown=move_between_rows>
             <div class="page-head">
                 <h1>{i.s("订单", "Orders")}</h1>
-                <A href="/orders/new" attr:class="button primary">{i.s("新建订单 (F2)", "New order (F2)")}</A>
+                {actor.as_ref().is_some_and(|a| common::desk::order::may_take_orders(a.role)).then(|| view! {
+                    <A href="/orders/new" attr:class="button primary">{i.s("新建订单 (F2)", "New order (F2)")}</A>
+                })}
             </div>
             <div class="tabs" role="tablist" aria-label=i.s("工作队列", "Work queues")>
                 {Queue::ALL.into_iter().map(|q| {
@@ -154,13 +163,15 @@ pub fn OrderList() -> impl IntoView {
                 {tab_button(Tab::Refused, Signal::derive(move || format!("{} {}", i.t("被拒绝", "Refused"), refused.with(Vec::len))), "refused")}
                 {tab_button(Tab::Drafts, Signal::derive(move || format!("{} {}", i.t("草稿", "Drafts"), draft_list.with(Vec::len))), "drafts")}
             </div>
-            <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
+            <form class="filters" class:open=move || more_filters.get() role="search" on:submit=|ev| ev.prevent_default()>
                 <div class="filter wide">
                     <label for="q">{i.s("搜索", "Search")}</label>
                     <input id="q" type="search" placeholder=i.s("单号、客户或电话", "Number, customer or phone")
                         prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
                 </div>
-                <div class="filter">
+                <button type="button" class="quiet phone-only" aria-expanded=move || more_filters.get().to_string()
+                    on:click=move |_| more_filters.update(|v| *v = !*v)>{i.s("更多筛选", "More filters")}</button>
+                <div class="filter secondary">
                     <label for="status">{i.s("状态", "Status")}</label>
                     <select id="status" on:change=move |ev| status.set(event_target_value(&ev))>
                         <option value="">{i.s("全部", "All")}</option>
@@ -168,16 +179,16 @@ pub fn OrderList() -> impl IntoView {
                     </select>
                 </div>
                 {is_hq.then(|| view! {
-                    <div class="filter">
+                    <div class="filter secondary">
                         <label for="office">{i.s("办公室", "Office")}</label>
                         <input id="office" placeholder="FS" prop:value=move || office.get() on:input=move |ev| office.set(event_target_value(&ev).trim().to_uppercase())/>
                     </div>
                 })}
-                <div class="filter">
+                <div class="filter secondary">
                     <label for="from">{i.s("从", "From")}</label>
                     <input id="from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
                 </div>
-                <div class="filter">
+                <div class="filter secondary">
                     <label for="to">{i.s("到", "To")}</label>
                     <input id="to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
                 </div>
@@ -202,7 +213,7 @@ pub fn OrderList() -> impl IntoView {
             </Show>
             <Show when=move || matches!(tab.get(), Tab::Queue(_))>
                 <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="muted empty">{i.s("没有订单。", "No orders.")}</p> }>
-                    <table class="list orders" on:keydown=move_between_rows>
+                    <table class="list orders">
                         <thead>
                             <tr>
                                 <th scope="col">{i.s("单号", "Number")}</th>
@@ -290,13 +301,13 @@ fn OrderRow(order: OrderView, mark: SyncMark, offset: i32, is_hq: bool) -> impl 
     let shipment = order.shipment.clone();
     view! {
         <tr data-sync=mark.code() data-number=order.number.clone() data-status=order.status.code()>
-            <td data-label=i.s("单号", "Number")><A href=href attr:class="open">{number}</A></td>
+            <td class="c-num" data-label=i.s("单号", "Number")><A href=href attr:class="open">{number}</A></td>
             <td class="wide-only" data-label=i.s("日期", "Date")>{date}</td>
             {is_hq.then(|| view! { <td class="wide-only" data-label=i.s("办公室", "Office")>{order.office.to_string()}</td> })}
-            <td class="customer" data-label=i.s("客户", "Customer")>{order.customer_name.clone()}</td>
+            <td class="c-cust" data-label=i.s("客户", "Customer")>{order.customer_name.clone()}</td>
             <td class="wide-only" data-label=i.s("电话", "Phone")>{order.phone.clone()}</td>
-            <td data-label=i.s("金额", "Amount") class="num">{order.total.to_string()}</td>
-            <td data-label=i.s("状态", "Status")>
+            <td data-label=i.s("金额", "Amount") class="num c-amt">{order.total.to_string()}</td>
+            <td class="c-status" data-label=i.s("状态", "Status")>
                 <StatusLabel status=order.status again=again/>
                 {conflict.then(|| view! { " "<span class="status status-conflict">{i.s("有冲突", "Conflict")}</span> })}
             </td>
@@ -304,7 +315,7 @@ fn OrderRow(order: OrderView, mark: SyncMark, offset: i32, is_hq: bool) -> impl 
                 {stamp.map(|s| view! { <span class="tag stamp">{move || i18n::stamp(i.lang(), s)}</span> })}
                 {shipment.map(|(w, p)| view! { " "<span class="waybill">{move || if i.lang() == Lang::Zh { format!("{w} · {p} 件") } else { format!("{w} · {p} pkg") }}</span> })}
             </td>
-            <td data-label=i.s("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || sync_mark_text(mark, i)}</span></td>
+            <td class="c-sync" data-label=i.s("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || sync_mark_text(mark, i)}</span></td>
         </tr>
     }
 }

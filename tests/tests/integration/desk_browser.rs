@@ -49,8 +49,15 @@ async fn a_reviewed_order_is_locked_for_a_salesperson_and_a_clerks_change_sends_
     reviewer.wait_for(".order-detail [data-sync='synced']", 30).await;
 
     // A salesperson, on a phone: the order is closed to them, and the page says why.
+    let mut more = login(&base, "fs_clerk").await;
+    let others: Vec<_> = (2..=8).map(|n| more.new_order(&format!("FS-261129-07-{n:03}"))).collect();
+    more.push(others).await;
     let phone = driver.session(&tmp.path().join("phone"), 360, 740).await;
     log_in(&phone, &base, "fs_salesperson").await;
+    // Orders are compact cards there: a screen shows at least six.
+    phone.wait_for("table.orders tr[data-number='FS-261129-07-008']", 30).await;
+    let fits = phone.script("return Array.from(document.querySelectorAll('table.orders tbody tr')).filter((r) => r.getBoundingClientRect().bottom <= window.innerHeight).length").await;
+    assert!(fits.as_u64().unwrap_or(0) >= 6, "{fits} cards on the first screen");
     phone.goto(&format!("{base}/orders/{id}")).await;
     phone.wait_for(".order-detail [data-locked='locked']", 30).await;
     assert!(phone.find("#edit-order").await.is_none(), "no Edit button for a locked order");
@@ -228,4 +235,70 @@ async fn a_five_line_phone_order_takes_at_most_seventy_keys_with_no_mouse() {
     assert_eq!(got, want);
     assert_eq!(view.lines[2].unit_price.0, 1700, "the changed price");
     assert!(view.customer_name.contains("美居"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_works_the_form_and_the_list_from_the_keyboard_alone() {
+    use tests::keyboard::F2;
+    const F4: &str = "\u{E034}";
+    const DELETE: &str = "\u{E017}";
+    const SHIFT: &str = "\u{E008}";
+    const DOWN: &str = "\u{E015}";
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    let active = |id: &'static str| format!("document.activeElement && document.activeElement.id === '{id}'");
+
+    b.keys(F2).await;
+    b.wait_until("the customer box to have focus", &active("f-customer_name"), 10).await;
+    b.keys("mj").await;
+    b.wait_for("#f-customer_name-list li", 5).await;
+    b.keys(ENTER).await;
+    b.wait_until("the delivery date to have focus", &active("f-delivery_date"), 5).await;
+    b.keys(&format!("明天{ENTER}")).await;
+    let tomorrow = common::desk::time::local_date(now_ms(), 480).plus_days(1).to_string();
+    assert_eq!(b.prop(&b.wait_for("#f-delivery_date", 5).await, "value").await.as_deref(), Some(tomorrow.as_str()));
+    for (n, model) in ["8801", "6602"].into_iter().enumerate() {
+        b.wait_until("the line's model box", &active(["f-lines-0-model", "f-lines-1-model"][n]), 5).await;
+        b.keys(model).await;
+        b.wait_for(&format!("#f-lines-{n}-model-list li"), 5).await;
+        b.keys(&format!("{ENTER}3{ENTER}{ENTER}")).await;
+    }
+    // Ctrl+Delete removes the line the cursor is on.
+    b.script("document.getElementById('f-lines-1-quantity').focus(); return true").await;
+    b.keys(&format!("{CONTROL}{DELETE}{CONTROL}")).await;
+    b.wait_until("the second line to be gone", "document.getElementById('f-lines-1-model').value === ''", 5).await;
+    // Enter in the empty last line goes on to 备注.
+    b.script("document.getElementById('f-lines-1-model').focus(); return true").await;
+    b.keys(ENTER).await;
+    b.wait_until("the notes to have focus", &active("f-notes"), 5).await;
+    // F4 reads the order back, in speaking order; F4 again marks it read back.
+    b.keys(F4).await;
+    b.wait_for_text(".read-back", &["AJ-8801", "合计", "¥384.00"], 5).await;
+    b.keys(F4).await;
+    b.wait_for(".tag.read-back-done", 5).await;
+    // Ctrl+Shift+Enter saves and starts a blank order at once.
+    b.script("document.getElementById('f-notes').focus(); return true").await;
+    b.keys(&format!("{CONTROL}{SHIFT}{ENTER}{SHIFT}{CONTROL}")).await;
+    b.wait_until("a blank order", "document.getElementById('f-customer_name').value === '' && document.getElementById('f-lines-0-model').value === ''", 10).await;
+    b.wait_until("the customer box to have focus again", &active("f-customer_name"), 5).await;
+
+    let fs = login(&base, "fs_clerk").await;
+    let saved = fs.orders().await;
+    assert_eq!(saved.len(), 1);
+    let view = OrderView::from_record(&saved[0]);
+    assert!(view.read_back && view.delivery_date == tomorrow && view.lines.len() == 1, "{view:?}");
+
+    // The list: ↓ from the search box into the rows, Enter opens.
+    let mut more = login(&base, "fs_clerk").await;
+    let another = more.new_order("FS-261129-07-101");
+    more.push(vec![another]).await;
+    show_orders(&b).await;
+    b.wait_for("tr[data-number='FS-261129-07-101']", 30).await;
+    b.click(&b.wait_for("#q", 5).await).await;
+    b.keys(&format!("{DOWN}{DOWN}")).await;
+    let second = b.script("return document.activeElement.textContent").await;
+    b.keys(ENTER).await;
+    let number = b.text(&b.wait_for(".order-detail [data-number]", 10).await).await;
+    assert_eq!(Some(number.as_str()), second.as_str(), "the second row opened");
 }
