@@ -252,7 +252,12 @@ impl Ctx {
         let Some(session) = self.session.get_untracked() else {
             return Err(SaveError::Other("not logged in".into()));
         };
-        if fields.customer.is_none() {
+        // An edit that leaves the customer's name alone leaves the customer link alone too
+        // (changing it would send an approved order back for nothing).
+        let same_customer = existing.and_then(|id| self.replica.with_untracked(|r| r.get(Kind::ORDER, id).cloned()));
+        if let Some(order) = same_customer.filter(|o| o.get_str(field::CUSTOMER_NAME) == fields.customer_name) {
+            fields.customer = order.get(field::CUSTOMER).and_then(Value::as_str).and_then(|c| RecordId::parse(c).ok());
+        } else if fields.customer.is_none() {
             // A name typed exactly as a known customer's is that customer.
             let known = self.customers().into_iter().find(|c| c.name == fields.customer_name).map(|c| c.id);
             fields.customer = match known {

@@ -209,11 +209,12 @@ impl Replica {
         state
     }
 
-    /// Every record of `kind` that exists only in refused changes.
-    pub fn refused_records(&self, kind: Kind) -> Vec<RecordState> {
+    /// Every record of `kind` with a refusal waiting to be seen: as shown here, or (a
+    /// refused new record) as its refused changes had it.
+    pub fn with_refusals(&self, kind: Kind) -> Vec<RecordState> {
         let ids: std::collections::BTreeSet<RecordId> =
             self.refused.values().filter(|r| r.change.kind == kind).map(|r| r.change.record).collect();
-        ids.into_iter().filter_map(|id| self.refused_record(kind, id)).collect()
+        ids.into_iter().filter_map(|id| self.get(kind, id).cloned().or_else(|| self.refused_record(kind, id))).collect()
     }
 
     /// This device's unsynced changes to one record, oldest first.
@@ -547,7 +548,7 @@ mod tests {
         r.on_push(&resp, 2000);
         assert!(r.get(CUSTOMER, ID).is_none());
         assert_eq!(r.refused_record(CUSTOMER, ID).unwrap().get_str("name"), "新客户");
-        assert_eq!(r.refused_records(CUSTOMER).len(), 1);
+        assert_eq!(r.with_refusals(CUSTOMER).len(), 1);
         r.dismiss_refused(c.id);
         assert!(r.refused_record(CUSTOMER, ID).is_none());
     }

@@ -125,7 +125,7 @@ pub fn OrderList() -> impl IntoView {
     });
     let refused = Memo::new(move |_| {
         ctx.replica.with(|r| {
-            r.refused_records(Kind::ORDER)
+            r.with_refusals(Kind::ORDER)
                 .iter()
                 .map(|s| {
                     let code = r.refused_for(Kind::ORDER, s.id).first().map(|x| x.code.clone()).unwrap_or_default();
@@ -198,7 +198,7 @@ pub fn OrderList() -> impl IntoView {
             </Show>
             <Show when=move || matches!(tab.get(), Tab::Queue(Queue::All) | Tab::Refused) && !refused.with(Vec::is_empty)>
                 <table class="list orders refused-list">
-                    <caption>{i.s("被服务器拒绝的订单(处理后点“知道了”)", "Orders the server refused (dismiss once dealt with)")}</caption>
+                    <caption>{i.s("被服务器拒绝的订单或修改(打开看原因,处理后点“知道了”)", "Orders or changes the server refused (open one for the reason; dismiss once dealt with)")}</caption>
                     <tbody>
                         <For each=move || refused.get() key=|(o, code)| (o.id, code.clone()) let:row>
                             <tr class="refused-row" data-sync="refused" data-number=row.0.number.clone()>
