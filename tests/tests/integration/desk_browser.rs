@@ -302,3 +302,52 @@ async fn a_clerk_works_the_form_and_the_list_from_the_keyboard_alone() {
     let number = b.text(&b.wait_for(".order-detail [data-number]", 10).await).await;
     assert_eq!(Some(number.as_str()), second.as_str(), "the second row opened");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_void_needs_a_reason_and_a_second_press_and_one_that_met_a_shipment_is_settled_by_a_manager() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    // An order voided at the desk in the browser: a reason first, then a second press.
+    let (_, plain) = order_taken(&base).await;
+    let clerk = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&clerk, &base, "fs_clerk").await;
+    clerk.goto(&format!("{base}/orders/{plain}")).await;
+    clerk.click(&clerk.wait_for(".danger-zone summary", 30).await).await;
+    clerk.click(&clerk.wait_for("#void", 5).await).await;
+    clerk.wait_for_text("#void-reason-err", &["作废原因"], 5).await;
+    clerk.keys("客户取消").await;
+    clerk.click(&clerk.wait_for("#void", 5).await).await;
+    clerk.click(&clerk.wait_for("#void-confirm", 5).await).await;
+    clerk.wait_for(".order-detail .page-head [data-status='voided']", 10).await;
+    clerk.wait_for_text("dl.facts", &["客户取消"], 5).await;
+
+    // Another order: shipped at head office while the branch, not knowing, voids it.
+    let mut fs = login(&base, "fs_clerk").await;
+    let order = fs.new_order("FS-261129-07-201");
+    let id = order.record;
+    fs.push(vec![order]).await;
+    step(&base, "hq_admin", id, Action::Review).await;
+    step(&base, "hq_admin", id, Action::Audit { stamp: PaymentStamp::Paid }).await;
+    let seen = fs.order(id).await;
+    let mut void = fs.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
+    void.event = Some(Action::Void { reason: "客户不要了".into() }.to_write(Some(&seen)));
+    step(&base, "fs_logistics", id, Action::Ship { waybill: "DB-9".into(), packages: 1 }).await;
+    fs.push(vec![void]).await;
+
+    // The clerk sees the clash and who settles it; the manager gets the two choices.
+    clerk.goto(&format!("{base}/orders/{id}")).await;
+    clerk.wait_for_text("[data-conflict='void_and_ship']", &["作废", "发货", "需要经理处理"], 30).await;
+    assert!(clerk.find("#confirm-void").await.is_none());
+    let manager = driver.session(&tmp.path().join("manager"), 1280, 900).await;
+    log_in(&manager, &base, "fs_manager").await;
+    manager.goto(&format!("{base}/orders/{id}")).await;
+    manager.wait_for("#unvoid", 30).await;
+    manager.click(&manager.wait_for("#confirm-void", 5).await).await;
+    manager.wait_for(".order-detail .page-head [data-status='voided']", 10).await;
+    manager
+        .wait_until("the clash to be settled", "!document.querySelector(\"[data-conflict='void_and_ship']\")", 10)
+        .await;
+    manager.wait_for(".order-detail [data-sync='synced']", 30).await;
+    let view = OrderView::from_record(&fs.order(id).await);
+    assert_eq!(view.status, Status::Voided);
+    assert!(view.progress.conflicts.is_empty());
+}
