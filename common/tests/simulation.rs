@@ -205,14 +205,15 @@ fn field_value(field: &str, v: u8) -> Value {
 }
 
 fn action(a: u8) -> Action {
-    match a % 9 {
+    match a % 10 {
         0 | 5 => Action::Review,
         1 | 6 => Action::Audit { stamp: PaymentStamp::Collect },
         2 => Action::HandOver,
         3 => Action::Ship { waybill: "DB123".into(), packages: 2 },
         4 => Action::Void { reason: "客户取消".into() },
         7 => Action::Unvoid,
-        _ => Action::ConfirmVoid,
+        8 => Action::ConfirmVoid,
+        _ => Action::Correct { reason: "实发数量".into() },
     }
 }
 
@@ -314,7 +315,13 @@ impl World {
                 let n = node % len;
                 let orders = self.visible_orders(n);
                 if let Some(id) = orders.get(pick % orders.len().max(1)) {
-                    self.edit(n, *id, BTreeMap::new(), Some(action(a)));
+                    let act = action(a);
+                    // A correction changes the lines as it corrects them.
+                    let values = match act {
+                        Action::Correct { .. } => [("lines".to_string(), field_value("lines", a / 9))].into(),
+                        _ => BTreeMap::new(),
+                    };
+                    self.edit(n, *id, values, Some(act));
                 }
             }
             Op::Settle { node, pick } => {

@@ -759,6 +759,13 @@ impl OrderFields {
     pub fn total(&self) -> Fen {
         self.lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
     }
+
+    /// The fields whose values differ from what `order` holds: what saving would write,
+    /// and so what the edit table is asked about.
+    pub fn changed(&self, order: &RecordState) -> Vec<&'static str> {
+        let values = self.to_values();
+        field::ALL.iter().copied().filter(|f| values.get(*f).is_some_and(|v| order.get(f) != Some(v))).collect()
+    }
 }
 
 /// Checks one field value arriving in a change, with the same rules as the form.
@@ -1056,6 +1063,25 @@ mod tests {
                 ("lines.0.unit_price".into(), Problem::TooManyDecimals),
             ]
         );
+    }
+
+    #[test]
+    fn an_edit_is_known_by_the_fields_it_changes() {
+        let fields = good_draft().validate().unwrap();
+        let id = RecordId(uuid::Uuid::from_u128(3));
+        let office = crate::engine::ids::OfficeCode::parse("FS").unwrap();
+        let mut state = RecordState::new(crate::engine::record::Kind::ORDER, id, office);
+        let writes = state.writes_for(&fields.to_values());
+        for (name, w) in writes {
+            state.fields.entry(name).or_default().heads.insert(Hlc::ZERO, w.value);
+        }
+        assert!(fields.changed(&state).is_empty());
+        let mut notes_only = fields.clone();
+        notes_only.notes = "下午送".into();
+        assert_eq!(notes_only.changed(&state), vec![field::NOTES]);
+        let mut more = fields;
+        more.lines[0].quantity = 30;
+        assert_eq!(more.changed(&state), vec![field::LINES]);
     }
 
     #[test]

@@ -324,13 +324,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
         errors.set(Vec::new());
         let Ok(fields) = d.validate() else { return };
         if let (Some(state), Some(role), Mode::Edit) = (&existing_for_save, role, &mode_for_save) {
-            let changed: Vec<&str> = fields
-                .to_values()
-                .into_iter()
-                .filter(|(k, v)| state.get(k) != Some(v))
-                .filter_map(|(k, _)| order::field::ALL.iter().find(|f| **f == k).copied())
-                .collect();
-            if let Err(r) = edit_effect(state, role, &changed) {
+            if let Err(r) = edit_effect(state, role, &fields.changed(state)) {
                 refusal.set(Some(r));
                 return;
             }
@@ -450,10 +444,13 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
         };
         use_navigate()(&to, Default::default());
     };
-    let sends_back = existing.as_ref().zip(role).and_then(|(s, r)| match edit_effect(s, r, order::WORKFLOW.guarded) {
-        Ok(EditEffect::SendsBack(steps)) => Some(steps),
+    let guarded_effect = existing.as_ref().zip(role).map(|(s, r)| edit_effect(s, r, order::WORKFLOW.guarded));
+    let sends_back = match &guarded_effect {
+        Some(Ok(EditEffect::SendsBack(steps))) => Some(steps.clone()),
         _ => None,
-    });
+    };
+    // May change the phone and notes, not what the approvals hold.
+    let only_other = mode == Mode::Edit && matches!(guarded_effect, Some(Err(_)));
     focus_soon("f-customer_name");
 
     view! {
@@ -470,6 +467,12 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                 <div class="notice refused" role="alert" data-refused=r.code>
                     {move || i18n::refusal(i.lang(), r.code)}
                 </div>
+            })}
+            {only_other.then(|| view! {
+                <p class="notice" role="note" data-only-other="">{i.s(
+                    "这张订单已经审核:你现在只能修改客户电话和备注;其他内容请经理修改。",
+                    "This order has been audited: you may change the customer phone and the notes; anything else, ask a manager.",
+                )}</p>
             })}
             {sends_back.map(|steps| view! {
                 <p class="notice" role="note">{move || {
