@@ -146,7 +146,10 @@ pub fn problem(lang: Lang, p: Problem) -> &'static str {
         Problem::Negative => ("不能为负数", "Cannot be negative"),
         Problem::TooManyDecimals => ("最多两位小数", "At most two decimals"),
         Problem::TooLarge => ("数值太大", "Too large"),
-        Problem::InvalidDate => ("日期无效", "Not a valid date"),
+        Problem::InvalidDate => (
+            "日期无效:可填 今天、明天、+3、12-05 或 2026-12-05",
+            "Not a date: try today, tomorrow, +3, 12-05 or 2026-12-05",
+        ),
         Problem::InvalidPhone => ("电话号码无效", "Not a phone number"),
         Problem::NoLines => ("至少需要一行商品", "Add at least one line"),
         Problem::LineWithoutProduct => ("这一行没有商品", "This line has no product"),

@@ -583,11 +583,11 @@ impl OrderDraft {
                 unit: draft.unit.trim().to_string(),
                 unit_price,
             };
-            if errors.len() == before {
-                check_line(&mut errors, i, &line);
-            } else if line.product.is_none() && line.model.is_empty() && line.name.is_empty() {
-                errors.push(FieldError::new(format!("lines.{i}.model"), Problem::LineWithoutProduct));
-            }
+            // Every problem of the line at once; a box that did not parse keeps that one.
+            let mut rules = Vec::new();
+            check_line(&mut rules, i, &line);
+            let unparsed: Vec<String> = errors[before..].iter().map(|e| e.field.clone()).collect();
+            errors.extend(rules.into_iter().filter(|e| !unparsed.contains(&e.field)));
             lines.push(line);
         }
         if lines.is_empty() {
@@ -1037,6 +1037,28 @@ mod tests {
                 ("lines.2.unit_price".into(), Problem::Negative),
             ]
         );
+    }
+
+    #[test]
+    fn every_problem_of_a_line_is_named_at_once_with_its_limit() {
+        let mut d = good_draft();
+        d.lines[0].quantity = "0".into();
+        d.lines[0].unit_price = String::new();
+        let errs = d.validate().unwrap_err();
+        let got: Vec<(&str, Problem, Option<i64>)> =
+            errs.iter().map(|e| (e.field.as_str(), e.problem, e.limit)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("lines.0.unit_price", Problem::Required, None),
+                ("lines.0.quantity", Problem::MustBePositive, Some(MAX_QUANTITY)),
+            ]
+        );
+        d.lines[0].quantity = "1".into();
+        d.lines[0].unit_price = "1".into();
+        d.notes = "备".repeat(MAX_NOTES + 120);
+        let errs = d.validate().unwrap_err();
+        assert_eq!((errs[0].field.as_str(), errs[0].problem, errs[0].limit), ("notes", Problem::TooLong, Some(500)));
     }
 
     #[test]
