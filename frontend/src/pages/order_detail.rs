@@ -102,10 +102,19 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
         .map(|r| edit_effect(&state, r, order::WORKFLOW.guarded));
     let correction_allowed = !refused_only && role.is_some_and(|r| offered_steps(&state, r).contains(&"correct"));
     let lines = order.lines.clone();
-    let entries = ctx.replica.with_untracked(|r| {
+    let mut entries = ctx.replica.with_untracked(|r| {
         let pending = r.pending_for(Kind::ORDER, id);
         history((!refused_only).then_some(&state).and_then(|_| r.confirmed.get(&(Kind::ORDER, id))), &pending)
     });
+    // What waits on this device was done by whoever is logged in here.
+    if let Some(me) = ctx.session.get_untracked() {
+        for e in entries.iter_mut().filter(|e| e.place == Place::ThisDevice && e.username == me.user.username) {
+            e.name = Some(me.user.display_name.clone());
+            e.role = Some(me.user.role.code().to_string());
+            e.office = Some(me.user.office.code.clone());
+            e.device = Some(me.device_no);
+        }
+    }
     let sent_back = order.progress.sent_back.clone();
     let sent_back_codes = sent_back.iter().map(|s| s.step).collect::<Vec<_>>().join(" ");
     let needs_again = order.needs_again();

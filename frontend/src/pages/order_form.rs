@@ -180,6 +180,12 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     });
     let warnings: RwSignal<Vec<Warning>> = RwSignal::new(Vec::new());
     let reading_back = RwSignal::new(false);
+    // One key shows the order in speaking order and marks it as read back.
+    let read_back_now = move || {
+        read_back.set(true);
+        reading_back.set(true);
+        focus_soon("read-back-done");
+    };
     let and_then_new = StoredValue::new(false);
 
     // The grid always ends in one blank row, ready for the next product.
@@ -392,8 +398,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
             }
             "F4" => {
                 ev.prevent_default();
-                reading_back.set(true);
-                focus_soon("read-back-done");
+                read_back_now();
             }
             "Escape" if !warnings.get_untracked().is_empty() => {
                 warnings.set(Vec::new());
@@ -587,7 +592,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     <button type="submit" class="primary" id="save" disabled=move || saving.get() || locked>
                         {i.s("保存", "Save")}
                     </button>
-                    <button type="button" id="read-back" on:click=move |_| { reading_back.set(true); focus_soon("read-back-done"); }>
+                    <button type="button" id="read-back" on:click=move |_| read_back_now()>
                         {i.s("复述 (F4)", "Read back (F4)")}
                     </button>
                     <button type="button" class="quiet" id="discard" on:click=discard>
@@ -605,10 +610,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                 </div>
             </form>
             <Show when=move || reading_back.get()>
-                <ReadBack draft=Signal::derive(form_draft) on_done=Callback::new(move |done: bool| {
-                    if done {
-                        read_back.set(true);
-                    }
+                <ReadBack draft=Signal::derive(form_draft) on_close=Callback::new(move |()| {
                     reading_back.set(false);
                     focus_soon("save");
                 })/>
@@ -639,18 +641,13 @@ fn warning_text(lang: Lang, w: &Warning) -> String {
 
 /// The order in the order it is spoken back to the customer, large enough to read aloud.
 #[component]
-fn ReadBack(draft: Signal<OrderDraft>, on_done: Callback<bool>) -> impl IntoView {
+fn ReadBack(draft: Signal<OrderDraft>, on_close: Callback<()>) -> impl IntoView {
     let i = use_i18n();
-    let keydown = move |ev: web_sys::KeyboardEvent| match ev.key().as_str() {
-        "Escape" => {
+    let keydown = move |ev: web_sys::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "Escape" | "F4") {
             ev.prevent_default();
-            on_done.run(false);
+            on_close.run(());
         }
-        "F4" => {
-            ev.prevent_default();
-            on_done.run(true);
-        }
-        _ => {}
     };
     let lines = move || {
         draft.with(|d| {
@@ -687,8 +684,7 @@ fn ReadBack(draft: Signal<OrderDraft>, on_done: Callback<bool>) -> impl IntoView
                 }
             }}</p>
             <div class="actions">
-                <button type="button" class="primary" id="read-back-done" on:click=move |_| on_done.run(true)>{i.s("已复述 (F4)", "Read back (F4)")}</button>
-                <button type="button" on:click=move |_| on_done.run(false)>{i.s("关闭 (Esc)", "Close (Esc)")}</button>
+                <button type="button" class="primary" id="read-back-done" on:click=move |_| on_close.run(())>{i.s("复述完毕 (F4 / Esc)", "Done (F4 / Esc)")}</button>
             </div>
         </div>
     }

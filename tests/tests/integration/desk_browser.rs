@@ -272,11 +272,12 @@ async fn a_clerk_works_the_form_and_the_list_from_the_keyboard_alone() {
     b.script("document.getElementById('f-lines-1-model').focus(); return true").await;
     b.keys(ENTER).await;
     b.wait_until("the notes to have focus", &active("f-notes"), 5).await;
-    // F4 reads the order back, in speaking order; F4 again marks it read back.
+    // F4 shows the order in speaking order and marks it read back; F4 again closes it.
     b.keys(F4).await;
     b.wait_for_text(".read-back", &["AJ-8801", "合计", "¥384.00"], 5).await;
-    b.keys(F4).await;
     b.wait_for(".tag.read-back-done", 5).await;
+    b.keys(F4).await;
+    b.wait_until("the read-back to close", "!document.querySelector('.read-back')", 5).await;
     // Ctrl+Shift+Enter saves and starts a blank order at once.
     b.script("document.getElementById('f-notes').focus(); return true").await;
     b.keys(&format!("{CONTROL}{SHIFT}{ENTER}{SHIFT}{CONTROL}")).await;
