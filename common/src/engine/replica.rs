@@ -312,6 +312,13 @@ impl Replica {
     /// exactly that merge); refused ones move to `refused`. Anything else stays queued.
     pub fn on_push(&mut self, resp: &PushResponse, now_ms: u64) -> PushEffects {
         self.observe(resp.server_time, now_ms);
+        // Stamped by a clock that ran far ahead: nothing of those stamps was stored, so the
+        // clock starts again from the server's time (else it stays ahead, and every later
+        // change is refused, until real time catches up with it).
+        if resp.results.iter().any(|r| r.code.as_deref() == Some("clock_ahead")) {
+            let node = self.meta.clock.node;
+            self.meta.clock.last = Hlc { node, ..resp.server_time };
+        }
         let mut fx = PushEffects::default();
         for result in &resp.results {
             let Some(change) = self.outbox.get(&result.id).filter(|c| c.seq == result.seq).cloned() else {
@@ -524,6 +531,36 @@ mod tests {
         assert_eq!(r.refused_for(CUSTOMER, ID)[0].message, "no");
         assert_eq!(r.sync_mark(CUSTOMER, ID), SyncMark::Refused);
         assert!(r.refused_record(CUSTOMER, ID).is_none(), "the record exists: it is shown as it is");
+    }
+
+    #[test]
+    fn a_clock_that_ran_ahead_starts_again_from_the_servers_time_once_refused() {
+        const DAY: u64 = 86_400_000;
+        let mut r = replica();
+        let now = 1_790_000_000_000;
+        let c =
+            r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", now + 3 * DAY, [1; 10]).unwrap();
+        let c = r.assign_seqs().into_iter().find(|x| x.id == c.id).unwrap();
+        let server_time = Hlc { wall_ms: now, counter: 0, node: 1 };
+        let refusal = ChangeResult {
+            id: c.id,
+            seq: c.seq,
+            outcome: Outcome::Refused,
+            code: Some("clock_ahead".into()),
+            message: Some("ahead".into()),
+        };
+        let resp = PushResponse {
+            protocol: PROTOCOL_VERSION,
+            acked_through: 1,
+            results: vec![refusal],
+            gap: None,
+            server_time,
+        };
+        r.on_push(&resp, now);
+        // The device's clock is right again: its next change is stamped now, not days ahead.
+        let next =
+            r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", now + 1000, [2; 10]).unwrap();
+        assert_eq!(next.ts.wall_ms, now + 1000);
     }
 
     #[test]

@@ -156,7 +156,12 @@ async fn a_refused_new_order_stays_openable_counted_in_red_and_can_be_copied() {
     let Rig { tmp, server: _server, base, driver } = Rig::start().await;
     // A phone whose clock runs three days fast: the server refuses what it stamps.
     let b = driver.session(&tmp.path().join("fast-clock"), 1280, 900).await;
-    b.on_every_page("{ const real = Date.now.bind(Date); Date.now = () => real() + 3 * 86400000; }").await;
+    b.on_every_page(
+        "{ const real = Date.now.bind(Date); Date.now = () => real() + Number(localStorage.getItem('test:skew') || 0); }",
+    )
+    .await;
+    b.goto(&format!("{base}/login")).await;
+    b.script("localStorage.setItem('test:skew', String(3 * 86400000)); return true").await;
     log_in(&b, &base, "fs_clerk").await;
     let number = take_order_with_keyboard(&b).await;
 
@@ -172,6 +177,14 @@ async fn a_refused_new_order_stays_openable_counted_in_red_and_can_be_copied() {
     let customer = b.prop(&b.wait_for("#f-customer_name", 10).await, "value").await.unwrap_or_default();
     assert!(customer.contains("美居"), "the copy holds the customer: {customer}");
     assert_eq!(b.prop(&b.wait_for("#f-lines-0-model", 5).await, "value").await.as_deref(), Some("AJ-8801"));
+
+    // The phone's clock is put right; the copy saves and reaches the server.
+    b.script("localStorage.setItem('test:skew', '0'); return true").await;
+    b.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    b.wait_for(".order-detail [data-number]", 10).await;
+    b.wait_for(".order-detail [data-sync='synced']", 60).await;
+    let fs = login(&base, "fs_clerk").await;
+    assert_eq!(fs.orders().await.len(), 1, "the copy is on the server; the refused original is not");
 
     // Dealt with: dismissed, it leaves the badge and the list.
     show_orders(&b).await;
