@@ -9,7 +9,7 @@ use common::desk::permissions::{Actor, Role};
 use common::engine::hlc::{Clock, Hlc};
 use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{PushRequest, PROTOCOL_VERSION};
+use common::engine::wire::{IncomingPush, PushRequest, PushedChange, PROTOCOL_VERSION};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::json;
 
@@ -36,6 +36,9 @@ fn user(client: ClientId) -> CurrentUser {
     }
 }
 
+/// 2026-11-28 in China: the day of the order numbers.
+const NOW_MS: u64 = 1_795_860_000_000;
+
 fn orders(client_n: u128) -> Vec<Change> {
     let mut clock = Clock::new(7);
     (0..CHANGES)
@@ -44,7 +47,7 @@ fn orders(client_n: u128) -> Vec<Change> {
             let mut values = draft.validate().unwrap().to_values();
             values.insert("number".into(), json!(format!("FS-261128-01-{n:04}")));
             let id = RecordId(uuid::Uuid::from_u128((client_n << 64) | (n as u128 + 1)));
-            let ts: Hlc = clock.tick(1_790_000_000_000 + n as u64);
+            let ts: Hlc = clock.tick(NOW_MS + n as u64);
             Change {
                 id: ChangeId(uuid::Uuid::from_u128((client_n << 64) | (n as u128 + 1))),
                 seq: n as u64 + 1,
@@ -61,12 +64,17 @@ fn orders(client_n: u128) -> Vec<Change> {
 }
 
 /// The pushes of one device, as the server has them after parsing the requests.
-fn pushes(round: u128) -> Vec<(CurrentUser, PushRequest)> {
+fn pushes(round: u128) -> Vec<(CurrentUser, IncomingPush)> {
     let client = ClientId(uuid::Uuid::from_u128(round));
     let who = user(client);
     orders(round)
         .chunks(PER_PUSH)
-        .map(|batch| (who.clone(), PushRequest { protocol: PROTOCOL_VERSION, client, changes: batch.to_vec() }))
+        .map(|batch| {
+            (
+                who.clone(),
+                IncomingPush::from(PushRequest { protocol: PROTOCOL_VERSION, client, changes: batch.to_vec() }),
+            )
+        })
         .collect()
 }
 
@@ -147,11 +155,11 @@ fn ingest(c: &mut Criterion) {
                 for (who, req) in &pushes {
                     common::engine::push::process_push(
                         &mut store,
-                        &common::desk::kinds::DeskRules::for_actor(&who.actor),
+                        &common::desk::kinds::DeskRules::for_actor(&who.actor, who.device_no),
                         &who.author(),
                         req,
                         &mut clock,
-                        1_790_000_000_000,
+                        NOW_MS,
                     )
                     .unwrap();
                 }
@@ -169,6 +177,7 @@ struct MemStore {
     last: std::collections::HashMap<ClientId, u64>,
     records: std::collections::HashMap<(Kind, RecordId), String>,
     log: std::collections::HashMap<ChangeId, String>,
+    unique: std::collections::HashMap<(Kind, String, String), RecordId>,
 }
 
 impl common::engine::push::Store for MemStore {
@@ -195,8 +204,22 @@ impl common::engine::push::Store for MemStore {
         self.records.insert((state.kind, state.id), text);
         Ok(())
     }
-    fn log(&mut self, _: ClientId, change: &Change, _: &common::engine::wire::ChangeResult) -> Result<(), Self::Error> {
-        self.log.insert(change.id, serde_json::to_string(change).unwrap());
+    fn log(
+        &mut self,
+        _: ClientId,
+        change: &PushedChange,
+        r: &common::engine::wire::ChangeResult,
+    ) -> Result<(), Self::Error> {
+        if let PushedChange::Change(c) = change {
+            self.log.insert(r.id, serde_json::to_string(c).unwrap());
+        }
+        Ok(())
+    }
+    fn unique_owner(&mut self, kind: Kind, field: &str, value: &str) -> Result<Option<RecordId>, Self::Error> {
+        Ok(self.unique.get(&(kind, field.to_string(), value.to_string())).copied())
+    }
+    fn claim_unique(&mut self, kind: Kind, field: &str, value: &str, record: RecordId) -> Result<(), Self::Error> {
+        self.unique.insert((kind, field.to_string(), value.to_string()), record);
         Ok(())
     }
 }

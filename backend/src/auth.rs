@@ -158,11 +158,45 @@ pub async fn login(
     let client = req.client;
     let token_h = token_hash(&token);
     let info2 = info.clone();
-    let (device_no, server_time) = state
+    let (device_no, last_seq, server_time) = state
         .db
         .call(move |inner| {
             let now = now_ms();
             let tx = inner.conn.transaction()?;
+            // A device id belongs to whoever used it first: another person on the same
+            // browser gets a new one (the app makes it), so nobody pushes under another's
+            // sequence or sees their waiting work go out under their own name.
+            let bound: Option<(Option<String>, u64)> = tx
+                .query_row(
+                    "SELECT username, last_seq FROM clients WHERE client = ?1",
+                    params![client.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let last_seq = match bound {
+                Some((Some(owner), _)) if owner != info2.username => {
+                    return Err(AppError::new(
+                        StatusCode::CONFLICT,
+                        "client_in_use",
+                        "this device id belongs to another person; log in with a new device id",
+                    ));
+                }
+                Some((Some(_), last)) => last,
+                Some((None, last)) => {
+                    tx.execute(
+                        "UPDATE clients SET username = ?2, office = ?3 WHERE client = ?1",
+                        params![client.to_string(), info2.username, info2.office.code.as_str()],
+                    )?;
+                    last
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO clients(client, last_seq, username, office) VALUES (?1, 0, ?2, ?3)",
+                        params![client.to_string(), info2.username, info2.office.code.as_str()],
+                    )?;
+                    0
+                }
+            };
             tx.execute(
                 "INSERT INTO sessions(token_hash, username, client, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![token_h, info2.username, client.to_string(), now, now + SESSION_MS],
@@ -187,10 +221,10 @@ pub async fn login(
                 }
             };
             tx.commit()?;
-            Ok((device_no, inner.clock.last))
+            Ok((device_no, last_seq, inner.clock.last))
         })
         .await?;
-    Ok(Json(LoginResponse { token, user: info, device_no, server_time }))
+    Ok(Json(LoginResponse { token, user: info, device_no, last_seq, server_time }))
 }
 
 pub async fn logout(

@@ -14,9 +14,15 @@ pub fn now_ms() -> u64 {
 }
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how far a file is.
-/// After the SQL ones, [`RUST_MIGRATIONS`] (data rewritten by code).
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// Most are SQL; some rewrite data in code.
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Transaction<'_>) -> Result<(), AppError>),
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(
+        r#"
 CREATE TABLE offices (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -83,7 +89,9 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 -- A change id sent again by another device is refused, and that refusal is logged too:
 -- ids are looked up, not unique; (client, seq) stays the key.
 CREATE TABLE changes_v2 (
@@ -105,11 +113,15 @@ DROP TABLE changes;
 ALTER TABLE changes_v2 RENAME TO changes;
 CREATE INDEX changes_by_id ON changes(id);
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 -- Each record's 32-bit digest, summed per scope so a client can tell it holds everything.
 ALTER TABLE records ADD COLUMN digest INTEGER NOT NULL DEFAULT -1;
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 -- Running totals of record digests per office (catalogue apart), kept by every store,
 -- so a pull's scope digest is a lookup, not a scan.
 CREATE TABLE scope_digests (
@@ -120,6 +132,26 @@ CREATE TABLE scope_digests (
     PRIMARY KEY (office, catalogue)
 );
 "#,
+    ),
+    // 5: protocol 1's records in protocol 2's shape.
+    Migration::Code(crate::upgrade::records_to_protocol_2),
+    Migration::Sql(
+        r#"
+-- A device id belongs to the user (and office) who first used it.
+ALTER TABLE clients ADD COLUMN username TEXT;
+ALTER TABLE clients ADD COLUMN office TEXT;
+-- Values no two records of a kind may share (an order's number), and who holds each.
+CREATE TABLE unique_values (
+    kind TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (kind, field, value)
+);
+"#,
+    ),
+    // 7: the order numbers already given (the first holder keeps a number given twice).
+    Migration::Code(crate::upgrade::claim_order_numbers),
 ];
 
 pub struct Inner {
@@ -147,13 +179,8 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-type RustMigration = fn(&rusqlite::Transaction<'_>) -> Result<(), AppError>;
-
-/// Versions after the SQL ones: 5 turns protocol-1 records into protocol 2's shape.
-const RUST_MIGRATIONS: &[RustMigration] = &[crate::upgrade::records_to_protocol_2];
-
 /// The newest schema version.
-pub const SCHEMA_VERSION: usize = MIGRATIONS.len() + RUST_MIGRATIONS.len();
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 pub fn migrate(conn: &mut Connection) -> Result<(), AppError> {
     migrate_to(conn, SCHEMA_VERSION)
@@ -162,11 +189,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), AppError> {
 /// Brings the file up to `target` (tests start from older versions).
 pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), AppError> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
-    for i in version..target.min(SCHEMA_VERSION) {
+    for (i, migration) in MIGRATIONS.iter().enumerate().take(target).skip(version) {
         let tx = conn.transaction()?;
-        match MIGRATIONS.get(i) {
-            Some(sql) => tx.execute_batch(sql)?,
-            None => RUST_MIGRATIONS[i - MIGRATIONS.len()](&tx)?,
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Code(f) => f(&tx)?,
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;

@@ -11,9 +11,9 @@ use axum::Json;
 use common::desk::kinds::DeskRules;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::push::{process_push, Store};
-use common::engine::record::{Change, Kind, RecordState};
+use common::engine::record::{Kind, RecordState};
 use common::engine::wire::{
-    ChangeResult, Outcome, PushRequest, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
+    ChangeResult, IncomingPush, Outcome, PushResponse, PushedChange, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
     MAX_PUSH_CHANGES, PROTOCOL_VERSION,
 };
 use rusqlite::{params, Connection, OptionalExtension};
@@ -74,7 +74,7 @@ impl RecordWriter {
                 .query_row(params![kind, id], |r| r.get(0))
                 .optional()?,
         };
-        let text = serde_json::to_string(state).map_err(AppError::internal)?;
+        let text = state.canonical_json();
         let digest = i64::from(common::engine::record::digest32_of_json(text.as_bytes()));
         tx.prepare_cached(
             "INSERT INTO records(kind, id, office, state, seq, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -106,6 +106,8 @@ impl RecordWriter {
 struct SqlStore<'a> {
     tx: &'a Connection,
     now: u64,
+    /// Who pushed: the change log names them even for a change that could not be read.
+    username: &'a str,
     /// The digest of the record last loaded, saved again right after.
     loaded: Option<((Kind, RecordId), Option<i64>)>,
     writer: RecordWriter,
@@ -161,8 +163,34 @@ impl Store for SqlStore<'_> {
         self.writer.store(self.tx, state, known).map(|_| ())
     }
 
-    fn log(&mut self, client: ClientId, change: &Change, result: &ChangeResult) -> Result<(), AppError> {
-        let body = serde_json::to_string(change).map_err(AppError::internal)?;
+    fn unique_owner(&mut self, kind: Kind, field: &str, value: &str) -> Result<Option<RecordId>, AppError> {
+        let owner: Option<String> = self
+            .tx
+            .prepare_cached("SELECT record FROM unique_values WHERE kind = ?1 AND field = ?2 AND value = ?3")?
+            .query_row(params![kind.as_str(), field, value], |r| r.get(0))
+            .optional()?;
+        owner.map(|o| RecordId::parse(&o).map_err(AppError::internal)).transpose()
+    }
+
+    fn claim_unique(&mut self, kind: Kind, field: &str, value: &str, record: RecordId) -> Result<(), AppError> {
+        self.tx
+            .prepare_cached("INSERT INTO unique_values(kind, field, value, record) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![kind.as_str(), field, value, record.to_string()])?;
+        Ok(())
+    }
+
+    fn log(&mut self, client: ClientId, pushed: &PushedChange, result: &ChangeResult) -> Result<(), AppError> {
+        let (kind, record, body) = match pushed {
+            PushedChange::Change(c) => (
+                c.kind.as_str().to_string(),
+                c.record.to_string(),
+                serde_json::to_string(c).map_err(AppError::internal)?,
+            ),
+            PushedChange::Malformed { raw, .. } => {
+                let text = |k: &str| raw.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
+                (text("kind"), text("record"), raw.to_string())
+            }
+        };
         let outcome = match result.outcome {
             Outcome::Applied => "applied",
             Outcome::Refused => "refused",
@@ -173,12 +201,12 @@ impl Store for SqlStore<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
-                change.id.to_string(),
+                result.id.to_string(),
                 client.to_string(),
-                change.seq,
-                change.by,
-                change.kind.as_str(),
-                change.record.to_string(),
+                result.seq,
+                self.username,
+                kind,
+                record,
                 outcome,
                 result.code,
                 result.message,
@@ -206,7 +234,7 @@ fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<Strin
 /// leaves the others whole), with one commit — one fsync — for all of them.
 pub fn apply_pushes(
     inner: &mut Inner,
-    work: &[(CurrentUser, PushRequest)],
+    work: &[(CurrentUser, IncomingPush)],
 ) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
     let now = now_ms();
     let Inner { conn, clock } = inner;
@@ -216,8 +244,9 @@ pub fn apply_pushes(
     let station_contract = |name: &str| stations.get(name).cloned();
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        let mut store = SqlStore { tx: &sp, now, loaded: None, writer: RecordWriter::default() };
-        let rules = DeskRules { actor: &user.actor, station_contract: &station_contract };
+        let mut store =
+            SqlStore { tx: &sp, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
+        let rules = DeskRules { actor: &user.actor, device: user.device_no, station_contract: &station_contract };
         match process_push(&mut store, &rules, &user.author(), req, clock, now) {
             Ok(resp) => {
                 store.writer.finish(&sp)?;
@@ -239,7 +268,7 @@ const GROUP_MAX: usize = 64;
 
 struct PushJob {
     user: CurrentUser,
-    req: PushRequest,
+    req: IncomingPush,
     reply: tokio::sync::oneshot::Sender<Result<PushResponse, AppError>>,
 }
 
@@ -279,7 +308,7 @@ impl PushQueue {
         PushQueue(tx)
     }
 
-    async fn push(&self, user: CurrentUser, req: PushRequest) -> Result<PushResponse, AppError> {
+    async fn push(&self, user: CurrentUser, req: IncomingPush) -> Result<PushResponse, AppError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.0.send(PushJob { user, req, reply }).map_err(|_| AppError::internal("push queue stopped"))?;
         answer.await.map_err(|_| AppError::internal("push dropped"))?
@@ -289,7 +318,7 @@ impl PushQueue {
 pub async fn push(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(req): ApiJson<PushRequest>,
+    ApiJson(req): ApiJson<IncomingPush>,
 ) -> Result<(StatusCode, Json<PushResponse>), AppError> {
     check_protocol(req.protocol)?;
     if req.client != user.client {
@@ -302,7 +331,7 @@ pub async fn push(
             format!("at most {MAX_PUSH_CHANGES} changes per push, got {}", req.changes.len()),
         ));
     }
-    if req.changes.windows(2).any(|w| w[1].seq <= w[0].seq) {
+    if req.changes.windows(2).any(|w| w[1].seq() <= w[0].seq()) {
         return Err(AppError::bad_request("unordered", "changes must be in increasing seq order"));
     }
     let queue = state.pushes.get_or_init(|| PushQueue::start(state.db.clone()));

@@ -56,7 +56,7 @@ pub fn records_to_protocol_2(tx: &rusqlite::Transaction<'_>) -> Result<(), AppEr
                 new: Default::default(),
             });
         }
-        let text = serde_json::to_string(&state).map_err(AppError::internal)?;
+        let text = state.canonical_json();
         let digest = i64::from(common::engine::record::digest32_of_json(text.as_bytes()));
         tx.execute(
             "UPDATE records SET state = ?3, digest = ?4 WHERE kind = ?1 AND id = ?2",
@@ -69,5 +69,26 @@ pub fn records_to_protocol_2(tx: &rusqlite::Transaction<'_>) -> Result<(), AppEr
          SELECT office, kind IN ('product', 'station'), COUNT(*), SUM(digest) FROM records GROUP BY 1, 2",
         [],
     )?;
+    Ok(())
+}
+
+/// Schema version 7: the order numbers given before numbers were kept unique, claimed in
+/// the order the records were stored (a number given twice stays with its first holder).
+pub fn claim_order_numbers(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
+    let rows: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT id, state FROM records WHERE kind = 'order' ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, text) in rows {
+        let state: RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
+        let number = state.get_str("number");
+        if !number.is_empty() {
+            tx.execute(
+                "INSERT OR IGNORE INTO unique_values(kind, field, value, record) VALUES ('order', 'number', ?1, ?2)",
+                params![number, id],
+            )?;
+        }
+    }
     Ok(())
 }

@@ -26,7 +26,9 @@ use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::push::{process_push, Author, Store};
 use common::engine::record::{Change, Kind, RecordState};
 use common::engine::replica::Replica;
-use common::engine::wire::{ChangeResult, Outcome, PullResponse, PushResponse, ScopeDigest, PROTOCOL_VERSION};
+use common::engine::wire::{
+    ChangeResult, Outcome, PullResponse, PushResponse, PushedChange, ScopeDigest, PROTOCOL_VERSION,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use serde_json::{json, Value};
@@ -34,7 +36,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::convert::Infallible;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
-const START_MS: u64 = 1_790_000_000_000;
+/// 2026-11-28 in China: the day of the order numbers the replicas give.
+const START_MS: u64 = 1_795_860_000_000;
 const OFFICES: [&str; 3] = ["HQ", "BA", "BB"];
 
 // ---------------------------------------------------------------- the server, in memory
@@ -49,6 +52,7 @@ struct MemServer {
     applied: Vec<Change>,
     /// Each applied change with the record as it stood just before, and the author's role.
     history: Vec<(Change, Option<RecordState>, Role)>,
+    unique: BTreeMap<(Kind, String, String), RecordId>,
     /// The record the push rules loaded last: the state the next logged change met.
     loaded: Option<RecordState>,
     role: Option<Role>,
@@ -78,7 +82,18 @@ impl Store for MemServer {
         self.records.insert((state.kind, state.id), (self.next_seq, state.clone()));
         Ok(())
     }
-    fn log(&mut self, client: ClientId, change: &Change, result: &ChangeResult) -> Result<(), Infallible> {
+    fn unique_owner(&mut self, kind: Kind, field: &str, value: &str) -> Result<Option<RecordId>, Infallible> {
+        Ok(self.unique.get(&(kind, field.to_string(), value.to_string())).copied())
+    }
+    fn claim_unique(&mut self, kind: Kind, field: &str, value: &str, record: RecordId) -> Result<(), Infallible> {
+        self.unique.insert((kind, field.to_string(), value.to_string()), record);
+        Ok(())
+    }
+    fn log(&mut self, client: ClientId, pushed: &PushedChange, result: &ChangeResult) -> Result<(), Infallible> {
+        let PushedChange::Change(change) = pushed else {
+            self.settled.insert((client, pushed.seq()), result.clone());
+            return Ok(());
+        };
         self.ids.insert(change.id);
         self.settled.insert((client, change.seq), result.clone());
         if result.outcome == Outcome::Applied {
@@ -95,16 +110,17 @@ struct Server {
 }
 
 impl Server {
-    fn push(&mut self, actor: &Actor, req: &common::engine::wire::PushRequest, now: u64) -> PushResponse {
+    fn push(&mut self, actor: &Actor, device: u32, req: &common::engine::wire::PushRequest, now: u64) -> PushResponse {
         let author = Author {
             username: actor.username.clone(),
             name: actor.username.clone(),
             role: actor.role.code().into(),
             office: actor.office.clone(),
-            device: 1,
+            device,
         };
+        let req = common::engine::wire::IncomingPush::from(req.clone());
         self.store.role = Some(actor.role);
-        match process_push(&mut self.store, &DeskRules::for_actor(actor), &author, req, &mut self.clock, now) {
+        match process_push(&mut self.store, &DeskRules::for_actor(actor, device), &author, &req, &mut self.clock, now) {
             Ok(r) => r,
             Err(never) => match never {},
         }
@@ -394,7 +410,7 @@ impl World {
         let global = self.global_ms;
         match m {
             Msg::Push { epoch, req, .. } => {
-                let resp = self.server.push(&self.nodes[n].actor, &req, global);
+                let resp = self.server.push(&self.nodes[n].actor, n as u32 + 1, &req, global);
                 self.net.push(Msg::PushResp { node: n, epoch, resp });
             }
             Msg::Pull { epoch, cursor, .. } => {
@@ -428,7 +444,7 @@ impl World {
                 let global = self.global_ms;
                 self.nodes[n].replica.assign_seqs();
                 while let Some(req) = self.nodes[n].replica.push_request(20) {
-                    let resp = self.server.push(&self.nodes[n].actor, &req, global);
+                    let resp = self.server.push(&self.nodes[n].actor, n as u32 + 1, &req, global);
                     assert!(resp.gap.is_none(), "a replica's outbox skipped a sequence number: {:?}", resp.gap);
                     let now = self.nodes[n].now(global);
                     let fx = self.nodes[n].replica.on_push(&resp, now);

@@ -39,5 +39,9 @@ pub struct LoginResponse {
     pub user: UserInfo,
     /// This device's number within the office, part of every order number it issues.
     pub device_no: u32,
+    /// The last change of this device the server has settled: a device whose storage went
+    /// back in time (restored from a backup) numbers its next changes after it.
+    #[serde(default)]
+    pub last_seq: u64,
     pub server_time: Hlc,
 }

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const ID: RecordId = RecordId(uuid::Uuid::from_u128(42));
+/// 2026-11-29, in the morning in China: the day of the order numbers below.
+const NOW_MS: u64 = 1_795_950_000_000;
 
 fn office() -> OfficeCode {
     OfficeCode::parse("FS").unwrap()
@@ -83,7 +85,7 @@ impl Desk {
             kind: Kind::ORDER,
             record: ID,
             office: office(),
-            ts: Hlc { wall_ms: 1_790_000_000_000 + self.tick * 1000, counter: 0, node: self.tick },
+            ts: Hlc { wall_ms: NOW_MS + self.tick * 1000, counter: 0, node: self.tick },
             by: role.code().to_string(),
             set,
             event,
@@ -102,7 +104,7 @@ impl Desk {
         };
         // The catalogue has a member number for 德邦物流.
         let stations = |name: &str| (name == "德邦物流").then(|| "DB-6601".to_string());
-        let rules = DeskRules { actor: &actor, station_contract: &stations };
+        let rules = DeskRules { actor: &actor, device: 1, station_contract: &stations };
         match validate_change(&rules, &author, change, self.state.clone(), change.ts.wall_ms) {
             Ok(s) => {
                 self.state = Some(s);

@@ -3,8 +3,10 @@
 //! and who may read them. [`DeskRules`] is what the server runs on every change.
 
 use crate::desk::customer;
-use crate::desk::order::{self, Action, PaymentStamp, Problem};
+use crate::desk::numbering::OrderNumber;
+use crate::desk::order::{self, Action, FieldError, PaymentStamp, Problem};
 use crate::desk::permissions::{Actor, Role};
+use crate::desk::time::local_date;
 use crate::engine::push::Rules;
 use crate::engine::record::{Change, Kind, RecordState};
 use crate::engine::workflow::{self, Refusal, StepKind, Workflow};
@@ -31,6 +33,8 @@ pub struct KindSpec {
     pub required: &'static [&'static str],
     /// The rule for one field's value.
     pub check: fn(&str, &Value) -> Result<(), Problem>,
+    /// Fields whose values are checked deeper, naming the inner key (an order's lines).
+    pub check_deep: fn(&str, &Value) -> Option<Result<(), FieldError>>,
     /// Steps and the edit table, for kinds that have steps.
     pub workflow: Option<&'static Workflow>,
     /// Kinds without steps: the roles that may edit them (and only at head office for the catalogue).
@@ -48,6 +52,7 @@ static SPECS: [KindSpec; 4] = [
         fields: &order::field::ALL,
         required: &order::field::REQUIRED,
         check: order::check_field,
+        check_deep: |name, v| (name == order::field::LINES).then(|| order::check_lines(v)),
         workflow: Some(&order::WORKFLOW),
         editors: DESK,
         catalogue: false,
@@ -57,6 +62,7 @@ static SPECS: [KindSpec; 4] = [
         fields: customer::CUSTOMER_FIELDS,
         required: &["name"],
         check: customer::check_customer_field,
+        check_deep: |_, _| None,
         workflow: None,
         editors: DESK,
         catalogue: false,
@@ -66,6 +72,7 @@ static SPECS: [KindSpec; 4] = [
         fields: customer::PRODUCT_FIELDS,
         required: &["model", "name"],
         check: customer::check_product_field,
+        check_deep: |_, _| None,
         workflow: None,
         editors: HQ_KEEPERS,
         catalogue: true,
@@ -75,6 +82,7 @@ static SPECS: [KindSpec; 4] = [
         fields: customer::STATION_FIELDS,
         required: &["name"],
         check: customer::check_station_field,
+        check_deep: |_, _| None,
         workflow: None,
         editors: HQ_KEEPERS,
         catalogue: true,
@@ -95,17 +103,44 @@ pub fn eviction_rank(kind: Kind) -> u8 {
     }
 }
 
-/// The desk's rules for the changes of one logged-in person.
+/// The desk's rules for the changes of one logged-in person on one device.
 pub struct DeskRules<'a> {
     pub actor: &'a Actor,
+    /// The device's number within the person's office: the one its order numbers carry.
+    pub device: u32,
     /// The contract / member number the catalogue has for a freight station, by name.
     pub station_contract: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl<'a> DeskRules<'a> {
-    /// Rules for someone, with no station catalogue to consult.
-    pub fn for_actor(actor: &'a Actor) -> DeskRules<'a> {
-        DeskRules { actor, station_contract: &|_| None }
+    /// Rules for someone on device `device`, with no station catalogue to consult.
+    pub fn for_actor(actor: &'a Actor, device: u32) -> DeskRules<'a> {
+        DeskRules { actor, device, station_contract: &|_| None }
+    }
+
+    /// A new order's number names its office, this device and a real day no later than
+    /// tomorrow anywhere; once given it never changes.
+    fn check_number(&self, change: &Change, existing: Option<&RecordState>, now_ms: u64) -> Result<(), Refusal> {
+        let Some(write) = change.set.get(order::field::NUMBER) else { return Ok(()) };
+        if existing.is_some() {
+            return Err(invalid("an order's number never changes once given".into()));
+        }
+        let text = write.value.as_str().unwrap_or_default();
+        let Some(n) = OrderNumber::parse(text) else {
+            return Err(invalid(format!("number {text:?} is not an order number")));
+        };
+        if n.office != change.office {
+            return Err(invalid(format!("number {text} names office {}, the order is {}'s", n.office, change.office)));
+        }
+        if n.device != self.device {
+            return Err(invalid(format!("number {text} names device {}, this is device {}", n.device, self.device)));
+        }
+        let latest = local_date(now_ms, 14 * 60).plus_days(1);
+        match n.day() {
+            Some(day) if day <= latest => Ok(()),
+            Some(_) => Err(invalid(format!("number {text} is dated after tomorrow"))),
+            None => Err(invalid(format!("number {text} does not name a real day"))),
+        }
     }
 }
 
@@ -114,7 +149,14 @@ fn invalid(message: String) -> Refusal {
 }
 
 impl Rules for DeskRules<'_> {
-    fn check(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal> {
+    fn unique_fields(&self, kind: Kind) -> &'static [&'static str] {
+        match kind {
+            Kind::ORDER => &[order::field::NUMBER],
+            _ => &[],
+        }
+    }
+
+    fn check(&self, change: &Change, existing: Option<&RecordState>, now_ms: u64) -> Result<(), Refusal> {
         let kind = change.kind;
         let spec = spec(kind).ok_or_else(|| invalid(format!("{kind} is not a kind of record")))?;
         self.actor.authorize(change).map_err(|d| Refusal::new("forbidden", d.to_string()))?;
@@ -122,7 +164,10 @@ impl Rules for DeskRules<'_> {
             if !spec.fields.contains(&name.as_str()) {
                 return Err(invalid(format!("{name} is not a field of a {kind} record")));
             }
-            (spec.check)(name, &write.value).map_err(|p| invalid(format!("{name} {}", p.message())))?;
+            match (spec.check_deep)(name, &write.value) {
+                Some(deep) => deep.map_err(|e| invalid(e.to_string()))?,
+                None => (spec.check)(name, &write.value).map_err(|p| invalid(format!("{name} {}", p.message())))?,
+            }
         }
         if existing.is_none() {
             if let Some(missing) = spec.required.iter().find(|f| !change.set.contains_key(**f)) {
@@ -139,6 +184,7 @@ impl Rules for DeskRules<'_> {
             }
             return Ok(());
         };
+        self.check_number(change, existing, now_ms)?;
         let blank;
         let before = match existing {
             Some(s) => s,

@@ -20,6 +20,12 @@ impl OrderNumber {
         format!("{}-{}-{:02}-{:03}", self.office, self.date, self.device, self.seq)
     }
 
+    /// The day the number was given, if its `yymmdd` is a real one (20yy).
+    pub fn day(&self) -> Option<Date> {
+        let d = |r: std::ops::Range<usize>| self.date.get(r).and_then(|s| s.parse::<u32>().ok());
+        Date::new(2000 + d(0..2)? as i32, d(2..4)?, d(4..6)?)
+    }
+
     pub fn parse(s: &str) -> Option<OrderNumber> {
         let mut parts = s.split('-');
         let (office, date, device, seq) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);

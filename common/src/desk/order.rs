@@ -343,7 +343,9 @@ impl Problem {
             Problem::LineWithoutProduct => "has a quantity or price but no product",
             Problem::UnknownChoice => "is not one of the allowed choices",
             Problem::WrongType => "has the wrong type",
-            Problem::UnknownField => "is not a field of this record",
+            Problem::UnknownField => {
+                "is not a known key (a field of this record, a key of a line or a detail of the step)"
+            }
         }
     }
 }
@@ -822,25 +824,53 @@ pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
             let s = value.as_str().ok_or(Problem::WrongType)?;
             PaymentTerms::parse(s).map(|_| ()).ok_or(Problem::UnknownChoice)
         }
-        field::LINES => {
-            let lines = Vec::<OrderLine>::deserialize(value).map_err(|_| Problem::WrongType)?;
-            if lines.is_empty() {
-                return Err(Problem::NoLines);
-            }
-            if lines.len() > MAX_LINES {
-                return Err(Problem::TooLarge);
-            }
-            let mut errors = Vec::new();
-            for (i, l) in lines.iter().enumerate() {
-                check_line(&mut errors, i, l);
-            }
-            match errors.first() {
-                Some(e) => Err(e.problem),
-                None => Ok(()),
-            }
-        }
+        field::LINES => check_lines(value).map_err(|e| e.problem),
         _ => Err(Problem::UnknownField),
     }
+}
+
+/// The keys of a line: `product` and `unit` may be left out, the others are required.
+pub const LINE_KEYS: [&str; 6] = ["product", "model", "name", "quantity", "unit", "unit_price"];
+pub const LINE_REQUIRED: [&str; 4] = ["model", "name", "quantity", "unit_price"];
+
+/// The `lines` of an order arriving in a change, checked key by key: the first problem,
+/// named down to its line and key (`lines.2.colour`, `lines.0.quantity`).
+pub fn check_lines(value: &Value) -> Result<(), FieldError> {
+    let at = |path: String, p: Problem| FieldError::new(path, p);
+    let lines = value.as_array().ok_or_else(|| at(field::LINES.into(), Problem::WrongType))?;
+    if lines.is_empty() {
+        return Err(at(field::LINES.into(), Problem::NoLines));
+    }
+    if lines.len() > MAX_LINES {
+        return Err(at(field::LINES.into(), Problem::TooLarge).with_limit(MAX_LINES));
+    }
+    let mut errors = Vec::new();
+    for (i, raw) in lines.iter().enumerate() {
+        let obj = raw.as_object().ok_or_else(|| at(format!("lines.{i}"), Problem::WrongType))?;
+        if let Some(key) = obj.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
+            return Err(at(format!("lines.{i}.{key}"), Problem::UnknownField));
+        }
+        if let Some(key) = LINE_REQUIRED.iter().find(|k| !obj.contains_key(**k)) {
+            return Err(at(format!("lines.{i}.{key}"), Problem::Required));
+        }
+        let line: OrderLine = serde_json::from_value(raw.clone()).map_err(|_| {
+            let bad = LINE_KEYS.iter().find(|k| {
+                let v = obj.get(**k);
+                let ok = match **k {
+                    "product" => v.is_none_or(|v| v.as_str().is_some_and(|s| RecordId::parse(s).is_ok())),
+                    "quantity" | "unit_price" => v.is_some_and(|v| v.as_i64().is_some()),
+                    _ => v.is_none_or(Value::is_string),
+                };
+                !ok
+            });
+            at(format!("lines.{i}.{}", bad.unwrap_or(&"quantity")), Problem::WrongType)
+        })?;
+        check_line(&mut errors, i, &line);
+        if let Some(e) = errors.first() {
+            return Err(e.clone());
+        }
+    }
+    Ok(())
 }
 
 /// An order as the screens show it, read from the merged record.

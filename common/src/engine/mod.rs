@@ -2,6 +2,7 @@
 //! Generic over kinds of record: a kind declares its fields and steps through
 //! [`push::Rules`] and [`workflow::Workflow`]; nothing here names an order.
 
+pub mod canonical;
 pub mod hlc;
 pub mod ids;
 pub mod push;

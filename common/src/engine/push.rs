@@ -4,13 +4,15 @@
 use crate::engine::hlc::Clock;
 use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::engine::record::{Change, Kind, LogEntry, RecordState};
-use crate::engine::wire::{ChangeResult, Gap, Outcome, PushRequest, PushResponse, PROTOCOL_VERSION};
+use crate::engine::wire::{ChangeResult, Gap, IncomingPush, Outcome, PushResponse, PushedChange, PROTOCOL_VERSION};
 use crate::engine::workflow::Refusal;
 
 /// What a kind of record allows: the domain's side of a push. `existing` is the record as
 /// the server holds it when the change arrives (`None`: the change creates it).
 pub trait Rules {
-    fn check(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal>;
+    fn check(&self, change: &Change, existing: Option<&RecordState>, now_ms: u64) -> Result<(), Refusal>;
+    /// Fields whose values no two records of `kind` may share (an order's number).
+    fn unique_fields(&self, kind: Kind) -> &'static [&'static str];
 }
 
 /// The person behind a push, as the server knows them from their session: what the
@@ -38,7 +40,11 @@ pub trait Store {
     /// Stores a record's new state and moves it to the end of the pull order.
     fn save(&mut self, state: &RecordState) -> Result<(), Self::Error>;
     /// Keeps the change and its outcome: the audit trail, and the answer to repeats.
-    fn log(&mut self, client: ClientId, change: &Change, result: &ChangeResult) -> Result<(), Self::Error>;
+    fn log(&mut self, client: ClientId, change: &PushedChange, result: &ChangeResult) -> Result<(), Self::Error>;
+    /// The record of `kind` holding `value` in a unique `field`, if any.
+    fn unique_owner(&mut self, kind: Kind, field: &str, value: &str) -> Result<Option<RecordId>, Self::Error>;
+    /// Notes that `record` holds `value` in a unique `field`.
+    fn claim_unique(&mut self, kind: Kind, field: &str, value: &str, record: RecordId) -> Result<(), Self::Error>;
 }
 
 fn refused(change: &Change, code: &str, message: String) -> ChangeResult {
@@ -79,10 +85,17 @@ pub fn validate_change<R: Rules>(
             ));
         }
     }
+    if let Some(name) = change.set.iter().find(|(_, w)| w.replaces.contains(&change.ts)).map(|(n, _)| n) {
+        return Err(refused(
+            change,
+            "invalid",
+            format!("the write of {name} lists its own version among those it replaces"),
+        ));
+    }
     if change.event.is_none() && change.set.is_empty() {
         return Err(refused(change, "invalid", "the change neither sets a field nor takes a step".into()));
     }
-    if let Err(r) = rules.check(change, existing.as_ref()) {
+    if let Err(r) = rules.check(change, existing.as_ref(), now_ms) {
         return Err(refused(change, r.code, r.message));
     }
     let (mut old, mut new) = (std::collections::BTreeMap::new(), std::collections::BTreeMap::new());
@@ -116,14 +129,51 @@ pub fn validate_change<R: Rules>(
     Ok(state)
 }
 
+/// One readable change: refused, or stored with its history entry and its unique values.
+fn apply_one<S: Store, R: Rules>(
+    store: &mut S,
+    rules: &R,
+    author: &Author,
+    change: &Change,
+    now_ms: u64,
+) -> Result<ChangeResult, S::Error> {
+    if store.change_id_exists(change.id)? {
+        return Ok(refused(change, "duplicate_id", "another device already sent a change with this id".into()));
+    }
+    let existing = store.load(change.kind, change.record)?;
+    let state = match validate_change(rules, author, change, existing, now_ms) {
+        Ok(state) => state,
+        Err(r) => return Ok(r),
+    };
+    let mut claims = Vec::new();
+    for field in rules.unique_fields(change.kind) {
+        let Some(value) = change.set.get(*field).and_then(|w| w.value.as_str()) else { continue };
+        match store.unique_owner(change.kind, field, value)? {
+            Some(owner) if owner != change.record => {
+                return Ok(refused(change, "duplicate", format!("{field} {value} is already used by another record")));
+            }
+            Some(_) => {}
+            None => claims.push((*field, value)),
+        }
+    }
+    // The server's clock does not follow devices' stamps: one fast device clock must not
+    // move the time every other device is told.
+    store.save(&state)?;
+    for (field, value) in claims {
+        store.claim_unique(change.kind, field, value, change.record)?;
+    }
+    Ok(ChangeResult { id: change.id, seq: change.seq, outcome: Outcome::Applied, code: None, message: None })
+}
+
 /// Processes a push: repeats are answered as the first time, the next expected change is
-/// validated and merged (applied or refused, either way settled), and a change that skips
-/// ahead stops the batch with a gap. The caller has checked protocol, client and size.
+/// validated and merged (applied or refused, either way settled; a change that cannot be
+/// read is refused `malformed`), and a change that skips ahead stops the batch with a gap.
+/// The caller has checked protocol, client and size.
 pub fn process_push<S: Store, R: Rules>(
     store: &mut S,
     rules: &R,
     author: &Author,
-    req: &PushRequest,
+    req: &IncomingPush,
     clock: &mut Clock,
     now_ms: u64,
 ) -> Result<PushResponse, S::Error> {
@@ -131,45 +181,38 @@ pub fn process_push<S: Store, R: Rules>(
     let mut last = store.last_seq(client)?;
     let mut results = Vec::with_capacity(req.changes.len());
     let mut gap = None;
-    for change in &req.changes {
-        if change.seq <= last {
-            let result = match store.settled(client, change.seq)? {
-                Some(r) if r.id == change.id => r,
-                _ => refused(
-                    change,
-                    "seq_reused",
-                    format!("sequence {} of this device was already used by another change", change.seq),
-                ),
+    for pushed in &req.changes {
+        let (seq, id) = (pushed.seq(), pushed.id().unwrap_or(ChangeId(uuid::Uuid::nil())));
+        if seq <= last {
+            let result = match store.settled(client, seq)? {
+                Some(r) if pushed.id() == Some(r.id) => r,
+                _ => ChangeResult {
+                    id,
+                    seq,
+                    outcome: Outcome::Refused,
+                    code: Some("seq_reused".into()),
+                    message: Some(format!("sequence {seq} of this device was already used by another change")),
+                },
             };
             results.push(result);
             continue;
         }
-        if change.seq != last + 1 {
-            gap = Some(Gap { expected: last + 1, got: change.seq });
+        if seq != last + 1 {
+            gap = Some(Gap { expected: last + 1, got: seq });
             break;
         }
-        let result = if store.change_id_exists(change.id)? {
-            refused(change, "duplicate_id", "another device already sent a change with this id".into())
-        } else {
-            let existing = store.load(change.kind, change.record)?;
-            match validate_change(rules, author, change, existing, now_ms) {
-                Ok(state) => {
-                    store.save(&state)?;
-                    // Checked above not to be too far ahead.
-                    let _ = clock.observe(change.ts, now_ms);
-                    ChangeResult {
-                        id: change.id,
-                        seq: change.seq,
-                        outcome: Outcome::Applied,
-                        code: None,
-                        message: None,
-                    }
-                }
-                Err(r) => r,
-            }
+        let result = match pushed {
+            PushedChange::Malformed { problem, .. } => ChangeResult {
+                id,
+                seq,
+                outcome: Outcome::Refused,
+                code: Some("malformed".into()),
+                message: Some(format!("this change cannot be read: {problem}")),
+            },
+            PushedChange::Change(change) => apply_one(store, rules, author, change, now_ms)?,
         };
-        store.log(client, change, &result)?;
-        last = change.seq;
+        store.log(client, pushed, &result)?;
+        last = seq;
         results.push(result);
     }
     store.set_last_seq(client, last)?;

@@ -357,11 +357,17 @@ impl RecordState {
             .collect()
     }
 
-    /// A stable 64-bit digest of the whole state (FNV-1a over its canonical JSON), equal on
-    /// every replica that holds the same state.
+    /// The state as canonical JSON (RFC 8785, [`crate::engine::canonical`]): what the
+    /// server stores and sends, and what the digest is computed over.
+    pub fn canonical_json(&self) -> String {
+        let value = serde_json::to_value(self).unwrap_or(Value::Null);
+        String::from_utf8(crate::engine::canonical::to_vec(&value)).unwrap_or_default()
+    }
+
+    /// A stable 64-bit digest of the whole state (FNV-1a-64 over its canonical JSON), equal
+    /// on every replica that holds the same state.
     pub fn digest(&self) -> u64 {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        fnv1a(&bytes)
+        fnv1a(self.canonical_json().as_bytes())
     }
 }
 
@@ -636,6 +642,30 @@ mod tests {
         assert!(Kind::new("customer") < ORDER && ORDER < Kind::new("order_line"));
         assert_eq!(serde_json::to_string(&ORDER).unwrap(), "\"order\"");
         assert!(serde_json::from_str::<Kind>("\"or der\"").is_err());
+    }
+
+    /// docs/sync-protocol.md's worked example: the record (keys in any order, spaced),
+    /// its canonical bytes and its digest.
+    #[test]
+    fn the_documented_worked_example_of_a_digest_holds() {
+        let record = r#"{"kind": "order", "id": "0193a1b2-c3d4-7000-8000-00000000abcd", "office": "FS",
+ "fields": {
+   "number": {"v": {"0193a1b2c3d4-0000-00000000000000a1": "FS-261129-03-007"}},
+   "phone": {"v": {"0193a1b2c3e0-0001-00000000000000a1": "0757-2233 4455"}, "r": ["0193a1b2c3d4-0000-00000000000000a1"]},
+   "lines": {"v": {"0193a1b2c3d4-0000-00000000000000a1": [{"unit_price": 12850, "quantity": 12, "name": "单把手面盆龙头", "model": "AJ-8801", "unit": "个"}]}}
+ },
+ "events": {"0193a1b2c3f0-0000-00000000000000b2": {"by": "fs_cashier", "step": "audit", "data": {"stamp": "paid"},
+   "approved": {"lines": [{"model": "AJ-8801", "name": "单把手面盆龙头", "quantity": 12, "unit": "个", "unit_price": 12850}]}}},
+ "log": {"0193a1b2c3f0-0000-00000000000000b2": {"received_ms": 1795950000000, "by": "fs_cashier", "name": "王芳", "role": "cashier", "office": "FS", "device": 3}}
+}"#;
+        let canonical = r#"{"events":{"0193a1b2c3f0-0000-00000000000000b2":{"approved":{"lines":[{"model":"AJ-8801","name":"单把手面盆龙头","quantity":12,"unit":"个","unit_price":12850}]},"by":"fs_cashier","data":{"stamp":"paid"},"step":"audit"}},"fields":{"lines":{"v":{"0193a1b2c3d4-0000-00000000000000a1":[{"model":"AJ-8801","name":"单把手面盆龙头","quantity":12,"unit":"个","unit_price":12850}]}},"number":{"v":{"0193a1b2c3d4-0000-00000000000000a1":"FS-261129-03-007"}},"phone":{"r":["0193a1b2c3d4-0000-00000000000000a1"],"v":{"0193a1b2c3e0-0001-00000000000000a1":"0757-2233 4455"}}},"id":"0193a1b2-c3d4-7000-8000-00000000abcd","kind":"order","log":{"0193a1b2c3f0-0000-00000000000000b2":{"by":"fs_cashier","device":3,"name":"王芳","office":"FS","received_ms":1795950000000,"role":"cashier"}},"office":"FS"}"#;
+        let state: RecordState = serde_json::from_str(record).unwrap();
+        assert_eq!(state.canonical_json(), canonical);
+        assert_eq!(format!("{:016x}", state.digest()), "001933fabccd12f9");
+        assert_eq!(state.digest32(), 0x001933fa);
+        // The canonical form does not depend on how the record was written.
+        let value: Value = serde_json::from_str(record).unwrap();
+        assert_eq!(String::from_utf8(crate::engine::canonical::to_vec(&value)).unwrap(), canonical);
     }
 
     #[test]

@@ -25,6 +25,75 @@ pub struct PushRequest {
     pub changes: Vec<Change>,
 }
 
+/// A push as the server reads it: the same JSON as [`PushRequest`], but a change that
+/// does not parse (an unknown key, a wrong type, a bad id or stamp) is kept as
+/// [`PushedChange::Malformed`] and refused by itself, so it never blocks the changes after it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomingPush {
+    pub protocol: u32,
+    pub client: ClientId,
+    pub changes: Vec<PushedChange>,
+}
+
+impl From<PushRequest> for IncomingPush {
+    fn from(r: PushRequest) -> IncomingPush {
+        IncomingPush {
+            protocol: r.protocol,
+            client: r.client,
+            changes: r.changes.into_iter().map(PushedChange::Change).collect(),
+        }
+    }
+}
+
+/// One change of a push, as the server reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PushedChange {
+    Change(Change),
+    /// Not a change the server can read. Its `seq` could be read, so it is settled (refused
+    /// `malformed`, with `problem` naming the key) and the device moves on.
+    Malformed {
+        seq: u64,
+        id: Option<ChangeId>,
+        problem: String,
+        raw: serde_json::Value,
+    },
+}
+
+impl PushedChange {
+    pub fn seq(&self) -> u64 {
+        match self {
+            PushedChange::Change(c) => c.seq,
+            PushedChange::Malformed { seq, .. } => *seq,
+        }
+    }
+
+    pub fn id(&self) -> Option<ChangeId> {
+        match self {
+            PushedChange::Change(c) => Some(c.id),
+            PushedChange::Malformed { id, .. } => *id,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PushedChange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PushedChange, D::Error> {
+        let raw = serde_json::Value::deserialize(d)?;
+        match Change::deserialize(&raw) {
+            Ok(c) => Ok(PushedChange::Change(c)),
+            Err(e) => {
+                let Some(seq) = raw.get("seq").and_then(serde_json::Value::as_u64).filter(|s| *s > 0) else {
+                    return Err(serde::de::Error::custom(format!(
+                        "a change without a readable seq (a whole number from 1) cannot be settled: {e}"
+                    )));
+                };
+                let id = raw.get("id").and_then(serde_json::Value::as_str).and_then(|s| ChangeId::parse(s).ok());
+                Ok(PushedChange::Malformed { seq, id, problem: e.to_string(), raw })
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

@@ -73,7 +73,7 @@ async fn every_api_call_needs_a_valid_session() {
 async fn replaying_the_same_push_stores_one_order() {
     let app = spawn_app().await;
     let mut clerk = login(&app.url(""), "fs_clerk").await;
-    let order = clerk.new_order("FS-261128-01-001");
+    let order = clerk.new_order(1);
     for _ in 0..5 {
         let resp = clerk.push(vec![order.clone()]).await;
         assert_eq!(resp.acked_through, 1);
@@ -81,9 +81,9 @@ async fn replaying_the_same_push_stores_one_order() {
     }
     let orders = clerk.orders().await;
     assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0].get_str("number"), "FS-261128-01-001");
+    assert_eq!(orders[0].get_str("number"), clerk.number(1));
     // A later push that repeats the batch and adds one more stores just the new one.
-    let second = clerk.new_order("FS-261128-01-002");
+    let second = clerk.new_order(2);
     let resp = clerk.push(vec![order, second]).await;
     assert_eq!(resp.acked_through, 2);
     assert_eq!(clerk.orders().await.len(), 2);
@@ -93,9 +93,9 @@ async fn replaying_the_same_push_stores_one_order() {
 async fn a_gap_in_the_sequence_is_refused_and_nothing_after_it_applies() {
     let app = spawn_app().await;
     let mut clerk = login(&app.url(""), "fs_clerk").await;
-    let first = clerk.new_order("FS-261128-01-001");
-    let _lost = clerk.new_order("FS-261128-01-002");
-    let third = clerk.new_order("FS-261128-01-003");
+    let first = clerk.new_order(1);
+    let _lost = clerk.new_order(2);
+    let third = clerk.new_order(3);
     let resp = clerk
         .push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: clerk.client, changes: vec![first, third] })
         .await;
@@ -104,7 +104,7 @@ async fn a_gap_in_the_sequence_is_refused_and_nothing_after_it_applies() {
     assert_eq!(body.acked_through, 1);
     assert_eq!(body.gap, Some(common::engine::wire::Gap { expected: 2, got: 3 }));
     let numbers: Vec<String> = clerk.orders().await.iter().map(|o| o.get_str("number").to_string()).collect();
-    assert_eq!(numbers, vec!["FS-261128-01-001"]);
+    assert_eq!(numbers, vec![clerk.number(1)]);
 }
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn a_branch_cannot_read_or_write_another_offices_orders() {
     let base = app.url("");
     let mut sz = login(&base, "sz_clerk").await;
     let mut fs = login(&base, "fs_clerk").await;
-    let sz_order = sz.new_order("SZ-261128-01-001");
+    let sz_order = sz.new_order(1);
     assert_eq!(sz.push(vec![sz_order.clone()]).await.results[0].outcome, Outcome::Applied);
 
     assert!(fs.orders().await.is_empty(), "FS must not see SZ's order");
@@ -146,7 +146,7 @@ async fn a_branch_cannot_read_or_write_another_offices_orders() {
     assert_eq!(resp.results[0].outcome, Outcome::Refused);
     assert_eq!(resp.results[0].code.as_deref(), Some("office_mismatch"));
     // ... or signs it with SZ's clerk's name.
-    let mut spoofed = fs.new_order("FS-261128-01-001");
+    let mut spoofed = fs.new_order(1);
     spoofed.by = "sz_clerk".into();
     assert_eq!(fs.push(vec![spoofed]).await.results[0].code.as_deref(), Some("forbidden"));
 
@@ -161,7 +161,7 @@ async fn pushing_under_another_devices_client_id_is_forbidden() {
     let base = app.url("");
     let mut fs = login(&base, "fs_clerk").await;
     let other = login(&base, "fs_clerk").await;
-    let change = fs.new_order("FS-261128-01-001");
+    let change = fs.new_order(1);
     let resp =
         fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: other.client, changes: vec![change] }).await;
     let (status, body) = error_of(resp).await;
@@ -174,14 +174,14 @@ async fn a_change_id_already_used_by_another_device_is_refused_not_an_error() {
     let base = app.url("");
     let mut a = login(&base, "fs_clerk").await;
     let mut b = login(&base, "fs_clerk").await;
-    let original = a.new_order("FS-261128-01-001");
+    let original = a.new_order(1);
     a.push(vec![original.clone()]).await;
-    let mut copy = b.new_order("FS-261128-02-001");
+    let mut copy = b.new_order(1);
     copy.id = original.id;
     let resp = b.push(vec![copy]).await;
     assert_eq!(resp.results[0].code.as_deref(), Some("duplicate_id"));
     // The device's stream goes on: its next change is accepted.
-    let next = b.new_order("FS-261128-02-002");
+    let next = b.new_order(2);
     assert_eq!(b.push(vec![next]).await.results[0].outcome, Outcome::Applied);
 }
 
@@ -190,7 +190,7 @@ async fn roles_are_checked_on_the_server() {
     let app = spawn_app().await;
     let base = app.url("");
     let mut cashier = login(&base, "fs_cashier").await;
-    let order = cashier.new_order("FS-261128-01-001");
+    let order = cashier.new_order(1);
     let resp = cashier.push(vec![order]).await;
     assert_eq!(resp.results[0].code.as_deref(), Some("forbidden"), "a cashier does not take orders");
 
@@ -243,14 +243,14 @@ async fn the_scope_digest_matches_what_each_user_was_sent() {
     let base = app.url("");
     let mut fs = login(&base, "fs_clerk").await;
     let mut hq = login(&base, "hq_manager").await;
-    let order = fs.new_order("FS-261128-01-001");
-    let second = fs.new_order("FS-261128-01-002");
+    let order = fs.new_order(1);
+    let second = fs.new_order(2);
     fs.push(vec![order.clone(), second]).await;
     let seen = fs.orders().await.into_iter().find(|o| o.id == order.record).unwrap();
     let fs_office = office("FS");
     let edit =
         hq.change(Kind::ORDER, order.record, &fs_office, Some(&seen), [("notes".to_string(), json!("改过"))].into());
-    let hq_order = hq.new_order("HQ-261128-01-001");
+    let hq_order = hq.new_order(1);
     hq.push(vec![edit, hq_order]).await;
     for user in ["fs_clerk", "sz_clerk", "hq_admin"] {
         let d = login(&base, user).await;
@@ -267,7 +267,7 @@ async fn edits_of_different_fields_from_two_offices_both_stand() {
     let base = app.url("");
     let mut fs = login(&base, "fs_clerk").await;
     let mut hq = login(&base, "hq_manager").await;
-    let order = fs.new_order("FS-261128-01-001");
+    let order = fs.new_order(1);
     fs.push(vec![order.clone()]).await;
     let seen = fs.orders().await.remove(0);
     let fs_office = office("FS");
@@ -297,13 +297,13 @@ async fn edits_of_different_fields_from_two_offices_both_stand() {
 async fn an_invalid_order_is_refused_with_its_reason_and_not_stored() {
     let app = spawn_app().await;
     let mut fs = login(&app.url(""), "fs_clerk").await;
-    let mut bad = fs.new_order("FS-261128-01-001");
+    let mut bad = fs.new_order(1);
     bad.set.get_mut("lines").unwrap().value = json!([{"model": "AJ-1", "name": "x", "quantity": 0, "unit_price": 100}]);
     let resp = fs.push(vec![bad]).await;
     assert_eq!(resp.results[0].outcome, Outcome::Refused);
     assert_eq!(resp.results[0].code.as_deref(), Some("invalid"));
     assert!(resp.results[0].message.as_deref().unwrap().contains("lines"), "{:?}", resp.results[0].message);
-    let mut incomplete = fs.new_order("FS-261128-01-002");
+    let mut incomplete = fs.new_order(2);
     incomplete.set.remove("customer_name");
     assert_eq!(fs.push(vec![incomplete]).await.results[0].code.as_deref(), Some("incomplete"));
     assert!(fs.orders().await.is_empty());
@@ -313,7 +313,7 @@ async fn an_invalid_order_is_refused_with_its_reason_and_not_stored() {
 async fn a_timestamp_from_a_clock_days_ahead_is_refused() {
     let app = spawn_app().await;
     let mut fs = login(&app.url(""), "fs_clerk").await;
-    let mut order = fs.new_order("FS-261128-01-001");
+    let mut order = fs.new_order(1);
     order.ts.wall_ms += 3 * 24 * 3600 * 1000;
     let resp = fs.push(vec![order]).await;
     assert_eq!(resp.results[0].code.as_deref(), Some("clock_ahead"));
@@ -351,15 +351,17 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
     assert_eq!((status, body.error.as_str()), (422, "invalid_body"));
     assert!(body.message.contains("admin"), "{}", body.message);
 
-    let mut change = serde_json::to_value(fs.new_order("FS-261128-01-001")).unwrap();
-    change["sneaky"] = json!(1);
-    let (status, _) = error_of(
+    // A change whose seq cannot be read cannot be settled: the whole push is refused.
+    let mut change = serde_json::to_value(fs.new_order(1)).unwrap();
+    change["seq"] = json!("first");
+    let (status, body) = error_of(
         send(json!({"protocol": PROTOCOL_VERSION, "client": fs.client, "changes": [change]}).to_string())
             .await
             .unwrap(),
     )
     .await;
-    assert_eq!(status, 422, "unknown fields inside a change");
+    assert_eq!((status, body.error.as_str()), (422, "invalid_body"));
+    assert!(body.message.contains("seq"), "{}", body.message);
 
     let huge = format!(
         "{{\"protocol\": {PROTOCOL_VERSION}, \"client\": \"{}\", \"changes\": [], \"pad\": \"{}\"}}",
@@ -373,7 +375,7 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
         error_of(send(json!({"protocol": 99, "client": fs.client, "changes": []}).to_string()).await.unwrap()).await;
     assert_eq!((status, body.error.as_str()), (400, "unsupported_protocol"));
 
-    let many: Vec<_> = (0..501).map(|n| fs.new_order(&format!("FS-261128-01-{n:03}"))).collect();
+    let many: Vec<_> = (0..501).map(|n| fs.new_order(n)).collect();
     let (status, body) =
         error_of(fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: fs.client, changes: many }).await)
             .await;
@@ -403,7 +405,7 @@ async fn the_database_file_survives_a_restart() {
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
         let mut fs = login(&format!("http://{addr}"), "fs_clerk").await;
-        let order = fs.new_order("FS-261128-01-001");
+        let order = fs.new_order(1);
         fs.push(vec![order]).await;
         server.abort();
     }

@@ -47,7 +47,7 @@ impl Device {
 /// A branch clerk's new order, and the head-office admin who sees it.
 async fn taken(base: &str) -> (Device, RecordState) {
     let mut clerk = login(base, "fs_clerk").await;
-    let order = clerk.new_order("FS-261129-01-001");
+    let order = clerk.new_order(1);
     let id = order.record;
     assert_eq!(clerk.send(order).await, None);
     let state = clerk.order(id).await;

@@ -54,7 +54,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
             ("ship", &[Action::Review, Action::Audit { stamp: PaymentStamp::Collect }]),
         ];
         for (k, (what, before)) in due.into_iter().enumerate() {
-            let order = clerk.new_order(&format!("{office}-261128-01-{:03}", n * 10 + k + 1));
+            let order = clerk.new_order((n * 10 + k + 1) as u32);
             let (id, office_code) = (order.record, order.office.clone());
             assert_eq!(clerk.push(vec![order]).await.results[0].outcome, Outcome::Applied);
             for step in before {

@@ -378,7 +378,7 @@ async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
     // An order, then two offices change its phone number without seeing each other.
     let mut fs = login(&base, "fs_clerk").await;
     let mut hq = login(&base, "hq_manager").await;
-    let order = fs.new_order("FS-261128-09-001");
+    let order = fs.new_order(1);
     fs.push(vec![order.clone()]).await;
     let seen = fs.orders().await.remove(0);
     let office = seen.office.clone();
@@ -391,7 +391,7 @@ async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
 
     let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
     log_in(&b, &base, "fs_clerk").await;
-    b.click(&b.wait_for("tr[data-number='FS-261128-09-001'] a", 30).await).await;
+    b.click(&b.wait_for(&format!("tr[data-number='{}'] a", fs.number(1)), 30).await).await;
     b.wait_for(".conflicts", 10).await;
     let choices = b.find_all(".conflict[data-field='phone'] button.choice").await;
     assert_eq!(choices.len(), 2, "both phone numbers are offered");

@@ -73,12 +73,11 @@ async fn every_acknowledged_push_survives_kill_minus_nine_exactly_once() {
     let mut acked_all: BTreeSet<String> = BTreeSet::new();
     let mut made: BTreeSet<String> = BTreeSet::new();
     for round in 0..ROUNDS {
-        for (i, (device, pending)) in devices.iter_mut().enumerate() {
+        for (device, pending) in devices.iter_mut() {
             for k in 0..ORDERS_PER_ROUND {
-                let office = device.office();
-                let number = format!("{office}-261128-{:02}-{:03}", i + 1, round * ORDERS_PER_ROUND + k + 1);
-                made.insert(number.clone());
-                pending.push(device.new_order(&number));
+                let seq = (round * ORDERS_PER_ROUND + k + 1) as u32;
+                made.insert(device.number(seq));
+                pending.push(device.new_order(seq));
             }
         }
         let progress = Arc::new(AtomicUsize::new(0));

@@ -12,7 +12,7 @@ use tests::webdriver::{Browser, CONTROL, ENTER};
 /// An order taken at the FS branch through the API: 3 × AJ-8801 at ¥128.00.
 async fn order_taken(base: &str) -> (Device, RecordId) {
     let mut clerk = login(base, "fs_clerk").await;
-    let order = clerk.new_order("FS-261129-07-001");
+    let order = clerk.new_order(1);
     let id = order.record;
     clerk.push(vec![order]).await;
     (clerk, id)
@@ -50,12 +50,12 @@ async fn a_reviewed_order_is_locked_for_a_salesperson_and_a_clerks_change_sends_
 
     // A salesperson, on a phone: the order is closed to them, and the page says why.
     let mut more = login(&base, "fs_clerk").await;
-    let others: Vec<_> = (2..=8).map(|n| more.new_order(&format!("FS-261129-07-{n:03}"))).collect();
+    let others: Vec<_> = (2..=8).map(|n| more.new_order(n)).collect();
     more.push(others).await;
     let phone = driver.session(&tmp.path().join("phone"), 360, 740).await;
     log_in(&phone, &base, "fs_salesperson").await;
     // Orders are compact cards there: a screen shows at least six.
-    phone.wait_for("table.orders tr[data-number='FS-261129-07-008']", 30).await;
+    phone.wait_for(&format!("table.orders tr[data-number='{}']", more.number(8)), 30).await;
     let fits = phone.script("return Array.from(document.querySelectorAll('table.orders tbody tr')).filter((r) => r.getBoundingClientRect().bottom <= window.innerHeight).length").await;
     assert!(fits.as_u64().unwrap_or(0) >= 6, "{fits} cards on the first screen");
     phone.goto(&format!("{base}/orders/{id}")).await;
@@ -305,10 +305,10 @@ async fn a_clerk_works_the_form_and_the_list_from_the_keyboard_alone() {
 
     // The list: ↓ from the search box into the rows, Enter opens.
     let mut more = login(&base, "fs_clerk").await;
-    let another = more.new_order("FS-261129-07-101");
+    let another = more.new_order(101);
     more.push(vec![another]).await;
     show_orders(&b).await;
-    b.wait_for("tr[data-number='FS-261129-07-101']", 30).await;
+    b.wait_for(&format!("tr[data-number='{}']", more.number(101)), 30).await;
     b.click(&b.wait_for("#q", 5).await).await;
     b.keys(&format!("{DOWN}{DOWN}")).await;
     let second = b.script("return document.activeElement.textContent").await;
@@ -336,7 +336,7 @@ async fn a_void_needs_a_reason_and_a_second_press_and_one_that_met_a_shipment_is
 
     // Another order: shipped at head office while the branch, not knowing, voids it.
     let mut fs = login(&base, "fs_clerk").await;
-    let order = fs.new_order("FS-261129-07-201");
+    let order = fs.new_order(201);
     let id = order.record;
     fs.push(vec![order]).await;
     step(&base, "hq_admin", id, Action::Review).await;

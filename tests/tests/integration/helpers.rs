@@ -151,10 +151,19 @@ impl Device {
         }
     }
 
-    pub fn new_order(&mut self, number: &str) -> Change {
+    /// This device's order number `seq` of today: its office, today in the office's zone,
+    /// its device number.
+    pub fn number(&self, seq: u32) -> String {
+        let today = common::desk::time::local_date(now_ms(), self.login.user.office.utc_offset_minutes);
+        format!("{}-{}-{:02}-{seq:03}", self.office(), today.compact(), self.login.device_no)
+    }
+
+    /// A new order numbered `seq` (see [`Device::number`]).
+    pub fn new_order(&mut self, seq: u32) -> Change {
         let id = RecordId::new_v7(now_ms(), random10());
         let office = self.office();
-        self.change(Kind::ORDER, id, &office, None, order_values(number, "美居建材", 3))
+        let number = self.number(seq);
+        self.change(Kind::ORDER, id, &office, None, order_values(&number, "美居建材", 3))
     }
 
     pub async fn push_raw(&self, body: &PushRequest) -> reqwest::Response {

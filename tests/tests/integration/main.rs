@@ -8,3 +8,4 @@ mod browser;
 mod crash;
 mod desk_browser;
 mod helpers;
+mod protocol;
