@@ -12,7 +12,7 @@ fn canonical(v: &Value, out: &mut String) {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().collect::<Vec<u16>>().cmp(&b.encode_utf16().collect::<Vec<u16>>()));
+            keys.sort_by_key(|k| k.encode_utf16().collect::<Vec<u16>>());
             out.push('{');
             for (i, k) in keys.iter().enumerate() {
                 if i > 0 {
