@@ -477,6 +477,35 @@ fn a_void_that_meets_a_shipment_offers_withdrawing_it_or_confirming_it_with_an_i
 }
 
 #[test]
+fn a_step_impossible_from_what_its_author_saw_is_refused_and_a_concurrent_one_is_not() {
+    let mut desk = Desk::new();
+    desk.by(Clerk, Do::Take).unwrap();
+    let as_taken = desk.state.clone();
+    // Shipping an order one saw as just taken is a mistake, whatever happened since.
+    let blind_ship = desk.change(Logistics, &ship(), as_taken.as_ref());
+    desk.by(Reviewer, review()).unwrap();
+    desk.by(Cashier, audit()).unwrap();
+    assert_eq!(desk.send(Logistics, &blind_ship), Err("not_ready".to_string()));
+    // A second review by someone who saw the first changes nothing: refused, with why.
+    assert_eq!(desk.by(Reviewer, review()), Err("already_done".to_string()));
+    // Two reviews made at once, neither seeing the other, are both fine.
+    let mut twins = Desk::new();
+    twins.by(Clerk, Do::Take).unwrap();
+    let seen = twins.state.clone();
+    let a = twins.change(Reviewer, &review(), seen.as_ref());
+    let b = twins.change(Clerk, &review(), seen.as_ref());
+    assert_eq!((twins.send(Reviewer, &a), twins.send(Clerk, &b)), (Ok(()), Ok(())));
+    // Voiding an order one saw shipped is refused; one made before the shipment arrived
+    // was concurrent, and becomes the conflict a manager settles.
+    let mut d = Desk::new();
+    d.by(Clerk, Do::Take).unwrap();
+    d.by(Reviewer, review()).unwrap();
+    d.by(Cashier, audit()).unwrap();
+    d.by(Logistics, ship()).unwrap();
+    assert_eq!(d.by(Clerk, void()), Err("closed".to_string()));
+}
+
+#[test]
 fn the_steps_offered_are_the_ones_the_server_would_take() {
     let mut desk = Desk::new();
     desk.by(Clerk, Do::Take).unwrap();

@@ -36,6 +36,7 @@ pub fn record_from_v1(mut value: Value) -> Option<RecordState> {
                 step: e.step,
                 data: e.data,
                 approved: e.approved,
+                seen: Vec::new(),
             })?,
             _ => return None,
         };

@@ -142,9 +142,9 @@ fn insert_version(heads: &mut BTreeMap<Hlc, Value>, ts: Hlc, value: &Value) {
 }
 
 /// A step taken on a record, as a change carries it: which step, its details (a stamp,
-/// a waybill, a reason), and the values of the kind's guarded fields it approves, as the
-/// person saw them (see [`crate::engine::workflow`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// a waybill, a reason), the values of the kind's guarded fields it approves, and the
+/// steps already on the record, as the person saw them (see [`crate::engine::workflow`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepWrite {
     pub step: String,
@@ -152,6 +152,11 @@ pub struct StepWrite {
     pub data: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub approved: BTreeMap<String, Value>,
+    /// The timestamps of the record's steps its author's screen showed: a step that is
+    /// impossible from what its author saw is refused; one that meets a step made
+    /// elsewhere meanwhile is concurrent. Kept on the change, not in the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<Hlc>,
 }
 
 /// A step as a record keeps it: the step and who took it. Its timestamp is its key in
@@ -572,11 +577,7 @@ mod tests {
                         .collect();
                     let mut set = BTreeMap::new();
                     set.insert(name.to_string(), FieldWrite { value: json!(format!("v{value}")), replaces });
-                    let event = event.then(|| StepWrite {
-                        step: "review".into(),
-                        data: BTreeMap::new(),
-                        approved: BTreeMap::new(),
-                    });
+                    let event = event.then(|| StepWrite { step: "review".into(), ..Default::default() });
                     out.push(Change {
                         id: ChangeId(uuid::Uuid::from_u128(i as u128 + 1)),
                         seq: i as u64 + 1,

@@ -83,7 +83,8 @@ impl Workflow {
             (Some(s), Some(StepKind::Approval | StepKind::Fact)) => self.snapshot(s),
             _ => BTreeMap::new(),
         };
-        StepWrite { step: code.to_string(), data, approved }
+        let seen = state.map(|s| s.events.keys().copied().collect()).unwrap_or_default();
+        StepWrite { step: code.to_string(), data, approved, seen }
     }
 
     fn edit_row(&self, stage: Option<&str>) -> Option<&EditRow> {
@@ -335,9 +336,52 @@ pub fn check_edit<'a>(
     Ok(EditEffect::Allowed)
 }
 
+/// The record as the step's author saw it: the steps they had seen, and (for a step that
+/// approves) the values they approved.
+fn as_seen(wf: &Workflow, state: &RecordState, write: &StepWrite) -> RecordState {
+    let mut seen = state.clone();
+    seen.events.retain(|t, _| write.seen.contains(t));
+    for (field, value) in &write.approved {
+        if wf.guarded.contains(&field.as_str()) {
+            let f = seen.fields.entry(field.clone()).or_default();
+            f.heads = [(Hlc::ZERO, value.clone())].into();
+        }
+    }
+    seen
+}
+
+/// Whether a step was possible on the record as its author saw it: a step impossible
+/// from what they saw (a ship on an order they saw as entered, a second review of an
+/// order they saw reviewed, a void of one they saw shipped) is a mistake, refused.
+fn check_seen(wf: &Workflow, spec: &StepSpec, state: &RecordState, write: &StepWrite) -> Result<(), Refusal> {
+    let saw = progress(wf, &as_seen(wf, state, write));
+    let ready = spec.after.is_empty() || spec.after.iter().any(|a| saw.counts(a));
+    let what = spec.code;
+    match spec.kind {
+        StepKind::Approval | StepKind::Fact | StepKind::Cancel if saw.is_closed() => {
+            Err(Refusal::new("closed", format!("{what} of a record its author saw shipped or voided")))
+        }
+        StepKind::Approval | StepKind::Fact if !ready => Err(Refusal::new(
+            "not_ready",
+            format!("{what} needs {} first, and its author had not seen it", spec.after.join(" or ")),
+        )),
+        StepKind::Approval if saw.counts(what) => {
+            Err(Refusal::new("already_done", format!("its author had seen the record's {what} already")))
+        }
+        StepKind::Uncancel | StepKind::ConfirmCancel if !matches!(saw.cancelled, Cancelled::Contested { .. }) => {
+            Err(Refusal::new("nothing_to_settle", format!("{what}: its author had seen no void meeting a shipment")))
+        }
+        StepKind::Correction if saw.fact.is_none() => {
+            Err(Refusal::new("not_ready", "corrections are for records past their last step; its author had seen none"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether `role` may take `step` on a record now standing at `progress` with `state`.
-/// Approvals must approve exactly what the record holds; facts and cancels are kept
-/// whenever they come (they happened), and surface as conflicts where they clash.
+/// A step impossible from what its author saw is refused; approvals must approve exactly
+/// what the record holds; facts and cancels made concurrently with other steps are kept
+/// (they happened), and surface as conflicts where they clash.
 pub fn check_step(
     wf: &Workflow,
     state: &RecordState,
@@ -368,6 +412,7 @@ pub fn check_step(
     } else if !write.approved.is_empty() {
         return Err(Refusal::new("invalid", format!("a {} step approves no values", spec.code)));
     }
+    check_seen(wf, spec, state, write)?;
     let closed_by_cancel = matches!(progress.cancelled, Cancelled::Yes { .. } | Cancelled::OverFact { .. });
     match spec.kind {
         StepKind::Approval => {

@@ -291,3 +291,42 @@ async fn order_numbers_name_their_office_device_and_a_real_day_are_unique_and_ne
     let r = fs.push(vec![renumber]).await.results.remove(0);
     assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("invalid")), "a number never changes");
 }
+
+#[tokio::test]
+async fn a_step_impossible_from_what_its_author_saw_is_refused_with_the_reason() {
+    use common::desk::order::{Action, PaymentStamp};
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut fs = login(&base, "fs_clerk").await;
+    let order = fs.new_order(1);
+    fs.push(vec![order.clone()]).await;
+    let id = order.record;
+    let mut logistics = login(&base, "fs_logistics").await;
+    let mut step = |d: &mut Device, seen: &common::engine::record::RecordState, a: Action| {
+        let mut c = d.change(Kind::ORDER, id, &seen.office, Some(seen), Default::default());
+        c.event = Some(a.to_write(Some(seen)));
+        c
+    };
+    let entered = logistics.order(id).await;
+    let ship = step(&mut logistics, &entered, Action::Ship { waybill: "DB-1".into(), packages: 1 });
+    let r = logistics.push(vec![ship]).await.results.remove(0);
+    assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("not_ready")), "{:?}", r.message);
+
+    let review = step(&mut fs, &entered, Action::Review);
+    assert_eq!(fs.push(vec![review]).await.results[0].outcome, Outcome::Applied);
+    let reviewed = fs.order(id).await;
+    let again = step(&mut fs, &reviewed, Action::Review);
+    let r = fs.push(vec![again]).await.results.remove(0);
+    assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("already_done")));
+
+    let void = step(&mut fs, &reviewed, Action::Void { reason: "客户取消".into() });
+    assert_eq!(fs.push(vec![void]).await.results[0].outcome, Outcome::Applied);
+    let voided = fs.order(id).await;
+    let mut cashier = login(&base, "fs_cashier").await;
+    let audit = step(&mut cashier, &voided, Action::Audit { stamp: PaymentStamp::Paid });
+    let r = cashier.push(vec![audit]).await.results.remove(0);
+    assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("closed")));
+    let edit = fs.change(Kind::ORDER, id, &voided.office, Some(&voided), [("notes".into(), json!("改"))].into());
+    let r = fs.push(vec![edit]).await.results.remove(0);
+    assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("closed")), "edits of a voided order");
+}
