@@ -17,12 +17,16 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let i = ctx.i18n;
     let logged_in = move || ctx.session.with(Option::is_some);
     let navigate = use_navigate();
+    // Unsynced work stays on the device under its owner's name and syncs at their next
+    // log-in; the first press says so, the second logs out.
+    let warned = RwSignal::new(false);
     let logout = move |_| {
         let pending = ctx.pending();
-        if pending > 0 {
+        if pending > 0 && !warned.get_untracked() {
+            warned.set(true);
             ctx.notice.set(Some((
-                format!("还有 {pending} 条修改未同步,请联网同步后再退出。"),
-                format!("{pending} changes are not synced yet; stay online until they are, then log out."),
+                format!("还有 {pending} 条修改未同步:它们会留在这台设备上,你下次登录时自动同步,不会以别人的名义发送。再点一次“退出”即退出。"),
+                format!("{pending} changes are not synced yet: they stay on this device and sync when you next log in, never in anyone else's name. Press Log out again to log out."),
             )));
             return;
         }
@@ -76,6 +80,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                 <A href="/settings">{i.s("设置", "Settings")}</A>
             </nav>
             <main>
+                <ClockNotice/>
                 {move || ctx.notice.get().map(|(zh, en)| view! {
                     <div class="notice" role="alert">
                         <span>{if i.lang() == Lang::Zh { zh } else { en }}</span>
@@ -84,6 +89,37 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                 })}
                 {children()}
             </main>
+        </Show>
+    }
+}
+
+/// Says plainly when this device's clock is off the server's (the desk's times are
+/// corrected, but the person should know, and put it right).
+#[component]
+fn ClockNotice() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let offset = move || ctx.replica.with(|r| r.meta.offset_ms);
+    let text = move || {
+        let off = offset();
+        let minutes = off.unsigned_abs() / 60_000;
+        let (h, m) = (minutes / 60, minutes % 60);
+        let ahead = off < 0;
+        if i.lang() == Lang::Zh {
+            format!(
+                "本机时钟比服务器{}约 {h} 小时 {m} 分。开单和经过的时间已按服务器时间记录;请校准本机时间。",
+                if ahead { "快" } else { "慢" }
+            )
+        } else {
+            format!(
+                "This device's clock is about {h} h {m} min {} the server's. Times are recorded by the server's clock; please set this device's clock right.",
+                if ahead { "ahead of" } else { "behind" }
+            )
+        }
+    };
+    view! {
+        <Show when=move || { offset().abs() > crate::state::CLOCK_OFF_MS }>
+            <div class="notice clock-off" role="alert" data-clock-off="">{text}</div>
         </Show>
     }
 }

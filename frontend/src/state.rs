@@ -11,14 +11,30 @@ use common::desk::permissions::Actor;
 use common::desk::time::local_date;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::record::{Kind, StepWrite};
-use common::engine::replica::Replica;
+use common::engine::replica::{Replica, ReplicaMeta};
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-pub fn now_ms() -> u64 {
+thread_local! {
+    /// The server's clock minus this device's (ms), measured at the last contact.
+    static OFFSET_MS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// This device's clock, as it reads.
+pub fn device_now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
+
+/// The time by this device's clock corrected by the offset measured at its last contact
+/// with the server: what it stamps changes with and shows. A wrong device clock neither
+/// misdates the desk's work nor gets it refused.
+pub fn now_ms() -> u64 {
+    (device_now_ms() as i64 + OFFSET_MS.with(std::cell::Cell::get)).max(0) as u64
+}
+
+/// The device's clock is this far off the server's: say so (the desk's times are corrected).
+pub const CLOCK_OFF_MS: i64 = 2 * 60 * 1000;
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
@@ -89,6 +105,11 @@ impl Ctx {
         });
         // Every tab stamps its own versions: two tabs must never issue the same timestamp.
         replica.meta.clock.node = u64::from_le_bytes(random_bytes::<8>());
+        OFFSET_MS.with(|o| o.set(replica.meta.offset_ms));
+        // Storage from before owners were noted belongs to whoever was logged in.
+        if replica.meta.owner.is_none() {
+            replica.meta.owner = session.as_ref().map(|s| s.user.username.clone());
+        }
         Ctx {
             replica: RwSignal::new(replica),
             session: RwSignal::new(session),
@@ -101,11 +122,103 @@ impl Ctx {
         }
     }
 
+    /// The server's time as just heard (log-in, push, pull): measure this device's clock
+    /// against it. Kept in the counters once it moves by more than a second.
+    pub fn heard_server_time(&self, server_time: common::engine::hlc::Hlc) {
+        let offset = server_time.wall_ms as i64 - device_now_ms() as i64;
+        let changed = self.replica.with_untracked(|r| (r.meta.offset_ms - offset).abs() > 1000);
+        OFFSET_MS.with(|o| o.set(offset));
+        if changed {
+            self.replica.update(|r| r.meta.offset_ms = offset);
+        }
+    }
+
+    /// Gets this browser ready for `username` to log in: someone else's unsynced work is
+    /// set aside under their name (pushed when they log in again, never as anyone else),
+    /// and `username`'s own, set aside earlier, comes back. Returns the device id to log
+    /// in with: each person has their own.
+    pub fn prepare_for(&self, username: &str) -> Result<ClientId, SaveError> {
+        let (owner, busy) =
+            self.replica.with_untracked(|r| (r.meta.owner.clone(), !r.outbox.is_empty() || !r.refused.is_empty()));
+        if owner.as_deref() == Some(username) {
+            return Ok(self.replica.with_untracked(|r| r.meta.client));
+        }
+        if owner.is_some() || busy {
+            self.replica.with_untracked(|r| storage::park(owner.as_deref().unwrap_or("?"), r))?;
+            self.start_afresh(username)?;
+        } else if storage::parked_owners().iter().any(|(o, _)| o == username) {
+            self.start_afresh(username)?;
+        }
+        Ok(self.replica.with_untracked(|r| r.meta.client))
+    }
+
+    /// This browser, ready for `username`: their work set aside earlier, under their own
+    /// device id, or a new device id. Confirmed records are pulled again.
+    fn start_afresh(&self, username: &str) -> Result<(), SaveError> {
+        storage::clear_session();
+        self.session.set(None);
+        let replica = match storage::unpark(username) {
+            Some(p) => {
+                let meta = ReplicaMeta { cursor: 0, complete: true, ..p.meta };
+                for c in &p.outbox {
+                    storage::save_change(c)?;
+                }
+                for x in &p.refused {
+                    storage::save_refused(x)?;
+                }
+                Replica::from_parts(meta, Vec::new(), p.outbox, p.refused)
+            }
+            None => fresh_replica(),
+        };
+        storage::save_meta(&replica.meta)?;
+        OFFSET_MS.with(|o| o.set(replica.meta.offset_ms));
+        self.replica.set(replica);
+        Ok(())
+    }
+
+    /// The server says this device id is someone else's: set aside what waits here and
+    /// start afresh with a new one.
+    pub fn new_device_id(&self, username: &str) -> Result<ClientId, SaveError> {
+        let owner = self.replica.with_untracked(|r| r.meta.owner.clone()).unwrap_or_else(|| "?".into());
+        self.replica.with_untracked(|r| storage::park(&owner, r))?;
+        storage::unpark(username);
+        self.start_afresh(username)?;
+        Ok(self.replica.with_untracked(|r| r.meta.client))
+    }
+
+    /// `session` logged in on this browser: note whose device id this is, number after
+    /// what the server already settled, take back work set aside earlier, and set the
+    /// clock. What others left waiting here is named in the returned notice.
+    pub fn logged_in(&self, session: &LoginResponse) -> Result<Option<(String, String)>, SaveError> {
+        let me = session.user.username.clone();
+        self.heard_server_time(session.server_time);
+        self.replica.update(|r| {
+            r.meta.owner = Some(me.clone());
+            r.settled_through(session.last_seq);
+            let _ = r.meta.clock.observe(session.server_time, now_ms());
+        });
+        self.replica.with_untracked(|r| storage::save_meta(&r.meta))?;
+        storage::save_session(session)?;
+        let others: Vec<(String, usize)> = storage::parked_owners().into_iter().filter(|(o, _)| *o != me).collect();
+        Ok((!others.is_empty()).then(|| {
+            let list = |sep: &str, unit: &str| {
+                others.iter().map(|(o, n)| format!("{o} ({n}{unit})")).collect::<Vec<_>>().join(sep)
+            };
+            (
+                format!("本机还有其他人未同步的修改:{}。他们登录时会自动同步,不会以你的名义发送。", list("、", " 条")),
+                format!("Others' unsynced changes wait on this device: {}. They sync when those people log in, never in your name.", list(", ", "")),
+            )
+        }))
+    }
+
     /// Another tab wrote to storage: fold what it wrote into this tab's replica.
     pub fn apply_storage_event(&self, key: Option<String>, new_value: Option<String>) {
         use storage::Incoming;
         match storage::parse_event(key, new_value) {
-            Incoming::Meta(m) => self.replica.update(|r| r.follow_counters(&m)),
+            Incoming::Meta(m) => {
+                OFFSET_MS.with(|o| o.set(m.offset_ms));
+                self.replica.update(|r| r.follow_counters(&m));
+            }
             Incoming::Record(state) => self.replica.update(|r| {
                 r.put_confirmed(state);
             }),
@@ -278,9 +391,14 @@ impl Ctx {
                 let ctx = *self;
                 let (office, device, offset) =
                     (session.user.office.code.clone(), session.device_no, session.user.office.utc_offset_minutes);
+                let given: Vec<String> = self
+                    .replica
+                    .with_untracked(|r| r.all(Kind::ORDER).map(|s| s.get_str(field::NUMBER).to_string()).collect());
                 let number = crate::locks::exclusive("salesdesk-order-number", move || {
                     let mut counter = storage::load_counter();
-                    let number = counter.next(&office, device, local_date(now_ms(), offset));
+                    let today = local_date(now_ms(), offset);
+                    counter.skip_given(&office, device, today, given.iter().map(String::as_str));
+                    let number = counter.next(&office, device, today);
                     ctx.with_room(|| storage::save_counter(&counter)).map(|()| number)
                 })
                 .await?;

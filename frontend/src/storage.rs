@@ -353,6 +353,57 @@ pub fn save_lang(lang: &str) {
     let _ = put(LANG, &lang);
 }
 
+/// One person's unsynced work, set aside while someone else uses this browser: their
+/// device id and counters, their waiting changes and their refusals. Pushed when they
+/// log in again; never pushed as anyone else.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, Serialize)]
+pub struct Parked {
+    pub meta: ReplicaMeta,
+    pub outbox: Vec<Change>,
+    pub refused: Vec<Refused>,
+}
+
+const PARKED: &str = "sd1:parked:";
+
+/// Sets `replica`'s unsynced work aside under its owner, and clears this browser's
+/// records, outbox and refusals for the next person.
+pub fn park(owner: &str, replica: &Replica) -> Result<(), SaveError> {
+    let parked = Parked {
+        meta: replica.meta.clone(),
+        outbox: replica.outbox.values().cloned().collect(),
+        refused: replica.refused.values().cloned().collect(),
+    };
+    if !parked.outbox.is_empty() || !parked.refused.is_empty() {
+        put_packed(&format!("{PARKED}{owner}"), &parked)?;
+    }
+    for key in all_keys() {
+        if key.starts_with("sd1:r:") || key.starts_with("sd1:o:") || key.starts_with("sd1:x:") {
+            LocalStorage::delete(&key);
+        }
+    }
+    Ok(())
+}
+
+/// `owner`'s work set aside earlier, taken back out of storage.
+pub fn unpark(owner: &str) -> Option<Parked> {
+    let key = format!("{PARKED}{owner}");
+    let parked = get_packed::<Parked>(&key)?;
+    LocalStorage::delete(&key);
+    Some(parked)
+}
+
+/// Whose work waits here, set aside, and how many changes of each.
+pub fn parked_owners() -> Vec<(String, usize)> {
+    all_keys()
+        .into_iter()
+        .filter_map(|k| {
+            let owner = k.strip_prefix(PARKED)?.to_string();
+            let p = get_packed::<Parked>(&k)?;
+            Some((owner, p.outbox.len() + p.refused.len()))
+        })
+        .collect()
+}
+
 /// Drops every confirmed record (they can be pulled again), keeping the outbox and
 /// refusals. Used at log-out so the next person on this computer starts clean.
 pub fn forget_records() {

@@ -60,6 +60,8 @@ fn reload_for_new_version() {
 pub enum LoginError {
     Offline,
     BadCredentials,
+    /// The device id is another person's: log in with a new one.
+    ClientInUse,
     Other(String),
 }
 
@@ -73,6 +75,7 @@ pub async fn login(username: String, password: String, client: ClientId) -> Resu
     match resp.status().as_u16() {
         200 => resp.json().await.map_err(|e| LoginError::Other(e.to_string())),
         401 => Err(LoginError::BadCredentials),
+        409 => Err(LoginError::ClientInUse),
         _ => Err(LoginError::Other(resp.json::<ErrorBody>().await.map(|e| e.message).unwrap_or_default())),
     }
 }
@@ -113,6 +116,7 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
             return Err(error_of(resp).await);
         }
         let body: PushResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        ctx.heard_server_time(body.server_time);
         let fx = ctx.replica.try_update(|r| r.on_push(&body, now_ms())).unwrap_or_default();
         // Confirmed records first, then forget the outbox entries: a crash in between
         // only means a change is applied twice, which changes nothing.
@@ -121,6 +125,10 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         }
         for refused in &fx.newly_refused {
             storage::save_refused(refused).map_err(SyncError::Storage)?;
+        }
+        // Renumbered after the server's last: stored with the counters before they go again.
+        for change in &fx.renumbered {
+            ctx.with_room(|| storage::save_change(change)).map_err(SyncError::Storage)?;
         }
         for id in &fx.settled {
             storage::remove_outbox(*id);
@@ -132,7 +140,7 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
                 format!("服务器缺少第 {} 条修改(收到第 {} 条)", gap.expected, gap.got),
             ));
         }
-        if fx.settled.is_empty() {
+        if fx.settled.is_empty() && fx.renumbered.is_empty() {
             return Ok(());
         }
     }
@@ -152,6 +160,7 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
             return Err(error_of(resp).await);
         }
         let page: PullResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        ctx.heard_server_time(page.server_time);
         let records = ctx.replica.try_update(|r| r.on_pull(&page, now_ms())).unwrap_or_default();
         for state in &records {
             ctx.with_room(|| storage::save_record(state)).map_err(SyncError::Storage)?;

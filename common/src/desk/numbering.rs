@@ -62,6 +62,32 @@ impl NumberCounter {
         self.last += 1;
         OrderNumber { office: office.clone(), date, device, seq: self.last }
     }
+
+    /// Moves past every number in `given` that this device gave today: a device whose
+    /// storage went back in time (restored from an older copy) learns from the orders it
+    /// pulls which numbers are taken, and never gives one twice.
+    pub fn skip_given<'a>(
+        &mut self,
+        office: &OfficeCode,
+        device: u32,
+        today: Date,
+        given: impl IntoIterator<Item = &'a str>,
+    ) {
+        let date = today.compact();
+        let highest = given
+            .into_iter()
+            .filter_map(OrderNumber::parse)
+            .filter(|n| n.office == *office && n.device == device && n.date == date)
+            .map(|n| n.seq)
+            .max();
+        if let Some(h) = highest {
+            if self.date != date {
+                self.date = date;
+                self.last = 0;
+            }
+            self.last = self.last.max(h);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +96,17 @@ mod tests {
 
     fn gz() -> OfficeCode {
         OfficeCode::parse("GZ").unwrap()
+    }
+
+    #[test]
+    fn a_counter_that_went_back_in_time_skips_the_numbers_already_given() {
+        let today = Date::parse("2026-11-29").unwrap();
+        let mut c = NumberCounter::default();
+        c.next(&gz(), 3, today);
+        // Numbers given since (and one of another device, and one of yesterday).
+        let given = ["GZ-261129-03-002", "GZ-261129-03-005", "GZ-261129-04-009", "GZ-261128-03-011"];
+        c.skip_given(&gz(), 3, today, given);
+        assert_eq!(c.next(&gz(), 3, today).format(), "GZ-261129-03-006");
     }
 
     #[test]

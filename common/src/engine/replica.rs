@@ -60,6 +60,13 @@ pub struct ReplicaMeta {
     /// scope digest must match the server's.
     #[serde(default = "yes")]
     pub complete: bool,
+    /// Whose device id this is: the person who logged in with it (it is theirs alone).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The server's clock minus this device's, measured at the last contact (ms): the
+    /// device stamps and shows times by its own clock corrected by this.
+    #[serde(default)]
+    pub offset_ms: i64,
 }
 
 fn yes() -> bool {
@@ -80,17 +87,29 @@ pub struct Replica {
 }
 
 /// What a push response changed, for the caller to persist in this order:
-/// write `confirmed` records, then refusals, then forget the `settled` outbox entries.
+/// write `confirmed` records, then refusals, then the `renumbered` outbox entries (and
+/// the counters), then forget the `settled` ones.
 #[derive(Debug, Default, PartialEq)]
 pub struct PushEffects {
     pub confirmed: Vec<RecordState>,
     pub newly_refused: Vec<Refused>,
+    /// Changes whose seq the server had settled for another change (this device's storage
+    /// went back in time): given fresh seqs, to push again.
+    pub renumbered: Vec<Change>,
     pub settled: Vec<ChangeId>,
 }
 
 impl Replica {
     pub fn new(client: ClientId, node: u64) -> Replica {
-        let meta = ReplicaMeta { client, clock: Clock::new(node), next_seq: 1, cursor: 0, complete: true };
+        let meta = ReplicaMeta {
+            client,
+            clock: Clock::new(node),
+            next_seq: 1,
+            cursor: 0,
+            complete: true,
+            owner: None,
+            offset_ms: 0,
+        };
         Replica::from_parts(meta, Vec::new(), Vec::new(), Vec::new())
     }
 
@@ -324,6 +343,16 @@ impl Replica {
             let Some(change) = self.outbox.get(&result.id).filter(|c| c.seq == result.seq).cloned() else {
                 continue;
             };
+            if result.code.as_deref() == Some("seq_reused") {
+                // Not refused: the seq was, by a change this device no longer remembers.
+                let seq = self.meta.next_seq.max(resp.acked_through + 1);
+                self.meta.next_seq = seq + 1;
+                if let Some(c) = self.outbox.get_mut(&change.id) {
+                    c.seq = seq;
+                    fx.renumbered.push(c.clone());
+                }
+                continue;
+            }
             match result.outcome {
                 Outcome::Applied => {
                     let key = (change.kind, change.record);
@@ -400,6 +429,14 @@ impl Replica {
         self.meta.next_seq = self.meta.next_seq.max(theirs.next_seq);
         self.meta.cursor = theirs.cursor;
         self.meta.complete = theirs.complete;
+        self.meta.offset_ms = theirs.offset_ms;
+        self.meta.owner = theirs.owner.clone();
+    }
+
+    /// The server says it settled this device's changes up to `last_seq`: number the
+    /// next ones after it (this device's storage may have gone back in time).
+    pub fn settled_through(&mut self, last_seq: u64) {
+        self.meta.next_seq = self.meta.next_seq.max(last_seq + 1);
     }
 
     /// Another tab added or sequenced an outbox change.
@@ -561,6 +598,40 @@ mod tests {
         let next =
             r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", now + 1000, [2; 10]).unwrap();
         assert_eq!(next.ts.wall_ms, now + 1000);
+    }
+
+    #[test]
+    fn a_device_whose_storage_went_back_in_time_renumbers_its_new_changes_and_loses_none() {
+        let mut r = replica();
+        // The server settled seqs 1..=3 of this device before its storage was restored
+        // from an older copy; the device now hands out seq 1 again.
+        let c = r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("A"))]), None, "u", 1000, [1; 10]).unwrap();
+        let c = r.assign_seqs().into_iter().find(|x| x.id == c.id).unwrap();
+        assert_eq!(c.seq, 1);
+        let reused = ChangeResult {
+            id: c.id,
+            seq: 1,
+            outcome: Outcome::Refused,
+            code: Some("seq_reused".into()),
+            message: Some("used".into()),
+        };
+        let resp = PushResponse {
+            protocol: PROTOCOL_VERSION,
+            acked_through: 3,
+            results: vec![reused],
+            gap: None,
+            server_time: Hlc::ZERO,
+        };
+        let fx = r.on_push(&resp, 2000);
+        assert!(fx.settled.is_empty() && fx.newly_refused.is_empty(), "not refused, not forgotten");
+        assert_eq!(fx.renumbered.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(r.push_request(10).unwrap().changes[0].seq, 4);
+        assert_eq!(r.meta.next_seq, 5);
+        // Told at log-in instead, it numbers after the server's last at once.
+        let mut fresh = replica();
+        fresh.settled_through(9);
+        fresh.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("B"))]), None, "u", 1000, [2; 10]).unwrap();
+        assert_eq!(fresh.assign_seqs()[0].seq, 10);
     }
 
     #[test]

@@ -1,6 +1,5 @@
 use crate::components::LangSwitch;
-use crate::state::{now_ms, use_ctx};
-use crate::storage;
+use crate::state::use_ctx;
 use crate::sync::{self, LoginError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -25,25 +24,44 @@ pub fn LoginPage() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        let client = ctx.replica.with_untracked(|r| r.meta.client);
+        let name = username.get_untracked().trim().to_string();
+        // Each person logs in with a device id of their own; another's unsynced work is
+        // set aside, under their name.
+        let client = match ctx.prepare_for(&name) {
+            Ok(c) => c,
+            Err(e) => {
+                busy.set(false);
+                ctx.report_save_error(&e);
+                return;
+            }
+        };
         let navigate = navigate.clone();
         spawn_local(async move {
-            let result =
-                sync::login(username.get_untracked().trim().to_string(), password.get_untracked(), client).await;
+            let mut result = sync::login(name.clone(), password.get_untracked(), client).await;
+            if matches!(result, Err(LoginError::ClientInUse)) {
+                match ctx.new_device_id(&name) {
+                    Ok(fresh) => result = sync::login(name.clone(), password.get_untracked(), fresh).await,
+                    Err(e) => ctx.report_save_error(&e),
+                }
+            }
             busy.set(false);
             match result {
                 Ok(session) => {
-                    if let Err(e) = storage::save_session(&session) {
-                        ctx.report_save_error(&e);
-                        return;
+                    match ctx.logged_in(&session) {
+                        Ok(others) => ctx.notice.set(others),
+                        Err(e) => {
+                            ctx.report_save_error(&e);
+                            return;
+                        }
                     }
-                    ctx.replica.update(|r| {
-                        let _ = r.meta.clock.observe(session.server_time, now_ms());
-                    });
                     ctx.session.set(Some(session));
                     sync::kick(ctx);
                     navigate("/orders", Default::default());
                 }
+                Err(LoginError::ClientInUse) => fail(
+                    "这台设备的标识属于别人,新的标识也未能登录,请重试。",
+                    "This device's id is someone else's and a new one could not log in; try again.",
+                ),
                 Err(LoginError::BadCredentials) => fail("用户名或密码错误", "Wrong user name or password"),
                 Err(LoginError::Offline) => fail(
                     "连不上服务器。第一次登录需要联网,之后离线也能用。",

@@ -154,15 +154,15 @@ async fn a_shipped_order_cannot_be_edited_only_corrected_by_a_manager_with_a_rea
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_new_order_stays_openable_counted_in_red_and_can_be_copied() {
     let Rig { tmp, server: _server, base, driver } = Rig::start().await;
-    // A phone whose clock runs three days fast: the server refuses what it stamps.
+    // A phone whose clock jumps three days ahead after it last heard from the server: the
+    // server refuses what it stamps before it hears from the server again.
     let b = driver.session(&tmp.path().join("fast-clock"), 1280, 900).await;
     b.on_every_page(
         "{ const real = Date.now.bind(Date); Date.now = () => real() + Number(localStorage.getItem('test:skew') || 0); }",
     )
     .await;
-    b.goto(&format!("{base}/login")).await;
-    b.script("localStorage.setItem('test:skew', String(3 * 86400000)); return true").await;
     log_in(&b, &base, "fs_clerk").await;
+    b.script("localStorage.setItem('test:skew', String(3 * 86400000)); return true").await;
     let number = take_order_with_keyboard(&b).await;
 
     b.wait_for(".refused-badge[data-refused='1']", 60).await;
@@ -178,8 +178,9 @@ async fn a_refused_new_order_stays_openable_counted_in_red_and_can_be_copied() {
     assert!(customer.contains("美居"), "the copy holds the customer: {customer}");
     assert_eq!(b.prop(&b.wait_for("#f-lines-0-model", 5).await, "value").await.as_deref(), Some("AJ-8801"));
 
-    // The phone's clock is put right; the copy saves and reaches the server.
-    b.script("localStorage.setItem('test:skew', '0'); return true").await;
+    // Having heard the server's time, the phone says its clock is off and corrects its
+    // stamps by it: the copy saves and reaches the server, clock still wrong.
+    b.wait_for_text(".notice.clock-off", &["快", "72 小时"], 10).await;
     b.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
     b.wait_for(".order-detail [data-number]", 10).await;
     b.wait_for(".order-detail [data-sync='synced']", 60).await;
@@ -364,4 +365,68 @@ async fn a_void_needs_a_reason_and_a_second_press_and_one_that_met_a_shipment_is
     let view = OrderView::from_record(&fs.order(id).await);
     assert_eq!(view.status, Status::Voided);
     assert!(view.progress.conflicts.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_persons_unsynced_work_stays_theirs_when_someone_else_logs_in_on_the_same_browser() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("shared-pc"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    // Offline, the branch clerk takes an order, then leaves the desk.
+    b.set_offline(true).await;
+    let number = take_order_with_keyboard(&b).await;
+    b.wait_for(".order-detail [data-sync='pending']", 10).await;
+    for _ in 0..2 {
+        b.click(&b.wait_for("header.top button.quiet:last-of-type", 5).await).await;
+    }
+    b.wait_for("#username", 10).await;
+    b.set_offline(false).await;
+
+    // Someone from another office logs in on the same browser: told, not given the work.
+    log_in(&b, &base, "sz_clerk").await;
+    b.wait_for_text("main .notice", &["fs_clerk", "1 条"], 10).await;
+    assert!(b.find(&format!("tr[data-number='{number}']")).await.is_none());
+    let fs = login(&base, "fs_clerk").await;
+    assert!(fs.orders().await.is_empty(), "nothing was pushed in the other person's name");
+
+    // The clerk comes back: the order goes out, theirs.
+    for _ in 0..2 {
+        if b.find("#username").await.is_none() {
+            b.click(&b.wait_for("header.top button.quiet:last-of-type", 5).await).await;
+        }
+    }
+    log_in(&b, &base, "fs_clerk").await;
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{number}'][data-sync='synced']"), 60).await;
+    let orders = fs.orders().await;
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].log.values().next().map(|l| l.by.as_str()), Some("fs_clerk"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_whose_storage_went_back_in_time_keeps_its_new_work() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("restored"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    let first = take_order_with_keyboard(&b).await;
+    b.wait_for(".order-detail [data-sync='synced']", 30).await;
+    // A copy of this browser's storage, taken now...
+    b.script("window.name = JSON.stringify(Object.assign({}, localStorage)); return true").await;
+    let second = take_order_with_keyboard(&b).await;
+    b.wait_for(".order-detail [data-sync='synced']", 30).await;
+    // ...is put back later: the device has forgotten its second order and numbers its
+    // next change as if it were new.
+    b.script("const saved = JSON.parse(window.name); localStorage.clear(); for (const [k, v] of Object.entries(saved)) localStorage.setItem(k, v); return true").await;
+    b.refresh().await;
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{second}']"), 30).await;
+    let third = take_order_with_keyboard(&b).await;
+    b.wait_for(".order-detail [data-sync='synced']", 60).await;
+    assert!(b.find(".refused-badge").await.is_none(), "nothing refused");
+    let fs = login(&base, "fs_clerk").await;
+    let mut numbers: Vec<String> = fs.orders().await.iter().map(|o| o.get_str("number").to_string()).collect();
+    numbers.sort();
+    let mut want = vec![first, second, third];
+    want.sort();
+    assert_eq!(numbers, want, "three orders, three numbers");
 }

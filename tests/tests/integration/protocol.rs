@@ -302,7 +302,7 @@ async fn a_step_impossible_from_what_its_author_saw_is_refused_with_the_reason()
     fs.push(vec![order.clone()]).await;
     let id = order.record;
     let mut logistics = login(&base, "fs_logistics").await;
-    let mut step = |d: &mut Device, seen: &common::engine::record::RecordState, a: Action| {
+    let step = |d: &mut Device, seen: &common::engine::record::RecordState, a: Action| {
         let mut c = d.change(Kind::ORDER, id, &seen.office, Some(seen), Default::default());
         c.event = Some(a.to_write(Some(seen)));
         c
