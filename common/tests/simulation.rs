@@ -606,6 +606,11 @@ fn check_approvals(server: &MemServer) -> Result<(), String> {
         }
     }
     for (_, state) in server.records.values().filter(|(_, s)| s.kind == Kind::ORDER) {
+        // What is stored, sent and hashed is the canonical JSON of RFC 8785.
+        let general = common::engine::canonical::to_vec(&serde_json::to_value(state).unwrap());
+        if state.canonical_json().as_bytes() != general.as_slice() {
+            return Err(format!("record {} is not stored in canonical form", state.id));
+        }
         let view = OrderView::from_record(state);
         for (step, at) in &view.progress.counting {
             let event = &state.events[at];
