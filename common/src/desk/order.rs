@@ -853,7 +853,7 @@ pub fn check_lines(value: &Value) -> Result<(), FieldError> {
         if let Some(key) = LINE_REQUIRED.iter().find(|k| !obj.contains_key(**k)) {
             return Err(at(format!("lines.{i}.{key}"), Problem::Required));
         }
-        let line: OrderLine = serde_json::from_value(raw.clone()).map_err(|_| {
+        let line = OrderLine::deserialize(raw).map_err(|_| {
             let bad = LINE_KEYS.iter().find(|k| {
                 let v = obj.get(**k);
                 let ok = match **k {
