@@ -1,7 +1,7 @@
 //! Unsaved orders (草稿). Every order being typed is kept on this device as it is typed,
 //! one key each (`sd1:d:{id}`), so leaving the page, a reload or a crash loses nothing;
 //! it stays listed until it is saved or discarded. Drafts never sync: they are not orders
-//! yet.
+//! yet. Each is its typist's: on a shared browser one person's drafts are not another's.
 
 use crate::state::{now_ms, random_bytes};
 use crate::storage::SaveError;
@@ -19,11 +19,20 @@ pub struct Draft {
     pub editing: Option<RecordId>,
     pub updated_ms: u64,
     pub order: OrderDraft,
+    /// Whose draft it is (the user name).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl Draft {
     pub fn new(editing: Option<RecordId>, order: OrderDraft) -> Draft {
-        Draft { id: RecordId::new_v7(now_ms(), random_bytes()).to_string(), editing, updated_ms: now_ms(), order }
+        Draft {
+            id: RecordId::new_v7(now_ms(), random_bytes()).to_string(),
+            editing,
+            updated_ms: now_ms(),
+            order,
+            owner: current_user(),
+        }
     }
 
     /// Worth keeping: something was typed.
@@ -44,22 +53,30 @@ pub fn start(order: OrderDraft) -> Result<String, SaveError> {
     Ok(d.id)
 }
 
+/// Who is logged in on this browser, from the stored session.
+fn current_user() -> Option<String> {
+    crate::storage::load_session().map(|s| s.user.username)
+}
+
+/// A draft of whoever is logged in.
 pub fn load(id: &str) -> Option<Draft> {
-    LocalStorage::get(format!("{PREFIX}{id}")).ok()
+    LocalStorage::get::<Draft>(format!("{PREFIX}{id}")).ok().filter(|d| d.owner.is_none() || d.owner == current_user())
 }
 
 pub fn discard(id: &str) {
     LocalStorage::delete(format!("{PREFIX}{id}"));
 }
 
-/// Every draft on this device, the most recent first.
+/// Every draft of whoever is logged in on this device, the most recent first.
 pub fn list() -> Vec<Draft> {
     let raw = LocalStorage::raw();
     let n = raw.length().unwrap_or(0);
+    let me = current_user();
     let mut v: Vec<Draft> = (0..n)
         .filter_map(|i| raw.key(i).ok().flatten())
         .filter(|k| k.starts_with(PREFIX))
-        .filter_map(|k| LocalStorage::get(&k).ok())
+        .filter_map(|k| LocalStorage::get::<Draft>(&k).ok())
+        .filter(|d| d.owner.is_none() || d.owner == me)
         .collect();
     v.sort_by_key(|d: &Draft| std::cmp::Reverse(d.updated_ms));
     v
