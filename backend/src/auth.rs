@@ -6,9 +6,10 @@ use crate::extract::ApiJson;
 use crate::AppState;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Json;
 use common::desk::account::{LoginRequest, LoginResponse, OfficeInfo, UserInfo};
 use common::desk::permissions::{Actor, Role};
@@ -98,6 +99,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let who = parts.extensions.get::<crate::http::Who>().cloned();
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
         let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty());
         let Some(token) = token else {
@@ -128,13 +130,55 @@ impl FromRequestParts<AppState> for CurrentUser {
                 Ok(CurrentUser::from_info(info, client, device_no))
             })
             .await
+            .inspect(|user| {
+                if let Some(who) = &who {
+                    who.set(&user.info.username, user.info.office.code.as_str());
+                }
+            })
     }
+}
+
+/// Wrong log-ins are slowed down, then locked out for a while (`429`, `Retry-After`).
+fn locked_out(wait: std::time::Duration) -> axum::response::Response {
+    let secs = wait.as_secs().max(1);
+    let mut resp = AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many wrong passwords: try again in {secs} seconds"),
+    )
+    .into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 pub async fn login(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<LoginRequest>,
-) -> Result<Json<LoginResponse>, AppError> {
+    request: axum::extract::Request,
+) -> Result<Json<LoginResponse>, axum::response::Response> {
+    let ip = crate::http::client_ip(&request, &state.trusted_proxies);
+    let ApiJson(req) =
+        ApiJson::<LoginRequest>::from_request(request, &state).await.map_err(IntoResponse::into_response)?;
+    let name = req.username.trim().to_string();
+    let now = std::time::Instant::now();
+    let wait = state.throttle.lock().unwrap_or_else(|p| p.into_inner()).wait(&name, ip, now);
+    if let Some(wait) = wait {
+        return Err(locked_out(wait));
+    }
+    let result = check_login(&state, req).await;
+    if let Err(e) = &result {
+        if e.code == "bad_credentials" {
+            let delay = state.throttle.lock().unwrap_or_else(|p| p.into_inner()).failed(&name, ip, now);
+            tokio::time::sleep(delay).await;
+        }
+    } else {
+        state.throttle.lock().unwrap_or_else(|p| p.into_inner()).succeeded(&name);
+    }
+    result.map_err(IntoResponse::into_response)
+}
+
+async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginResponse>, AppError> {
     if req.username.len() > 64 || req.password.len() > 256 {
         return Err(AppError::bad_request("too_long", "user name or password is too long"));
     }

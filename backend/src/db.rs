@@ -4,7 +4,8 @@
 
 use crate::error::AppError;
 use common::engine::hlc::{Clock, Hlc};
-use rusqlite::{params, Connection, OptionalExtension};
+pub use rusqlite::Connection;
+use rusqlite::{params, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -167,6 +168,13 @@ pub struct Db {
     reader: Arc<Mutex<Connection>>,
     /// The server clock's latest timestamp, for answers that write nothing.
     last: Arc<Mutex<Hlc>>,
+}
+
+/// The database opened only to read it (checks, while a server may run).
+pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
 }
 
 pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {

@@ -7,8 +7,12 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod http;
+pub mod ops;
+pub mod setup;
 pub mod statics;
 pub mod sync;
+pub mod throttle;
 pub mod upgrade;
 
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +32,10 @@ pub struct AppState {
     pub dist: Option<PathBuf>,
     /// Started with the first push (it needs the async runtime).
     pub pushes: std::sync::Arc<std::sync::OnceLock<sync::PushQueue>>,
+    /// Wrong log-ins, by user and by address.
+    pub throttle: std::sync::Arc<std::sync::Mutex<throttle::Throttle>>,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
 }
 
 pub struct Config {
@@ -35,6 +43,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub dist: Option<PathBuf>,
     pub demo: bool,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 async fn health() -> Json<Health> {
@@ -52,29 +62,44 @@ pub fn app(state: AppState) -> Router {
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route("/setup", get(setup::status).post(setup::run))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .fallback(api_not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    Router::new().nest("/api", api).merge(statics::router(state.dist.clone())).with_state(state)
+    Router::new()
+        .nest("/api", api)
+        .merge(statics::router(state.dist.clone()))
+        .layer(axum::middleware::from_fn(http::edge))
+        .with_state(state)
 }
 
 /// Opens (creating and migrating) the database under `data_dir`, seeding demo data if asked and empty.
 pub fn open_state(data_dir: &std::path::Path, dist: Option<PathBuf>, demo: bool) -> Result<AppState, error::AppError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| error::AppError::internal(format!("cannot create {}: {e}", data_dir.display())))?;
-    let db = db::Db::open(&data_dir.join("salesdesk.sqlite3"))?;
+    let db = db::Db::open(&ops::db_path(data_dir))?;
     if demo {
         db.with(demo::seed_if_empty)?;
     }
-    Ok(AppState { db, dist, pushes: Default::default() })
+    Ok(AppState {
+        db,
+        dist,
+        pushes: Default::default(),
+        throttle: Default::default(),
+        trusted_proxies: Default::default(),
+    })
 }
 
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let state = open_state(&config.data_dir, config.dist.clone(), config.demo).map_err(|e| e.message)?;
+    // One server per data directory; the lock names the holder to the next one.
+    let _lock = ops::lock(&config.data_dir, &format!("salesdesk serve on {}", config.addr)).map_err(|e| e.message)?;
+    let mut state = open_state(&config.data_dir, config.dist.clone(), config.demo).map_err(|e| e.message)?;
+    state.trusted_proxies = std::sync::Arc::new(config.trusted_proxies);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!("Salesdesk listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    http::serve(listener, app(state), http::Limits::default(), shutdown_signal()).await?;
     Ok(())
 }
 

@@ -7,7 +7,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::Html;
 use axum::Router;
 use std::path::PathBuf;
-use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -18,9 +17,11 @@ pub fn router(dist: Option<PathBuf>) -> Router<AppState> {
     let Some(dist) = dist.filter(|d| d.join("index.html").is_file()) else {
         return Router::new().fallback(|| async { Html(NOT_BUILT) });
     };
-    let serve = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    // Compressed once, at build time, at the best quality (`xtask dist` writes `.br` and
+    // `.gz` beside each file), and sent as they are: no CPU per download.
+    let index = ServeFile::new(dist.join("index.html")).precompressed_br().precompressed_gzip();
+    let serve = ServeDir::new(&dist).precompressed_br().precompressed_gzip().fallback(index);
     Router::new()
         .fallback_service(serve)
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-        .layer(CompressionLayer::new())
 }

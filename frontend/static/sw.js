@@ -4,7 +4,7 @@
 // localStorage and goes through the sync protocol.
 const VERSION = '__SALESDESK_BUILD__';
 const CACHE = 'salesdesk-' + VERSION;
-const SHELL = ['/index.html', '/salesdesk.js', '/salesdesk_bg.wasm', '/style.css'];
+const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/style.css'];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener('install', (event) => {

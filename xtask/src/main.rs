@@ -107,19 +107,20 @@ fn apt_install(packages: &[&str]) -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// Debian's Chromium and its driver (browsers cannot be downloaded here), brotli for
-/// sizes, and a CJK font so screenshots of failures show Chinese, not boxes.
+/// Debian's Chromium and its driver (browsers cannot be downloaded here), and a CJK
+/// font so screenshots of failures show Chinese, not boxes.
 fn ensure_browser() -> Result {
-    let missing: Vec<&str> = [
+    ensure_apt(&[
         ("chromium", "/usr/bin/chromium"),
         ("chromium-driver", "/usr/bin/chromedriver"),
-        ("brotli", "/usr/bin/brotli"),
         ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    ]
-    .into_iter()
-    .filter(|(_, path)| !Path::new(path).exists())
-    .map(|(pkg, _)| pkg)
-    .collect();
+    ])
+}
+
+/// Installs the Debian packages whose marker file is missing.
+fn ensure_apt(packages: &[(&str, &str)]) -> Result {
+    let missing: Vec<&str> =
+        packages.iter().filter(|(_, path)| !Path::new(path).exists()).map(|(pkg, _)| *pkg).collect();
     if !missing.is_empty() {
         apt_install(&missing)?;
     }
@@ -154,7 +155,7 @@ fn dist() -> Result<PathBuf> {
         .arg("-o")
         .arg(&bg))?;
     let stat = root.join("frontend/static");
-    for f in ["index.html", "style.css"] {
+    for f in ["index.html", "style.css", "boot.js"] {
         std::fs::copy(stat.join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
     }
     // A new build gets a new service worker (its bytes change), which replaces the cached shell.
@@ -164,13 +165,21 @@ fn dist() -> Result<PathBuf> {
             &std::fs::read(&bg).unwrap_or_default(),
             &std::fs::read(out.join("salesdesk.js")).unwrap_or_default(),
             &std::fs::read(stat.join("style.css")).unwrap_or_default(),
-            &std::fs::read(stat.join("index.html")).unwrap_or_default()
+            &std::fs::read(stat.join("index.html")).unwrap_or_default(),
+            &std::fs::read(stat.join("boot.js")).unwrap_or_default()
         ])
     );
     let sw = std::fs::read_to_string(stat.join("sw.js"))
         .map_err(|e| e.to_string())?
         .replace("__SALESDESK_BUILD__", &build_id);
     std::fs::write(out.join("sw.js"), sw).map_err(|e| e.to_string())?;
+    // Compressed once here, at the best quality, and served as they are.
+    ensure_apt(&[("brotli", "/usr/bin/brotli")])?;
+    for f in ["index.html", "style.css", "boot.js", "sw.js", "salesdesk.js", "salesdesk_bg.wasm"] {
+        let path = out.join(f);
+        run(Command::new("brotli").args(["-q", "11", "-f", "-k", "-o"]).arg(out.join(format!("{f}.br"))).arg(&path))?;
+        run(Command::new("gzip").args(["-9", "-f", "-k", "-n"]).arg(&path))?;
+    }
     say(&format!("browser app built into {} (build {build_id})", out.display()));
     Ok(out)
 }

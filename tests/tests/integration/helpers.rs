@@ -51,10 +51,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
+    spawn_app_with(dir, backend::http::Limits::default()).await
+}
+
+/// A server with other connection limits (short timeouts, small caps).
+pub async fn spawn_app_with(dir: tempfile::TempDir, limits: backend::http::Limits) -> TestApp {
     let state = backend::open_state(dir.path(), None, true).unwrap_or_else(|e| panic!("{}", e.message));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
+    tokio::spawn(
+        async move { backend::http::serve(listener, backend::app(state), limits, std::future::pending()).await },
+    );
     TestApp { addr, http: reqwest::Client::new(), _dir: dir }
 }
 
