@@ -268,7 +268,8 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
             Ok((device_no, last_seq, inner.clock.last))
         })
         .await?;
-    Ok(Json(LoginResponse { token, user: info, device_no, last_seq, server_time }))
+    let store = Some(state.db.store_id().to_string());
+    Ok(Json(LoginResponse { token, user: info, device_no, last_seq, server_time, store }))
 }
 
 pub async fn logout(

@@ -168,6 +168,8 @@ pub struct Db {
     reader: Arc<Mutex<Connection>>,
     /// The server clock's latest timestamp, for answers that write nothing.
     last: Arc<Mutex<Hlc>>,
+    /// The store's identity: new when it is created and on each restore from a backup.
+    store_id: Arc<str>,
 }
 
 /// The database opened only to read it (checks, while a server may run).
@@ -263,9 +265,20 @@ impl Db {
         migrate(&mut conn)?;
         backfill_digests(&mut conn)?;
         let clock = load_clock(&conn)?;
+        let store_id: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| r.get(0)).optional()?;
+        let store_id = match store_id {
+            Some(id) => id,
+            None => crate::ops::new_identity(&conn)?,
+        };
         let reader = open_connection(path)?;
         let last = Arc::new(Mutex::new(clock.last));
-        Ok(Db { inner: Arc::new(Mutex::new(Inner { conn, clock })), reader: Arc::new(Mutex::new(reader)), last })
+        Ok(Db {
+            inner: Arc::new(Mutex::new(Inner { conn, clock })),
+            reader: Arc::new(Mutex::new(reader)),
+            last,
+            store_id: store_id.into(),
+        })
     }
 
     /// Runs `f` with the connection on a blocking thread.
@@ -296,6 +309,10 @@ impl Db {
         tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
             .await
             .map_err(AppError::internal)?
+    }
+
+    pub fn store_id(&self) -> &str {
+        &self.store_id
     }
 
     pub fn server_time(&self) -> Hlc {

@@ -173,9 +173,139 @@ pub async fn serve(
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
-            let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+            let io = JsonParseErrors::new(TokioIo::new(stream));
+            let conn = http.serve_connection(io, TowerToHyperService::new(svc));
             let _ = conn.await;
             drop(slot);
         });
+    }
+}
+
+/// What hyper answers by itself to a request it cannot read (400, 414, 431), with an empty
+/// body: rewritten on the way out into the JSON error every other answer has. The app never
+/// sends an error without a body, so an empty one with these statuses is always hyper's.
+fn json_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    let (status, code, message) = match head.get(..13)? {
+        b"HTTP/1.1 400 " => (400, "bad_request", "the request could not be read as HTTP"),
+        b"HTTP/1.1 414 " => (414, "uri_too_long", "the address is too long"),
+        b"HTTP/1.1 431 " => (431, "headers_too_large", "the request's headers are too large"),
+        _ => return None,
+    };
+    let empty = head.ends_with(b"\r\n\r\n") && head.windows(21).any(|w| w == b"\r\ncontent-length: 0\r\n");
+    if !empty {
+        return None;
+    }
+    let reason = axum::http::StatusCode::from_u16(status).ok()?.canonical_reason().unwrap_or("");
+    let body = serde_json::to_string(&common::engine::wire::ErrorBody {
+        error: code.into(),
+        message: message.into(),
+        field: None,
+    })
+    .ok()?;
+    Some(
+        format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\n\
+             content-security-policy: {CSP}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// The connection's IO, with [`json_parse_error`] applied to what hyper writes.
+struct JsonParseErrors<T> {
+    inner: T,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl<T> JsonParseErrors<T> {
+    fn new(inner: T) -> JsonParseErrors<T> {
+        JsonParseErrors { inner, pending: Vec::new(), at: 0 }
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> JsonParseErrors<T> {
+    fn drain(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        while self.at < self.pending.len() {
+            match std::pin::Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.at..]) {
+                std::task::Poll::Ready(Ok(0)) => {
+                    return std::task::Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                std::task::Poll::Ready(Ok(n)) => self.at += n,
+                std::task::Poll::Ready(Err(e)) => return std::task::Poll::Ready(Err(e)),
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        }
+        self.pending.clear();
+        self.at = 0;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for JsonParseErrors<T> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for JsonParseErrors<T> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        if let Some(replacement) = json_parse_error(buf) {
+            // Taken whole; flush and shutdown write out what is left of it.
+            this.pending = replacement;
+            if let std::task::Poll::Ready(Err(e)) = this.drain(cx) {
+                return std::task::Poll::Ready(Err(e));
+            }
+            return std::task::Poll::Ready(Ok(buf.len()));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        std::pin::Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        std::pin::Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hypers_empty_parse_errors_become_json_and_the_apps_answers_are_untouched() {
+        let hyper_431 = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let out = String::from_utf8(json_parse_error(hyper_431).unwrap()).unwrap();
+        assert!(out.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "{out}");
+        let body: common::engine::wire::ErrorBody =
+            serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body.error, "headers_too_large");
+        let app_414 = b"HTTP/1.1 414 URI Too Long\r\ncontent-type: application/json\r\ncontent-length: 60\r\n\r\n";
+        assert_eq!(json_parse_error(app_414), None);
+        assert_eq!(json_parse_error(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), None);
     }
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub throttle: std::sync::Arc<std::sync::Mutex<throttle::Throttle>>,
     /// Reverse proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
+    /// Damaged records met while serving (see `sync::read_pull`).
+    pub damaged: sync::Damaged,
 }
 
 pub struct Config {
@@ -65,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .route("/setup", get(setup::status).post(setup::run))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
+        .route("/sync/recover", post(sync::recover))
         .fallback(api_not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
@@ -89,6 +92,7 @@ pub fn open_state(data_dir: &std::path::Path, dist: Option<PathBuf>, demo: bool)
         pushes: Default::default(),
         throttle: Default::default(),
         trusted_proxies: Default::default(),
+        damaged: Default::default(),
     })
 }
 

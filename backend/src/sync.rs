@@ -10,11 +10,11 @@ use axum::http::StatusCode;
 use axum::Json;
 use common::desk::kinds::DeskRules;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
-use common::engine::push::{process_push, Store};
+use common::engine::push::{process_push, process_recovery, Store};
 use common::engine::record::{Kind, RecordState};
 use common::engine::wire::{
-    ChangeResult, IncomingPush, Outcome, PushResponse, PushedChange, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT,
-    MAX_PUSH_CHANGES, PROTOCOL_VERSION,
+    ChangeResult, IncomingPush, Outcome, PushResponse, PushedChange, RecoverRequest, RecoverResponse, ScopeDigest,
+    DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES, MAX_RECOVER_RECORDS, PROTOCOL_VERSION,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -30,12 +30,32 @@ fn check_protocol(v: u32) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Whether a stored record's text is what was written: its digest, stored beside it,
+/// still matches. A flipped bit that SQLite's own checks miss is caught here.
+pub fn intact(text: &str, digest: i64) -> bool {
+    i64::from(common::engine::record::digest32_of_json(text.as_bytes())) == digest
+}
+
+fn damaged(kind: &str, id: &str) -> AppError {
+    tracing::error!(kind, id, "stored record is damaged (its text no longer matches its digest): not used; run `salesdesk check`, and restore it from a backup or a device");
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "record_damaged",
+        format!("the server's copy of {kind} {id} is damaged; nothing was stored, your change waits on this device"),
+    )
+}
+
 /// A stored record and its digest.
 fn load_record(tx: &Connection, kind: Kind, id: &str) -> Result<Option<(RecordState, i64)>, AppError> {
     let row: Option<(String, i64)> = tx
         .prepare_cached("SELECT state, digest FROM records WHERE kind = ?1 AND id = ?2")?
         .query_row(params![kind.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    if let Some((t, digest)) = &row {
+        if !intact(t, *digest) {
+            return Err(damaged(kind.as_str(), id));
+        }
+    }
     match row {
         Some((t, digest)) => serde_json::from_str(&t)
             .map(|s| Some((s, digest)))
@@ -335,7 +355,8 @@ pub async fn push(
         return Err(AppError::bad_request("unordered", "changes must be in increasing seq order"));
     }
     let queue = state.pushes.get_or_init(|| PushQueue::start(state.db.clone()));
-    let resp = queue.push(user, req).await?;
+    let mut resp = queue.push(user, req).await?;
+    resp.store = Some(state.db.store_id().to_string());
     let status = if resp.gap.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     Ok((status, Json(resp)))
 }
@@ -348,32 +369,49 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
+/// Damaged records met while serving pulls, kept out of the scope digests sent: by key,
+/// their office, whether catalogue, and the digest the totals count for them.
+pub type Damaged = std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(String, String), (String, bool, i64)>>>;
+
 pub fn read_pull(
     conn: &rusqlite::Connection,
     server_time: common::engine::hlc::Hlc,
     user: &CurrentUser,
     cursor: u64,
     limit: u32,
+    store: &str,
+    known_damaged: &Damaged,
 ) -> Result<PullPage, AppError> {
     let max_seq: u64 = conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?.query_row([], |r| r.get(0))?;
     // A cursor from the future means this database was restored from an older copy: start over.
     let cursor = if cursor > max_seq { 0 } else { cursor };
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, state FROM records
+        "SELECT seq, state, digest, kind, id, office FROM records
          WHERE seq > ?1 AND (?2 OR office = ?3 OR kind IN ('product', 'station'))
          ORDER BY seq LIMIT ?4",
     )?;
     let rows = stmt.query_map(params![cursor, user.actor.is_hq, user.actor.office.as_str(), limit + 1], |r| {
-        Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+        Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?)).and_then(
+            |(seq, text, digest, kind)| Ok((seq, text, digest, kind, r.get::<_, String>(4)?, r.get::<_, String>(5)?)),
+        )
     })?;
     let mut records = Vec::new();
     let mut next = cursor;
     let mut more = false;
     for row in rows {
-        let (seq, text) = row?;
+        let (seq, text, digest, kind, id, office) = row?;
         if records.len() == limit as usize {
             more = true;
             break;
+        }
+        if !intact(&text, digest) {
+            // Not served as data: logged, and left out of the digest too, so that devices
+            // do not pull everything again and again for a record nobody can have.
+            let _ = damaged(&kind, &id);
+            let catalogue = Kind::parse(&kind).is_some_and(Kind::is_catalogue);
+            known_damaged.lock().unwrap_or_else(|p| p.into_inner()).insert((kind, id), (office, catalogue, digest));
+            next = seq;
+            continue;
         }
         // Stored states are sent as stored: no parse and re-serialise per record.
         records.push(
@@ -389,9 +427,24 @@ pub fn read_pull(
                 "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(sum), 0) FROM scope_digests WHERE ?1 OR office = ?2 OR catalogue",
             )?
             .query_row(params![user.actor.is_hq, user.actor.office.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Some(ScopeDigest { count: count as u64, sum: sum as u64 })
+        let mut digest = ScopeDigest { count: count as u64, sum: sum as u64 };
+        for (office, catalogue, d) in known_damaged.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            if *catalogue || user.actor.is_hq || office == user.actor.office.as_str() {
+                digest.count = digest.count.saturating_sub(1);
+                digest.sum = digest.sum.wrapping_sub(*d as u64);
+            }
+        }
+        Some(digest)
     };
-    Ok(PullPage { protocol: PROTOCOL_VERSION, records, cursor: next, more, server_time, digest })
+    Ok(PullPage {
+        protocol: PROTOCOL_VERSION,
+        records,
+        cursor: next,
+        more,
+        server_time,
+        digest,
+        store: store.to_string(),
+    })
 }
 
 /// [`common::engine::wire::PullResponse`] as the server writes it: the same JSON, with each
@@ -405,6 +458,7 @@ pub struct PullPage {
     server_time: common::engine::hlc::Hlc,
     #[serde(skip_serializing_if = "Option::is_none")]
     digest: Option<ScopeDigest>,
+    store: String,
 }
 
 pub async fn pull(
@@ -418,6 +472,78 @@ pub async fn pull(
             .with_field("limit"));
     }
     let server_time = state.db.server_time();
-    let resp = state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit)).await?;
+    let store = state.db.store_id().to_string();
+    let damaged = state.damaged.clone();
+    let resp =
+        state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, &store, &damaged)).await?;
+    Ok(Json(resp))
+}
+
+/// A device sends back what a server restored from a backup may have lost (see
+/// `RecoverRequest` in docs/sync-protocol.md). Runs on the writer, in one transaction.
+pub async fn recover(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<RecoverRequest>,
+) -> Result<Json<RecoverResponse>, AppError> {
+    check_protocol(req.protocol)?;
+    if req.client != user.client {
+        return Err(AppError::forbidden(
+            "this session belongs to another device; recover from the device that logged in",
+        ));
+    }
+    if req.records.len() > MAX_RECOVER_RECORDS {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_records",
+            format!("at most {MAX_RECOVER_RECORDS} records per request, got {}", req.records.len()),
+        ));
+    }
+    let store_id = state.db.store_id().to_string();
+    if req.store != store_id {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "store_changed",
+            "the server's store changed again; pull to learn its identity, then send your records back to it",
+        ));
+    }
+    let resp = state
+        .db
+        .call(move |inner| {
+            let now = now_ms();
+            let tx = inner.conn.transaction()?;
+            let stations = station_contracts(&tx)?;
+            let station_contract = |name: &str| stations.get(name).cloned();
+            let mut store = SqlStore {
+                tx: &tx,
+                now,
+                username: &user.actor.username,
+                loaded: None,
+                writer: RecordWriter::default(),
+            };
+            let rules = DeskRules { actor: &user.actor, device: user.device_no, station_contract: &station_contract };
+            let actor = &user.actor;
+            let may_write = |r: &RecordState| {
+                if r.kind.is_catalogue() {
+                    actor.is_hq
+                } else {
+                    actor.is_hq || r.office == actor.office
+                }
+            };
+            let resp = process_recovery(&mut store, &rules, may_write, &req, &store_id)?;
+            store.writer.finish(&tx)?;
+            tx.commit()?;
+            if resp.restored > 0 || !resp.refused.is_empty() {
+                tracing::warn!(
+                    user = %user.actor.username,
+                    client = %req.client,
+                    restored = resp.restored,
+                    refused = resp.refused.len(),
+                    "a device sent back records the restored store had lost"
+                );
+            }
+            Ok(resp)
+        })
+        .await?;
     Ok(Json(resp))
 }

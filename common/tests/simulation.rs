@@ -3,7 +3,9 @@
 //! Two to eight replicas — head office, branches, phones — edit random fields of random
 //! orders and act on them, while the network between them and the server reorders,
 //! duplicates and drops messages, replicas are partitioned away and restarted (losing what
-//! was in flight, keeping what was stored), and device clocks are off by up to a day.
+//! was in flight, keeping what was stored), device clocks are off by up to a day, and the
+//! server is put back to an earlier backup (losing what it acknowledged since, which the
+//! devices then send back).
 //! The server runs the real push rules (`common::engine::push::process_push`) over memory.
 //! After everything heals and every replica has synced, we check:
 //! - convergence: every replica holds exactly the server's state (equal digests) for every
@@ -23,11 +25,11 @@ use common::desk::order::{Action, LineDraft, OrderDraft, OrderView, PaymentStamp
 use common::desk::permissions::{Actor, Role};
 use common::engine::hlc::Hlc;
 use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
-use common::engine::push::{process_push, Author, Store};
+use common::engine::push::{process_push, process_recovery, Author, Store};
 use common::engine::record::{Change, Kind, RecordState};
 use common::engine::replica::Replica;
 use common::engine::wire::{
-    ChangeResult, Outcome, PullResponse, PushResponse, PushedChange, ScopeDigest, PROTOCOL_VERSION,
+    ChangeResult, Outcome, PullResponse, PushResponse, PushedChange, RecoverRequest, ScopeDigest, PROTOCOL_VERSION,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
@@ -107,6 +109,11 @@ impl Store for MemServer {
 struct Server {
     store: MemServer,
     clock: common::engine::hlc::Clock,
+    /// The store's identity: a new one on each restore.
+    identity: u64,
+    backup: Option<MemServer>,
+    /// Changes applied since the backup when it was put back.
+    lost: BTreeSet<ChangeId>,
 }
 
 impl Server {
@@ -121,7 +128,40 @@ impl Server {
         let req = common::engine::wire::IncomingPush::from(req.clone());
         self.store.role = Some(actor.role);
         match process_push(&mut self.store, &DeskRules::for_actor(actor, device), &author, &req, &mut self.clock, now) {
-            Ok(r) => r,
+            Ok(r) => PushResponse { store: Some(self.store_id()), ..r },
+            Err(never) => match never {},
+        }
+    }
+
+    fn store_id(&self) -> String {
+        format!("store-{}", self.identity)
+    }
+
+    /// Puts the backup back. What happened since is lost to the store, but not to the
+    /// oracle (`applied`, `history`): every acknowledged change must come back.
+    fn restore(&mut self) {
+        let Some(backup) = self.backup.clone() else { return };
+        let applied = std::mem::take(&mut self.store.applied);
+        let history = std::mem::take(&mut self.store.history);
+        self.lost.extend(applied[backup.applied.len()..].iter().map(|c| c.id));
+        self.store = MemServer { applied, history, ..backup };
+        self.identity += 1;
+    }
+
+    fn recover(&mut self, actor: &Actor, device: u32, req: &RecoverRequest) -> bool {
+        if req.store != self.store_id() {
+            return false;
+        }
+        let id = self.store_id();
+        let may_write = |r: &RecordState| {
+            if r.kind.is_catalogue() {
+                actor.is_hq
+            } else {
+                actor.is_hq || r.office == actor.office
+            }
+        };
+        match process_recovery(&mut self.store, &DeskRules::for_actor(actor, device), may_write, req, &id) {
+            Ok(resp) => resp.refused.is_empty() || panic!("recovery refused {:?}", resp.refused),
             Err(never) => match never {},
         }
     }
@@ -139,6 +179,7 @@ impl Server {
             cursor: next,
             more,
             server_time: self.clock.last,
+            store: Some(self.store_id()),
             digest: (!more).then(|| {
                 ScopeDigest::of(
                     self.store.records.values().map(|(_, s)| s).filter(|s| actor.can_read(s.kind, &s.office)),
@@ -157,6 +198,8 @@ struct Node {
     epoch: u64,
     partitioned: bool,
     made: Vec<ChangeId>,
+    /// Changes this device was told were applied.
+    acked: BTreeSet<ChangeId>,
     created: u32,
 }
 
@@ -164,14 +207,44 @@ impl Node {
     fn now(&self, global: u64) -> u64 {
         (global as i64 + self.skew_ms) as u64
     }
+
+    fn on_push(&mut self, resp: &PushResponse, now: u64) -> common::engine::replica::PushEffects {
+        let waiting: BTreeSet<ChangeId> = self.replica.outbox.keys().copied().collect();
+        let fx = self.replica.on_push(resp, now);
+        for r in &resp.results {
+            if r.outcome == Outcome::Applied && waiting.contains(&r.id) {
+                self.acked.insert(r.id);
+            }
+        }
+        fx
+    }
 }
 
 #[derive(Clone, Debug)]
 enum Msg {
-    Push { node: usize, epoch: u64, req: common::engine::wire::PushRequest },
-    PushResp { node: usize, epoch: u64, resp: PushResponse },
-    Pull { node: usize, epoch: u64, cursor: u64 },
-    PullResp { node: usize, epoch: u64, resp: PullResponse },
+    Push {
+        node: usize,
+        epoch: u64,
+        req: common::engine::wire::PushRequest,
+    },
+    PushResp {
+        node: usize,
+        epoch: u64,
+        resp: PushResponse,
+    },
+    /// `store`: the store the device's cursor counts in, when it asked.
+    Pull {
+        node: usize,
+        epoch: u64,
+        cursor: u64,
+        store: Option<String>,
+    },
+    PullResp {
+        node: usize,
+        epoch: u64,
+        resp: PullResponse,
+        store: Option<String>,
+    },
 }
 
 impl Msg {
@@ -205,6 +278,8 @@ enum Op {
     Restart(usize),
     Partition(usize),
     Tick(u32),
+    Backup,
+    Restore,
 }
 
 const FIELDS: [&str; 5] = ["phone", "notes", "address", "station", "lines"];
@@ -257,12 +332,19 @@ impl World {
                     epoch: 0,
                     partitioned: false,
                     made: Vec::new(),
+                    acked: BTreeSet::new(),
                     created: 0,
                 }
             })
             .collect();
         World {
-            server: Server { store: MemServer::default(), clock: common::engine::hlc::Clock::new(0xFFFF) },
+            server: Server {
+                store: MemServer::default(),
+                clock: common::engine::hlc::Clock::new(0xFFFF),
+                identity: 1,
+                backup: None,
+                lost: BTreeSet::new(),
+            },
             nodes,
             net: Vec::new(),
             global_ms: START_MS,
@@ -362,7 +444,8 @@ impl World {
                 if let Some(req) = node.replica.push_request(20) {
                     self.net.push(Msg::Push { node: n, epoch: node.epoch, req });
                 }
-                self.net.push(Msg::Pull { node: n, epoch: node.epoch, cursor: node.replica.meta.cursor });
+                let store = node.replica.meta.store.clone();
+                self.net.push(Msg::Pull { node: n, epoch: node.epoch, cursor: node.replica.meta.cursor, store });
             }
             Op::Deliver(i) => {
                 if !self.net.is_empty() {
@@ -399,7 +482,29 @@ impl World {
                 self.nodes[n].partitioned = !self.nodes[n].partitioned;
             }
             Op::Tick(ms) => self.global_ms += u64::from(ms),
+            Op::Backup => self.server.backup = Some(self.server.store.clone()),
+            Op::Restore => self.server.restore(),
         }
+    }
+
+    /// Whether node `n` may fold in an answer from store `theirs`: yes if it is its store
+    /// (or its first); if the server's store changed, the node sends back what it holds
+    /// first and then may; an answer from a store that is no longer the server's is stale.
+    fn accept_store(&mut self, n: usize, theirs: Option<&str>) -> bool {
+        let replica = &mut self.nodes[n].replica;
+        replica.adopt_store(theirs);
+        let Some(new) = replica.store_changed(theirs) else { return true };
+        if new != self.server.store_id() {
+            return false;
+        }
+        for req in self.nodes[n].replica.recovery_requests(&new, 7) {
+            if !self.server.recover(&self.nodes[n].actor, n as u32 + 1, &req) {
+                return false;
+            }
+        }
+        self.nodes[n].replica.recovered(&new);
+        // The answer was from the store before this device's records went back in.
+        false
     }
 
     fn deliver(&mut self, m: Msg) {
@@ -413,17 +518,24 @@ impl World {
                 let resp = self.server.push(&self.nodes[n].actor, n as u32 + 1, &req, global);
                 self.net.push(Msg::PushResp { node: n, epoch, resp });
             }
-            Msg::Pull { epoch, cursor, .. } => {
+            Msg::Pull { epoch, cursor, store, .. } => {
                 let resp = self.server.pull(&self.nodes[n].actor, cursor, 3);
-                self.net.push(Msg::PullResp { node: n, epoch, resp });
+                self.net.push(Msg::PullResp { node: n, epoch, resp, store });
             }
             Msg::PushResp { epoch, resp, .. } if epoch == self.nodes[n].epoch => {
-                let now = self.nodes[n].now(global);
-                self.nodes[n].replica.on_push(&resp, now);
+                if self.accept_store(n, resp.store.as_deref()) {
+                    let now = self.nodes[n].now(global);
+                    self.nodes[n].on_push(&resp, now);
+                }
             }
-            Msg::PullResp { epoch, resp, .. } if epoch == self.nodes[n].epoch => {
-                let now = self.nodes[n].now(global);
-                self.nodes[n].replica.on_pull(&resp, now);
+            Msg::PullResp { epoch, resp, store, .. } if epoch == self.nodes[n].epoch => {
+                // Asked with a cursor of another store (before this device recovered): the
+                // page does not follow on from its cursor now.
+                let asked_elsewhere = store.is_some() && store != self.nodes[n].replica.meta.store;
+                if !asked_elsewhere && self.accept_store(n, resp.store.as_deref()) {
+                    let now = self.nodes[n].now(global);
+                    self.nodes[n].replica.on_pull(&resp, now);
+                }
             }
             _ => {} // an answer to a request from before a restart: nobody is listening
         }
@@ -445,14 +557,20 @@ impl World {
                 self.nodes[n].replica.assign_seqs();
                 while let Some(req) = self.nodes[n].replica.push_request(20) {
                     let resp = self.server.push(&self.nodes[n].actor, n as u32 + 1, &req, global);
+                    if !self.accept_store(n, resp.store.as_deref()) {
+                        continue;
+                    }
                     assert!(resp.gap.is_none(), "a replica's outbox skipped a sequence number: {:?}", resp.gap);
                     let now = self.nodes[n].now(global);
-                    let fx = self.nodes[n].replica.on_push(&resp, now);
+                    let fx = self.nodes[n].on_push(&resp, now);
                     assert!(!fx.settled.is_empty(), "a push settled nothing");
                 }
                 loop {
                     let cursor = self.nodes[n].replica.meta.cursor;
                     let page = self.server.pull(&self.nodes[n].actor, cursor, 3);
+                    if !self.accept_store(n, page.store.as_deref()) {
+                        continue;
+                    }
                     let now = self.nodes[n].now(global);
                     self.nodes[n].replica.on_pull(&page, now);
                     if !page.more {
@@ -478,23 +596,52 @@ impl World {
                 events.entry(c.record).or_default().insert(c.ts);
             }
         }
+        // After a restore, a change applied since the backup that no device heard of as
+        // applied may be gone (its device sends it again, and it may be refused then), and
+        // so may its replacing of older versions. What must hold: no live version that was
+        // never written, and every write of a change that survived or that a device was
+        // told was applied is live or was replaced.
+        let restored = !self.server.lost.is_empty();
+        let kept = |c: &Change| !self.server.lost.contains(&c.id) || self.nodes.iter().any(|n| n.acked.contains(&c.id));
         for ((id, field), (written, replaced)) in &writes {
             let state = &server.records.get(&(Kind::ORDER, *id)).ok_or("applied change without a record")?.1;
-            let fs = state.fields.get(field).ok_or(format!("field {field} missing"))?;
+            let Some(fs) = state.fields.get(field) else {
+                if restored {
+                    continue;
+                }
+                return Err(format!("field {field} missing"));
+            };
             let live: BTreeSet<Hlc> = fs.heads.keys().copied().collect();
             let expected: BTreeSet<Hlc> = written.difference(replaced).copied().collect();
-            if live != expected {
+            if !restored && live != expected {
                 return Err(format!("record {id} field {field}: live {live:?} but expected {expected:?}"));
+            }
+            if !live.is_subset(written) {
+                return Err(format!("record {id} field {field}: live {live:?} were never written"));
             }
             let distinct: BTreeSet<String> = fs.heads.values().map(|v| v.to_string()).collect();
             if distinct.len() > 1 && !state.conflicts().iter().any(|c| &c.field == field) {
                 return Err(format!("record {id} field {field}: different live values but no conflict shown"));
             }
         }
+        for c in server.applied.iter().filter(|c| kept(c)) {
+            let Some((_, state)) = server.records.get(&(c.kind, c.record)) else {
+                return Err(format!("acknowledged change {} lost its record", c.id));
+            };
+            for (f, _) in &c.set {
+                let live = state.fields.get(f).is_some_and(|fs| fs.heads.contains_key(&c.ts));
+                if !live && !writes[&(c.record, f.clone())].1.contains(&c.ts) {
+                    return Err(format!("acknowledged write of {f} by change {} is lost", c.id));
+                }
+            }
+            if c.event.is_some() && !state.events.contains_key(&c.ts) {
+                return Err(format!("acknowledged step of change {} is lost", c.id));
+            }
+        }
         for (id, evs) in &events {
             let state = &server.records[&(Kind::ORDER, *id)].1;
             let have: BTreeSet<Hlc> = state.events.keys().copied().collect();
-            if &have != evs {
+            if (!restored && &have != evs) || !have.is_subset(evs) {
                 return Err(format!("record {id}: events {have:?} but applied {evs:?}"));
             }
         }
@@ -650,6 +797,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => i.clone().prop_map(Op::Restart),
         1 => i.clone().prop_map(Op::Partition),
         2 => (0..120_000u32).prop_map(Op::Tick),
+        1 => Just(Op::Backup),
+        1 => Just(Op::Restore),
     ]
 }
 

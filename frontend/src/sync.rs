@@ -5,7 +5,9 @@ use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
 use common::desk::account::{LoginRequest, LoginResponse};
 use common::engine::ids::ClientId;
-use common::engine::wire::{ErrorBody, PullResponse, PushResponse, ScopeDigest, DEFAULT_PULL_LIMIT};
+use common::engine::wire::{
+    ErrorBody, PullResponse, PushResponse, RecoverResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_RECOVER_RECORDS,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
@@ -26,6 +28,9 @@ pub enum SyncError {
     /// The server answered with an error (English, Chinese).
     Server(String, String),
     Storage(SaveError),
+    /// The server's store is not the one this device's records came from (it was restored
+    /// from a backup): send them back first.
+    StoreChanged(String),
 }
 
 async fn error_of(resp: reqwest::Response) -> SyncError {
@@ -97,6 +102,44 @@ fn sequence(ctx: Ctx) -> Result<(), SyncError> {
     ctx.replica.with_untracked(|r| ctx.with_room(|| storage::save_meta(&r.meta))).map_err(SyncError::Storage)
 }
 
+/// Checks the store an answer came from: takes it if this device has none yet; an error
+/// if it is another one (see [`recover`]).
+fn check_store(ctx: Ctx, theirs: Option<&str>) -> Result<(), SyncError> {
+    if ctx.replica.try_update(|r| r.adopt_store(theirs)).unwrap_or(false) {
+        ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
+    }
+    match ctx.replica.with_untracked(|r| r.store_changed(theirs)) {
+        Some(new) => Err(SyncError::StoreChanged(new)),
+        None => Ok(()),
+    }
+}
+
+/// The server was restored from a backup: send back every record this device holds, so
+/// that nothing acknowledged since the backup is lost; then pull everything again.
+async fn recover(ctx: Ctx, token: &str, store: &str) -> Result<(), SyncError> {
+    let client = reqwest::Client::new();
+    let requests = ctx.replica.with_untracked(|r| r.recovery_requests(store, MAX_RECOVER_RECORDS));
+    web_sys::console::warn_1(&"the server was restored from a backup: sending back what this device holds".into());
+    for req in requests {
+        let resp = client
+            .post(format!("{}/api/sync/recover", origin()))
+            .bearer_auth(token)
+            .json(&req)
+            .send()
+            .await
+            .map_err(|_| SyncError::Offline)?;
+        if resp.status().as_u16() != 200 {
+            return Err(error_of(resp).await);
+        }
+        let body: RecoverResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        for r in &body.refused {
+            web_sys::console::warn_1(&format!("not taken back: {} {}: {}", r.kind, r.id, r.message).into());
+        }
+    }
+    ctx.replica.update(|r| r.recovered(store));
+    ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)
+}
+
 async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
     let client = reqwest::Client::new();
     sequence(ctx)?;
@@ -117,6 +160,7 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         }
         let body: PushResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
         ctx.heard_server_time(body.server_time);
+        check_store(ctx, body.store.as_deref())?;
         let fx = ctx.replica.try_update(|r| r.on_push(&body, now_ms())).unwrap_or_default();
         // Confirmed records first, then forget the outbox entries: a crash in between
         // only means a change is applied twice, which changes nothing.
@@ -161,6 +205,7 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
         }
         let page: PullResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
         ctx.heard_server_time(page.server_time);
+        check_store(ctx, page.store.as_deref())?;
         let records = ctx.replica.try_update(|r| r.on_pull(&page, now_ms())).unwrap_or_default();
         for state in &records {
             ctx.with_room(|| storage::save_record(state)).map_err(SyncError::Storage)?;
@@ -207,12 +252,18 @@ pub async fn sync_now(ctx: Ctx) {
         return;
     }
     ctx.sync.update(|s| s.running = true);
-    let result = async {
+    let round = || async {
         push_all(ctx, &token).await?;
         let digest = pull_all(ctx, &token).await?;
         verify_and_repair(ctx, &token, digest).await
-    }
-    .await;
+    };
+    let result = match round().await {
+        Err(SyncError::StoreChanged(store)) => match recover(ctx, &token, &store).await {
+            Ok(()) => round().await,
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
     RUNNING.with(|r| r.set(false));
     let state = match result {
         Ok(()) => SyncState::default(),
@@ -225,6 +276,13 @@ pub async fn sync_now(ctx: Ctx) {
             ..Default::default()
         },
         Err(SyncError::Server(en, zh)) => SyncState { error: Some((en, zh)), ..Default::default() },
+        Err(SyncError::StoreChanged(_)) => SyncState {
+            error: Some((
+                "The server was restored from a backup again; retrying.".into(),
+                "服务器刚从备份恢复,正在重试。".into(),
+            )),
+            ..Default::default()
+        },
         Err(SyncError::Storage(e)) => {
             ctx.report_save_error(&e);
             SyncState { error: Some(("Storage is full.".into(), "存储已满。".into())), ..Default::default() }

@@ -74,6 +74,11 @@ impl ServerProcess {
         panic!("salesdesk did not come up on port {}", self.port);
     }
 
+    /// The running server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
     /// SIGKILL: no graceful shutdown, as when power fails.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -44,4 +44,7 @@ pub struct LoginResponse {
     #[serde(default)]
     pub last_seq: u64,
     pub server_time: Hlc,
+    /// The identity of the server's store (see `wire::RecoverRequest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }

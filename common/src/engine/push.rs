@@ -4,7 +4,10 @@
 use crate::engine::hlc::Clock;
 use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::engine::record::{Change, Kind, LogEntry, RecordState};
-use crate::engine::wire::{ChangeResult, Gap, IncomingPush, Outcome, PushResponse, PushedChange, PROTOCOL_VERSION};
+use crate::engine::wire::{
+    ChangeResult, Gap, IncomingPush, Outcome, PushResponse, PushedChange, RecoverRefusal, RecoverRequest,
+    RecoverResponse, PROTOCOL_VERSION,
+};
 use crate::engine::workflow::Refusal;
 
 /// What a kind of record allows: the domain's side of a push. `existing` is the record as
@@ -113,7 +116,7 @@ pub fn validate_change<R: Rules>(
     };
     // Same kind, id and office: checked above.
     let _ = state.apply(change);
-    state.log.insert(
+    state.note(
         change.ts,
         LogEntry {
             by: author.username.clone(),
@@ -217,5 +220,62 @@ pub fn process_push<S: Store, R: Rules>(
     }
     store.set_last_seq(client, last)?;
     let server_time = clock.tick(now_ms);
-    Ok(PushResponse { protocol: PROTOCOL_VERSION, acked_through: last, results, gap, server_time })
+    Ok(PushResponse { protocol: PROTOCOL_VERSION, acked_through: last, results, gap, server_time, store: None })
+}
+
+/// Takes back what a device holds after the store was restored from a backup (see
+/// [`RecoverRequest`]): each record the sender may write is merged into the stored one
+/// (a union: nothing stored is lost or overwritten), its unique values claimed again;
+/// then the sender's settled count is raised to what it says it has settled. The caller
+/// has checked protocol, client and store identity.
+pub fn process_recovery<S: Store, R: Rules>(
+    store: &mut S,
+    rules: &R,
+    may_write: impl Fn(&RecordState) -> bool,
+    req: &RecoverRequest,
+    store_id: &str,
+) -> Result<RecoverResponse, S::Error> {
+    let mut restored = 0;
+    let mut refused = Vec::new();
+    let mut refuse = |r: &RecordState, code: &str, message: String| {
+        refused.push(RecoverRefusal { kind: r.kind, id: r.id, code: code.into(), message });
+    };
+    'records: for sent in &req.records {
+        if !may_write(sent) {
+            refuse(sent, "forbidden", format!("records of office {} are not yours to restore", sent.office));
+            continue;
+        }
+        let existing = store.load(sent.kind, sent.id)?;
+        let mut merged = existing.clone().unwrap_or_else(|| RecordState::new(sent.kind, sent.id, sent.office.clone()));
+        if let Err(e) = merged.merge(sent) {
+            refuse(sent, "office_mismatch", e.to_string());
+            continue;
+        }
+        if existing.as_ref() == Some(&merged) {
+            continue;
+        }
+        let mut claims = Vec::new();
+        for field in rules.unique_fields(sent.kind) {
+            let Some(value) = merged.get(field).and_then(|v| v.as_str()) else { continue };
+            match store.unique_owner(sent.kind, field, value)? {
+                Some(owner) if owner != sent.id => {
+                    refuse(sent, "duplicate", format!("{field} {value} is already used by another record"));
+                    continue 'records;
+                }
+                Some(_) => {}
+                None => claims.push((*field, value.to_string())),
+            }
+        }
+        store.save(&merged)?;
+        for (field, value) in claims {
+            store.claim_unique(sent.kind, field, &value, sent.id)?;
+        }
+        restored += 1;
+    }
+    let mut last = store.last_seq(req.client)?;
+    if req.settled_through > last {
+        last = req.settled_through;
+        store.set_last_seq(req.client, last)?;
+    }
+    Ok(RecoverResponse { protocol: PROTOCOL_VERSION, store: store_id.to_string(), restored, refused, last_seq: last })
 }

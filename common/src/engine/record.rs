@@ -268,6 +268,18 @@ pub struct FieldConflict {
     pub versions: Vec<(Hlc, Value)>,
 }
 
+/// Inserts `value` at `key` unless an entry that sorts first by `order` is there: a merge
+/// that gives the same result in any order.
+fn keep_first<V: Clone, O: Ord>(map: &mut BTreeMap<Hlc, V>, key: Hlc, value: &V, order: impl Fn(&V) -> O) {
+    match map.get_mut(&key) {
+        Some(mine) if order(value) < order(mine) => *mine = value.clone(),
+        Some(_) => {}
+        None => {
+            map.insert(key, value.clone());
+        }
+    }
+}
+
 impl RecordState {
     pub fn new(kind: Kind, id: RecordId, office: OfficeCode) -> RecordState {
         RecordState { kind, id, office, fields: BTreeMap::new(), events: BTreeMap::new(), log: BTreeMap::new() }
@@ -315,12 +327,19 @@ impl RecordState {
             self.fields.entry(name.clone()).or_default().merge(field);
         }
         for (ts, event) in &other.events {
-            self.events.entry(*ts).or_insert_with(|| event.clone());
+            keep_first(&mut self.events, *ts, event, |e| serde_json::to_string(e).unwrap_or_default());
         }
         for (ts, entry) in &other.log {
-            self.log.entry(*ts).or_insert_with(|| entry.clone());
+            self.note(*ts, entry.clone());
         }
         Ok(())
+    }
+
+    /// Notes the server's history entry for the change stamped `ts`. A change stored twice
+    /// (sent again to a server restored from a backup) keeps the entry of its first arrival,
+    /// so replicas agree whichever copy they met first.
+    pub fn note(&mut self, ts: Hlc, entry: LogEntry) {
+        keep_first(&mut self.log, ts, &entry, |e| (e.received_ms, serde_json::to_string(e).unwrap_or_default()));
     }
 
     pub fn get(&self, field: &str) -> Option<&Value> {

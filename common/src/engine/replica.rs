@@ -11,7 +11,9 @@
 use crate::engine::hlc::{Clock, Hlc};
 use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::engine::record::{Change, Kind, RecordState, StepWrite};
-use crate::engine::wire::{Outcome, PullResponse, PushRequest, PushResponse, ScopeDigest, PROTOCOL_VERSION};
+use crate::engine::wire::{
+    Outcome, PullResponse, PushRequest, PushResponse, RecoverRequest, ScopeDigest, PROTOCOL_VERSION,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -67,6 +69,10 @@ pub struct ReplicaMeta {
     /// device stamps and shows times by its own clock corrected by this.
     #[serde(default)]
     pub offset_ms: i64,
+    /// The identity of the server's store this device's records came from: when the
+    /// server answers with another, it was restored from a backup (see [`RecoverRequest`]).
+    #[serde(default)]
+    pub store: Option<String>,
 }
 
 fn yes() -> bool {
@@ -109,6 +115,7 @@ impl Replica {
             complete: true,
             owner: None,
             offset_ms: 0,
+            store: None,
         };
         Replica::from_parts(meta, Vec::new(), Vec::new(), Vec::new())
     }
@@ -431,6 +438,7 @@ impl Replica {
         self.meta.complete = theirs.complete;
         self.meta.offset_ms = theirs.offset_ms;
         self.meta.owner = theirs.owner.clone();
+        self.meta.store = theirs.store.clone();
     }
 
     /// The server says it settled this device's changes up to `last_seq`: number the
@@ -471,6 +479,54 @@ impl Replica {
     /// The digest of everything confirmed here, to compare with the server's.
     pub fn scope_digest(&self) -> ScopeDigest {
         ScopeDigest::of(self.confirmed.values())
+    }
+
+    /// What a server answer says of its store: `Some(new)` if it is not the one this
+    /// device's records came from, and they must be sent back first. A device that never
+    /// heard of a store takes the first one it hears of ([`Replica::adopt_store`]).
+    pub fn store_changed(&self, theirs: Option<&str>) -> Option<String> {
+        match (&self.meta.store, theirs) {
+            (Some(mine), Some(theirs)) if mine != theirs => Some(theirs.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Takes the server's store identity if this device has none yet; true if it did.
+    pub fn adopt_store(&mut self, theirs: Option<&str>) -> bool {
+        match (&self.meta.store, theirs) {
+            (None, Some(theirs)) => {
+                self.meta.store = Some(theirs.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Everything confirmed here, for a server restored from a backup, in requests of at
+    /// most `max` records. The server counts this device's changes as settled up to the
+    /// first one still in the outbox.
+    pub fn recovery_requests(&self, store: &str, max: usize) -> Vec<RecoverRequest> {
+        let first_pending = self.outbox.values().map(|c| c.seq).filter(|s| *s > 0).min();
+        let settled_through = first_pending.map_or(self.meta.next_seq.saturating_sub(1), |s| s - 1);
+        let records: Vec<&RecordState> = self.confirmed.values().collect();
+        let request = |chunk: &[&RecordState]| RecoverRequest {
+            protocol: PROTOCOL_VERSION,
+            client: self.meta.client,
+            store: store.to_string(),
+            settled_through,
+            records: chunk.iter().map(|r| (*r).clone()).collect(),
+        };
+        if records.is_empty() {
+            return vec![request(&[])];
+        }
+        records.chunks(max.max(1)).map(request).collect()
+    }
+
+    /// The server has taken back what this device held: it is now this device's store,
+    /// and everything is pulled again from the start (the server's order began anew).
+    pub fn recovered(&mut self, store: &str) {
+        self.meta.store = Some(store.to_string());
+        self.meta.cursor = 0;
     }
 
     /// A person has read a refusal and let it go.
@@ -560,6 +616,7 @@ mod tests {
             ],
             gap: None,
             server_time: Hlc::ZERO,
+            store: None,
         };
         let fx = r.on_push(&resp, 2000);
         assert_eq!(fx.settled, vec![c1.id, c2.id]);
@@ -592,6 +649,7 @@ mod tests {
             results: vec![refusal],
             gap: None,
             server_time,
+            store: None,
         };
         r.on_push(&resp, now);
         // The device's clock is right again: its next change is stamped now, not days ahead.
@@ -621,6 +679,7 @@ mod tests {
             results: vec![reused],
             gap: None,
             server_time: Hlc::ZERO,
+            store: None,
         };
         let fx = r.on_push(&resp, 2000);
         assert!(fx.settled.is_empty() && fx.newly_refused.is_empty(), "not refused, not forgotten");
@@ -652,6 +711,7 @@ mod tests {
             results: vec![refusal],
             gap: None,
             server_time: Hlc::ZERO,
+            store: None,
         };
         r.on_push(&resp, 2000);
         assert!(r.get(CUSTOMER, ID).is_none());
@@ -750,6 +810,7 @@ mod tests {
             more: false,
             server_time: Hlc::ZERO,
             digest: None,
+            store: None,
         };
         r.on_pull(&resp, 6000);
         let shown = r.get(CUSTOMER, ID).unwrap();

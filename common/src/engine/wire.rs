@@ -3,8 +3,8 @@
 //! and UI state; change them only together with the protocol version.
 
 use crate::engine::hlc::Hlc;
-use crate::engine::ids::{ChangeId, ClientId};
-use crate::engine::record::{Change, RecordState};
+use crate::engine::ids::{ChangeId, ClientId, RecordId};
+use crate::engine::record::{Change, Kind, RecordState};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change of the sync bodies. The server refuses others.
@@ -14,6 +14,8 @@ pub const MAX_PUSH_CHANGES: usize = 500;
 /// Largest page of a pull, and the default.
 pub const MAX_PULL_LIMIT: u32 = 1000;
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
+/// Most records one recovery request may carry.
+pub const MAX_RECOVER_RECORDS: usize = 200;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,6 +132,9 @@ pub struct PushResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<Gap>,
     pub server_time: Hlc,
+    /// The identity of the server's store (see [`RecoverRequest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,6 +151,48 @@ pub struct PullResponse {
     /// of this page. A client holding all of it computes the same; if not, it re-pulls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<ScopeDigest>,
+    /// The identity of the server's store (see [`RecoverRequest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+
+/// The server's store was restored from a backup (its identity, `store` in every push
+/// and pull answer, changed): it may have lost changes it had acknowledged, which this
+/// device still holds in its confirmed records. Before anything else, the device sends
+/// every confirmed record back (in requests of at most [`MAX_RECOVER_RECORDS`]); the
+/// server merges each into its own (field versions, steps and history are unions, so
+/// sending what it already has changes nothing). Then the device pulls from cursor 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverRequest {
+    pub protocol: u32,
+    pub client: ClientId,
+    /// The store identity the device is recovering into: refused if it changed again.
+    pub store: String,
+    /// This device's changes up to this seq are settled (in its confirmed records or
+    /// refused); its outbox starts after it. The server raises its count to it.
+    pub settled_through: u64,
+    pub records: Vec<RecordState>,
+}
+
+/// A record the server would not take back, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoverRefusal {
+    pub kind: Kind,
+    pub id: RecordId,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecoverResponse {
+    pub protocol: u32,
+    pub store: String,
+    /// Records the server did not hold in full and now does.
+    pub restored: u64,
+    pub refused: Vec<RecoverRefusal>,
+    /// The server's count of this device's settled changes, after the request.
+    pub last_seq: u64,
 }
 
 /// An order-independent digest of a set of records: how many, and the wrapping sum of

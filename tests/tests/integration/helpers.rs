@@ -57,6 +57,18 @@ pub async fn spawn_app_in(dir: tempfile::TempDir) -> TestApp {
 /// A server with other connection limits (short timeouts, small caps).
 pub async fn spawn_app_with(dir: tempfile::TempDir, limits: backend::http::Limits) -> TestApp {
     let state = backend::open_state(dir.path(), None, true).unwrap_or_else(|e| panic!("{}", e.message));
+    serve_state(dir, state, limits).await
+}
+
+/// A server that believes `X-Forwarded-For` from these reverse proxies.
+pub async fn spawn_trusting_app(proxies: Vec<std::net::IpAddr>) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = backend::open_state(dir.path(), None, true).unwrap_or_else(|e| panic!("{}", e.message));
+    state.trusted_proxies = std::sync::Arc::new(proxies);
+    serve_state(dir, state, backend::http::Limits::default()).await
+}
+
+async fn serve_state(dir: tempfile::TempDir, state: backend::AppState, limits: backend::http::Limits) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
