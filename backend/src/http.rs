@@ -172,7 +172,10 @@ pub async fn serve(
         let Ok(svc) = make.call(peer).await;
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
+            http.timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_header_size(32 * 1024)
+                .max_buf_size(64 * 1024);
             let io = JsonParseErrors::new(TokioIo::new(stream));
             let conn = http.serve_connection(io, TowerToHyperService::new(svc));
             let _ = conn.await;

@@ -522,11 +522,11 @@ impl World {
                 let resp = self.server.pull(&self.nodes[n].actor, cursor, 3);
                 self.net.push(Msg::PullResp { node: n, epoch, resp, store });
             }
-            Msg::PushResp { epoch, resp, .. } if epoch == self.nodes[n].epoch => {
-                if self.accept_store(n, resp.store.as_deref()) {
-                    let now = self.nodes[n].now(global);
-                    self.nodes[n].on_push(&resp, now);
-                }
+            Msg::PushResp { epoch, resp, .. }
+                if epoch == self.nodes[n].epoch && self.accept_store(n, resp.store.as_deref()) =>
+            {
+                let now = self.nodes[n].now(global);
+                self.nodes[n].on_push(&resp, now);
             }
             Msg::PullResp { epoch, resp, store, .. } if epoch == self.nodes[n].epoch => {
                 // Asked with a cursor of another store (before this device recovered): the
@@ -628,7 +628,7 @@ impl World {
             let Some((_, state)) = server.records.get(&(c.kind, c.record)) else {
                 return Err(format!("acknowledged change {} lost its record", c.id));
             };
-            for (f, _) in &c.set {
+            for f in c.set.keys() {
                 let live = state.fields.get(f).is_some_and(|fs| fs.heads.contains_key(&c.ts));
                 if !live && !writes[&(c.record, f.clone())].1.contains(&c.ts) {
                     return Err(format!("acknowledged write of {f} by change {} is lost", c.id));

@@ -32,7 +32,8 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Vec<u8> {
 #[tokio::test]
 async fn a_path_with_a_very_long_segment_gets_a_json_414_not_a_server_error() {
     let app = spawn_app().await;
-    for path in [format!("/{}", "a".repeat(300)), format!("/api/{}", "b".repeat(256)), format!("/x/{}", "c/".repeat(1500))]
+    for path in
+        [format!("/{}", "a".repeat(300)), format!("/api/{}", "b".repeat(256)), format!("/x/{}", "c/".repeat(1500))]
     {
         let resp = app.http.get(app.url(&path)).send().await.unwrap();
         assert_eq!(resp.status(), 414, "{}", &path[..20]);
@@ -84,13 +85,13 @@ async fn try_login(app: &TestApp, user: &str, password: &str) -> reqwest::Respon
 async fn guessing_a_password_locks_the_user_out_with_429_but_not_their_open_sessions() {
     let app = spawn_app().await;
     let base = format!("http://{}", app.addr);
-    let device = login(&base, "gz_clerk").await;
+    let device = login(&base, "sz_clerk").await;
     for _ in 0..5 {
-        let resp = try_login(&app, "gz_clerk", "guess-123").await;
+        let resp = try_login(&app, "sz_clerk", "guess-123").await;
         assert_eq!(resp.status(), 401);
     }
     // Locked now: even the right password waits.
-    let resp = try_login(&app, "gz_clerk", PASSWORD).await;
+    let resp = try_login(&app, "sz_clerk", PASSWORD).await;
     assert_eq!(resp.status(), 429);
     let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry), "Retry-After {retry}");
@@ -198,7 +199,8 @@ async fn one_address_holding_many_connections_does_not_starve_another() {
     let answer = read_until_closed(&mut extra, Duration::from_secs(30)).await;
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     // ...while another address is served.
-    let other = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    let other =
+        reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
     let resp = other.get(app.url("/api/health")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     drop(held);

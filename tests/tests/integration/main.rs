@@ -7,5 +7,7 @@ mod authz;
 mod browser;
 mod crash;
 mod desk_browser;
+mod edge;
 mod helpers;
+mod ops;
 mod protocol;
