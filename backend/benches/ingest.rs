@@ -33,6 +33,7 @@ fn user(client: ClientId) -> CurrentUser {
         },
         client,
         device_no: 1,
+        session: Default::default(),
     }
 }
 

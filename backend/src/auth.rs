@@ -25,11 +25,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -41,9 +41,18 @@ pub struct CurrentUser {
     pub client: ClientId,
     /// The device's number within the user's office (0 if it never logged in there).
     pub device_no: u32,
+    /// This session: its token's hash, and when its device last synced.
+    pub session: Session,
 }
 
-fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    pub token_hash: String,
+    pub last_seen_ms: u64,
+    pub pending: u32,
+}
+
+pub fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
     let row = conn
         .query_row(
             "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes
@@ -73,14 +82,14 @@ fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(User
 }
 
 impl CurrentUser {
-    fn from_info(info: UserInfo, client: ClientId, device_no: u32) -> CurrentUser {
+    fn from_info(info: UserInfo, client: ClientId, device_no: u32, session: Session) -> CurrentUser {
         let actor = Actor {
             username: info.username.clone(),
             role: info.role,
             office: info.office.code.clone(),
             is_hq: info.office.is_hq,
         };
-        CurrentUser { actor, info, client, device_no }
+        CurrentUser { actor, info, client, device_no, session }
     }
 
     /// The person as a record's history names them.
@@ -109,11 +118,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         state
             .db
             .read(move |conn| {
-                let row: Option<(String, String, u64)> = conn
-                    .prepare_cached("SELECT username, client, expires_ms FROM sessions WHERE token_hash = ?1")?
-                    .query_row(params![hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                let row: Option<(String, String, u64, u64, u32)> = conn
+                    .prepare_cached(
+                        "SELECT username, client, expires_ms, last_seen_ms, pending FROM sessions WHERE token_hash = ?1",
+                    )?
+                    .query_row(params![hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
                     .optional()?;
-                let Some((username, client, expires)) = row else {
+                let Some((username, client, expires, last_seen_ms, pending)) = row else {
                     return Err(AppError::unauthorized("the session is not valid; log in again"));
                 };
                 if expires < now_ms() {
@@ -127,7 +138,8 @@ impl FromRequestParts<AppState> for CurrentUser {
                     .optional()?
                     .unwrap_or(0);
                 let client = ClientId::parse(&client).map_err(AppError::internal)?;
-                Ok(CurrentUser::from_info(info, client, device_no))
+                let session = Session { token_hash: hash, last_seen_ms, pending };
+                Ok(CurrentUser::from_info(info, client, device_no, session))
             })
             .await
             .inspect(|user| {
@@ -242,8 +254,15 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
                 }
             };
             tx.execute(
-                "INSERT INTO sessions(token_hash, username, client, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO sessions(token_hash, username, client, created_ms, expires_ms, last_seen_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
                 params![token_h, info2.username, client.to_string(), now, now + SESSION_MS],
+            )?;
+            // One person's sessions are capped: the oldest end first.
+            tx.execute(
+                "DELETE FROM sessions WHERE username = ?1 AND token_hash NOT IN
+                   (SELECT token_hash FROM sessions WHERE username = ?1 ORDER BY created_ms DESC LIMIT ?2)",
+                params![info2.username, common::desk::admin::MAX_SESSIONS_PER_USER as i64],
             )?;
             let office = info2.office.code.as_str();
             let existing: Option<u32> = tx
@@ -256,7 +275,11 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
             let device_no = match existing {
                 Some(n) => n,
                 None => {
-                    let n: u32 = tx.query_row("SELECT COALESCE(MAX(device_no), 0) + 1 FROM device_numbers WHERE office = ?1", params![office], |r| r.get(0))?;
+                    let n: u32 = tx.query_row(
+                        "SELECT COALESCE(MAX(device_no), 0) + 1 FROM device_numbers WHERE office = ?1",
+                        params![office],
+                        |r| r.get(0),
+                    )?;
                     tx.execute(
                         "INSERT INTO device_numbers(client, office, device_no, created_ms) VALUES (?1, ?2, ?3, ?4)",
                         params![client.to_string(), office, n, now],

@@ -153,6 +153,16 @@ CREATE TABLE unique_values (
     ),
     // 7: the order numbers already given (the first holder keeps a number given twice).
     Migration::Code(crate::upgrade::claim_order_numbers),
+    Migration::Sql(
+        r#"
+-- The paper an office prints orders on.
+ALTER TABLE offices ADD COLUMN paper TEXT NOT NULL DEFAULT 'a4';
+-- When each session's device last synced, and what it said was waiting then.
+ALTER TABLE sessions ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_by_user ON sessions(username);
+"#,
+    ),
 ];
 
 pub struct Inner {

@@ -2,6 +2,7 @@
 //! offices push into SQLite, and serves the built browser app. The rules themselves
 //! live in `common`.
 
+pub mod admin;
 pub mod auth;
 pub mod db;
 pub mod demo;
@@ -65,6 +66,12 @@ pub fn app(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route("/setup", get(setup::status).post(setup::run))
+        .route("/me/password", post(admin::change_password))
+        .route("/admin/offices", get(admin::offices))
+        .route("/admin/offices/{code}", axum::routing::put(admin::put_office))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{username}", axum::routing::patch(admin::patch_user))
+        .route("/admin/users/{username}/devices/{client}", axum::routing::delete(admin::sign_out_device))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .route("/sync/recover", post(sync::recover))

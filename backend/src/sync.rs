@@ -367,6 +367,8 @@ pub struct PullParams {
     #[serde(default)]
     pub cursor: u64,
     pub limit: Option<u32>,
+    /// How many changes the device has waiting (shown to admins with its last sync).
+    pub pending: Option<u32>,
 }
 
 /// Damaged records met while serving pulls, kept out of the scope digests sent: by key,
@@ -472,6 +474,7 @@ pub async fn pull(
             .with_field("limit"));
     }
     let server_time = state.db.server_time();
+    note_seen(&state, &user, p.pending).await?;
     let store = state.db.store_id().to_string();
     let damaged = state.damaged.clone();
     let resp =
@@ -546,4 +549,25 @@ pub async fn recover(
         })
         .await?;
     Ok(Json(resp))
+}
+
+/// Notes when a session's device synced, and what it had waiting: written at most once a
+/// minute per session (or when the count changes), so pulls stay reads.
+async fn note_seen(state: &AppState, user: &CurrentUser, pending: Option<u32>) -> Result<(), AppError> {
+    let now = now_ms();
+    let pending = pending.unwrap_or(user.session.pending);
+    if now.saturating_sub(user.session.last_seen_ms) < 60_000 && pending == user.session.pending {
+        return Ok(());
+    }
+    let hash = user.session.token_hash.clone();
+    state
+        .db
+        .call(move |inner| {
+            inner.conn.execute(
+                "UPDATE sessions SET last_seen_ms = ?2, pending = ?3 WHERE token_hash = ?1",
+                params![hash, now, pending],
+            )?;
+            Ok(())
+        })
+        .await
 }

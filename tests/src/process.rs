@@ -34,11 +34,25 @@ pub struct ServerProcess {
     pub data: PathBuf,
     pub dist: Option<PathBuf>,
     child: Option<std::process::Child>,
+    demo: bool,
 }
 
 impl ServerProcess {
     pub async fn start(port: u16, data: &Path, dist: Option<&Path>) -> ServerProcess {
-        let mut p = ServerProcess { port, data: data.to_path_buf(), dist: dist.map(Path::to_path_buf), child: None };
+        let mut p = ServerProcess {
+            port,
+            data: data.to_path_buf(),
+            dist: dist.map(Path::to_path_buf),
+            child: None,
+            demo: true,
+        };
+        p.restart().await;
+        p
+    }
+
+    /// A server without demo data: as a company runs it.
+    pub async fn start_plain(port: u16, data: &Path) -> ServerProcess {
+        let mut p = ServerProcess { port, data: data.to_path_buf(), dist: None, child: None, demo: false };
         p.restart().await;
         p
     }
@@ -49,7 +63,10 @@ impl ServerProcess {
 
     pub async fn restart(&mut self) {
         let mut cmd = std::process::Command::new(salesdesk_bin());
-        cmd.args(["serve", "--addr", &format!("127.0.0.1:{}", self.port), "--demo", "--data"]).arg(&self.data);
+        cmd.args(["serve", "--addr", &format!("127.0.0.1:{}", self.port), "--data"]).arg(&self.data);
+        if self.demo {
+            cmd.arg("--demo");
+        }
         match &self.dist {
             Some(d) => cmd.arg("--dist").arg(d),
             None => cmd.args(["--dist", "/nonexistent"]),

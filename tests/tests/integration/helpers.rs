@@ -60,6 +60,13 @@ pub async fn spawn_app_with(dir: tempfile::TempDir, limits: backend::http::Limit
     serve_state(dir, state, limits).await
 }
 
+/// A server over an empty database: no demo data, nobody to log in as.
+pub async fn spawn_empty_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let state = backend::open_state(dir.path(), None, false).unwrap_or_else(|e| panic!("{}", e.message));
+    serve_state(dir, state, backend::http::Limits::default()).await
+}
+
 /// A server that believes `X-Forwarded-For` from these reverse proxies.
 pub async fn spawn_trusting_app(proxies: Vec<std::net::IpAddr>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();

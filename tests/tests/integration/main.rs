@@ -1,6 +1,7 @@
 //! Salesdesk's one integration-test binary: the API against a real server on loopback
 //! with a real SQLite file, and end-to-end runs in headless Chromium.
 
+mod admin;
 mod api;
 mod approvals;
 mod authz;
