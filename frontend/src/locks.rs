@@ -52,3 +52,59 @@ pub async fn exclusive<R: 'static>(name: &str, f: impl FnOnce() -> R + 'static) 
     let out = result.borrow_mut().take();
     out.unwrap_or_else(|| unreachable!("the lock callback ran the job"))
 }
+
+/// Whether this browser gives tabs Web Locks: only on a secure origin (HTTPS, or
+/// localhost). Without them the app keeps to one tab (see [`OneTab`]).
+pub fn has_web_locks() -> bool {
+    lock_manager().is_some()
+}
+
+/// One tab at a time, for browsers without Web Locks (a plain-HTTP address on a LAN):
+/// two tabs would hand out the same change seqs and order numbers. The tab in use writes
+/// its id and the time to `sd1:tab` every two seconds; another tab that finds a fresh
+/// entry that is not its own stays out of the way until the person moves to it.
+pub struct OneTab;
+
+const TAB_KEY: &str = "sd1:tab";
+/// An entry older than this is a closed tab's.
+const STALE_MS: f64 = 6_000.0;
+
+thread_local! {
+    static TAB_ID: String = format!("{:016x}", u64::from_le_bytes(crate::state::random_bytes::<8>()));
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+impl OneTab {
+    /// Whether another tab is in use now (so this one must not be).
+    pub fn other_in_use() -> bool {
+        let Some(s) = storage() else { return false };
+        let Some(v) = s.get_item(TAB_KEY).ok().flatten() else { return false };
+        let mut parts = v.split(' ');
+        let (id, at) = (parts.next().unwrap_or(""), parts.next().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0));
+        TAB_ID.with(|me| id != me) && js_sys::Date::now() - at < STALE_MS
+    }
+
+    /// This tab is the one in use (now, and on every heartbeat).
+    pub fn claim() {
+        if let Some(s) = storage() {
+            let _ = TAB_ID.with(|me| s.set_item(TAB_KEY, &format!("{me} {}", js_sys::Date::now())));
+        }
+    }
+
+    /// Keeps the claim fresh; calls `lost` once another tab has taken over.
+    pub fn keep(lost: impl Fn() + 'static) {
+        leptos::task::spawn_local(async move {
+            loop {
+                gloo_timers::future::TimeoutFuture::new(2_000).await;
+                if OneTab::other_in_use() {
+                    lost();
+                    return;
+                }
+                OneTab::claim();
+            }
+        });
+    }
+}

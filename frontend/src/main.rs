@@ -1,5 +1,6 @@
 //! Salesdesk's browser app: Leptos, rendered on the client, working from localStorage.
 
+mod admin_api;
 mod components;
 mod drafts;
 mod i18n;
@@ -29,11 +30,15 @@ fn App() -> impl IntoView {
         }
     });
     listen_to_outside_world(ctx);
+    one_tab_without_web_locks(ctx);
     sync::start_loop(ctx);
     view! {
+        <Show when=move || !ctx.elsewhere.get() fallback=|| view! { <pages::OtherTab/> }>
         <Router>
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/setup") view=pages::setup::SetupPage/>
+                <Route path=path!("/admin") view=|| view! { <Shell><pages::admin::AdminPage/></Shell> }/>
                 <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
@@ -45,7 +50,23 @@ fn App() -> impl IntoView {
                 <Route path=path!("/settings") view=|| view! { <Shell><pages::settings::Settings/></Shell> }/>
             </Routes>
         </Router>
+        </Show>
     }
+}
+
+/// On an address that is not a secure origin (plain HTTP on a LAN) browsers give no Web
+/// Locks, which keep two tabs from handing out the same change seqs and order numbers:
+/// there the app is used in one tab at a time.
+fn one_tab_without_web_locks(ctx: Ctx) {
+    if locks::has_web_locks() {
+        return;
+    }
+    if locks::OneTab::other_in_use() {
+        ctx.elsewhere.set(true);
+        return;
+    }
+    locks::OneTab::claim();
+    locks::OneTab::keep(move || ctx.elsewhere.set(true));
 }
 
 /// Browser events that concern sync: coming back online, and other tabs writing.

@@ -69,6 +69,10 @@ pub struct Ctx {
     pub i18n: I18n,
     /// A message for the whole app (storage full, ...), as (中文, English).
     pub notice: RwSignal<Option<(String, String)>>,
+    /// Who was logged in when the session ended: the log-in form offers the name again.
+    pub last_user: RwSignal<String>,
+    /// Another tab is the one in use (browsers without Web Locks keep to one tab).
+    pub elsewhere: RwSignal<bool>,
     /// Bumped whenever this tab stores or drops a draft, so lists of drafts follow.
     pub drafts: RwSignal<u64>,
     /// Bumped when a blank new order is asked for (F2, save and start another).
@@ -116,6 +120,8 @@ impl Ctx {
             sync: RwSignal::new(SyncState::default()),
             i18n: I18n(RwSignal::new(lang)),
             notice: RwSignal::new(None),
+            last_user: RwSignal::new(String::new()),
+            elsewhere: RwSignal::new(false),
             drafts: RwSignal::new(0),
             new_order: RwSignal::new(0),
             blank_requested: RwSignal::new(false),

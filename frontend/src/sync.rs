@@ -15,7 +15,7 @@ use std::cell::Cell;
 /// Changes per push: small enough to stay far below the server's body limit.
 const PUSH_BATCH: usize = 100;
 
-fn origin() -> String {
+pub fn origin() -> String {
     web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }
 
@@ -244,7 +244,7 @@ thread_local! {
 /// that are not the leader leave it to the leader, which hears of their changes through
 /// `storage` events.
 pub async fn sync_now(ctx: Ctx) {
-    if !LEADER.with(Cell::get) {
+    if !LEADER.with(Cell::get) || ctx.elsewhere.get_untracked() {
         return;
     }
     let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else { return };
@@ -268,13 +268,10 @@ pub async fn sync_now(ctx: Ctx) {
     let state = match result {
         Ok(()) => SyncState::default(),
         Err(SyncError::Offline) => SyncState { offline: true, ..Default::default() },
-        Err(SyncError::Auth) => SyncState {
-            error: Some((
-                "Your session has ended: log in again to sync.".into(),
-                "登录已失效,请重新登录后同步。".into(),
-            )),
-            ..Default::default()
-        },
+        Err(SyncError::Auth) => {
+            session_ended(ctx);
+            SyncState::default()
+        }
         Err(SyncError::Server(en, zh)) => SyncState { error: Some((en, zh)), ..Default::default() },
         Err(SyncError::StoreChanged(_)) => SyncState {
             error: Some((
@@ -289,6 +286,21 @@ pub async fn sync_now(ctx: Ctx) {
         }
     };
     ctx.sync.set(SyncState { rounds: ctx.sync.with_untracked(|s| s.rounds) + 1, ..state });
+}
+
+/// The server no longer accepts this session (signed out by an admin, password reset,
+/// account disabled, expired): ask for a log-in, keeping everything on the device. The
+/// same person logging in again carries on where they were, unsynced changes included.
+fn session_ended(ctx: Ctx) {
+    let pending = ctx.pending();
+    let who = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.user.username.clone())).unwrap_or_default();
+    storage::clear_session();
+    ctx.last_user.set(who);
+    ctx.session.set(None);
+    ctx.notice.set(Some((
+        format!("登录已失效(可能已被管理员退出或修改了密码),请重新登录。本机 {pending} 条未同步的修改都还在,登录后会自动同步。"),
+        format!("Your session has ended (an administrator may have signed this device out or changed your password). Log in again: the {pending} changes not yet synced are kept on this device and sync after you log in."),
+    )));
 }
 
 pub fn kick(ctx: Ctx) {

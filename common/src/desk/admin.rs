@@ -40,6 +40,47 @@ pub fn check_password(field: &'static str, s: &str) -> Result<(), Invalid> {
         .ok_or(invalid(field, "a password has at least 8 characters"))
 }
 
+/// A new installation: the company, its head office and the first administrator
+/// (`salesdesk init`, or the one-time set-up page: `POST /api/setup`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setup {
+    /// The company's name, shown in the app.
+    pub company: String,
+    /// The head office's code (`HQ`) and name (`总部`).
+    pub office_code: String,
+    pub office_name: String,
+    /// Minutes east of UTC (China: 480).
+    #[serde(default = "china")]
+    pub utc_offset_minutes: i32,
+    /// The first administrator.
+    pub admin: String,
+    pub admin_name: String,
+    pub password: String,
+}
+
+fn china() -> i32 {
+    480
+}
+
+impl Setup {
+    pub fn check(&self) -> Result<OfficeCode, Invalid> {
+        let n = self.company.trim().chars().count();
+        if !(1..=100).contains(&n) {
+            return Err(invalid("company", "the company's name is required (at most 100 characters)"));
+        }
+        let code = OfficeCode::parse(self.office_code.trim())
+            .map_err(|_| invalid("office_code", "an office code is 2 to 8 capital letters or digits, e.g. HQ"))?;
+        OfficeForm { name: self.office_name.clone(), utc_offset_minutes: self.utc_offset_minutes, paper: Paper::A4 }
+            .check()
+            .map_err(|e| Invalid { field: if e.field == "name" { "office_name" } else { e.field }, ..e })?;
+        check_username(&self.admin).map_err(|e| Invalid { field: "admin", ..e })?;
+        check_display_name(&self.admin_name).map_err(|e| Invalid { field: "admin_name", ..e })?;
+        check_password("password", &self.password)?;
+        Ok(code)
+    }
+}
+
 /// The paper an office prints orders on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

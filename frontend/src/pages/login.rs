@@ -10,7 +10,7 @@ use leptos_router::hooks::use_navigate;
 pub fn LoginPage() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
-    let username = RwSignal::new(String::new());
+    let username = RwSignal::new(ctx.last_user.get_untracked());
     let password = RwSignal::new(String::new());
     let error: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     let fail = move |zh: &str, en: &str| error.set(Some((zh.to_string(), en.to_string())));
@@ -76,6 +76,10 @@ pub fn LoginPage() -> impl IntoView {
             <main class="login">
                 <div class="login-top"><LangSwitch/></div>
                 <h1>{i.s("销售内勤工作台", "Salesdesk")}</h1>
+                {move || ctx.notice.get().map(|(zh, en)| view! {
+                    <p class="notice" role="alert">{if i.lang() == crate::i18n::Lang::Zh { zh } else { en }}</p>
+                })}
+                <SetupLink/>
                 <form on:submit=submit.clone() novalidate>
                     <label for="username">{i.s("用户名", "User name")}</label>
                     <input id="username" name="username" autocomplete="username" autofocus
@@ -88,5 +92,20 @@ pub fn LoginPage() -> impl IntoView {
                 </form>
             </main>
         </Show>
+    }
+}
+
+/// On an installation nobody can log in to yet, the way to the one-time set-up page.
+#[component]
+fn SetupLink() -> impl IntoView {
+    let i = use_ctx().i18n;
+    let needed = LocalResource::new(crate::admin_api::setup_needed);
+    view! {
+        {move || needed.get().is_some_and(|n| n).then(|| view! {
+            <p class="notice">
+                {i.s("这是新安装的系统,还没有任何用户。", "This is a new installation with no users yet. ")}
+                <a href="/setup">{i.s("开始设置", "Set it up")}</a>
+            </p>
+        })}
     }
 }

@@ -1,4 +1,8 @@
+use crate::admin_api::{self, ApiError};
 use crate::i18n::Lang;
+use crate::pages::admin::{FieldInput, FormError};
+use common::desk::admin::PasswordChange;
+use leptos::task::spawn_local;
 use crate::state::use_ctx;
 use leptos::prelude::*;
 
@@ -25,6 +29,48 @@ pub fn Settings() -> impl IntoView {
                 <dt>{i.s("待同步", "Waiting to sync")}</dt><dd>{move || counts().1}</dd>
                 <dt>{i.s("被拒绝", "Refused")}</dt><dd>{move || counts().2}</dd>
             </dl>
+            <ChangePassword/>
         </section>
+    }
+}
+
+/// A person changes their own password (online); their other devices must log in again.
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let done = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        done.set(false);
+        if let Err(e) = common::desk::admin::check_password("new", &new.get_untracked()) {
+            return error.set(Some(ApiError::Server { code: "invalid".into(), message: e.message.into(), field: Some(e.field.into()) }));
+        }
+        let change = PasswordChange { current: current.get_untracked(), new: new.get_untracked() };
+        let token = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
+        spawn_local(async move {
+            match admin_api::change_password(&token, &change).await {
+                Ok(()) => {
+                    error.set(None);
+                    current.set(String::new());
+                    new.set(String::new());
+                    done.set(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <h2>{i.s("修改密码", "Change your password")}</h2>
+        <form class="inline-form" on:submit=save novalidate aria-label=i.s("修改密码", "Change your password")>
+            {FieldInput::new("me", "current", error).view(i.s("当前密码", "Current password"), current, "password", "current-password")}
+            {FieldInput::new("me", "new", error).view(i.s("新密码(至少 8 个字符)", "New password (at least 8 characters)"), new, "password", "new-password")}
+            <button type="submit" class="primary">{i.s("修改密码", "Change password")}</button>
+            <FormError error=error/>
+            {move || done.get().then(|| view! { <p role="status">{i.s("密码已修改。你的其他设备需要重新登录。", "Password changed. Your other devices must log in again.")}</p> })}
+        </form>
     }
 }
