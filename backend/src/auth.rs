@@ -214,7 +214,7 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
     let client = req.client;
     let token_h = token_hash(&token);
     let info2 = info.clone();
-    let (device_no, last_seq, server_time) = state
+    let (device_no, last_seq) = state
         .db
         .call(move |inner| {
             let now = now_ms();
@@ -288,10 +288,11 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
                 }
             };
             tx.commit()?;
-            Ok((device_no, last_seq, inner.clock.last))
+            Ok((device_no, last_seq))
         })
         .await?;
     let store = Some(state.db.store_id().to_string());
+    let server_time = state.db.server_time();
     Ok(Json(LoginResponse { token, user: info, device_no, last_seq, server_time, store }))
 }
 

@@ -325,8 +325,17 @@ impl Db {
         &self.store_id
     }
 
+    /// The server's time now, for answers that write nothing: never behind its clock's
+    /// last stamp, and never behind the wall clock (an idle server's last stamp is old, and
+    /// devices measure their clocks against this).
     pub fn server_time(&self) -> Hlc {
-        *self.last.lock().unwrap_or_else(|p| p.into_inner())
+        let last = *self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let now = now_ms();
+        if now > last.wall_ms {
+            Hlc { wall_ms: now, counter: 0, node: last.node }
+        } else {
+            last
+        }
     }
 
     /// For start-up work (migrations, demo data) outside the runtime.

@@ -70,7 +70,18 @@ const TAB_KEY: &str = "sd1:tab";
 const STALE_MS: f64 = 6_000.0;
 
 thread_local! {
-    static TAB_ID: String = format!("{:016x}", u64::from_le_bytes(crate::state::random_bytes::<8>()));
+    /// This tab's id, kept in session storage so that it survives the tab's reloads.
+    static TAB_ID: String = {
+        let session = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
+        let kept = session.as_ref().and_then(|s| s.get_item("sd:tab-id").ok().flatten());
+        kept.unwrap_or_else(|| {
+            let id = format!("{:016x}", u64::from_le_bytes(crate::state::random_bytes::<8>()));
+            if let Some(s) = &session {
+                let _ = s.set_item("sd:tab-id", &id);
+            }
+            id
+        })
+    };
 }
 
 fn storage() -> Option<web_sys::Storage> {

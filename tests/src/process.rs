@@ -51,8 +51,14 @@ impl ServerProcess {
     }
 
     /// A server without demo data: as a company runs it.
-    pub async fn start_plain(port: u16, data: &Path) -> ServerProcess {
-        let mut p = ServerProcess { port, data: data.to_path_buf(), dist: None, child: None, demo: false };
+    pub async fn start_plain(port: u16, data: &Path, dist: Option<&Path>) -> ServerProcess {
+        let mut p = ServerProcess {
+            port,
+            data: data.to_path_buf(),
+            dist: dist.map(Path::to_path_buf),
+            child: None,
+            demo: false,
+        };
         p.restart().await;
         p
     }

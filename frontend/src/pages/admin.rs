@@ -72,7 +72,11 @@ impl FieldInput {
         let message = move || {
             error.with(|e| match e {
                 Some(ApiError::Server { message, .. }) if mine() => {
-                    if i.lang() == Lang::Zh { field_zh(name).to_string() } else { message.clone() }
+                    if i.lang() == Lang::Zh {
+                        field_zh(name).to_string()
+                    } else {
+                        message.clone()
+                    }
                 }
                 _ => String::new(),
             })
@@ -97,7 +101,11 @@ pub fn FormError(error: RwSignal<Option<ApiError>>) -> impl IntoView {
         error.with(|e| {
             e.as_ref().filter(|e| e.field().is_none()).map(|e| {
                 let (zh, en) = e.text();
-                if i.lang() == Lang::Zh { zh } else { en }
+                if i.lang() == Lang::Zh {
+                    zh
+                } else {
+                    en
+                }
             })
         })
     };
@@ -302,7 +310,11 @@ fn office_options(offices: RwSignal<Vec<Office>>, may: Callback<OfficeCode, bool
 }
 
 #[component]
-fn AddUser(offices: RwSignal<Vec<Office>>, reload: Callback<()>, may_office: Callback<OfficeCode, bool>) -> impl IntoView {
+fn AddUser(
+    offices: RwSignal<Vec<Office>>,
+    reload: Callback<()>,
+    may_office: Callback<OfficeCode, bool>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let username = RwSignal::new(String::new());
@@ -392,7 +404,8 @@ fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) 
         let changed = |a: bool| a.then_some(());
         let office_code = OfficeCode::parse(&office.get_untracked()).ok();
         let patch = UserPatch {
-            display_name: changed(display_name.get_untracked() != original.display_name).map(|()| display_name.get_untracked()),
+            display_name: changed(display_name.get_untracked() != original.display_name)
+                .map(|()| display_name.get_untracked()),
             role: changed(role.get_untracked() != original.role).map(|()| role.get_untracked()),
             office: office_code.filter(|c| *c != original.office),
             active: changed(active.get_untracked() != original.active).map(|()| active.get_untracked()),

@@ -1,10 +1,10 @@
 use crate::admin_api::{self, ApiError};
 use crate::i18n::Lang;
 use crate::pages::admin::{FieldInput, FormError};
-use common::desk::admin::PasswordChange;
-use leptos::task::spawn_local;
 use crate::state::use_ctx;
+use common::desk::admin::PasswordChange;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 /// What this device is and holds: useful when phoning support.
 #[component]
@@ -47,7 +47,11 @@ fn ChangePassword() -> impl IntoView {
         ev.prevent_default();
         done.set(false);
         if let Err(e) = common::desk::admin::check_password("new", &new.get_untracked()) {
-            return error.set(Some(ApiError::Server { code: "invalid".into(), message: e.message.into(), field: Some(e.field.into()) }));
+            return error.set(Some(ApiError::Server {
+                code: "invalid".into(),
+                message: e.message.into(),
+                field: Some(e.field.into()),
+            }));
         }
         let change = PasswordChange { current: current.get_untracked(), new: new.get_untracked() };
         let token = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
@@ -65,7 +69,7 @@ fn ChangePassword() -> impl IntoView {
     };
     view! {
         <h2>{i.s("修改密码", "Change your password")}</h2>
-        <form class="inline-form" on:submit=save novalidate aria-label=i.s("修改密码", "Change your password")>
+        <form class="settings-form" on:submit=save novalidate aria-label=i.s("修改密码", "Change your password")>
             {FieldInput::new("me", "current", error).view(i.s("当前密码", "Current password"), current, "password", "current-password")}
             {FieldInput::new("me", "new", error).view(i.s("新密码(至少 8 个字符)", "New password (at least 8 characters)"), new, "password", "new-password")}
             <button type="submit" class="primary">{i.s("修改密码", "Change password")}</button>

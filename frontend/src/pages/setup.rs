@@ -36,7 +36,11 @@ pub fn SetupPage() -> impl IntoView {
             password: password.get_untracked(),
         };
         if let Err(e) = form.check() {
-            error.set(Some(ApiError::Server { code: "invalid".into(), message: e.message.into(), field: Some(e.field.into()) }));
+            error.set(Some(ApiError::Server {
+                code: "invalid".into(),
+                message: e.message.into(),
+                field: Some(e.field.into()),
+            }));
             return;
         }
         busy.set(true);

@@ -59,7 +59,11 @@ async fn an_empty_installation_is_set_up_once_from_the_set_up_page() {
     let status: serde_json::Value = app.http.get(app.url("/api/setup")).send().await.unwrap().json().await.unwrap();
     assert_eq!(status["needed"], false);
     assert_eq!(login_with(&app, "intruder", "安居卫浴2026!").await.status(), 401);
-    let token = token_of(&app, "boss", "安居卫浴2026!").await;
+    let resp = login_with(&app, "boss", "安居卫浴2026!").await;
+    let body: common::desk::account::LoginResponse = resp.json().await.unwrap();
+    // A new server has stamped nothing yet: it still tells devices the time now.
+    assert!(body.server_time.wall_ms.abs_diff(now_ms()) < 60_000, "{:?}", body.server_time);
+    let token = body.token;
     let me: serde_json::Value =
         send(&app, reqwest::Method::GET, "/api/me", &token, json!(null)).await.json().await.unwrap();
     assert_eq!(me["role"], "admin");
@@ -86,7 +90,7 @@ async fn salesdesk_init_sets_up_a_new_data_directory_from_the_command_line() {
         .output()
         .unwrap();
     assert!(!again.status.success(), "a second init was accepted");
-    let server = ServerProcess::start_plain(free_port(), &data).await;
+    let server = ServerProcess::start_plain(free_port(), &data, None).await;
     let resp = reqwest::Client::new()
         .post(format!("{}/api/login", server.base()))
         .json(&json!({"username": "boss", "password": "correct horse battery", "client": new_client()}))

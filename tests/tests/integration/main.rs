@@ -2,6 +2,7 @@
 //! with a real SQLite file, and end-to-end runs in headless Chromium.
 
 mod admin;
+mod admin_browser;
 mod api;
 mod approvals;
 mod authz;
