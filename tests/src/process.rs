@@ -35,19 +35,13 @@ pub struct ServerProcess {
     pub dist: Option<PathBuf>,
     child: Option<std::process::Child>,
     demo: bool,
+    /// More arguments for `serve` (`--trusted-proxy`, say).
+    pub extra: Vec<String>,
 }
 
 impl ServerProcess {
     pub async fn start(port: u16, data: &Path, dist: Option<&Path>) -> ServerProcess {
-        let mut p = ServerProcess {
-            port,
-            data: data.to_path_buf(),
-            dist: dist.map(Path::to_path_buf),
-            child: None,
-            demo: true,
-        };
-        p.restart().await;
-        p
+        ServerProcess::start_with(port, data, dist, &[]).await
     }
 
     /// A server without demo data: as a company runs it.
@@ -58,6 +52,7 @@ impl ServerProcess {
             dist: dist.map(Path::to_path_buf),
             child: None,
             demo: false,
+            extra: Vec::new(),
         };
         p.restart().await;
         p
@@ -73,6 +68,7 @@ impl ServerProcess {
         if self.demo {
             cmd.arg("--demo");
         }
+        cmd.args(&self.extra);
         match &self.dist {
             Some(d) => cmd.arg("--dist").arg(d),
             None => cmd.args(["--dist", "/nonexistent"]),
@@ -95,6 +91,20 @@ impl ServerProcess {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("salesdesk did not come up on port {}", self.port);
+    }
+
+    /// A demo server started with more `serve` arguments.
+    pub async fn start_with(port: u16, data: &Path, dist: Option<&Path>, extra: &[&str]) -> ServerProcess {
+        let mut p = ServerProcess {
+            port,
+            data: data.to_path_buf(),
+            dist: dist.map(Path::to_path_buf),
+            child: None,
+            demo: true,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        p.restart().await;
+        p
     }
 
     /// The running server's process id.

@@ -107,13 +107,17 @@ fn apt_install(packages: &[&str]) -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// Debian's Chromium and its driver (browsers cannot be downloaded here), and a CJK
-/// font so screenshots of failures show Chinese, not boxes.
+/// Debian's Chromium and its driver (browsers cannot be downloaded here), a CJK font so
+/// screenshots of failures show Chinese, not boxes, and nginx, curl and openssl for the
+/// test of the documented reverse-proxy set-up.
 fn ensure_browser() -> Result {
     ensure_apt(&[
         ("chromium", "/usr/bin/chromium"),
         ("chromium-driver", "/usr/bin/chromedriver"),
         ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        ("nginx", "/usr/sbin/nginx"),
+        ("curl", "/usr/bin/curl"),
+        ("openssl", "/usr/bin/openssl"),
     ])
 }
 

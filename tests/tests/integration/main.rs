@@ -8,6 +8,7 @@ mod approvals;
 mod authz;
 mod browser;
 mod crash;
+mod deploy;
 mod desk_browser;
 mod edge;
 mod helpers;
