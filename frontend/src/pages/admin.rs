@@ -33,12 +33,12 @@ fn paper_label(lang: Lang, p: Paper) -> &'static str {
     match (lang, p) {
         (Lang::Zh, Paper::A4) => "A4",
         (Lang::Zh, Paper::A5) => "A5",
-        (Lang::Zh, Paper::Form241Third) => "241 针打纸(三等分)",
-        (Lang::Zh, Paper::Form241Half) => "241 针打纸(二等分)",
+        (Lang::Zh, Paper::Form241Third) => "241 三等分",
+        (Lang::Zh, Paper::Form241Half) => "241 二等分",
         (Lang::En, Paper::A4) => "A4",
         (Lang::En, Paper::A5) => "A5",
-        (Lang::En, Paper::Form241Third) => "241 mm continuous form, thirds",
-        (Lang::En, Paper::Form241Half) => "241 mm continuous form, halves",
+        (Lang::En, Paper::Form241Third) => "241 mm form, thirds",
+        (Lang::En, Paper::Form241Half) => "241 mm form, halves",
     }
 }
 
@@ -148,7 +148,12 @@ pub fn AdminPage() -> impl IntoView {
     };
     reload();
     let hq_admin = move || ctx.actor().is_some_and(|a| may_manage_offices(&a));
+    let manager = move || ctx.actor().is_some_and(|a| may_manage_users_of(&a, &a.office));
     view! {
+        <Show when=manager fallback=move || view! {
+            <section><h1>{i.s("管理", "Administration")}</h1>
+            <p>{i.s("只有管理员和经理可以管理用户。", "Only administrators and managers manage people.")}</p></section>
+        }>
         <section class="admin">
             <div class="page-head">
                 <h1>{i.s("管理", "Administration")}</h1>
@@ -161,6 +166,7 @@ pub fn AdminPage() -> impl IntoView {
             </Show>
             <Users users=users offices=offices reload=Callback::new(move |()| reload())/>
         </section>
+        </Show>
     }
 }
 
@@ -175,6 +181,9 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
     let edit = move |o: &Office| {
+        saved.set(false);
+        error.set(None);
+        focus_soon("f-office-name");
         code.set(o.code.as_str().to_string());
         name.set(o.name.clone());
         offset.set(o.utc_offset_minutes.to_string());
@@ -226,6 +235,18 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
             .collect_view()
     };
     let field = move |n: &'static str| FieldInput::new("office", n, error);
+    let editing = move || {
+        let c = code.get().trim().to_uppercase();
+        offices.with(|os| os.iter().any(|o| o.code.as_str() == c)).then_some(c)
+    };
+    let start_new = move |_| {
+        code.set(String::new());
+        name.set(String::new());
+        offset.set("480".into());
+        paper.set(Paper::A4);
+        error.set(None);
+        saved.set(false);
+    };
     view! {
         <h2>{i.s("机构", "Offices")}</h2>
         <table class="list">
@@ -235,6 +256,10 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        <h3>{move || match editing() {
+            Some(c) => format!("{} {c}", i.t("修改机构", "Changing office")),
+            None => i.t("添加机构", "Add an office").to_string(),
+        }}</h3>
         <form class="inline-form" on:submit=save novalidate aria-label=i.s("添加或修改机构", "Add or change an office")>
             {field("code").view(i.s("机构代码", "Office code"), code, "text", "off")}
             {field("name").view(i.s("机构名称", "Office name"), name, "text", "off")}
@@ -247,6 +272,9 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
                 </select>
             </div>
             <button type="submit" class="primary">{i.s("保存机构", "Save office")}</button>
+            {move || editing().is_some().then(|| view! {
+                <button type="button" on:click=start_new>{i.s("改为添加新机构", "Add a new one instead")}</button>
+            })}
             <FormError error=error/>
             {move || saved.get().then(|| view! { <p role="status">{i.s("已保存。", "Saved.")}</p> })}
         </form>
@@ -262,6 +290,7 @@ fn Users(users: RwSignal<Vec<User>>, offices: RwSignal<Vec<Office>>, reload: Cal
     let ctx = use_ctx();
     let i = ctx.i18n;
     let selected: RwSignal<Option<String>> = RwSignal::new(None);
+    let saved: RwSignal<Option<String>> = RwSignal::new(None);
     let may_office = move |o: &OfficeCode| ctx.actor().is_some_and(|a| may_manage_users_of(&a, o));
     let rows = move || {
         users
@@ -275,9 +304,13 @@ fn Users(users: RwSignal<Vec<User>>, offices: RwSignal<Vec<Office>>, reload: Cal
                         <td data-label=i.s("姓名", "Name")>{label}</td>
                         <td data-label=i.s("角色", "Role")>{move || i18n::role(i.lang(), u.role)}</td>
                         <td data-label=i.s("机构", "Office")>{u.office.as_str().to_string()}</td>
-                        <td data-label=i.s("状态", "State")>{move || if u.active { i.t("正常", "Active") } else { i.t("已停用", "Disabled") }}</td>
+                        <td data-label=i.s("状态", "State") class=if u.active { "" } else { "disabled-user" }>{move || if u.active { i.t("正常", "Active") } else { i.t("已停用", "Disabled") }}</td>
                         <td data-label=i.s("设备", "Devices")>{u.devices.len()}</td>
-                        <td><button type="button" class="quiet" on:click=move |_| selected.set(Some(name.clone()))>{i.s("管理", "Manage")}</button></td>
+                        <td><button type="button" class="quiet" on:click=move |_| {
+                            saved.set(None);
+                            selected.set(Some(name.clone()));
+                            focus_soon("f-edit-display_name");
+                        }>{i.s("管理", "Manage")}</button></td>
                     </tr>
                 }
             })
@@ -286,6 +319,8 @@ fn Users(users: RwSignal<Vec<User>>, offices: RwSignal<Vec<Office>>, reload: Cal
     let chosen = move || selected.get().and_then(|n| users.with(|us| us.iter().find(|u| u.username == n).cloned()));
     view! {
         <h2>{i.s("用户", "People")}</h2>
+        // The person being managed comes first, where the eye (and focus) goes.
+        {move || chosen().map(|u| view! { <UserEditor user=u offices=offices reload=reload saved=saved selected=selected/> })}
         <table class="list users">
             <thead><tr>
                 <th>{i.s("姓名", "Name")}</th><th>{i.s("角色", "Role")}</th><th>{i.s("机构", "Office")}</th>
@@ -293,7 +328,6 @@ fn Users(users: RwSignal<Vec<User>>, offices: RwSignal<Vec<Office>>, reload: Cal
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
-        {move || chosen().map(|u| view! { <UserEditor user=u offices=offices reload=reload/> })}
         <AddUser offices=offices reload=reload may_office=Callback::new(move |o: OfficeCode| may_office(&o))/>
     }
 }
@@ -384,7 +418,14 @@ fn AddUser(
 }
 
 #[component]
-fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) -> impl IntoView {
+fn UserEditor(
+    user: User,
+    offices: RwSignal<Vec<Office>>,
+    reload: Callback<()>,
+    /// Kept by the list: the editor is rebuilt when the list reloads after a save.
+    saved: RwSignal<Option<String>>,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let username = user.username.clone();
@@ -394,13 +435,12 @@ fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) 
     let active = RwSignal::new(user.active);
     let password = RwSignal::new(String::new());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
-    let saved = RwSignal::new(false);
     let token = move || ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
     let original = user.clone();
     let name_for_save = username.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        saved.set(false);
+        saved.set(None);
         let changed = |a: bool| a.then_some(());
         let office_code = OfficeCode::parse(&office.get_untracked()).ok();
         let patch = UserPatch {
@@ -421,7 +461,7 @@ fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) 
                 Ok(()) => {
                     error.set(None);
                     password.set(String::new());
-                    saved.set(true);
+                    saved.set(Some(name.clone()));
                     reload.run(());
                 }
                 Err(e) => error.set(Some(e)),
@@ -431,6 +471,9 @@ fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) 
     let may_role = move |r: Role| ctx.actor().is_some_and(|a| may_grant(&a, r));
     let may_office = Callback::new(move |o: OfficeCode| ctx.actor().is_some_and(|a| may_manage_users_of(&a, &o)));
     let offset = ctx.offset_minutes();
+    let no_devices = user.devices.is_empty();
+    let this_device = ctx.replica.with_untracked(|r| r.meta.client);
+    let myself = ctx.actor().is_some_and(|a| a.username == user.username);
     let devices = user
         .devices
         .iter()
@@ -456,6 +499,7 @@ fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) 
             view! {
                 <li data-device=client.to_string()>
                     <span>{move || format!("{} #{no}", i.t("设备", "Device"))}</span>
+                    {(client == this_device).then(|| view! { <strong>{i.s("(本机)", " (this device)")}</strong> })}
                     " · "
                     <span>{move || match &seen { Some(t) => format!("{} {t}", i.t("最近同步", "last synced")), None => i.t("从未同步", "never synced").to_string() }}</span>
                     " · "
@@ -480,28 +524,43 @@ fn UserEditor(user: User, offices: RwSignal<Vec<Office>>, reload: Callback<()>) 
                 {field("display_name").view(i.s("姓名", "Name"), display_name, "text", "off")}
                 <div class="field">
                     <label for="f-edit-role">{i.s("角色", "Role")}</label>
-                    <select id="f-edit-role" prop:value=move || role.get().code()
+                    <select id="f-edit-role" disabled=myself prop:value=move || role.get().code()
                         on:change=move |ev| role.set(Role::parse(&event_target_value(&ev)).unwrap_or(Role::Clerk))>
                         {role_options(i, may_role)}
                     </select>
                 </div>
                 <div class="field">
                     <label for="f-edit-office">{i.s("机构", "Office")}</label>
-                    <select id="f-edit-office" prop:value=move || office.get() on:change=move |ev| office.set(event_target_value(&ev))>
+                    <select id="f-edit-office" disabled=myself prop:value=move || office.get() on:change=move |ev| office.set(event_target_value(&ev))>
                         {office_options(offices, may_office)}
                     </select>
                 </div>
                 <div class="field">
-                    <label><input type="checkbox" id="f-edit-active" prop:checked=move || active.get()
+                    <label><input type="checkbox" id="f-edit-active" disabled=myself prop:checked=move || active.get()
                         on:change=move |ev| active.set(event_target_checked(&ev))/>{i.s(" 可以登录", " May log in")}</label>
                 </div>
                 {field("password").view(i.s("重设密码(留空不改)", "New password (empty: unchanged)"), password, "password", "new-password")}
                 <button type="submit" class="primary">{i.s("保存", "Save")}</button>
+                <button type="button" on:click=move |_| selected.set(None)>{i.s("关闭", "Close")}</button>
                 <FormError error=error/>
-                {move || saved.get().then(|| view! { <p role="status">{i.s("已保存。停用或重设密码后,此人所有设备需重新登录。", "Saved. After disabling or a password reset, every device of theirs must log in again.")}</p> })}
             </form>
+            {move || saved.get().map(|_| view! { <p role="status" class="saved">{i.s("已保存。停用、改角色或重设密码后,此人所有设备需重新登录。", "Saved. After disabling, a role change or a password reset, every device of theirs must log in again.")}</p> })}
             <h4>{i.s("设备", "Devices")}</h4>
+            {no_devices.then(|| view! { <p class="muted">{i.s("还没有登录过的设备。", "No device has logged in yet.")}</p> })}
             <ul class="devices">{devices}</ul>
         </section>
     }
+}
+
+/// Moves focus to `id` once the view holding it is drawn (and scrolls it into view).
+fn focus_soon(id: &'static str) {
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        if let Some(e) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+            use wasm_bindgen::JsCast;
+            if let Ok(h) = e.dyn_into::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        }
+    });
 }
