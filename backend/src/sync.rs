@@ -526,13 +526,7 @@ pub async fn recover(
             };
             let rules = DeskRules { actor: &user.actor, device: user.device_no, station_contract: &station_contract };
             let actor = &user.actor;
-            let may_write = |r: &RecordState| {
-                if r.kind.is_catalogue() {
-                    actor.is_hq
-                } else {
-                    actor.is_hq || r.office == actor.office
-                }
-            };
+            let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);
             let resp = process_recovery(&mut store, &rules, may_write, &req, &store_id)?;
             store.writer.finish(&tx)?;
             tx.commit()?;

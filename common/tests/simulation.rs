@@ -153,13 +153,7 @@ impl Server {
             return false;
         }
         let id = self.store_id();
-        let may_write = |r: &RecordState| {
-            if r.kind.is_catalogue() {
-                actor.is_hq
-            } else {
-                actor.is_hq || r.office == actor.office
-            }
-        };
+        let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);
         match process_recovery(&mut self.store, &DeskRules::for_actor(actor, device), may_write, req, &id) {
             Ok(resp) => resp.refused.is_empty() || panic!("recovery refused {:?}", resp.refused),
             Err(never) => match never {},

@@ -77,6 +77,9 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                 <A href="/customers">{i.s("客户", "Customers")}</A>
                 <A href="/shipments">{i.s("发货", "Shipments")}</A>
                 <A href="/reports">{i.s("报表", "Reports")}</A>
+                {move || crate::pages::catalogue::keeps_stations(&ctx).then(|| view! {
+                    <A href="/catalogue">{i.s("产品与物流", "Catalogue")}</A>
+                })}
                 {move || ctx.actor().is_some_and(|a| common::desk::admin::may_manage_users_of(&a, &a.office)).then(|| view! {
                     <A href="/admin">{i.s("管理", "Admin")}</A>
                 })}

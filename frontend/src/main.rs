@@ -39,6 +39,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/setup") view=pages::setup::SetupPage/>
                 <Route path=path!("/admin") view=|| view! { <Shell><pages::admin::AdminPage/></Shell> }/>
+                <Route path=path!("/catalogue") view=|| view! { <Shell><pages::catalogue::CataloguePage/></Shell> }/>
                 <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>

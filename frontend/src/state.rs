@@ -359,6 +359,18 @@ impl Ctx {
         self.with_room(|| storage::save_change(&change)).inspect_err(|_| self.replica.update(|r| r.retract(&change)))
     }
 
+    /// Saves a product or freight station from the catalogue screen (a new one when `id`
+    /// is none); it syncs like any record.
+    pub fn save_catalogue(
+        &self,
+        kind: Kind,
+        id: Option<RecordId>,
+        values: BTreeMap<String, Value>,
+    ) -> Result<RecordId, SaveError> {
+        let id = id.unwrap_or_else(|| RecordId::new_v7(now_ms(), random_bytes()));
+        self.edit(kind, id, values, None).map(|()| id)
+    }
+
     /// Saves an order from the form: a new one gets a number from this device's counter.
     /// A customer typed in by name only becomes a new customer record. `correction`: the
     /// reason of a manager's 更正 of a shipped order (the only way to change one).

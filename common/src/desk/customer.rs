@@ -2,7 +2,7 @@
 //! fields, the rules for each, and how screens read them.
 
 use crate::desk::money::Fen;
-use crate::desk::order::{check_phone, check_text, OrderFields, PaymentTerms, Problem};
+use crate::desk::order::{check_phone, check_text, FieldError, OrderFields, PaymentTerms, Problem};
 use crate::engine::ids::RecordId;
 use crate::engine::record::RecordState;
 use serde_json::Value;
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 pub const CUSTOMER_FIELDS: &[&str] =
     &["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials"];
-pub const PRODUCT_FIELDS: &[&str] = &["model", "name", "unit", "price", "initials"];
+pub const PRODUCT_FIELDS: &[&str] = &["model", "name", "unit", "price", "initials", "is_new"];
 pub const STATION_FIELDS: &[&str] = &["name", "phone", "contract"];
 
 /// The rule for one field of a customer.
@@ -38,6 +38,7 @@ pub fn check_product_field(name: &str, value: &Value) -> Result<(), Problem> {
         "model" => check_text(value, 60, true),
         "name" => check_text(value, 100, true),
         "unit" | "initials" => check_text(value, 20, false),
+        "is_new" => value.as_bool().map(|_| ()).ok_or(Problem::WrongType),
         "price" => {
             let fen = value.as_i64().ok_or(Problem::WrongType)?;
             if fen < 0 {
@@ -142,6 +143,10 @@ pub struct ProductView {
     pub unit: String,
     pub price: Fen,
     pub initials: String,
+    /// A new product: order entry marks it, so the desk can say so on the phone.
+    pub is_new: bool,
+    /// The office that keeps it.
+    pub office: String,
 }
 
 impl ProductView {
@@ -153,6 +158,8 @@ impl ProductView {
             unit: r.get_str("unit").to_string(),
             price: Fen(r.get("price").and_then(Value::as_i64).unwrap_or(0)),
             initials: r.get_str("initials").to_string(),
+            is_new: r.get("is_new").and_then(Value::as_bool).unwrap_or(false),
+            office: r.office.as_str().to_string(),
         }
     }
 }
@@ -163,6 +170,8 @@ pub struct StationView {
     pub name: String,
     pub phone: String,
     pub contract: String,
+    /// Head office's, or a branch's own local carrier.
+    pub office: String,
 }
 
 impl StationView {
@@ -172,6 +181,7 @@ impl StationView {
             name: r.get_str("name").to_string(),
             phone: r.get_str("phone").to_string(),
             contract: r.get_str("contract").to_string(),
+            office: r.office.as_str().to_string(),
         }
     }
 }
@@ -199,5 +209,159 @@ mod tests {
         assert_eq!(check_product_field("price", &json!(-5)), Err(Problem::Negative));
         assert_eq!(check_product_field("price", &json!(12.5)), Err(Problem::WrongType));
         assert_eq!(check_station_field("contract", &json!("M-1")), Ok(()));
+    }
+}
+
+/// A product as typed on the catalogue screen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProductForm {
+    pub model: String,
+    pub name: String,
+    pub unit: String,
+    pub price: String,
+    pub initials: String,
+    pub is_new: bool,
+}
+
+impl ProductForm {
+    pub fn from_view(p: &ProductView) -> ProductForm {
+        ProductForm {
+            model: p.model.clone(),
+            name: p.name.clone(),
+            unit: p.unit.clone(),
+            price: p.price.to_plain(),
+            initials: p.initials.clone(),
+            is_new: p.is_new,
+        }
+    }
+
+    /// The values to write, or every field's problem.
+    pub fn validate(&self) -> Result<BTreeMap<String, Value>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut values = BTreeMap::new();
+        let mut text = |name: &str, v: &str| {
+            let v = Value::String(v.trim().to_string());
+            match check_product_field(name, &v) {
+                Ok(()) => {
+                    values.insert(name.to_string(), v);
+                }
+                Err(p) => errors.push(FieldError::new(name, p)),
+            }
+        };
+        text("model", &self.model);
+        text("name", &self.name);
+        text("unit", &self.unit);
+        text("initials", &self.initials.to_lowercase());
+        match Fen::parse(&self.price) {
+            Ok(f) if f.0 < 0 => errors.push(FieldError::new("price", Problem::Negative)),
+            Ok(f) => {
+                values.insert("price".into(), Value::from(f.0));
+            }
+            Err(e) => errors.push(FieldError::new("price", crate::desk::order::money_problem(e))),
+        }
+        values.insert("is_new".into(), Value::Bool(self.is_new));
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A freight station as typed on the catalogue screen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StationForm {
+    pub name: String,
+    pub phone: String,
+    pub contract: String,
+}
+
+impl StationForm {
+    pub fn from_view(s: &StationView) -> StationForm {
+        StationForm { name: s.name.clone(), phone: s.phone.clone(), contract: s.contract.clone() }
+    }
+
+    pub fn validate(&self) -> Result<BTreeMap<String, Value>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut values = BTreeMap::new();
+        for (name, v) in [("name", &self.name), ("phone", &self.phone), ("contract", &self.contract)] {
+            let v = Value::String(v.trim().to_string());
+            match check_station_field(name, &v) {
+                Ok(()) => {
+                    values.insert(name.to_string(), v);
+                }
+                Err(p) => errors.push(FieldError::new(name, p)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+
+    #[test]
+    fn a_product_form_names_every_bad_field_and_writes_fen() {
+        let bad = ProductForm { model: " ".into(), price: "12.345".into(), ..Default::default() };
+        let errors = bad.validate().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["model", "name", "price"]);
+        let good = ProductForm {
+            model: "AJ-9901".into(),
+            name: "恒温花洒".into(),
+            unit: "套".into(),
+            price: "１，２８０．５".into(),
+            initials: "HWHS".into(),
+            is_new: true,
+        };
+        let values = good.validate().unwrap();
+        assert_eq!(values["price"], Value::from(128_050));
+        assert_eq!(values["initials"], Value::from("hwhs"));
+        assert_eq!(values["is_new"], Value::Bool(true));
+        for (k, v) in &values {
+            assert!(check_product_field(k, v).is_ok(), "{k}");
+        }
+    }
+
+    #[test]
+    fn a_product_read_back_into_the_form_saves_the_same_values() {
+        let form = ProductForm {
+            model: "AJ-1".into(),
+            name: "龙头".into(),
+            unit: "个".into(),
+            price: "128.00".into(),
+            initials: "lt".into(),
+            is_new: false,
+        };
+        let (kind, id) = (crate::engine::record::Kind::PRODUCT, RecordId(uuid::Uuid::from_u128(1)));
+        let office = crate::engine::ids::OfficeCode::parse("HQ").unwrap();
+        let set = RecordState::new(kind, id, office.clone()).writes_for(&form.validate().unwrap());
+        let state = RecordState::from_change(&crate::engine::record::Change {
+            id: crate::engine::ids::ChangeId(uuid::Uuid::from_u128(2)),
+            seq: 1,
+            kind,
+            record: id,
+            office,
+            ts: crate::engine::hlc::Hlc::ZERO,
+            by: "hq_manager".into(),
+            set,
+            event: None,
+        });
+        assert_eq!(ProductForm::from_view(&ProductView::from_record(&state)), form);
+    }
+
+    #[test]
+    fn a_station_needs_a_name_and_a_real_phone_number() {
+        let errors = StationForm { name: "".into(), phone: "abc".into(), contract: "".into() }.validate().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "phone"]);
+        assert!(StationForm { name: "顺心物流".into(), phone: "0757-8888 1234".into(), contract: "SX-01".into() }
+            .validate()
+            .is_ok());
     }
 }

@@ -41,10 +41,14 @@ pub struct KindSpec {
     pub editors: &'static [Role],
     /// Kept by head office, readable by every office.
     pub catalogue: bool,
+    /// For the catalogue: roles at a branch that keep the branch's own records of this
+    /// kind (its local carriers); empty if only head office keeps it.
+    pub branch_editors: &'static [Role],
 }
 
 const DESK: &[Role] = &[Role::Clerk, Role::Reviewer, Role::Salesperson, Role::Manager, Role::Admin];
 const HQ_KEEPERS: &[Role] = &[Role::Manager, Role::Admin];
+const BRANCH_STATION_KEEPERS: &[Role] = &[Role::Clerk, Role::Manager, Role::Admin];
 
 static SPECS: [KindSpec; 4] = [
     KindSpec {
@@ -56,6 +60,7 @@ static SPECS: [KindSpec; 4] = [
         workflow: Some(&order::WORKFLOW),
         editors: DESK,
         catalogue: false,
+        branch_editors: &[],
     },
     KindSpec {
         kind: Kind::CUSTOMER,
@@ -66,6 +71,7 @@ static SPECS: [KindSpec; 4] = [
         workflow: None,
         editors: DESK,
         catalogue: false,
+        branch_editors: &[],
     },
     KindSpec {
         kind: Kind::PRODUCT,
@@ -76,6 +82,7 @@ static SPECS: [KindSpec; 4] = [
         workflow: None,
         editors: HQ_KEEPERS,
         catalogue: true,
+        branch_editors: &[],
     },
     KindSpec {
         kind: Kind::STATION,
@@ -86,6 +93,7 @@ static SPECS: [KindSpec; 4] = [
         workflow: None,
         editors: HQ_KEEPERS,
         catalogue: true,
+        branch_editors: BRANCH_STATION_KEEPERS,
     },
 ];
 
@@ -179,7 +187,12 @@ impl Rules for DeskRules<'_> {
             if change.event.is_some() {
                 return Err(invalid(format!("{kind} records have no steps")));
             }
-            if !spec.editors.contains(&role) || spec.catalogue && !self.actor.is_hq {
+            let may = if spec.catalogue && !self.actor.is_hq {
+                spec.branch_editors.contains(&role)
+            } else {
+                spec.editors.contains(&role)
+            };
+            if !may {
                 return Err(Refusal::new("forbidden", format!("the {} role may not edit {kind} records", role.code())));
             }
             return Ok(());

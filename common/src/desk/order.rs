@@ -491,7 +491,7 @@ pub fn is_phone(s: &str) -> bool {
     (5..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()转#".contains(c))
 }
 
-fn money_problem(e: MoneyError) -> Problem {
+pub(crate) fn money_problem(e: MoneyError) -> Problem {
     match e {
         MoneyError::Empty => Problem::Required,
         MoneyError::Invalid(_) => Problem::NotANumber,

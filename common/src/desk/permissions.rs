@@ -64,7 +64,7 @@ pub enum Denied {
     NotTheAuthor { claimed: String, actual: String },
     #[error("records of office {record_office} are not yours to change (you are in {your_office})")]
     OtherOffice { record_office: OfficeCode, your_office: OfficeCode },
-    #[error("only head office may change the {0} catalogue")]
+    #[error("only head office may change the {0} catalogue (a branch only its own stations)")]
     Catalogue(String),
 }
 
@@ -80,14 +80,27 @@ impl Actor {
         if change.by != self.username {
             return Err(Denied::NotTheAuthor { claimed: change.by.clone(), actual: self.username.clone() });
         }
-        if change.kind.is_catalogue() {
-            if !self.is_hq {
-                return Err(Denied::Catalogue(change.kind.to_string()));
-            }
-        } else if !self.is_hq && change.office != self.office {
-            return Err(Denied::OtherOffice { record_office: change.office.clone(), your_office: self.office.clone() });
+        if self.may_write(change.kind, &change.office) {
+            return Ok(());
         }
-        Ok(())
+        if change.kind.is_catalogue() {
+            return Err(Denied::Catalogue(change.kind.to_string()));
+        }
+        Err(Denied::OtherOffice { record_office: change.office.clone(), your_office: self.office.clone() })
+    }
+
+    /// Whether records of `kind` belonging to `office` are this person's office's to write
+    /// (roles aside): head office writes everything; a branch its own records, and of the
+    /// catalogue only what the kind lets a branch keep (its own freight stations).
+    pub fn may_write(&self, kind: Kind, office: &OfficeCode) -> bool {
+        if self.is_hq {
+            return true;
+        }
+        if kind.is_catalogue() {
+            let branch_keeps = crate::desk::kinds::spec(kind).is_some_and(|s| !s.branch_editors.is_empty());
+            return branch_keeps && *office == self.office;
+        }
+        *office == self.office
     }
 }
 
@@ -118,6 +131,18 @@ mod tests {
             set,
             event: None,
         }
+    }
+
+    #[test]
+    fn a_branch_keeps_its_own_freight_stations_but_never_products_or_other_stations() {
+        let fs = OfficeCode::parse("FS").unwrap();
+        let hq = OfficeCode::parse("HQ").unwrap();
+        let clerk = actor(Role::Clerk, "FS");
+        assert!(clerk.may_write(Kind::STATION, &fs));
+        assert!(!clerk.may_write(Kind::STATION, &hq));
+        assert!(!clerk.may_write(Kind::PRODUCT, &fs));
+        assert!(matches!(clerk.authorize(&change(Kind::PRODUCT, "FS")), Err(Denied::Catalogue(_))));
+        assert!(actor(Role::Manager, "HQ").may_write(Kind::STATION, &fs));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod admin;
+pub mod catalogue;
 pub mod customers;
 pub mod login;
 pub mod order_detail;

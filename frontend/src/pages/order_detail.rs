@@ -508,7 +508,7 @@ fn VoidBox(state: RecordState) -> impl IntoView {
 }
 
 #[component]
-fn HistoryLine(entry: Entry, offset: i32) -> impl IntoView {
+pub fn HistoryLine(entry: Entry, offset: i32) -> impl IntoView {
     let i: I18n = crate::i18n::use_i18n();
     let when = format_local(entry.at.wall_ms, offset);
     let place = entry.place;

@@ -751,7 +751,15 @@ fn LineRow(
             lookup(ps, &q, 8, |p: &ProductView| vec![&p.model, &p.name, &p.initials])
                 .into_iter()
                 .map(|p| Suggestion {
-                    text: format!("{} {} {}/{}", p.model, p.name, p.price, p.unit),
+                    // A new product is said so, for the desk to mention on the phone.
+                    text: format!(
+                        "{}{} {} {}/{}",
+                        if p.is_new { i.t("【新品】", "[new] ") } else { "" },
+                        p.model,
+                        p.name,
+                        p.price,
+                        p.unit
+                    ),
                     key: p.id.to_string(),
                 })
                 .collect()

@@ -175,3 +175,53 @@ async fn without_web_locks_the_app_keeps_to_one_tab_and_says_why() {
     b.switch_to(&first).await;
     b.wait_for(".other-tab", 30).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_office_adds_a_new_product_that_order_entry_flags_and_a_branch_adds_its_own_carrier() {
+    let dist = dist_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(&dist)).await;
+    let base = server.base();
+    let driver = Driver::start().await;
+
+    let hq = driver.session(&tmp.path().join("hq"), 1280, 900).await;
+    log_in(&hq, &base, "hq_manager").await;
+    hq.click(&hq.wait_for("nav a[href='/catalogue']", 10).await).await;
+    hq.click(&hq.wait_for("#new-product", 10).await).await;
+    fill(&hq, "#p-model", "AJ-9901").await;
+    fill(&hq, "#p-name", "恒温花洒套装").await;
+    fill(&hq, "#p-unit", "套").await;
+    fill(&hq, "#p-price", "１２８０").await;
+    fill(&hq, "#p-initials", "hwhs").await;
+    hq.click(&hq.wait_for("#p-is_new", 5).await).await;
+    hq.script("document.querySelector('#p-model').form.requestSubmit()").await;
+    hq.wait_for_text("tr[data-model='AJ-9901']", &["新品", "¥1,280.00"], 10).await;
+    hq.wait_for(".sync-badge[data-sync='synced']", 30).await;
+
+    // A branch clerk's order entry finds it, flagged as new.
+    let fs = driver.session(&tmp.path().join("fs"), 390, 844).await;
+    log_in(&fs, &base, "fs_clerk").await;
+    fs.click(&fs.wait_for("nav a[href='/orders/new']", 10).await).await;
+    fs.click(&fs.wait_for("#f-lines-0-model", 10).await).await;
+    fs.keys("hwhs").await;
+    fs.wait_for_text(".suggestions li", &["【新品】", "AJ-9901"], 10).await;
+
+    // The clerk adds the branch's own carrier; head office sees it, marked as FS's.
+    fs.goto(&format!("{base}/catalogue")).await;
+    assert!(fs.find("#product-search").await.is_none(), "a branch clerk was offered the products");
+    fs.click(&fs.wait_for("#new-station", 10).await).await;
+    fill(&fs, "#s-name", "顺心本地物流").await;
+    fill(&fs, "#s-phone", "12").await;
+    fs.script("document.querySelector('#s-name').form.requestSubmit()").await;
+    fs.wait_for_text("#s-phone-err", &["电话号码无效"], 5).await;
+    fs.script("document.querySelector('#s-phone').value = ''").await;
+    fill(&fs, "#s-phone", "0757-8888 1234").await;
+    fs.script("document.querySelector('#s-name').form.requestSubmit()").await;
+    fs.wait_for_text("tr[data-station='顺心本地物流']", &["FS"], 10).await;
+    fs.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    hq.refresh().await;
+    hq.wait_for_text("tr[data-station='顺心本地物流']", &["FS"], 30).await;
+    // Its history names who added it.
+    fs.click(&fs.wait_for("tr[data-station='顺心本地物流'] button", 5).await).await;
+    fs.wait_for_text("form ol.history", &["内勤"], 10).await;
+}

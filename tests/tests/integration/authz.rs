@@ -15,7 +15,10 @@ const ROLES: [&str; 6] = ["clerk", "reviewer", "cashier", "logistics", "salesper
 
 fn may_edit(role: &str, office: &str, kind: Kind, target: &str) -> bool {
     match kind {
-        Kind::PRODUCT | Kind::STATION => office == "HQ" && matches!(role, "manager" | "admin"),
+        Kind::PRODUCT => office == "HQ" && matches!(role, "manager" | "admin"),
+        // Head office keeps every station; a branch adds and keeps its own local carriers.
+        Kind::STATION if office == "HQ" => matches!(role, "manager" | "admin"),
+        Kind::STATION => target == office && matches!(role, "clerk" | "manager" | "admin"),
         _ => {
             (office == "HQ" || office == target)
                 && matches!(role, "clerk" | "reviewer" | "salesperson" | "manager" | "admin")
@@ -106,6 +109,18 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
                 may_edit(&role, &office, Kind::ORDER, target),
                 &r.results[0].outcome,
             );
+            let id = common::engine::ids::RecordId::new_v7(now_ms(), random10());
+            let local = [
+                ("name".to_string(), json!(format!("{user} 本地物流"))),
+                ("phone".to_string(), json!("0757 8888 1234")),
+            ];
+            let c = d.change(Kind::STATION, id, &crate::helpers::office(target), None, local.into());
+            let r = d.push(vec![c]).await;
+            expect(
+                format!("add a station of {target}"),
+                may_edit(&role, &office, Kind::STATION, target),
+                &r.results[0].outcome,
+            );
             let cust = customer(target);
             let c = d.change(
                 Kind::CUSTOMER,
@@ -149,5 +164,5 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
             assert!(visible, "{user} was sent a {} of {}", r.kind.as_str(), r.office);
         }
     }
-    assert_eq!(checked, users.len() * (3 * 7 + 2));
+    assert_eq!(checked, users.len() * (3 * 8 + 2));
 }
