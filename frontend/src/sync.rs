@@ -193,9 +193,10 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
 async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncError> {
     let client = reqwest::Client::new();
     loop {
-        let cursor = ctx.replica.with_untracked(|r| r.meta.cursor);
+        let (cursor, pending) = ctx.replica.with_untracked(|r| (r.meta.cursor, r.outbox.len()));
+        // What waits here is shown to admins with this device's last sync.
         let resp = client
-            .get(format!("{}/api/sync/pull?cursor={cursor}&limit={DEFAULT_PULL_LIMIT}", origin()))
+            .get(format!("{}/api/sync/pull?cursor={cursor}&limit={DEFAULT_PULL_LIMIT}&pending={pending}", origin()))
             .bearer_auth(token)
             .send()
             .await
