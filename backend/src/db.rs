@@ -163,6 +163,8 @@ ALTER TABLE sessions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sessions_by_user ON sessions(username);
 "#,
     ),
+    // 9: product models are unique, like order numbers.
+    Migration::Code(crate::upgrade::claim_unique_values),
 ];
 
 pub struct Inner {

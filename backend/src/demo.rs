@@ -193,6 +193,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![clock.last.encode()])?;
     }
     writer.finish(&tx)?;
+    crate::upgrade::claim_unique_values(&tx)?;
     tx.commit()?;
     Ok(true)
 }

@@ -92,3 +92,26 @@ pub fn claim_order_numbers(tx: &rusqlite::Transaction<'_>) -> Result<(), AppErro
     }
     Ok(())
 }
+
+/// Schema version 9: product models are unique too; the models already in the catalogue
+/// are claimed (a model given twice stays with its first holder). Also run after the demo
+/// data is seeded. Idempotent.
+pub fn claim_unique_values(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
+    claim_order_numbers(tx)?;
+    let rows: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT id, state FROM records WHERE kind = 'product' ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, text) in rows {
+        let state: RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
+        let model = state.get_str("model");
+        if !model.is_empty() {
+            tx.execute(
+                "INSERT OR IGNORE INTO unique_values(kind, field, value, record) VALUES ('product', 'model', ?1, ?2)",
+                params![model, id],
+            )?;
+        }
+    }
+    Ok(())
+}

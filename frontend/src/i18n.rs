@@ -156,6 +156,7 @@ pub fn problem(lang: Lang, p: Problem) -> &'static str {
         Problem::UnknownChoice => ("请选择一项", "Choose one of the options"),
         Problem::WrongType => ("格式不对", "Wrong format"),
         Problem::UnknownField => ("未知字段", "Unknown field"),
+        Problem::Taken => ("已被另一条记录使用", "Already used by another record"),
     };
     pick(lang, zh, en)
 }
@@ -177,6 +178,22 @@ pub fn step(lang: Lang, code: &str) -> &'static str {
 }
 
 /// An order field's name as people call it (客户电话, not `phone`).
+/// A catalogue record's field, by name.
+pub fn catalogue_field(lang: Lang, name: &str) -> &'static str {
+    let (zh, en) = match name {
+        "model" => ("型号", "Model"),
+        "name" => ("名称", "Name"),
+        "unit" => ("单位", "Unit"),
+        "price" => ("单价", "Price"),
+        "initials" => ("拼音首字母", "Pinyin initials"),
+        "is_new" => ("新品", "New product"),
+        "phone" => ("电话", "Phone"),
+        "contract" => ("合同号", "Contract no."),
+        _ => ("其他", "Other"),
+    };
+    pick(lang, zh, en)
+}
+
 pub fn field(lang: Lang, name: &str) -> &'static str {
     let (zh, en) = match name {
         "number" => ("单号", "Order number"),
@@ -250,7 +267,7 @@ pub fn refusal(lang: Lang, code: &str) -> &'static str {
     pick(lang, zh, en)
 }
 
-fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+pub fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Zh => zh,
         Lang::En => en,

@@ -160,6 +160,7 @@ impl Rules for DeskRules<'_> {
     fn unique_fields(&self, kind: Kind) -> &'static [&'static str] {
         match kind {
             Kind::ORDER => &[order::field::NUMBER],
+            Kind::PRODUCT => &["model"],
             _ => &[],
         }
     }

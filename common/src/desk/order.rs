@@ -323,6 +323,8 @@ pub enum Problem {
     UnknownChoice,
     WrongType,
     UnknownField,
+    /// Another record holds this value (a product's model).
+    Taken,
 }
 
 impl Problem {
@@ -346,6 +348,7 @@ impl Problem {
             Problem::UnknownField => {
                 "is not a known key (a field of this record, a key of a line or a detail of the step)"
             }
+            Problem::Taken => "is already used by another record",
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::i18n;
 use crate::state::use_ctx;
 use common::desk::customer::{ProductForm, ProductView, StationForm, StationView};
 use common::desk::history::history;
-use common::desk::order::FieldError;
+use common::desk::order::{FieldError, Problem};
 use common::desk::permissions::Role;
 use common::desk::search::lookup;
 use common::engine::ids::RecordId;
@@ -81,7 +81,7 @@ fn record_history(kind: Kind, id: RecordId) -> impl IntoView {
     });
     view! {
         <ol class="history">
-            {entries.into_iter().map(|e| view! { <crate::pages::order_detail::HistoryLine entry=e offset=offset/> }).collect_view()}
+            {entries.into_iter().map(|e| view! { <crate::pages::order_detail::HistoryLine entry=e offset=offset catalogue=true/> }).collect_view()}
         </ol>
     }
 }
@@ -119,6 +119,7 @@ fn Products() -> impl IntoView {
         errors.set(Vec::new());
         saved.set(false);
         editing.set(Some(p.map(|p| p.id)));
+        focus_soon("p-model");
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -130,9 +131,25 @@ fn Products() -> impl IntoView {
             initials: initials.get_untracked(),
             is_new: is_new.get_untracked(),
         };
-        match form.validate() {
-            Err(es) => errors.set(es),
-            Ok(values) => match ctx.save_catalogue(Kind::PRODUCT, editing.get_untracked().flatten(), values) {
+        let me = editing.get_untracked().flatten();
+        let taken = products.with_untracked(|ps| {
+            ps.iter().any(|p| Some(p.id) != me && p.model.trim().eq_ignore_ascii_case(form.model.trim()))
+        });
+        let checked = match form.validate() {
+            Err(mut es) if taken => {
+                es.retain(|e| e.field != "model");
+                es.insert(0, FieldError::new("model", Problem::Taken));
+                Err(es)
+            }
+            Ok(_) if taken => Err(vec![FieldError::new("model", Problem::Taken)]),
+            other => other,
+        };
+        match checked {
+            Err(es) => {
+                focus_first_error(&es, "p-");
+                errors.set(es);
+            }
+            Ok(values) => match ctx.save_catalogue(Kind::PRODUCT, me, values) {
                 Ok(id) => {
                     errors.set(Vec::new());
                     saved.set(true);
@@ -161,6 +178,26 @@ fn Products() -> impl IntoView {
                 on:input=move |ev| query.set(event_target_value(&ev))/>
             <button type="button" id="new-product" on:click=move |_| open(None)>{i.s("新增产品", "New product")}</button>
         </div>
+        {move || editing.get().map(|id| view! {
+            <div class="catalogue-editor">
+            <h3>{if id.is_some() { i.s("修改产品", "Change product") } else { i.s("新增产品", "New product") }}</h3>
+            <form class="inline-form" on:submit=save novalidate aria-label=i.s("产品", "Product")>
+                {text_field("p-model", i.s("型号", "Model"), model, errors, "model")}
+                {text_field("p-name", i.s("名称", "Name"), name, errors, "name")}
+                {text_field("p-unit", i.s("单位", "Unit"), unit, errors, "unit")}
+                {text_field("p-price", i.s("单价(元)", "Price (yuan)"), price, errors, "price")}
+                {text_field("p-initials", i.s("拼音首字母(查找用)", "Pinyin initials (for lookups)"), initials, errors, "initials")}
+                <div class="field">
+                    <label><input type="checkbox" id="p-is_new" prop:checked=move || is_new.get()
+                        on:change=move |ev| is_new.set(event_target_checked(&ev))/>{i.s(" 新品(开单时提示)", " New product (flagged at order entry)")}</label>
+                </div>
+                <button type="submit" class="primary">{i.s("保存产品", "Save product")}</button>
+                <button type="button" on:click=move |_| editing.set(None)>{i.s("关闭", "Close")}</button>
+            </form>
+            {move || saved.get().then(|| view! { <p role="status">{i.s("已保存,将同步到所有设备。", "Saved; it will reach every device by sync.")}</p> })}
+            {id.map(|id| view! { <h4>{i.s("经过", "History")}</h4> {record_history(Kind::PRODUCT, id)} })}
+            </div>
+        })}
         <table class="list products">
             <thead><tr>
                 <th>{i.s("型号", "Model")}</th><th>{i.s("名称", "Name")}</th><th>{i.s("单位", "Unit")}</th>
@@ -181,24 +218,6 @@ fn Products() -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        {move || editing.get().map(|id| view! {
-            <form class="inline-form" on:submit=save novalidate aria-label=i.s("产品", "Product")>
-                <h3>{if id.is_some() { i.s("修改产品", "Change product") } else { i.s("新增产品", "New product") }}</h3>
-                {text_field("p-model", i.s("型号", "Model"), model, errors, "model")}
-                {text_field("p-name", i.s("名称", "Name"), name, errors, "name")}
-                {text_field("p-unit", i.s("单位", "Unit"), unit, errors, "unit")}
-                {text_field("p-price", i.s("单价(元)", "Price (yuan)"), price, errors, "price")}
-                {text_field("p-initials", i.s("拼音首字母(查找用)", "Pinyin initials (for lookups)"), initials, errors, "initials")}
-                <div class="field">
-                    <label><input type="checkbox" id="p-is_new" prop:checked=move || is_new.get()
-                        on:change=move |ev| is_new.set(event_target_checked(&ev))/>{i.s(" 新品(开单时提示)", " New product (flagged at order entry)")}</label>
-                </div>
-                <button type="submit" class="primary">{i.s("保存产品", "Save product")}</button>
-                <button type="button" on:click=move |_| editing.set(None)>{i.s("关闭", "Close")}</button>
-                {move || saved.get().then(|| view! { <p role="status">{i.s("已保存,将同步到所有设备。", "Saved; it will reach every device by sync.")}</p> })}
-                {id.map(|id| view! { <h4>{i.s("经过", "History")}</h4> {record_history(Kind::PRODUCT, id)} })}
-            </form>
-        })}
     }
 }
 
@@ -226,6 +245,7 @@ fn Stations() -> impl IntoView {
         errors.set(Vec::new());
         saved.set(false);
         editing.set(Some(s.map(|s| s.id)));
+        focus_soon("s-name");
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -251,6 +271,20 @@ fn Stations() -> impl IntoView {
         <div class="filters">
             <button type="button" id="new-station" on:click=move |_| open(None)>{i.s("新增物流站", "New station")}</button>
         </div>
+        {move || editing.get().map(|id| view! {
+            <div class="catalogue-editor">
+            <h3>{if id.is_some() { i.s("修改物流站", "Change station") } else { i.s("新增物流站", "New station") }}</h3>
+            <form class="inline-form" on:submit=save novalidate aria-label=i.s("物流站", "Freight station")>
+                {text_field("s-name", i.s("名称", "Name"), name, errors, "name")}
+                {text_field("s-phone", i.s("电话", "Phone"), phone, errors, "phone")}
+                {text_field("s-contract", i.s("合同号 / 会员号", "Contract / member number"), contract, errors, "contract")}
+                <button type="submit" class="primary">{i.s("保存物流站", "Save station")}</button>
+                <button type="button" on:click=move |_| editing.set(None)>{i.s("关闭", "Close")}</button>
+            </form>
+            {move || saved.get().then(|| view! { <p role="status">{i.s("已保存,将同步到所有设备。", "Saved; it will reach every device by sync.")}</p> })}
+            {id.map(|id| view! { <h4>{i.s("经过", "History")}</h4> {record_history(Kind::STATION, id)} })}
+            </div>
+        })}
         <table class="list stations">
             <thead><tr>
                 <th>{i.s("名称", "Name")}</th><th>{i.s("电话", "Phone")}</th><th>{i.s("合同号", "Contract")}</th>
@@ -274,17 +308,27 @@ fn Stations() -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        {move || editing.get().map(|id| view! {
-            <form class="inline-form" on:submit=save novalidate aria-label=i.s("物流站", "Freight station")>
-                <h3>{if id.is_some() { i.s("修改物流站", "Change station") } else { i.s("新增物流站", "New station") }}</h3>
-                {text_field("s-name", i.s("名称", "Name"), name, errors, "name")}
-                {text_field("s-phone", i.s("电话", "Phone"), phone, errors, "phone")}
-                {text_field("s-contract", i.s("合同号 / 会员号", "Contract / member number"), contract, errors, "contract")}
-                <button type="submit" class="primary">{i.s("保存物流站", "Save station")}</button>
-                <button type="button" on:click=move |_| editing.set(None)>{i.s("关闭", "Close")}</button>
-                {move || saved.get().then(|| view! { <p role="status">{i.s("已保存,将同步到所有设备。", "Saved; it will reach every device by sync.")}</p> })}
-                {id.map(|id| view! { <h4>{i.s("经过", "History")}</h4> {record_history(Kind::STATION, id)} })}
-            </form>
-        })}
+    }
+}
+
+fn focus_soon(id: &'static str) {
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        focus_now(id);
+    });
+}
+
+fn focus_now(id: &str) {
+    use wasm_bindgen::JsCast;
+    let el = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
+    if let Some(h) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = h.focus();
+    }
+}
+
+/// Puts the cursor in the first field that needs correcting.
+fn focus_first_error(errors: &[FieldError], prefix: &'static str) {
+    if let Some(e) = errors.first() {
+        focus_now(&format!("{prefix}{}", e.field));
     }
 }

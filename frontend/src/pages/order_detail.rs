@@ -508,7 +508,13 @@ fn VoidBox(state: RecordState) -> impl IntoView {
 }
 
 #[component]
-pub fn HistoryLine(entry: Entry, offset: i32) -> impl IntoView {
+pub fn HistoryLine(
+    entry: Entry,
+    offset: i32,
+    /// A product's or station's history: its own words for creating and for its fields.
+    #[prop(optional)]
+    catalogue: bool,
+) -> impl IntoView {
     let i: I18n = crate::i18n::use_i18n();
     let when = format_local(entry.at.wall_ms, offset);
     let place = entry.place;
@@ -521,7 +527,9 @@ pub fn HistoryLine(entry: Entry, offset: i32) -> impl IntoView {
             <span class="when">{when}</span>" "
             <strong>{move || {
                 let mut what: Vec<String> = Vec::new();
-                if created { what.push(i.t("开单", "Order taken").to_string()); }
+                if created {
+                    what.push(if catalogue { i.t("新建", "Created") } else { i.t("开单", "Order taken") }.to_string());
+                }
                 if let Some(a) = &step { what.push(action_text(i.lang(), a)); }
                 if what.is_empty() { what.push(i.t("修改", "Edited").to_string()); }
                 what.join(" · ")
@@ -539,9 +547,23 @@ pub fn HistoryLine(entry: Entry, offset: i32) -> impl IntoView {
             {(!edits.is_empty()).then(|| view! {
                 <ul class="diffs">{edits.iter().map(|e| {
                     let d = Diff { field: e.field.clone(), approved: e.old.clone(), now: e.new.clone() };
-                    view! { <li>{move || diff_text(i.lang(), &d)}</li> }
+                    view! { <li>{move || if catalogue { catalogue_diff(i.lang(), &d) } else { diff_text(i.lang(), &d) }}</li> }
                 }).collect_view()}</ul>
             })}
         </li>
     }
+}
+
+/// "单价:¥18.00 → ¥19.50", for a catalogue record.
+fn catalogue_diff(lang: Lang, d: &Diff) -> String {
+    let show = |v: &serde_json::Value| match (d.field.as_str(), v) {
+        ("price", serde_json::Value::Number(n)) => common::desk::money::Fen(n.as_i64().unwrap_or(0)).to_string(),
+        (_, serde_json::Value::Bool(b)) => {
+            if *b { crate::i18n::pick(lang, "是", "yes") } else { crate::i18n::pick(lang, "否", "no") }.to_string()
+        }
+        (_, serde_json::Value::String(s)) if s.is_empty() => crate::i18n::pick(lang, "(空)", "(empty)").to_string(),
+        (_, serde_json::Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    };
+    format!("{}:{} → {}", crate::i18n::catalogue_field(lang, &d.field), show(&d.approved), show(&d.now))
 }

@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use common::desk::admin::{Office, User};
+use common::engine::record::Kind;
 use common::engine::wire::ErrorBody;
 use serde_json::json;
 
@@ -287,4 +288,28 @@ async fn one_persons_sessions_are_capped_and_the_oldest_ends_first() {
     }
     assert_eq!(pull_status(&app, &first).await, 401);
     assert_eq!(pull_status(&app, &last).await, 200);
+}
+
+#[tokio::test]
+async fn a_product_model_belongs_to_one_product_as_an_order_number_to_one_order() {
+    let app = spawn_app().await;
+    let base = format!("http://{}", app.addr);
+    let mut hq = login(&base, "hq_manager").await;
+    let existing = hq.pull_all().await.into_iter().find(|r| r.kind == Kind::PRODUCT).unwrap();
+    let model = existing.get_str("model").to_string();
+    let values =
+        [("model".to_string(), json!(model)), ("name".to_string(), json!("另一个")), ("price".to_string(), json!(100))];
+    let id = common::engine::ids::RecordId::new_v7(now_ms(), random10());
+    let twin = hq.change(Kind::PRODUCT, id, &office("HQ"), None, values.into());
+    let r = hq.push(vec![twin]).await;
+    assert_eq!(r.results[0].code.as_deref(), Some("duplicate"), "{:?}", r.results[0]);
+    // Renaming the product itself keeps its model.
+    let rename = hq.change(
+        Kind::PRODUCT,
+        existing.id,
+        &existing.office,
+        Some(&existing),
+        [("name".to_string(), json!("新名字"))].into(),
+    );
+    assert_eq!(hq.push(vec![rename]).await.results[0].outcome, common::engine::wire::Outcome::Applied);
 }

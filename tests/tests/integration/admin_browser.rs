@@ -196,6 +196,14 @@ async fn head_office_adds_a_new_product_that_order_entry_flags_and_a_branch_adds
     hq.click(&hq.wait_for("#p-is_new", 5).await).await;
     hq.script("document.querySelector('#p-model').form.requestSubmit()").await;
     hq.wait_for_text("tr[data-model='AJ-9901']", &["新品", "¥1,280.00"], 10).await;
+    // The same model twice is refused at once, beside the field.
+    hq.click(&hq.wait_for("#new-product", 10).await).await;
+    fill(&hq, "#p-model", "aj-9901").await;
+    fill(&hq, "#p-name", "重复").await;
+    fill(&hq, "#p-price", "1").await;
+    hq.script("document.querySelector('#p-model').form.requestSubmit()").await;
+    hq.wait_for_text("#p-model-err", &["已被另一条记录使用"], 5).await;
+    assert_eq!(hq.active_id().await, "p-model", "the cursor is not where the correction goes");
     hq.wait_for(".sync-badge[data-sync='synced']", 30).await;
 
     // A branch clerk's order entry finds it, flagged as new.
@@ -223,5 +231,5 @@ async fn head_office_adds_a_new_product_that_order_entry_flags_and_a_branch_adds
     hq.wait_for_text("tr[data-station='顺心本地物流']", &["FS"], 30).await;
     // Its history names who added it.
     fs.click(&fs.wait_for("tr[data-station='顺心本地物流'] button", 5).await).await;
-    fs.wait_for_text("form ol.history", &["内勤"], 10).await;
+    fs.wait_for_text(".catalogue-editor ol.history", &["内勤"], 10).await;
 }
