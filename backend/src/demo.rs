@@ -193,7 +193,16 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![clock.last.encode()])?;
     }
     writer.finish(&tx)?;
-    crate::upgrade::claim_unique_values(&tx)?;
+    // Demo records skip the push rules, so their unique values are claimed here; a store
+    // still on an old schema claims them when it migrates.
+    let has_table: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unique_values')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_table {
+        crate::upgrade::claim_unique_values(&tx)?;
+    }
     tx.commit()?;
     Ok(true)
 }

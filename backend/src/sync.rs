@@ -266,7 +266,13 @@ pub fn apply_pushes(
         let sp = tx.savepoint()?;
         let mut store =
             SqlStore { tx: &sp, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
-        let rules = DeskRules { actor: &user.actor, device: user.device_no, station_contract: &station_contract };
+        let order_state = |id: RecordId| load_record(&sp, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
+        let rules = DeskRules {
+            actor: &user.actor,
+            device: user.device_no,
+            station_contract: &station_contract,
+            order_state: &order_state,
+        };
         match process_push(&mut store, &rules, &user.author(), req, clock, now) {
             Ok(resp) => {
                 store.writer.finish(&sp)?;
@@ -524,7 +530,14 @@ pub async fn recover(
                 loaded: None,
                 writer: RecordWriter::default(),
             };
-            let rules = DeskRules { actor: &user.actor, device: user.device_no, station_contract: &station_contract };
+            let order_state =
+                |id: RecordId| load_record(&tx, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
+            let rules = DeskRules {
+                actor: &user.actor,
+                device: user.device_no,
+                station_contract: &station_contract,
+                order_state: &order_state,
+            };
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);
             let resp = process_recovery(&mut store, &rules, may_write, &req, &store_id)?;

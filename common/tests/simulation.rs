@@ -294,7 +294,7 @@ fn action(a: u8) -> Action {
         0 | 5 => Action::Review,
         1 | 6 => Action::Audit { stamp: PaymentStamp::Collect },
         2 => Action::HandOver,
-        3 => Action::Ship { waybill: "DB123".into(), packages: 2 },
+        3 => Action::Ship { waybill: "DB123".into(), packages: 2, shipment: None },
         4 => Action::Void { reason: "客户取消".into() },
         7 => Action::Unvoid,
         8 => Action::ConfirmVoid,
@@ -697,7 +697,7 @@ fn may_change_approved(status: Status, role: Role) -> bool {
         Status::Entered => matches!(role, Clerk | Reviewer | Salesperson | Manager | Admin),
         Status::Reviewed => matches!(role, Clerk | Reviewer | Manager | Admin),
         Status::Audited | Status::HandedOver => matches!(role, Manager | Admin),
-        Status::Shipped | Status::Voided => false,
+        Status::PartlyShipped | Status::Shipped | Status::Voided => false,
     }
 }
 

@@ -104,7 +104,7 @@ impl Desk {
         };
         // The catalogue has a member number for 德邦物流.
         let stations = |name: &str| (name == "德邦物流").then(|| "DB-6601".to_string());
-        let rules = DeskRules { actor: &actor, device: 1, station_contract: &stations };
+        let rules = DeskRules { actor: &actor, device: 1, station_contract: &stations, order_state: &|_| None };
         match validate_change(&rules, &author, change, self.state.clone(), change.ts.wall_ms) {
             Ok(s) => {
                 self.state = Some(s);
@@ -136,7 +136,7 @@ fn hand_over() -> Do {
     Do::Step(Action::HandOver)
 }
 fn ship() -> Do {
-    Do::Step(Action::Ship { waybill: "DB-1".into(), packages: 2 })
+    Do::Step(Action::Ship { waybill: "DB-1".into(), packages: 2, shipment: None })
 }
 fn void() -> Do {
     Do::Step(Action::Void { reason: "客户取消".into() })
@@ -313,8 +313,16 @@ fn approvals_hold_step_by_step() {
             steps: vec![
                 (Reviewer, review(), Ok(())),
                 (Cashier, audit(), Ok(())),
-                (Logistics, Do::Step(Action::Ship { waybill: " ".into(), packages: 2 }), Err("invalid")),
-                (Logistics, Do::Step(Action::Ship { waybill: "DB-1".into(), packages: 0 }), Err("invalid")),
+                (
+                    Logistics,
+                    Do::Step(Action::Ship { waybill: " ".into(), packages: 2, shipment: None }),
+                    Err("invalid"),
+                ),
+                (
+                    Logistics,
+                    Do::Step(Action::Ship { waybill: "DB-1".into(), packages: 0, shipment: None }),
+                    Err("invalid"),
+                ),
             ],
             status: Status::Audited,
             sent_back: vec![],

@@ -6,7 +6,9 @@ use crate::desk::customer;
 use crate::desk::numbering::OrderNumber;
 use crate::desk::order::{self, Action, FieldError, PaymentStamp, Problem};
 use crate::desk::permissions::{Actor, Role};
+use crate::desk::shipping::{self, LineQty};
 use crate::desk::time::local_date;
+use crate::engine::ids::RecordId;
 use crate::engine::push::Rules;
 use crate::engine::record::{Change, Kind, RecordState};
 use crate::engine::workflow::{self, Refusal, StepKind, Workflow};
@@ -17,7 +19,11 @@ impl Kind {
     pub const CUSTOMER: Kind = Kind::new("customer");
     pub const PRODUCT: Kind = Kind::new("product");
     pub const STATION: Kind = Kind::new("station");
-    pub const ALL: [Kind; 4] = [Kind::ORDER, Kind::CUSTOMER, Kind::PRODUCT, Kind::STATION];
+    pub const SHIPMENT: Kind = Kind::new("shipment");
+    /// 货站进返货: a freight station's calls about arrivals and returns.
+    pub const STATION_LOG: Kind = Kind::new("station_log");
+    pub const ALL: [Kind; 6] =
+        [Kind::ORDER, Kind::CUSTOMER, Kind::PRODUCT, Kind::STATION, Kind::SHIPMENT, Kind::STATION_LOG];
 
     /// Catalogue kinds are kept by head office and readable by every office.
     pub fn is_catalogue(self) -> bool {
@@ -50,7 +56,7 @@ const DESK: &[Role] = &[Role::Clerk, Role::Reviewer, Role::Salesperson, Role::Ma
 const HQ_KEEPERS: &[Role] = &[Role::Manager, Role::Admin];
 const BRANCH_STATION_KEEPERS: &[Role] = &[Role::Clerk, Role::Manager, Role::Admin];
 
-static SPECS: [KindSpec; 4] = [
+static SPECS: [KindSpec; 6] = [
     KindSpec {
         kind: Kind::ORDER,
         fields: &order::field::ALL,
@@ -95,6 +101,28 @@ static SPECS: [KindSpec; 4] = [
         catalogue: true,
         branch_editors: BRANCH_STATION_KEEPERS,
     },
+    KindSpec {
+        kind: Kind::SHIPMENT,
+        fields: &shipping::field::ALL,
+        required: &shipping::field::REQUIRED,
+        check: shipping::check_shipment_field,
+        check_deep: shipping::check_shipment_deep,
+        workflow: Some(&shipping::SHIPMENT_WORKFLOW),
+        editors: shipping::SHIPPERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
+    KindSpec {
+        kind: Kind::STATION_LOG,
+        fields: &shipping::log_field::ALL,
+        required: &shipping::log_field::REQUIRED,
+        check: shipping::check_log_field,
+        check_deep: shipping::check_log_deep,
+        workflow: Some(&shipping::STATION_LOG_WORKFLOW),
+        editors: shipping::STATION_LOGGERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
 ];
 
 pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
@@ -105,7 +133,7 @@ pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
 /// last, since lookups need it while taking orders.
 pub fn eviction_rank(kind: Kind) -> u8 {
     match kind {
-        Kind::ORDER => 0,
+        Kind::ORDER | Kind::SHIPMENT | Kind::STATION_LOG => 0,
         Kind::CUSTOMER => 1,
         _ => 2,
     }
@@ -118,12 +146,14 @@ pub struct DeskRules<'a> {
     pub device: u32,
     /// The contract / member number the catalogue has for a freight station, by name.
     pub station_contract: &'a dyn Fn(&str) -> Option<String>,
+    /// An order as the server holds it, for the shipments and returns that name it.
+    pub order_state: &'a dyn Fn(RecordId) -> Option<RecordState>,
 }
 
 impl<'a> DeskRules<'a> {
     /// Rules for someone on device `device`, with no station catalogue to consult.
     pub fn for_actor(actor: &'a Actor, device: u32) -> DeskRules<'a> {
-        DeskRules { actor, device, station_contract: &|_| None }
+        DeskRules { actor, device, station_contract: &|_| None, order_state: &|_| None }
     }
 
     /// A new order's number names its office, this device and a real day no later than
@@ -149,6 +179,64 @@ impl<'a> DeskRules<'a> {
             Some(_) => Err(invalid(format!("number {text} is dated after tomorrow"))),
             None => Err(invalid(format!("number {text} does not name a real day"))),
         }
+    }
+}
+
+impl DeskRules<'_> {
+    /// The order's own rule beyond its workflow: 代收 needs the station's contract number.
+    fn check_order_step(&self, action: &Action, before: &RecordState) -> Result<(), Refusal> {
+        if let Action::Audit { stamp: PaymentStamp::Collect } = action {
+            let view = order::OrderView::from_record(before);
+            if order::collect_needs_contract(&view, (self.station_contract)(&view.station).as_deref()) {
+                return Err(invalid(format!(
+                    "collect on delivery needs the contract / member number of {}; add it to the order first",
+                    view.station
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A shipment or a station-log return names an order of its own office that exists
+    /// (and, for a shipment, that has left: its 发货 step), and lines the order has.
+    fn check_links(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal> {
+        let (order_field, lines_field, needs_order) = match change.kind {
+            Kind::SHIPMENT => (shipping::field::ORDER, shipping::field::LINES, true),
+            Kind::STATION_LOG => (shipping::log_field::ORDER, shipping::log_field::LINES, false),
+            _ => return Ok(()),
+        };
+        let value = |f: &str| change.set.get(f).map(|w| &w.value).or_else(|| existing.and_then(|e| e.get(f)));
+        if change.kind == Kind::SHIPMENT {
+            let direct = value(shipping::field::DIRECT).and_then(Value::as_bool).unwrap_or(false);
+            let full = value(shipping::field::FULL_NAME).and_then(Value::as_str).unwrap_or("");
+            if direct && full.trim().is_empty() {
+                return Err(invalid("a direct shipment (直发) bears the customer's full legal name: full_name".into()));
+            }
+        }
+        if existing.is_some() && !change.set.contains_key(order_field) && !change.set.contains_key(lines_field) {
+            return Ok(());
+        }
+        let order_id = value(order_field).and_then(Value::as_str).unwrap_or("");
+        if order_id.is_empty() && !needs_order {
+            return Ok(());
+        }
+        let id = RecordId::parse(order_id).map_err(|_| invalid(format!("{order_field} is not a record id")))?;
+        let Some(order_state) = (self.order_state)(id) else {
+            return Err(Refusal::new("not_found", format!("order {order_id} is not known here")));
+        };
+        if order_state.kind != Kind::ORDER || order_state.office != change.office {
+            return Err(Refusal::new("forbidden", "the order belongs to another office"));
+        }
+        let view = order::OrderView::from_record(&order_state);
+        if change.kind == Kind::SHIPMENT && view.progress.fact.is_none() {
+            return Err(Refusal::new("not_ready", "record the order's 发货 step before its shipments"));
+        }
+        let lines: Vec<LineQty> =
+            value(lines_field).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+        if let Some(q) = lines.iter().find(|q| q.line >= view.lines.len()) {
+            return Err(invalid(format!("the order has no line {}", q.line)));
+        }
+        Ok(())
     }
 }
 
@@ -199,6 +287,7 @@ impl Rules for DeskRules<'_> {
             return Ok(());
         };
         self.check_number(change, existing, now_ms)?;
+        self.check_links(change, existing)?;
         let blank;
         let before = match existing {
             Some(s) => s,
@@ -211,15 +300,12 @@ impl Rules for DeskRules<'_> {
         let mut correction = false;
         if let Some(step) = &change.event {
             workflow::check_step(wf, before, &progress, role.code(), step)?;
-            let action = Action::from_write(step).map_err(|e| invalid(format!("{} {e}", step.step)))?;
-            if let Action::Audit { stamp: PaymentStamp::Collect } = action {
-                let view = order::OrderView::from_record(before);
-                if order::collect_needs_contract(&view, (self.station_contract)(&view.station).as_deref()) {
-                    return Err(invalid(format!(
-                        "collect on delivery needs the contract / member number of {}; add it to the order first",
-                        view.station
-                    )));
-                }
+            if kind == Kind::ORDER {
+                let action = Action::from_write(step).map_err(|e| invalid(format!("{} {e}", step.step)))?;
+                self.check_order_step(&action, before)?;
+            } else {
+                shipping::ShipAction::from_parts(&step.step, &step.data)
+                    .map_err(|e| invalid(format!("{} {e}", step.step)))?;
             }
             let kind_of_step = wf.step(&step.step).map(|s| s.kind);
             correction = kind_of_step == Some(StepKind::Correction);
@@ -230,7 +316,7 @@ impl Rules for DeskRules<'_> {
         }
         if !change.set.is_empty() && !correction {
             if existing.is_none() && !spec.editors.contains(&role) {
-                return Err(Refusal::new("forbidden", format!("the {} role may not take orders", role.code())));
+                return Err(Refusal::new("forbidden", format!("the {} role may not make {kind} records", role.code())));
             }
             workflow::check_edit(wf, &progress, role.code(), change.set.keys().map(String::as_str))?;
         }

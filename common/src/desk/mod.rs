@@ -10,8 +10,11 @@ pub mod numbering;
 pub mod order;
 pub mod permissions;
 pub mod search;
+pub mod shipping;
 pub mod time;
 pub mod upgrade;
 
 #[cfg(test)]
 mod approvals;
+#[cfg(test)]
+mod shipping_tests;

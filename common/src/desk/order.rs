@@ -66,8 +66,14 @@ pub enum Action {
     Audit { stamp: PaymentStamp },
     /// 交物流: picking, customer and warehouse copies handed to logistics.
     HandOver,
-    /// 发货: left with a freight station.
-    Ship { waybill: String, packages: u32 },
+    /// 发货: left with a freight station. The first shipment record closes the order; its
+    /// waybills and packages are summed here, the details are in the shipment.
+    Ship {
+        waybill: String,
+        packages: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipment: Option<RecordId>,
+    },
     /// 作废: voided; the record stays.
     Void { reason: String },
     /// 撤销作废: a void that met a shipment is withdrawn; the order stays shipped.
@@ -76,6 +82,39 @@ pub enum Action {
     ConfirmVoid,
     /// 更正: a manager changes a shipped order, with a reason.
     Correct { reason: String },
+    /// 打印: a form printed from this order (the first, or a reprint: each press counts).
+    Print { form: PrintForm, paper: Paper },
+}
+
+/// What is printed from an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrintForm {
+    /// 销售单四联: picking, cashier, customer, warehouse stub.
+    Order,
+}
+
+/// The paper an office prints on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paper {
+    /// 241 mm pin-feed carbonless paper in halves (241 × 140 mm): one print, four layers.
+    Pinfeed,
+    /// A4: one page per copy, each named and colour-banded.
+    A4,
+}
+
+impl Paper {
+    pub fn code(self) -> &'static str {
+        match self {
+            Paper::Pinfeed => "pinfeed",
+            Paper::A4 => "a4",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Paper> {
+        [Paper::Pinfeed, Paper::A4].into_iter().find(|p| p.code() == s)
+    }
 }
 
 pub const MAX_WAYBILL: usize = 40;
@@ -93,6 +132,7 @@ impl Action {
             Action::Unvoid => "unvoid",
             Action::ConfirmVoid => "confirm_void",
             Action::Correct { .. } => "correct",
+            Action::Print { .. } => "print",
         }
     }
 
@@ -151,7 +191,7 @@ impl Action {
             }
         };
         match &action {
-            Action::Ship { waybill, packages } => {
+            Action::Ship { waybill, packages, .. } => {
                 text("waybill", waybill, MAX_WAYBILL)?;
                 if *packages == 0 {
                     return Err(FieldError::new("packages", Problem::MustBePositive));
@@ -217,6 +257,12 @@ pub const WORKFLOW: Workflow = Workflow {
         StepSpec { code: "unvoid", kind: StepKind::Uncancel, after: &[], who: &[MANAGER, ADMIN] },
         StepSpec { code: "confirm_void", kind: StepKind::ConfirmCancel, after: &[], who: &[MANAGER, ADMIN] },
         StepSpec { code: "correct", kind: StepKind::Correction, after: &[], who: &[MANAGER, ADMIN] },
+        StepSpec {
+            code: "print",
+            kind: StepKind::Note,
+            after: &["review"],
+            who: &[CLERK, REVIEWER, CASHIER, LOGISTICS, SALESPERSON, MANAGER, ADMIN],
+        },
     ],
     edits: &[
         EditRow {
@@ -232,6 +278,7 @@ pub const WORKFLOW: Workflow = Workflow {
         EditRow { stage: "audit", guarded: &[MANAGER, ADMIN], other: &[CLERK, REVIEWER, MANAGER, ADMIN] },
         EditRow { stage: "hand_over", guarded: &[MANAGER, ADMIN], other: &[CLERK, REVIEWER, MANAGER, ADMIN] },
     ],
+    fixed: false,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -245,6 +292,8 @@ pub enum Status {
     Audited,
     /// 已交物流
     HandedOver,
+    /// 部分发货: some goods left, some are still to ship.
+    PartlyShipped,
     /// 已发货
     Shipped,
     /// 已作废
@@ -252,8 +301,15 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] =
-        [Status::Entered, Status::Reviewed, Status::Audited, Status::HandedOver, Status::Shipped, Status::Voided];
+    pub const ALL: [Status; 7] = [
+        Status::Entered,
+        Status::Reviewed,
+        Status::Audited,
+        Status::HandedOver,
+        Status::PartlyShipped,
+        Status::Shipped,
+        Status::Voided,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -261,6 +317,7 @@ impl Status {
             Status::Reviewed => "reviewed",
             Status::Audited => "audited",
             Status::HandedOver => "handed_over",
+            Status::PartlyShipped => "partly_shipped",
             Status::Shipped => "shipped",
             Status::Voided => "voided",
         }
@@ -922,7 +979,7 @@ impl OrderView {
             _ => None,
         };
         let shipment = match action_at(progress.fact.as_ref().map(|(_, t)| t)) {
-            Some(Action::Ship { waybill, packages }) => Some((waybill, packages)),
+            Some(Action::Ship { waybill, packages, .. }) => Some((waybill, packages)),
             _ => None,
         };
         let void_reason = match &progress.cancelled {
@@ -963,6 +1020,23 @@ impl OrderView {
     /// A same-field conflict or a clash of steps: someone must settle it.
     pub fn has_conflict(&self) -> bool {
         !self.field_conflicts.is_empty() || !self.progress.conflicts.is_empty()
+    }
+
+    /// The status once its shipments are known: 部分发货 while goods are still to ship.
+    pub fn apply_shipping(&mut self, shipping: &crate::desk::shipping::Shipping) {
+        if self.status == Status::Shipped && shipping.partial() {
+            self.status = Status::PartlyShipped;
+        }
+    }
+
+    /// How many times a form was printed from this order: the first press and reprints.
+    pub fn prints(&self, state: &RecordState, form: PrintForm) -> usize {
+        state
+            .events
+            .values()
+            .filter(|e| e.step == "print")
+            .filter(|e| matches!(Action::from_event(e), Ok(Action::Print { form: f, .. }) if f == form))
+            .count()
     }
 
     /// Steps the order must take again because it changed after them (复核, 收银审核, ...).

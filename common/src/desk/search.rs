@@ -86,7 +86,7 @@ impl Queue {
             Queue::ToReview => order.status == Status::Entered,
             Queue::ToAudit => order.status == Status::Reviewed,
             Queue::ToHandOver => order.status == Status::Audited,
-            Queue::ToShip => matches!(order.status, Status::Audited | Status::HandedOver),
+            Queue::ToShip => matches!(order.status, Status::Audited | Status::HandedOver | Status::PartlyShipped),
         }
     }
 

@@ -18,7 +18,13 @@
 //!   conflict is settled by [`StepKind::Uncancel`] (撤销作废) or [`StepKind::ConfirmCancel`]
 //!   (确认作废并通知物流拦截).
 //!
+//! - [`StepKind::Note`] (打印, 发货通知, 签收): something recorded about the record that
+//!   approves nothing and moves no stage; taken any time its prerequisite counts (or the
+//!   record is past its fact step), never once the record is voided.
+//!
 //! After a fact step or a cancel, plain edits are refused; corrections are the only way.
+//! A kind whose records are facts from the start (a shipment: the goods left) declares
+//! itself [`Workflow::fixed`]: created once, then only corrected.
 
 use crate::engine::hlc::Hlc;
 use crate::engine::record::{Event, RecordState, StepWrite};
@@ -33,6 +39,7 @@ pub enum StepKind {
     Uncancel,
     ConfirmCancel,
     Correction,
+    Note,
 }
 
 /// One step a kind's records can take.
@@ -64,6 +71,9 @@ pub struct Workflow {
     pub guarded: &'static [&'static str],
     pub steps: &'static [StepSpec],
     pub edits: &'static [EditRow],
+    /// Records of this kind are facts once created: edits after creation are refused,
+    /// corrections are the only way.
+    pub fixed: bool,
 }
 
 impl Workflow {
@@ -156,12 +166,14 @@ pub struct Progress {
     pub conflicts: Vec<StepConflict>,
     /// Guarded fields with several live values: no approval counts until settled.
     pub guarded_conflict: bool,
+    /// A record of a [`Workflow::fixed`] kind that exists: closed from its creation.
+    pub fixed: bool,
 }
 
 impl Progress {
     /// Edits are over: a fact step happened or the record is cancelled.
     pub fn is_closed(&self) -> bool {
-        self.fact.is_some() || self.cancelled != Cancelled::No
+        self.fixed || self.fact.is_some() || self.cancelled != Cancelled::No
     }
 
     pub fn counts(&self, step: &str) -> bool {
@@ -272,7 +284,8 @@ pub fn progress(wf: &Workflow, state: &RecordState) -> Progress {
         sent_back.clear();
         conflicts.retain(|c| !matches!(c, StepConflict::FactDiffers { .. }));
     }
-    Progress { stage, counting, fact, cancelled, sent_back, conflicts, guarded_conflict }
+    let fixed = wf.fixed && state.created().is_some();
+    Progress { stage, counting, fact, cancelled, sent_back, conflicts, guarded_conflict, fixed }
 }
 
 /// Why the server (or the device, beforehand) refuses a change.
@@ -305,6 +318,9 @@ pub fn check_edit<'a>(
     role: &str,
     fields: impl IntoIterator<Item = &'a str>,
 ) -> Result<EditEffect, Refusal> {
+    if progress.fixed {
+        return Err(Refusal::new("closed", "the record is a fact once made: it is only corrected by a manager"));
+    }
     if let Some((code, _)) = progress.fact {
         return Err(Refusal::new(
             "closed",
@@ -371,7 +387,7 @@ fn check_seen(wf: &Workflow, spec: &StepSpec, state: &RecordState, write: &StepW
         StepKind::Uncancel | StepKind::ConfirmCancel if !matches!(saw.cancelled, Cancelled::Contested { .. }) => {
             Err(Refusal::new("nothing_to_settle", format!("{what}: its author had seen no void meeting a shipment")))
         }
-        StepKind::Correction if saw.fact.is_none() => {
+        StepKind::Correction if saw.fact.is_none() && !saw.fixed => {
             Err(Refusal::new("not_ready", "corrections are for records past their last step; its author had seen none"))
         }
         _ => Ok(()),
@@ -446,6 +462,25 @@ pub fn check_step(
             Ok(())
         }
         StepKind::Fact | StepKind::Cancel => Ok(()),
+        StepKind::Note => {
+            if closed_by_cancel {
+                return Err(Refusal::new(
+                    "closed",
+                    format!("the record is voided; {} is no longer possible", spec.code),
+                ));
+            }
+            let ready = spec.after.is_empty()
+                || spec.after.iter().any(|a| progress.counts(a))
+                || progress.fact.is_some()
+                || progress.fixed;
+            if !ready {
+                return Err(Refusal::new(
+                    "not_ready",
+                    format!("{} needs {} first", spec.code, spec.after.join(" or ")),
+                ));
+            }
+            Ok(())
+        }
         StepKind::Uncancel | StepKind::ConfirmCancel => match progress.cancelled {
             Cancelled::Contested { .. } => Ok(()),
             _ => Err(Refusal::new("nothing_to_settle", "there is no void meeting a shipment to settle")),
@@ -454,7 +489,7 @@ pub fn check_step(
             if closed_by_cancel {
                 return Err(Refusal::new("closed", "the record is voided: it cannot be corrected"));
             }
-            if progress.fact.is_none() {
+            if progress.fact.is_none() && !progress.fixed {
                 return Err(Refusal::new(
                     "not_ready",
                     "corrections are for records past their last step; edit it instead",
@@ -463,6 +498,12 @@ pub fn check_step(
             Ok(())
         }
     }
+}
+
+/// Whether the server would accept `step` by `role` on `state` as it is now.
+pub fn may_take(wf: &Workflow, state: &RecordState, role: &str, step: &str) -> bool {
+    let progress = progress(wf, state);
+    check_step(wf, state, &progress, role, &wf.step_write(Some(state), step, BTreeMap::new())).is_ok()
 }
 
 /// The steps `role` can usefully take on `state` now, in workflow order, as a person would
@@ -480,6 +521,8 @@ pub fn offered(wf: &Workflow, state: &RecordState, role: &str) -> Vec<&'static s
                 StepKind::Fact => ready && !progress.is_closed(),
                 StepKind::Cancel => !progress.is_closed(),
                 StepKind::Uncancel | StepKind::ConfirmCancel | StepKind::Correction => true,
+                // Notes are offered by the screens they belong to (打印, 发货通知), see `may_take`.
+                StepKind::Note => false,
             };
             useful
                 && check_step(wf, state, &progress, role, &wf.step_write(Some(state), spec.code, BTreeMap::new()))

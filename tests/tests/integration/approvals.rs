@@ -121,7 +121,7 @@ async fn a_shipped_order_refuses_every_edit_even_its_notes_and_takes_a_managers_
     for action in [
         Action::Review,
         Action::Audit { stamp: PaymentStamp::Collect },
-        Action::Ship { waybill: "DB-77".into(), packages: 3 },
+        Action::Ship { waybill: "DB-77".into(), packages: 3, shipment: None },
     ] {
         let now = admin.order(order.id).await;
         assert_eq!(admin.try_step(&now, action).await, None);
@@ -157,9 +157,9 @@ async fn shipping_needs_a_waybill_and_packages_and_voiding_needs_a_reason() {
         assert_eq!(admin.try_step(&now, action).await, None);
     }
     let audited = admin.order(order.id).await;
-    let no_waybill = admin.step(&audited, Action::Ship { waybill: String::new(), packages: 1 });
+    let no_waybill = admin.step(&audited, Action::Ship { waybill: String::new(), packages: 1, shipment: None });
     assert_eq!(admin.send(no_waybill).await.as_deref(), Some("invalid"));
-    let no_packages = admin.step(&audited, Action::Ship { waybill: "DB-1".into(), packages: 0 });
+    let no_packages = admin.step(&audited, Action::Ship { waybill: "DB-1".into(), packages: 0, shipment: None });
     assert_eq!(admin.send(no_packages).await.as_deref(), Some("invalid"));
     // A step's details are checked key by key: an unknown one is named.
     let mut odd = admin.step(&audited, Action::HandOver);

@@ -79,7 +79,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
         Action::Review,
         Action::Audit { stamp: PaymentStamp::Collect },
         Action::HandOver,
-        Action::Ship { waybill: "W1".into(), packages: 1 },
+        Action::Ship { waybill: "W1".into(), packages: 1, shipment: None },
         Action::Void { reason: "x".into() },
     ];
 

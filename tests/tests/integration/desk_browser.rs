@@ -123,7 +123,7 @@ async fn a_shipped_order_cannot_be_edited_only_corrected_by_a_manager_with_a_rea
     let (api, id) = order_taken(&base).await;
     step(&base, "hq_admin", id, Action::Review).await;
     step(&base, "hq_admin", id, Action::Audit { stamp: PaymentStamp::Paid }).await;
-    step(&base, "fs_logistics", id, Action::Ship { waybill: "DB-77".into(), packages: 3 }).await;
+    step(&base, "fs_logistics", id, Action::Ship { waybill: "DB-77".into(), packages: 3, shipment: None }).await;
 
     let clerk = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
     log_in(&clerk, &base, "fs_clerk").await;
@@ -345,7 +345,7 @@ async fn a_void_needs_a_reason_and_a_second_press_and_one_that_met_a_shipment_is
     let seen = fs.order(id).await;
     let mut void = fs.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
     void.event = Some(Action::Void { reason: "客户不要了".into() }.to_write(Some(&seen)));
-    step(&base, "fs_logistics", id, Action::Ship { waybill: "DB-9".into(), packages: 1 }).await;
+    step(&base, "fs_logistics", id, Action::Ship { waybill: "DB-9".into(), packages: 1, shipment: None }).await;
     fs.push(vec![void]).await;
 
     // The clerk sees the clash and who settles it; the manager gets the two choices.

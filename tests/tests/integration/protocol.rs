@@ -308,7 +308,7 @@ async fn a_step_impossible_from_what_its_author_saw_is_refused_with_the_reason()
         c
     };
     let entered = logistics.order(id).await;
-    let ship = step(&mut logistics, &entered, Action::Ship { waybill: "DB-1".into(), packages: 1 });
+    let ship = step(&mut logistics, &entered, Action::Ship { waybill: "DB-1".into(), packages: 1, shipment: None });
     let r = logistics.push(vec![ship]).await.results.remove(0);
     assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("not_ready")), "{:?}", r.message);
 
