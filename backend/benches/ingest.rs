@@ -21,8 +21,13 @@ fn office() -> OfficeCode {
 }
 
 fn user(client: ClientId) -> CurrentUser {
-    let office_info =
-        OfficeInfo { code: office(), name: "佛山分公司".into(), is_hq: false, utc_offset_minutes: 480 };
+    let office_info = OfficeInfo {
+        code: office(),
+        name: "佛山分公司".into(),
+        is_hq: false,
+        utc_offset_minutes: 480,
+        paper: Default::default(),
+    };
     CurrentUser {
         actor: Actor { username: "fs_clerk".into(), role: Role::Clerk, office: office(), is_hq: false },
         info: UserInfo {

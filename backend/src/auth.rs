@@ -55,7 +55,7 @@ pub struct Session {
 pub fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
     let row = conn
         .query_row(
-            "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes
+            "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes, o.paper
              FROM users u JOIN offices o ON o.code = u.office WHERE u.username = ?1 AND u.active = 1",
             params![username],
             |r| {
@@ -68,16 +68,18 @@ pub fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(
                     r.get::<_, String>(5)?,
                     r.get::<_, bool>(6)?,
                     r.get::<_, i32>(7)?,
+                    r.get::<_, String>(8)?,
                 ))
             },
         )
         .optional()?;
-    let Some((username, display_name, role, hash, code, name, is_hq, offset)) = row else {
+    let Some((username, display_name, role, hash, code, name, is_hq, offset, paper)) = row else {
         return Ok(None);
     };
     let role = Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
     let code = OfficeCode::parse(&code).map_err(AppError::internal)?;
-    let office = OfficeInfo { code, name, is_hq, utc_offset_minutes: offset };
+    let paper = common::desk::admin::Paper::parse(&paper).unwrap_or_default();
+    let office = OfficeInfo { code, name, is_hq, utc_offset_minutes: offset, paper };
     Ok(Some((UserInfo { username, display_name, role, office }, hash)))
 }
 
@@ -214,7 +216,7 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
     let client = req.client;
     let token_h = token_hash(&token);
     let info2 = info.clone();
-    let (device_no, last_seq) = state
+    let (device_no, last_seq, company) = state
         .db
         .call(move |inner| {
             let now = now_ms();
@@ -287,13 +289,15 @@ async fn check_login(state: &AppState, req: LoginRequest) -> Result<Json<LoginRe
                     n
                 }
             };
+            let company: Option<String> =
+                tx.query_row("SELECT value FROM meta WHERE key = 'company'", [], |r| r.get(0)).optional()?;
             tx.commit()?;
-            Ok((device_no, last_seq))
+            Ok((device_no, last_seq, company.unwrap_or_default()))
         })
         .await?;
     let store = Some(state.db.store_id().to_string());
     let server_time = state.db.server_time();
-    Ok(Json(LoginResponse { token, user: info, device_no, last_seq, server_time, store }))
+    Ok(Json(LoginResponse { token, user: info, device_no, last_seq, server_time, store, company }))
 }
 
 pub async fn logout(

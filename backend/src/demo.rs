@@ -191,6 +191,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
             }
         }
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![clock.last.encode()])?;
+        tx.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('company', '安居卫浴有限公司')", [])?;
     }
     writer.finish(&tx)?;
     // Demo records skip the push rules, so their unique values are claimed here; a store

@@ -75,7 +75,13 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                     <A href="/orders/new">{i.s("新建订单", "New order")}</A>
                 })}
                 <A href="/customers">{i.s("客户", "Customers")}</A>
-                <A href="/shipments">{i.s("发货", "Shipments")}</A>
+                <A href="/shipments">{i.s("发货", "Shipments")}
+                    {move || match crate::pages::shipping::overdue_calls(ctx) {
+                        0 => None,
+                        n => Some(view! { <span class="badge danger" id="late-calls" data-count=n
+                            aria-label=move || if i.lang() == crate::i18n::Lang::Zh { format!("{n} 个发货通知已超时") } else { format!("{n} shipment calls late") }>{n}</span> }),
+                    }}
+                </A>
                 <A href="/reports">{i.s("报表", "Reports")}</A>
                 {move || crate::pages::catalogue::keeps_stations(&ctx).then(|| view! {
                     <A href="/catalogue">{i.s("产品与物流", "Catalogue")}</A>

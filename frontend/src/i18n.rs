@@ -61,6 +61,7 @@ pub fn status(lang: Lang, s: Status) -> &'static str {
         Status::Reviewed => ("已复核", "Reviewed"),
         Status::Audited => ("已审核", "Audited"),
         Status::HandedOver => ("已交物流", "With logistics"),
+        Status::PartlyShipped => ("部分发货", "Partly shipped"),
         Status::Shipped => ("已发货", "Shipped"),
         Status::Voided => ("已作废", "Voided"),
     };
@@ -172,6 +173,9 @@ pub fn step(lang: Lang, code: &str) -> &'static str {
         "unvoid" => ("撤销作废", "void withdrawn"),
         "confirm_void" => ("确认作废并通知物流拦截", "void confirmed, logistics to intercept"),
         "correct" => ("更正", "correction"),
+        "print" => ("打印", "print"),
+        "notify" => ("发货通知", "shipment call"),
+        "receipt" => ("签收", "receipt"),
         _ => ("其他操作", "other step"),
     };
     pick(lang, zh, en)

@@ -44,9 +44,10 @@ fn App() -> impl IntoView {
                 <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
                 <Route path=path!("/orders/:id/edit") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
+                <Route path=path!("/orders/:id/print") view=pages::print::PrintOrder/>
                 <Route path=path!("/orders/:id") view=|| view! { <Shell><pages::order_detail::OrderDetail/></Shell> }/>
                 <Route path=path!("/customers") view=|| view! { <Shell><pages::customers::CustomerList/></Shell> }/>
-                <Route path=path!("/shipments") view=|| view! { <Shell><pages::Later area="shipments"/></Shell> }/>
+                <Route path=path!("/shipments") view=|| view! { <Shell><pages::shipping::ShipmentsPage/></Shell> }/>
                 <Route path=path!("/reports") view=|| view! { <Shell><pages::Later area="reports"/></Shell> }/>
                 <Route path=path!("/settings") view=|| view! { <Shell><pages::settings::Settings/></Shell> }/>
             </Routes>

@@ -6,8 +6,11 @@ use crate::i18n::{I18n, Lang};
 use crate::storage::{self, SaveError};
 use common::desk::account::LoginResponse;
 use common::desk::customer::{CustomerFields, CustomerView};
-use common::desk::order::{field, Action, OrderFields};
+use common::desk::order::{field, Action, OrderFields, OrderView};
 use common::desk::permissions::Actor;
+use common::desk::shipping::{
+    summarize, LogView, ShipAction, ShipmentFields, ShipmentView, Shipping, SHIPMENT_WORKFLOW, STATION_LOG_WORKFLOW,
+};
 use common::desk::time::local_date;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::record::{Kind, StepWrite};
@@ -434,6 +437,68 @@ impl Ctx {
     pub fn act(&self, id: RecordId, action: Action) -> Result<(), SaveError> {
         let step = self.replica.with_untracked(|r| action.to_write(r.get(Kind::ORDER, id)));
         self.edit(Kind::ORDER, id, BTreeMap::new(), Some(step))
+    }
+
+    /// Records a shipment of an order, durably: for the order's first, its 发货 step
+    /// first (it closes the order), then the shipment record with its waybills and lines.
+    pub fn ship(&self, fields: ShipmentFields) -> Result<RecordId, SaveError> {
+        let id = RecordId::new_v7(now_ms(), random_bytes());
+        let order = fields.order;
+        let shipped = self.replica.with_untracked(|r| {
+            r.get(Kind::ORDER, order).is_some_and(|s| OrderView::from_record(s).progress.fact.is_some())
+        });
+        if !shipped {
+            self.act(order, fields.ship_action(id))?;
+        }
+        self.edit(Kind::SHIPMENT, id, fields.to_values(), None)?;
+        Ok(id)
+    }
+
+    /// A step on a shipment or a station-log entry (a call, a receipt, a print, a correction
+    /// with the corrected `values`).
+    pub fn ship_step(
+        &self,
+        kind: Kind,
+        id: RecordId,
+        action: ShipAction,
+        values: BTreeMap<String, Value>,
+    ) -> Result<(), SaveError> {
+        let wf = if kind == Kind::SHIPMENT { &SHIPMENT_WORKFLOW } else { &STATION_LOG_WORKFLOW };
+        let step = self.replica.with_untracked(|r| action.to_write(wf, r.get(kind, id)));
+        self.edit(kind, id, values, Some(step))
+    }
+
+    /// Logs a freight station's call (an arrival or a return).
+    pub fn log_station_call(&self, values: BTreeMap<String, Value>) -> Result<RecordId, SaveError> {
+        let id = RecordId::new_v7(now_ms(), random_bytes());
+        self.edit(Kind::STATION_LOG, id, values, None).map(|()| id)
+    }
+
+    /// Every shipment on this device, tracked.
+    pub fn shipments(&self) -> Vec<ShipmentView> {
+        self.replica.with(|r| r.all(Kind::SHIPMENT).map(ShipmentView::from_record).collect())
+    }
+
+    /// Every station-log entry on this device, tracked.
+    pub fn station_log(&self) -> Vec<LogView> {
+        self.replica.with(|r| r.all(Kind::STATION_LOG).map(LogView::from_record).collect())
+    }
+
+    /// What an order shipped, has still to ship and got back, tracked.
+    pub fn shipping_of(&self, order: &OrderView) -> (Shipping, Vec<ShipmentView>) {
+        let shipments: Vec<ShipmentView> = self.shipments().into_iter().filter(|s| s.order == Some(order.id)).collect();
+        let log: Vec<LogView> = self.station_log().into_iter().filter(|e| e.order == Some(order.id)).collect();
+        (summarize(order, &shipments, &log), shipments)
+    }
+
+    /// An order as the lists show it: 部分发货 while goods are still to ship.
+    pub fn order_view(&self, state: &common::engine::record::RecordState) -> OrderView {
+        let mut view = OrderView::from_record(state);
+        if view.progress.fact.is_some() {
+            let (shipping, _) = self.shipping_of(&view);
+            view.apply_shipping(&shipping);
+        }
+        view
     }
 
     /// Settles a conflict by writing the chosen value over every live one.

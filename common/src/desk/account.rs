@@ -22,6 +22,9 @@ pub struct OfficeInfo {
     pub is_hq: bool,
     /// The office's zone, minutes east of UTC (Asia/Shanghai: 480).
     pub utc_offset_minutes: i32,
+    /// The paper the office prints its forms on.
+    #[serde(default)]
+    pub paper: crate::desk::admin::Paper,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,4 +50,7 @@ pub struct LoginResponse {
     /// The identity of the server's store (see `wire::RecoverRequest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// The company's name, for the header of printed forms.
+    #[serde(default)]
+    pub company: String,
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const CUSTOMER_FIELDS: &[&str] =
-    &["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials"];
+    &["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials", "full_name"];
 pub const PRODUCT_FIELDS: &[&str] = &["model", "name", "unit", "price", "initials", "is_new"];
 pub const STATION_FIELDS: &[&str] = &["name", "phone", "contract"];
 
@@ -17,6 +17,8 @@ pub const STATION_FIELDS: &[&str] = &["name", "phone", "contract"];
 pub fn check_customer_field(name: &str, value: &Value) -> Result<(), Problem> {
     match name {
         "name" => check_text(value, 100, true),
+        // 全称: the customer's full legal name, which a direct shipment bears.
+        "full_name" => check_text(value, 100, false),
         "phone" => check_phone(value),
         "address" => check_text(value, 200, false),
         "contact" | "station" | "station_contract" | "initials" => check_text(value, 60, false),
@@ -116,6 +118,8 @@ pub struct CustomerView {
     pub station_contract: String,
     pub payment: Option<PaymentTerms>,
     pub initials: String,
+    /// 全称: the full legal name, for direct shipments.
+    pub full_name: String,
 }
 
 impl CustomerView {
@@ -131,6 +135,7 @@ impl CustomerView {
             station_contract: s("station_contract"),
             payment: PaymentTerms::parse(r.get_str("payment")),
             initials: s("initials"),
+            full_name: s("full_name"),
         }
     }
 }

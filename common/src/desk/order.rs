@@ -1,5 +1,6 @@
 //! Orders (销售单): fields, lines, validation, and status derived from events.
 
+pub use crate::desk::admin::Paper;
 use crate::desk::money::{Fen, MoneyError};
 use crate::desk::permissions::Role;
 use crate::desk::time::Date;
@@ -92,29 +93,6 @@ pub enum Action {
 pub enum PrintForm {
     /// 销售单四联: picking, cashier, customer, warehouse stub.
     Order,
-}
-
-/// The paper an office prints on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Paper {
-    /// 241 mm pin-feed carbonless paper in halves (241 × 140 mm): one print, four layers.
-    Pinfeed,
-    /// A4: one page per copy, each named and colour-banded.
-    A4,
-}
-
-impl Paper {
-    pub fn code(self) -> &'static str {
-        match self {
-            Paper::Pinfeed => "pinfeed",
-            Paper::A4 => "a4",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Paper> {
-        [Paper::Pinfeed, Paper::A4].into_iter().find(|p| p.code() == s)
-    }
 }
 
 pub const MAX_WAYBILL: usize = 40;
@@ -551,7 +529,7 @@ pub fn is_phone(s: &str) -> bool {
     (5..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()转#".contains(c))
 }
 
-pub(crate) fn money_problem(e: MoneyError) -> Problem {
+pub fn money_problem(e: MoneyError) -> Problem {
     match e {
         MoneyError::Empty => Problem::Required,
         MoneyError::Invalid(_) => Problem::NotANumber,

@@ -29,7 +29,7 @@ fn field_zh(field: &str) -> &'static str {
     }
 }
 
-fn paper_label(lang: Lang, p: Paper) -> &'static str {
+pub fn paper_label(lang: Lang, p: Paper) -> &'static str {
     match (lang, p) {
         (Lang::Zh, Paper::A4) => "A4",
         (Lang::Zh, Paper::A5) => "A5",

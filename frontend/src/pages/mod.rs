@@ -7,8 +7,10 @@ pub mod login;
 pub mod order_detail;
 pub mod order_form;
 pub mod orders;
+pub mod print;
 pub mod settings;
 pub mod setup;
+pub mod shipping;
 
 use crate::i18n::use_i18n;
 use leptos::prelude::*;

@@ -26,7 +26,7 @@ pub fn action_text(lang: Lang, a: &Action) -> String {
     let step: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     match a {
         Action::Audit { stamp } => format!("{step}:{}", i18n::stamp(lang, *stamp)),
-        Action::Ship { waybill, packages } => {
+        Action::Ship { waybill, packages, .. } => {
             if zh {
                 format!("{step} 运单号 {waybill} 共 {packages} 件")
             } else {
@@ -90,7 +90,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let offset = ctx.offset_minutes();
-    let order = OrderView::from_record(&state);
+    let order = ctx.order_view(&state);
     let id = order.id;
     let mark = move || ctx.replica.with(|r| r.sync_mark(Kind::ORDER, id));
     let role = ctx.actor().map(|a| a.role);
@@ -101,6 +101,9 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
         .filter(|r| !refused_only && order::may_take_orders(*r))
         .map(|r| edit_effect(&state, r, order::WORKFLOW.guarded));
     let correction_allowed = !refused_only && role.is_some_and(|r| offered_steps(&state, r).contains(&"correct"));
+    let may_print = !refused_only
+        && role.is_some_and(|r| common::engine::workflow::may_take(&order::WORKFLOW, &state, r.code(), "print"));
+    let may_ship = role.is_some_and(|r| offered_steps(&state, r).contains(&"ship"));
     let lines = order.lines.clone();
     let mut entries = ctx.replica.with_untracked(|r| {
         let pending = r.pending_for(Kind::ORDER, id);
@@ -227,8 +230,10 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                     <A href=format!("/orders/{id}/edit") attr:class="button" attr:id="correct-order">{i.s("更正", "Correct")}</A>
                 })}
                 {(!refused_only).then(|| view! { <Steps state=state.clone()/> })}
+                {may_print.then(|| view! { <A href=format!("/orders/{id}/print") attr:class="button" attr:id="print-order">{i.s("打印销售单", "Print the order form")}</A> })}
             </div>
             {(!refused_only).then(|| view! { <VoidBox state=state.clone()/> })}
+            {(!refused_only && (order.progress.fact.is_some() || may_ship)).then(|| view! { <crate::pages::shipping::ShippingPanel order=order.clone()/> })}
             <h2>{i.s("经过", "History")}</h2>
             <ol class="history">
                 {entries.into_iter().map(|e| view! { <HistoryLine entry=e offset=offset/> }).collect_view()}
@@ -388,31 +393,17 @@ fn Steps(state: RecordState) -> impl IntoView {
         Ok(()) => sync::kick(ctx),
         Err(e) => ctx.report_save_error(&e),
     };
+    let navigate = use_navigate();
     let stamp = RwSignal::new(order::default_stamp(order.payment));
-    let waybill = RwSignal::new(String::new());
-    let packages = RwSignal::new(String::new());
-    let ship_error: RwSignal<Option<(&'static str, common::desk::order::Problem)>> = RwSignal::new(None);
     let collect_needs_contract = order::collect_needs_contract(&order, ctx.station_contract(&order.station).as_deref());
-    let ship = move || {
-        let a = Action::Ship {
-            waybill: waybill.get_untracked().trim().to_string(),
-            packages: packages.get_untracked().trim().parse().unwrap_or(0),
-        };
-        match Action::from_write(&a.to_write(None)) {
-            Ok(a) => {
-                ship_error.set(None);
-                run(a)
-            }
-            Err(e) => {
-                let field = if e.field == "waybill" { "waybill" } else { "packages" };
-                ship_error.set(Some((field, e.problem)));
-                let _ = crate::components::focus_id(field);
-            }
-        }
-    };
-    let err = move |f: &'static str| ship_error.get().filter(|(x, _)| *x == f).map(|(_, p)| i18n::problem(i.lang(), p));
     view! {
-        {has("review").then(|| view! { <button type="button" id="step-review" class="primary" on:click=move |_| run(Action::Review)>{i.s("复核无误", "Mark reviewed")}</button> })}
+        {has("review").then(|| view! {
+            <button type="button" id="step-review" class="primary" on:click=move |_| run(Action::Review)>{i.s("复核无误", "Mark reviewed")}</button>
+            <button type="button" id="review-and-print" on:click=move |_| {
+                run(Action::Review);
+                navigate(&format!("/orders/{id}/print?then=print"), Default::default());
+            }>{i.s("复核并打印", "Review and print")}</button>
+        })}
         {has("audit").then(|| view! {
             <span class="inline-form">
                 <label for="stamp">{i.s("收银章", "Payment stamp")}</label>
@@ -433,23 +424,6 @@ fn Steps(state: RecordState) -> impl IntoView {
             </span>
         })}
         {has("hand_over").then(|| view! { <button type="button" id="step-hand_over" on:click=move |_| run(Action::HandOver)>{i.s("交物流", "Hand to logistics")}</button> })}
-        {has("ship").then(|| view! {
-            <span class="inline-form ship-form">
-                <span class="field">
-                    <label for="waybill">{i.s("运单号", "Waybill")}</label>
-                    <input id="waybill" aria-invalid=move || err("waybill").is_some().to_string() aria-describedby="waybill-err"
-                        prop:value=move || waybill.get() on:input=move |ev| waybill.set(event_target_value(&ev))/>
-                    <span class="field-error" id="waybill-err" role="alert" hidden=move || err("waybill").is_none()>{move || err("waybill").unwrap_or_default()}</span>
-                </span>
-                <span class="field">
-                    <label for="packages">{i.s("件数", "Packages")}</label>
-                    <input id="packages" class="short" inputmode="numeric" aria-invalid=move || err("packages").is_some().to_string() aria-describedby="packages-err"
-                        prop:value=move || packages.get() on:input=move |ev| packages.set(event_target_value(&ev))/>
-                    <span class="field-error" id="packages-err" role="alert" hidden=move || err("packages").is_none()>{move || err("packages").unwrap_or_default()}</span>
-                </span>
-                <button type="button" id="step-ship" class="primary" on:click=move |_| ship()>{i.s("登记发货", "Register shipment")}</button>
-            </span>
-        })}
     }
     .into_any()
 }

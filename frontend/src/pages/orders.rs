@@ -8,8 +8,9 @@ use crate::i18n::{self, I18n, Lang};
 use crate::state::use_ctx;
 use common::desk::order::{OrderDraft, OrderView, Status};
 use common::desk::search::{OrderFilter, Queue};
+use common::desk::shipping::{summarize, LogView, ShipmentView};
 use common::desk::time::{format_local, Date};
-use common::engine::ids::OfficeCode;
+use common::engine::ids::{OfficeCode, RecordId};
 use common::engine::record::Kind;
 use common::engine::replica::SyncMark;
 use leptos::prelude::*;
@@ -95,10 +96,21 @@ pub fn OrderList() -> impl IntoView {
     let shown = RwSignal::new(PAGE);
     let views = Memo::new(move |_| {
         ctx.replica.with(|r| {
+            // Shipments by order, once, so that each order shows 部分发货 while goods remain.
+            let mut shipments: std::collections::BTreeMap<RecordId, Vec<ShipmentView>> = Default::default();
+            for s in r.all(Kind::SHIPMENT).map(ShipmentView::from_record) {
+                if let Some(o) = s.order {
+                    shipments.entry(o).or_default().push(s);
+                }
+            }
+            let returns: Vec<LogView> = r.all(Kind::STATION_LOG).map(LogView::from_record).collect();
             let mut v: Vec<(OrderView, SyncMark)> = r
                 .all(Kind::ORDER)
                 .map(|s| {
-                    let o = OrderView::from_record(s);
+                    let mut o = OrderView::from_record(s);
+                    if let Some(list) = shipments.get(&o.id) {
+                        o.apply_shipping(&summarize(&o, list, &returns));
+                    }
                     let mark = r.sync_mark(Kind::ORDER, o.id);
                     (o, mark)
                 })
