@@ -397,4 +397,16 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
+
+    /// The page as Chromium prints it (DevTools `Page.printToPDF`): the sizes its CSS
+    /// `@page` rules ask for, backgrounds printed, no headers or footers of the browser's own.
+    pub async fn print_pdf(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let cmd = json!({"cmd": "Page.printToPDF", "params": {
+            "preferCSSPageSize": true, "printBackground": true, "displayHeaderFooter": false
+        }});
+        let v = self.post("/goog/cdp/execute", cmd).await.unwrap_or_else(|e| panic!("print to PDF: {e}"));
+        let data = v["data"].as_str().unwrap_or_else(|| panic!("print to PDF gave no data: {v}"));
+        base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_else(|e| panic!("PDF not base64: {e}"))
+    }
 }

@@ -108,13 +108,15 @@ fn apt_install(packages: &[&str]) -> Result {
 }
 
 /// Debian's Chromium and its driver (browsers cannot be downloaded here), a CJK font so
-/// screenshots of failures show Chinese, not boxes, and nginx, curl and openssl for the
-/// test of the documented reverse-proxy set-up.
+/// screenshots and printed PDFs show Chinese glyphs, not boxes, poppler's `pdftotext` and
+/// `pdfinfo` to read printed pages back, and nginx, curl and openssl for the test of the
+/// documented reverse-proxy set-up.
 fn ensure_browser() -> Result {
     ensure_apt(&[
         ("chromium", "/usr/bin/chromium"),
         ("chromium-driver", "/usr/bin/chromedriver"),
         ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        ("poppler-utils", "/usr/bin/pdftotext"),
         ("nginx", "/usr/sbin/nginx"),
         ("curl", "/usr/bin/curl"),
         ("openssl", "/usr/bin/openssl"),

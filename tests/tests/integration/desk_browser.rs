@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use tests::webdriver::{Browser, CONTROL, ENTER};
 
 /// An order taken at the FS branch through the API: 3 × AJ-8801 at ¥128.00.
-async fn order_taken(base: &str) -> (Device, RecordId) {
+pub(crate) async fn order_taken(base: &str) -> (Device, RecordId) {
     let mut clerk = login(base, "fs_clerk").await;
     let order = clerk.new_order(1);
     let id = order.record;
@@ -19,7 +19,7 @@ async fn order_taken(base: &str) -> (Device, RecordId) {
 }
 
 /// `who` takes `action` on the order as the server holds it now.
-async fn step(base: &str, who: &str, id: RecordId, action: Action) {
+pub(crate) async fn step(base: &str, who: &str, id: RecordId, action: Action) {
     let mut d = login(base, who).await;
     let seen: RecordState = d.order(id).await;
     let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());

@@ -13,4 +13,5 @@ mod desk_browser;
 mod edge;
 mod helpers;
 mod ops;
+mod print_browser;
 mod protocol;
