@@ -15,3 +15,4 @@ mod helpers;
 mod ops;
 mod print_browser;
 mod protocol;
+mod shipping_browser;
