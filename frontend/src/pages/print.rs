@@ -208,7 +208,7 @@ fn OrderSheets(state: RecordState, paper: Paper, reprint: usize) -> impl IntoVie
                             <div class="sign"><span>{i.s("开单", "Clerk")}</span><span class="sign-box">{clerk}</span></div>
                             <div class="sign"><span>{i.s("复核", "Reviewer")}</span><span class="sign-box">{reviewer}</span></div>
                             <div class="sign"><span>{i.s("收银", "Cashier")}</span><span class="sign-box">{cashier}</span></div>
-                            <div class="stamp-box" data-stamp=stamp.map(|s| common::desk::order::stamp_code(s)).unwrap_or("")>
+                            <div class="stamp-box" data-stamp=stamp.map(common::desk::order::stamp_code).unwrap_or("")>
                                 {match stamp {
                                     Some(s) => view! { <span class="stamp">{move || i18n::stamp(i.lang(), s)}</span> }.into_any(),
                                     None => view! { <span class="muted">{i.s("收银盖章", "Cashier's stamp")}</span> }.into_any(),
