@@ -27,6 +27,8 @@ fn user(client: ClientId) -> CurrentUser {
         is_hq: false,
         utc_offset_minutes: 480,
         paper: Default::default(),
+        notice_hour: 10,
+        receipt_days: 7,
     };
     CurrentUser {
         actor: Actor { username: "fs_clerk".into(), role: Role::Clerk, office: office(), is_hq: false },

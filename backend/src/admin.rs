@@ -35,8 +35,10 @@ fn office_code(code: &str) -> Result<OfficeCode, AppError> {
 }
 
 fn read_offices(conn: &Connection) -> Result<Vec<Office>, AppError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT code, name, is_hq, utc_offset_minutes, paper FROM offices ORDER BY is_hq DESC, code")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, name, is_hq, utc_offset_minutes, paper, notice_hour, receipt_days
+             FROM offices ORDER BY is_hq DESC, code",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -44,13 +46,16 @@ fn read_offices(conn: &Connection) -> Result<Vec<Office>, AppError> {
             r.get::<_, bool>(2)?,
             r.get::<_, i32>(3)?,
             r.get::<_, String>(4)?,
+            r.get::<_, u32>(5)?,
+            r.get::<_, u32>(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (code, name, is_hq, utc_offset_minutes, paper) = row?;
+        let (code, name, is_hq, utc_offset_minutes, paper, notice_hour, receipt_days) = row?;
         let code = OfficeCode::parse(&code).map_err(AppError::internal)?;
-        out.push(Office { code, name, is_hq, utc_offset_minutes, paper: Paper::parse(&paper).unwrap_or_default() });
+        let paper = Paper::parse(&paper).unwrap_or_default();
+        out.push(Office { code, name, is_hq, utc_offset_minutes, paper, notice_hour, receipt_days });
     }
     Ok(out)
 }
@@ -77,10 +82,19 @@ pub async fn put_office(
         .call(move |inner| {
             let tx = inner.conn.transaction()?;
             tx.execute(
-                "INSERT INTO offices(code, name, is_hq, utc_offset_minutes, paper) VALUES (?1, ?2, 0, ?3, ?4)
+                "INSERT INTO offices(code, name, is_hq, utc_offset_minutes, paper, notice_hour, receipt_days)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6)
                  ON CONFLICT(code) DO UPDATE SET name = excluded.name,
-                   utc_offset_minutes = excluded.utc_offset_minutes, paper = excluded.paper",
-                params![code.as_str(), form.name.trim(), form.utc_offset_minutes, form.paper.code()],
+                   utc_offset_minutes = excluded.utc_offset_minutes, paper = excluded.paper,
+                   notice_hour = excluded.notice_hour, receipt_days = excluded.receipt_days",
+                params![
+                    code.as_str(),
+                    form.name.trim(),
+                    form.utc_offset_minutes,
+                    form.paper.code(),
+                    form.notice_hour,
+                    form.receipt_days
+                ],
             )?;
             let list = read_offices(&tx)?;
             tx.commit()?;

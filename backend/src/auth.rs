@@ -55,7 +55,8 @@ pub struct Session {
 pub fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(UserInfo, String)>, AppError> {
     let row = conn
         .query_row(
-            "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes, o.paper
+            "SELECT u.username, u.display_name, u.role, u.password_hash, o.code, o.name, o.is_hq, o.utc_offset_minutes, o.paper,
+                    o.notice_hour, o.receipt_days
              FROM users u JOIN offices o ON o.code = u.office WHERE u.username = ?1 AND u.active = 1",
             params![username],
             |r| {
@@ -69,17 +70,20 @@ pub fn load_user(conn: &rusqlite::Connection, username: &str) -> Result<Option<(
                     r.get::<_, bool>(6)?,
                     r.get::<_, i32>(7)?,
                     r.get::<_, String>(8)?,
+                    r.get::<_, u32>(9)?,
+                    r.get::<_, u32>(10)?,
                 ))
             },
         )
         .optional()?;
-    let Some((username, display_name, role, hash, code, name, is_hq, offset, paper)) = row else {
+    let Some((username, display_name, role, hash, code, name, is_hq, offset, paper, notice_hour, receipt_days)) = row
+    else {
         return Ok(None);
     };
     let role = Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
     let code = OfficeCode::parse(&code).map_err(AppError::internal)?;
     let paper = common::desk::admin::Paper::parse(&paper).unwrap_or_default();
-    let office = OfficeInfo { code, name, is_hq, utc_offset_minutes: offset, paper };
+    let office = OfficeInfo { code, name, is_hq, utc_offset_minutes: offset, paper, notice_hour, receipt_days };
     Ok(Some((UserInfo { username, display_name, role, office }, hash)))
 }
 

@@ -165,6 +165,13 @@ CREATE INDEX sessions_by_user ON sessions(username);
     ),
     // 9: product models are unique, like order numbers.
     Migration::Code(crate::upgrade::claim_unique_values),
+    Migration::Sql(
+        r#"
+-- By when an office's desk calls about yesterday's shipments, and how long it waits for a receipt.
+ALTER TABLE offices ADD COLUMN notice_hour INTEGER NOT NULL DEFAULT 10;
+ALTER TABLE offices ADD COLUMN receipt_days INTEGER NOT NULL DEFAULT 7;
+"#,
+    ),
 ];
 
 pub struct Inner {

@@ -293,7 +293,7 @@ fn action(a: u8) -> Action {
     match a % 10 {
         0 | 5 => Action::Review,
         1 | 6 => Action::Audit { stamp: PaymentStamp::Collect },
-        2 => Action::HandOver,
+        2 => Action::hand_over("王五"),
         3 => Action::Ship { waybill: "DB123".into(), packages: 2, shipment: None },
         4 => Action::Void { reason: "客户取消".into() },
         7 => Action::Unvoid,

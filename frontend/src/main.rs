@@ -45,6 +45,9 @@ fn App() -> impl IntoView {
                 <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
                 <Route path=path!("/orders/:id/edit") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
                 <Route path=path!("/orders/:id/print") view=pages::print::PrintOrder/>
+                <Route path=path!("/shipments/:id/print") view=pages::print::PrintShipment/>
+                <Route path=path!("/station-log/:id/print") view=pages::print::PrintStationNote/>
+                <Route path=path!("/picking/print") view=pages::print::PrintPicking/>
                 <Route path=path!("/orders/:id") view=|| view! { <Shell><pages::order_detail::OrderDetail/></Shell> }/>
                 <Route path=path!("/customers") view=|| view! { <Shell><pages::customers::CustomerList/></Shell> }/>
                 <Route path=path!("/shipments") view=|| view! { <Shell><pages::shipping::ShipmentsPage/></Shell> }/>

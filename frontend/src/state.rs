@@ -12,7 +12,7 @@ use common::desk::shipping::{
     summarize, LogView, ShipAction, ShipmentFields, ShipmentView, Shipping, SHIPMENT_WORKFLOW, STATION_LOG_WORKFLOW,
 };
 use common::desk::time::local_date;
-use common::engine::ids::{ChangeId, ClientId, RecordId};
+use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::record::{Kind, StepWrite};
 use common::engine::replica::{Replica, ReplicaMeta};
 use leptos::prelude::*;
@@ -350,10 +350,23 @@ impl Ctx {
         values: BTreeMap<String, Value>,
         event: Option<StepWrite>,
     ) -> Result<(), SaveError> {
+        self.edit_in(None, kind, id, values, event)
+    }
+
+    /// [`Ctx::edit`], a new record going to `office` (else this person's office): a shipment
+    /// or a return belongs to its order's office, which head office may not share.
+    fn edit_in(
+        &self,
+        office: Option<OfficeCode>,
+        kind: Kind,
+        id: RecordId,
+        values: BTreeMap<String, Value>,
+        event: Option<StepWrite>,
+    ) -> Result<(), SaveError> {
         let Some(session) = self.session.get_untracked() else {
             return Err(SaveError::Other("not logged in".into()));
         };
-        let (office, by) = (session.user.office.code, session.user.username);
+        let (office, by) = (office.unwrap_or(session.user.office.code), session.user.username);
         let change = self
             .replica
             .try_update(|r| r.edit(kind, id, &office, &values, event, &by, now_ms(), random_bytes()))
@@ -444,13 +457,21 @@ impl Ctx {
     pub fn ship(&self, fields: ShipmentFields) -> Result<RecordId, SaveError> {
         let id = RecordId::new_v7(now_ms(), random_bytes());
         let order = fields.order;
-        let shipped = self.replica.with_untracked(|r| {
-            r.get(Kind::ORDER, order).is_some_and(|s| OrderView::from_record(s).progress.fact.is_some())
+        let (shipped, order_office) = self.replica.with_untracked(|r| {
+            let s = r.get(Kind::ORDER, order);
+            (s.is_some_and(|s| OrderView::from_record(s).progress.fact.is_some()), s.map(|s| s.office.clone()))
         });
         if !shipped {
             self.act(order, fields.ship_action(id))?;
         }
-        self.edit(Kind::SHIPMENT, id, fields.to_values(), None)?;
+        // Goods head office sends to a branch are the branch's to expect.
+        let office = match (&fields.to_branch, self.actor()) {
+            (Some(b), Some(me)) if me.is_hq && order_office.as_ref() == Some(&me.office) && *b != me.office => {
+                Some(b.clone())
+            }
+            _ => order_office,
+        };
+        self.edit_in(office, Kind::SHIPMENT, id, fields.to_values(), None)?;
         Ok(id)
     }
 
@@ -468,10 +489,14 @@ impl Ctx {
         self.edit(kind, id, values, Some(step))
     }
 
-    /// Logs a freight station's call (an arrival or a return).
+    /// Logs a freight station's call (an arrival or a return), in the office of the order
+    /// it names, if any.
     pub fn log_station_call(&self, values: BTreeMap<String, Value>) -> Result<RecordId, SaveError> {
         let id = RecordId::new_v7(now_ms(), random_bytes());
-        self.edit(Kind::STATION_LOG, id, values, None).map(|()| id)
+        let order = values.get("order").and_then(Value::as_str).and_then(|o| RecordId::parse(o).ok());
+        let office =
+            order.and_then(|o| self.replica.with_untracked(|r| r.get(Kind::ORDER, o).map(|s| s.office.clone())));
+        self.edit_in(office, Kind::STATION_LOG, id, values, None).map(|()| id)
     }
 
     /// Every shipment on this device, tracked.

@@ -25,6 +25,12 @@ pub struct OfficeInfo {
     /// The paper the office prints its forms on.
     #[serde(default)]
     pub paper: crate::desk::admin::Paper,
+    /// The hour (office time) by which the morning's shipment calls are due.
+    #[serde(default = "crate::desk::admin::default_notice_hour")]
+    pub notice_hour: u32,
+    /// Days after which a shipment not signed for is listed.
+    #[serde(default = "crate::desk::admin::default_receipt_days")]
+    pub receipt_days: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -71,9 +71,15 @@ impl Setup {
         }
         let code = OfficeCode::parse(self.office_code.trim())
             .map_err(|_| invalid("office_code", "an office code is 2 to 8 capital letters or digits, e.g. HQ"))?;
-        OfficeForm { name: self.office_name.clone(), utc_offset_minutes: self.utc_offset_minutes, paper: Paper::A4 }
-            .check()
-            .map_err(|e| Invalid { field: if e.field == "name" { "office_name" } else { e.field }, ..e })?;
+        OfficeForm {
+            name: self.office_name.clone(),
+            utc_offset_minutes: self.utc_offset_minutes,
+            paper: Paper::A4,
+            notice_hour: default_notice_hour(),
+            receipt_days: default_receipt_days(),
+        }
+        .check()
+        .map_err(|e| Invalid { field: if e.field == "name" { "office_name" } else { e.field }, ..e })?;
         check_username(&self.admin).map_err(|e| Invalid { field: "admin", ..e })?;
         check_display_name(&self.admin_name).map_err(|e| Invalid { field: "admin_name", ..e })?;
         check_password("password", &self.password)?;
@@ -119,6 +125,20 @@ pub struct Office {
     pub is_hq: bool,
     pub utc_offset_minutes: i32,
     pub paper: Paper,
+    /// Shipments not called about by this hour (office time) the morning after show red.
+    #[serde(default = "default_notice_hour")]
+    pub notice_hour: u32,
+    /// Shipments neither signed for nor returned after this many days are listed.
+    #[serde(default = "default_receipt_days")]
+    pub receipt_days: u32,
+}
+
+pub fn default_notice_hour() -> u32 {
+    10
+}
+
+pub fn default_receipt_days() -> u32 {
+    7
 }
 
 /// `PUT /api/admin/offices/{code}`: creates or changes a branch office.
@@ -129,6 +149,10 @@ pub struct OfficeForm {
     pub utc_offset_minutes: i32,
     #[serde(default)]
     pub paper: Paper,
+    #[serde(default = "default_notice_hour")]
+    pub notice_hour: u32,
+    #[serde(default = "default_receipt_days")]
+    pub receipt_days: u32,
 }
 
 impl OfficeForm {
@@ -139,6 +163,12 @@ impl OfficeForm {
         }
         if !(-12 * 60..=14 * 60).contains(&self.utc_offset_minutes) {
             return Err(invalid("utc_offset_minutes", "a UTC offset is between -720 and 840 minutes"));
+        }
+        if self.notice_hour > 23 {
+            return Err(invalid("notice_hour", "the hour for the morning calls is 0 to 23"));
+        }
+        if !(1..=90).contains(&self.receipt_days) {
+            return Err(invalid("receipt_days", "the days to wait for a receipt are 1 to 90"));
         }
         Ok(())
     }
@@ -287,5 +317,17 @@ mod tests {
             assert_eq!(Paper::parse(p.code()), Some(p));
         }
         assert_eq!(Paper::parse("letter"), None);
+    }
+
+    #[test]
+    fn an_office_sets_its_hour_for_the_morning_calls_and_its_days_to_wait_for_a_receipt() {
+        let form = |json: &str| serde_json::from_str::<OfficeForm>(json).unwrap();
+        let old = form(r#"{"name": "佛山分公司", "utc_offset_minutes": 480}"#);
+        assert_eq!((old.notice_hour, old.receipt_days), (10, 7), "offices saved before these existed");
+        assert!(old.check().is_ok());
+        let late = form(r#"{"name": "佛山", "utc_offset_minutes": 480, "notice_hour": 24}"#);
+        assert_eq!(late.check().unwrap_err().field, "notice_hour");
+        let never = form(r#"{"name": "佛山", "utc_offset_minutes": 480, "receipt_days": 0}"#);
+        assert_eq!(never.check().unwrap_err().field, "receipt_days");
     }
 }

@@ -133,7 +133,7 @@ fn audit() -> Do {
     Do::Step(Action::Audit { stamp: PaymentStamp::Paid })
 }
 fn hand_over() -> Do {
-    Do::Step(Action::HandOver)
+    Do::Step(Action::hand_over("王五"))
 }
 fn ship() -> Do {
     Do::Step(Action::Ship { waybill: "DB-1".into(), packages: 2, shipment: None })

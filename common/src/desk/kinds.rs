@@ -224,7 +224,14 @@ impl DeskRules<'_> {
         let Some(order_state) = (self.order_state)(id) else {
             return Err(Refusal::new("not_found", format!("order {order_id} is not known here")));
         };
-        if order_state.kind != Kind::ORDER || order_state.office != change.office {
+        // A shipment to a branch is the branch's record (its morning list tells it the
+        // goods are coming), made by head office for an order of its own.
+        let to_branch = value(shipping::field::TO_BRANCH).and_then(Value::as_str).unwrap_or("");
+        let for_branch = change.kind == Kind::SHIPMENT
+            && self.actor.is_hq
+            && to_branch == change.office.as_str()
+            && order_state.office == self.actor.office;
+        if order_state.kind != Kind::ORDER || (order_state.office != change.office && !for_branch) {
             return Err(Refusal::new("forbidden", "the order belongs to another office"));
         }
         let view = order::OrderView::from_record(&order_state);

@@ -65,8 +65,15 @@ pub enum Action {
     Review,
     /// 收银审核: the cashier audited it and stamped the payment mode.
     Audit { stamp: PaymentStamp },
-    /// 交物流: picking, customer and warehouse copies handed to logistics.
-    HandOver,
+    /// 交物流: picking, customer and warehouse copies handed to logistics: who there
+    /// received them (the person who counts twice, 点二遍人员) and which copies. Both may
+    /// be missing from hand-overs recorded before they were asked for.
+    HandOver {
+        #[serde(default)]
+        received_by: String,
+        #[serde(default)]
+        copies: Vec<String>,
+    },
     /// 发货: left with a freight station. The first shipment record closes the order; its
     /// waybills and packages are summed here, the details are in the shipment.
     Ship {
@@ -93,18 +100,32 @@ pub enum Action {
 pub enum PrintForm {
     /// 销售单四联: picking, cashier, customer, warehouse stub.
     Order,
+    /// 送货单三联: a local delivery's note: stub, customer, receipt to bring back.
+    Delivery,
 }
 
 pub const MAX_WAYBILL: usize = 40;
 pub const MAX_PACKAGES: u32 = 9_999;
 pub const MAX_REASON: usize = 200;
+pub const MAX_RECEIVER: usize = 40;
+/// The copies of the four-part form that can go to logistics: picking, customer, warehouse
+/// stub (the cashier keeps hers).
+pub const HAND_OVER_COPIES: [&str; 4] = ["picking", "customer", "stub", "cashier"];
 
 impl Action {
+    /// 交物流 to `received_by`, with the picking, customer and warehouse copies.
+    pub fn hand_over(received_by: &str) -> Action {
+        Action::HandOver {
+            received_by: received_by.to_string(),
+            copies: ["picking", "customer", "stub"].map(String::from).to_vec(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Action::Review => "review",
             Action::Audit { .. } => "audit",
-            Action::HandOver => "hand_over",
+            Action::HandOver { .. } => "hand_over",
             Action::Ship { .. } => "ship",
             Action::Void { .. } => "void",
             Action::Unvoid => "unvoid",
@@ -179,6 +200,14 @@ impl Action {
                 }
             }
             Action::Void { reason } | Action::Correct { reason } => text("reason", reason, MAX_REASON)?,
+            Action::HandOver { received_by, copies } => {
+                if received_by.chars().count() > MAX_RECEIVER {
+                    return Err(FieldError::new("received_by", Problem::TooLong).with_limit(MAX_RECEIVER));
+                }
+                if copies.iter().any(|c| !HAND_OVER_COPIES.contains(&c.as_str())) {
+                    return Err(FieldError::new("copies", Problem::UnknownChoice));
+                }
+            }
             _ => {}
         }
         Ok(action)

@@ -127,6 +127,12 @@ pub const SHIPMENT_WORKFLOW: Workflow = Workflow {
             who: &[CLERK, REVIEWER, SALESPERSON, LOGISTICS, MANAGER, ADMIN],
         },
         StepSpec { code: "correct", kind: StepKind::Correction, after: &[], who: &[MANAGER, ADMIN] },
+        StepSpec {
+            code: "print",
+            kind: StepKind::Note,
+            after: &[],
+            who: &[CLERK, REVIEWER, SALESPERSON, LOGISTICS, MANAGER, ADMIN],
+        },
     ],
     edits: &[workflow::EditRow {
         stage: "",
@@ -176,11 +182,17 @@ pub enum ShipAction {
     },
     /// 更正: a manager puts a shipment or a log entry right, with a reason.
     Correct { reason: String },
-    /// The station's two-part note printed (each press counts).
-    Print,
+    /// A paper printed from it (each press counts): `form` names which (the station's
+    /// two-part note, a shipment's confirmation letter or packing list).
+    Print {
+        #[serde(default)]
+        form: String,
+    },
 }
 
 pub const MAX_NOTE: usize = 200;
+/// What can be printed from a shipment or a station-log entry.
+pub const PRINT_FORMS: [&str; 3] = ["station_note", "letter", "packing"];
 
 impl ShipAction {
     pub fn code(&self) -> &'static str {
@@ -188,7 +200,7 @@ impl ShipAction {
             ShipAction::Notify { .. } => "notify",
             ShipAction::Receipt { .. } => "receipt",
             ShipAction::Correct { .. } => "correct",
-            ShipAction::Print => "print",
+            ShipAction::Print { .. } => "print",
         }
     }
 
@@ -241,7 +253,11 @@ impl ShipAction {
                 text("signer", signer, true)?;
             }
             ShipAction::Correct { reason } => text("reason", reason, true)?,
-            ShipAction::Print => {}
+            ShipAction::Print { form } => {
+                if !PRINT_FORMS.contains(&form.as_str()) {
+                    return Err(FieldError::new("form", Problem::UnknownChoice));
+                }
+            }
         }
         Ok(action)
     }
@@ -810,6 +826,16 @@ impl LogView {
             prints: state.events.values().filter(|e| e.step == "print").count(),
         }
     }
+}
+
+/// Presses of 打印 for `form` on a shipment or a station-log entry.
+pub fn prints(state: &RecordState, form: &str) -> usize {
+    state
+        .events
+        .values()
+        .filter(|e| e.step == "print")
+        .filter(|e| matches!(ShipAction::from_event(e), Ok(ShipAction::Print { form: f }) if f == form))
+        .count()
 }
 
 /// One order line's quantities, derived.

@@ -5,7 +5,8 @@ use crate::admin_api::{self, ApiError};
 use crate::i18n::{self, I18n, Lang};
 use crate::state::use_ctx;
 use common::desk::admin::{
-    may_grant, may_manage_offices, may_manage_users_of, NewUser, Office, OfficeForm, Paper, User, UserPatch,
+    default_notice_hour, default_receipt_days, may_grant, may_manage_offices, may_manage_users_of, NewUser, Office,
+    OfficeForm, Paper, User, UserPatch,
 };
 use common::desk::permissions::Role;
 use common::engine::ids::OfficeCode;
@@ -178,9 +179,13 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let offset = RwSignal::new("480".to_string());
     let paper = RwSignal::new(Paper::A4);
+    let notice_hour = RwSignal::new(default_notice_hour().to_string());
+    let receipt_days = RwSignal::new(default_receipt_days().to_string());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
     let edit = move |o: &Office| {
+        notice_hour.set(o.notice_hour.to_string());
+        receipt_days.set(o.receipt_days.to_string());
         saved.set(false);
         error.set(None);
         focus_soon("f-office-name");
@@ -200,6 +205,8 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
             name: name.get_untracked(),
             utc_offset_minutes: offset.get_untracked().trim().parse().unwrap_or(i32::MAX),
             paper: paper.get_untracked(),
+            notice_hour: notice_hour.get_untracked().trim().parse().unwrap_or(u32::MAX),
+            receipt_days: receipt_days.get_untracked().trim().parse().unwrap_or(0),
         };
         if let Err(e) = form.check() {
             return error.set(Some(invalid(e.field, e.message)));
@@ -244,6 +251,8 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
         name.set(String::new());
         offset.set("480".into());
         paper.set(Paper::A4);
+        notice_hour.set(default_notice_hour().to_string());
+        receipt_days.set(default_receipt_days().to_string());
         error.set(None);
         saved.set(false);
     };
@@ -271,6 +280,8 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
                     {move || Paper::ALL.into_iter().map(|p| view! { <option value=p.code()>{paper_label(i.lang(), p)}</option> }).collect_view()}
                 </select>
             </div>
+            {field("notice_hour").view(i.s("发货通知截止(点)", "Shipment calls due by (hour)"), notice_hour, "number", "off")}
+            {field("receipt_days").view(i.s("未签收提醒(天)", "List unsigned shipments after (days)"), receipt_days, "number", "off")}
             <button type="submit" class="primary">{i.s("保存机构", "Save office")}</button>
             {move || editing().is_some().then(|| view! {
                 <button type="button" on:click=start_new>{i.s("改为添加新机构", "Add a new one instead")}</button>

@@ -18,6 +18,17 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+/// A copy of the four-part form by name.
+pub fn copy_name(lang: Lang, code: &str) -> &'static str {
+    match code {
+        "picking" => i18n::pick(lang, "备货联", "picking copy"),
+        "cashier" => i18n::pick(lang, "收银联", "cashier copy"),
+        "customer" => i18n::pick(lang, "客户联", "customer copy"),
+        "stub" => i18n::pick(lang, "仓库存根联", "warehouse stub"),
+        _ => "",
+    }
+}
+
 /// A step as the history and buttons name it.
 pub fn action_text(lang: Lang, a: &Action) -> String {
     let zh = lang == Lang::Zh;
@@ -34,6 +45,14 @@ pub fn action_text(lang: Lang, a: &Action) -> String {
             }
         }
         Action::Void { reason } | Action::Correct { reason } => format!("{step}:{reason}"),
+        Action::HandOver { received_by, copies } if !received_by.is_empty() => {
+            let names: Vec<&str> = copies.iter().map(|c| copy_name(lang, c)).collect();
+            if zh {
+                format!("{step}:{received_by} 点收 {}", names.join("、"))
+            } else {
+                format!("{step}: received by {received_by}, {}", names.join(", "))
+            }
+        }
         _ => step.to_string(),
     }
 }
@@ -230,7 +249,10 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                     <A href=format!("/orders/{id}/edit") attr:class="button" attr:id="correct-order">{i.s("更正", "Correct")}</A>
                 })}
                 {(!refused_only).then(|| view! { <Steps state=state.clone()/> })}
-                {may_print.then(|| view! { <A href=format!("/orders/{id}/print") attr:class="button" attr:id="print-order">{i.s("打印销售单", "Print the order form")}</A> })}
+                {may_print.then(|| view! {
+                    <A href=format!("/orders/{id}/print") attr:class="button" attr:id="print-order">{i.s("打印销售单", "Print the order form")}</A>
+                    <A href=format!("/orders/{id}/print?doc=delivery") attr:class="button" attr:id="print-delivery">{i.s("打印送货单", "Print a delivery note")}</A>
+                })}
             </div>
             {(!refused_only).then(|| view! { <VoidBox state=state.clone()/> })}
             {(!refused_only && (order.progress.fact.is_some() || may_ship)).then(|| view! { <crate::pages::shipping::ShippingPanel order=order.clone()/> })}
@@ -394,6 +416,21 @@ fn Steps(state: RecordState) -> impl IntoView {
         Err(e) => ctx.report_save_error(&e),
     };
     let navigate = use_navigate();
+    let receiver = RwSignal::new(String::new());
+    let receiver_missing = RwSignal::new(false);
+    let copies = RwSignal::new(vec!["picking", "customer", "stub"]);
+    let hand_over = move || {
+        let who = receiver.get_untracked().trim().to_string();
+        if who.is_empty() {
+            receiver_missing.set(true);
+            let _ = crate::components::focus_id("received-by");
+            return;
+        }
+        receiver_missing.set(false);
+        let mut chosen: Vec<String> = copies.get_untracked().into_iter().map(String::from).collect();
+        chosen.sort_by_key(|c| order::HAND_OVER_COPIES.iter().position(|x| x == c));
+        run(Action::HandOver { received_by: who, copies: chosen });
+    };
     let stamp = RwSignal::new(order::default_stamp(order.payment));
     let collect_needs_contract = order::collect_needs_contract(&order, ctx.station_contract(&order.station).as_deref());
     view! {
@@ -423,7 +460,25 @@ fn Steps(state: RecordState) -> impl IntoView {
                 })}
             </span>
         })}
-        {has("hand_over").then(|| view! { <button type="button" id="step-hand_over" on:click=move |_| run(Action::HandOver)>{i.s("交物流", "Hand to logistics")}</button> })}
+        {has("hand_over").then(|| view! {
+            <span class="inline-form hand-over-form">
+                <span class="field">
+                    <label for="received-by">{i.s("物流接收人(点二遍)", "Received at logistics by (counts twice)")}</label>
+                    <input id="received-by" aria-invalid=move || receiver_missing.get().to_string() aria-describedby="received-by-err"
+                        prop:value=move || receiver.get() on:input=move |ev| receiver.set(event_target_value(&ev))/>
+                    <span class="field-error" id="received-by-err" role="alert" hidden=move || !receiver_missing.get()>{i.s("必填", "Required")}</span>
+                </span>
+                <fieldset class="copies">
+                    <legend>{i.s("交出的联", "Copies handed over")}</legend>
+                    {["picking", "customer", "stub"].into_iter().map(|c| view! {
+                        <label><input type="checkbox" id=format!("copy-{c}") prop:checked=move || copies.with(|cs| cs.contains(&c))
+                            on:change=move |ev| { let on = event_target_checked(&ev); copies.update(|cs| { cs.retain(|x| *x != c); if on { cs.push(c); } }); }/>
+                            {move || " ".to_string() + copy_name(i.lang(), c)}</label>
+                    }).collect_view()}
+                </fieldset>
+                <button type="button" id="step-hand_over" on:click=move |_| hand_over()>{i.s("交物流", "Hand to logistics")}</button>
+            </span>
+        })}
     }
     .into_any()
 }

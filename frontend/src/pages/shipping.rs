@@ -214,6 +214,8 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
                 {may_notify.then(|| view! { <button type="button" class="notify-open" on:click=move |_| { form.set(Some("notify")); focus_soon("n-spoke_to"); }>{i.s("已通知客户", "Customer told")}</button> })}
                 {may_receipt.then(|| view! { <button type="button" class="receipt-open" on:click=move |_| { form.set(Some("receipt")); focus_soon("r-signer"); }>{i.s("签收", "Receipt")}</button> })}
                 {may_correct.then(|| view! { <button type="button" class="correct-open" on:click=move |_| form.set(Some("correct"))>{i.s("更正", "Correct")}</button> })}
+                <A href=format!("/shipments/{id}/print?doc=letter") attr:class="button print-letter">{i.s("收货确认函", "Confirmation letter")}</A>
+                {shipment.to_branch.is_some().then(|| view! { <A href=format!("/shipments/{id}/print?doc=packing") attr:class="button print-packing">{i.s("装箱清单", "Packing list")}</A> })}
             </div>
             {move || match form.get() {
                 Some("notify") => view! { <NotifyForm id=id on_done=Callback::new(move |_| form.set(None))/> }.into_any(),
@@ -577,24 +579,23 @@ pub fn ShipmentsPage() -> impl IntoView {
     let shipments = Memo::new(move |_| ctx.shipments());
     let log = Memo::new(move |_| ctx.station_log());
     let now = now_ms();
+    let (hour, days) = office_rules(ctx);
     let calls = Memo::new(move |_| shipments.with(|s| notice_list(s).into_iter().cloned().collect::<Vec<_>>()));
     let late = Memo::new(move |_| {
         log.with(|l| {
-            shipments.with(|s| {
-                unconfirmed(s, l, today(), shipping::DEFAULT_RECEIPT_DAYS).into_iter().cloned().collect::<Vec<_>>()
-            })
+            shipments.with(|s| unconfirmed(s, l, today(), i64::from(days)).into_iter().cloned().collect::<Vec<_>>())
         })
     });
-    let overdue = move |s: &ShipmentView| s.notice_overdue(now, offset, shipping::DEFAULT_NOTICE_HOUR);
+    let overdue = move |s: &ShipmentView| s.notice_overdue(now, offset, hour);
     view! {
         <section class="shipments-page">
             <h1>{i.s("发货", "Shipments")}</h1>
             <h2 id="calls-h">{i.s("发货通知(每天上午)", "Shipment calls (each morning)")}
                 " "<span class="count" data-count=move || calls.with(Vec::len)>{move || calls.with(Vec::len)}</span></h2>
             <p class="muted">{move || if i.lang() == Lang::Zh {
-                format!("尚未通知客户的发货,最早的在前;发货次日 {}:00 前未通知的标红。", shipping::DEFAULT_NOTICE_HOUR)
+                format!("尚未通知客户的发货,最早的在前;发货次日 {hour}:00 前未通知的标红。")
             } else {
-                format!("Shipments whose customer has not been told, oldest first; red when not called by {}:00 the day after.", shipping::DEFAULT_NOTICE_HOUR)
+                format!("Shipments whose customer has not been told, oldest first; red when not called by {hour}:00 the day after.")
             }}</p>
             <div class="call-list" aria-labelledby="calls-h">
                 {move || calls.get().into_iter().map(|s| {
@@ -614,14 +615,15 @@ pub fn ShipmentsPage() -> impl IntoView {
                 {move || calls.with(Vec::is_empty).then(|| view! { <p class="muted">{i.s("没有要打的电话。", "No calls to make.")}</p> })}
             </div>
             <h2 id="late-h">{move || if i.lang() == Lang::Zh {
-                format!("发出 {} 天仍未签收", shipping::DEFAULT_RECEIPT_DAYS)
+                format!("发出 {days} 天仍未签收")
             } else {
-                format!("Not signed for {} days after leaving", shipping::DEFAULT_RECEIPT_DAYS)
+                format!("Not signed for {days} days after leaving")
             }}</h2>
             <div class="late-list" aria-labelledby="late-h">
                 {move || late.get().into_iter().map(|s| view! { <ShipmentCard shipment=s/> }).collect_view()}
                 {move || late.with(Vec::is_empty).then(|| view! { <p class="muted">{i.s("没有。", "None.")}</p> })}
             </div>
+            <p><A href="/picking/print" attr:class="button" attr:id="print-picking">{i.s("打印今日备货单", "Print today's picking list")}</A></p>
             <StationLog/>
         </section>
     }
@@ -670,7 +672,7 @@ fn StationLog() -> impl IntoView {
                             <td data-label=i.s("运费", "Freight") class="num">{e.freight.to_string()}</td>
                             <td data-label=i.s("订单", "Order")>{e.order.map(|o| view! { <A href=format!("/orders/{o}")>{e.order_number.clone()}</A> })}</td>
                             <td data-label=i.s("退回", "Returned")>{e.lines.iter().map(|l| format!("{} × {}", l.model, l.quantity)).collect::<Vec<_>>().join(";")}</td>
-                            <td data-label=i.s("登记", "Logged")>{logged}</td>
+                            <td data-label=i.s("登记", "Logged")>{logged}" "<A href=format!("/station-log/{}/print", e.id) attr:class="print-note">{i.s("打印两联单", "Print the note")}</A></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -862,5 +864,13 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
 pub fn overdue_calls(ctx: crate::state::Ctx) -> usize {
     let offset = ctx.offset_minutes();
     let now = now_ms();
-    ctx.shipments().iter().filter(|s| s.notice_overdue(now, offset, shipping::DEFAULT_NOTICE_HOUR)).count()
+    let (hour, _) = office_rules(ctx);
+    ctx.shipments().iter().filter(|s| s.notice_overdue(now, offset, hour)).count()
+}
+
+/// This office's hour for the morning calls and days to wait for a receipt.
+fn office_rules(ctx: crate::state::Ctx) -> (u32, u32) {
+    ctx.session
+        .with_untracked(|s| s.as_ref().map(|s| (s.user.office.notice_hour, s.user.office.receipt_days)))
+        .unwrap_or((shipping::DEFAULT_NOTICE_HOUR, shipping::DEFAULT_RECEIPT_DAYS as u32))
 }

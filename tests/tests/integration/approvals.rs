@@ -162,7 +162,7 @@ async fn shipping_needs_a_waybill_and_packages_and_voiding_needs_a_reason() {
     let no_packages = admin.step(&audited, Action::Ship { waybill: "DB-1".into(), packages: 0, shipment: None });
     assert_eq!(admin.send(no_packages).await.as_deref(), Some("invalid"));
     // A step's details are checked key by key: an unknown one is named.
-    let mut odd = admin.step(&audited, Action::HandOver);
+    let mut odd = admin.step(&audited, Action::hand_over("王五"));
     odd.event.as_mut().unwrap().data.insert("colour".into(), json!("red"));
     let r = admin.push(vec![odd]).await.results.remove(0);
     assert_eq!(r.code.as_deref(), Some("invalid"));

@@ -30,7 +30,7 @@ fn may_act(role: &str, office: &str, target: &str, action: &Action) -> bool {
     let allowed: &[&str] = match action {
         Action::Review => &["clerk", "reviewer", "manager", "admin"],
         Action::Audit { .. } => &["cashier", "manager", "admin"],
-        Action::HandOver => &["clerk", "logistics", "manager", "admin"],
+        Action::HandOver { .. } => &["clerk", "logistics", "manager", "admin"],
         Action::Ship { .. } => &["logistics", "manager", "admin"],
         Action::Void { .. } => &["clerk", "manager", "admin"],
         other => panic!("not in this table: {other:?}"),
@@ -78,7 +78,7 @@ async fn every_role_and_office_may_do_exactly_what_the_table_says() {
     let actions = [
         Action::Review,
         Action::Audit { stamp: PaymentStamp::Collect },
-        Action::HandOver,
+        Action::hand_over("王五"),
         Action::Ship { waybill: "W1".into(), packages: 1, shipment: None },
         Action::Void { reason: "x".into() },
     ];

@@ -15,4 +15,5 @@ mod helpers;
 mod ops;
 mod print_browser;
 mod protocol;
+mod shipping;
 mod shipping_browser;
