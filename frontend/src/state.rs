@@ -526,6 +526,11 @@ impl Ctx {
         view
     }
 
+    /// Writes several fields of a record at once (a customer's details).
+    pub fn settle_many(&self, kind: Kind, id: RecordId, values: BTreeMap<String, Value>) -> Result<(), SaveError> {
+        self.edit(kind, id, values, None)
+    }
+
     /// Settles a conflict by writing the chosen value over every live one.
     pub fn settle(&self, kind: Kind, id: RecordId, field: &str, value: Value) -> Result<(), SaveError> {
         let mut values = BTreeMap::new();

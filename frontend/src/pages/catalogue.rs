@@ -71,6 +71,35 @@ pub fn CataloguePage() -> impl IntoView {
     }
 }
 
+/// A station's arrivals and returns from the freight-station log, newest first.
+fn station_calls(id: RecordId) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let name = ctx.replica.with_untracked(|r| r.get(Kind::STATION, id).map(|s| s.get_str("name").to_string()));
+    let mut calls: Vec<common::desk::shipping::LogView> =
+        ctx.station_log().into_iter().filter(|e| Some(&e.station) == name.as_ref()).collect();
+    calls.sort_by_key(|e| std::cmp::Reverse((e.date, e.created)));
+    view! {
+        <h4>{i.s("进返货记录", "Arrivals and returns")}</h4>
+        {calls.is_empty().then(|| view! { <p class="muted">{i.s("还没有记录。", "None yet.")}</p> })}
+        <ul class="station-calls">
+            {calls.into_iter().map(|e| {
+                let kind = e.kind;
+                view! {
+                    <li data-kind=kind.map(|k| k.code()).unwrap_or_default()>
+                        {e.date.map(|d| d.to_string()).unwrap_or_default()}" "
+                        {move || match kind {
+                            Some(common::desk::shipping::LogKind::Arrival) => i.t("到货", "arrival"),
+                            _ => i.t("返货", "return"),
+                        }}
+                        {format!(" · {} · {} · {}", e.packages, e.freight, e.order_number)}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
 /// The history of one catalogue record, newest last.
 fn record_history(kind: Kind, id: RecordId) -> impl IntoView {
     let ctx = use_ctx();
@@ -283,6 +312,7 @@ fn Stations() -> impl IntoView {
             </form>
             {move || saved.get().then(|| view! { <p role="status">{i.s("已保存,将同步到所有设备。", "Saved; it will reach every device by sync.")}</p> })}
             {id.map(|id| view! { <h4>{i.s("经过", "History")}</h4> {record_history(Kind::STATION, id)} })}
+            {id.map(|id| station_calls(id))}
             </div>
         })}
         <table class="list stations">

@@ -1,19 +1,45 @@
+//! Customers: the list, searchable by name, phone or pinyin initials, and a small editor
+//! for what the desk keeps about each (including 全称, the full legal name a direct
+//! shipment bears).
+
+use crate::i18n;
 use crate::state::use_ctx;
-use common::desk::customer::CustomerView;
+use crate::sync;
+use common::desk::customer::{check_customer_field, CustomerView};
+use common::desk::order::FieldError;
 use common::desk::search::score;
+use common::engine::ids::RecordId;
+use common::engine::record::Kind;
 use leptos::prelude::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The boxes of the editor: (field, 中文, English).
+const BOXES: [(&str, &str, &str); 7] = [
+    ("name", "名称", "Name"),
+    ("full_name", "全称(直发时货上写)", "Full legal name (on direct shipments)"),
+    ("contact", "联系人", "Contact"),
+    ("phone", "电话", "Phone"),
+    ("address", "地址", "Address"),
+    ("station", "货站", "Freight station"),
+    ("station_contract", "合同号 / 会员号", "Contract / member no."),
+];
 
 #[component]
 pub fn CustomerList() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let q = RwSignal::new(String::new());
+    let editing: RwSignal<Option<CustomerView>> = RwSignal::new(None);
+    let may_edit = ctx
+        .actor()
+        .is_some_and(|a| common::desk::kinds::spec(Kind::CUSTOMER).is_some_and(|s| s.editors.contains(&a.role)));
     let rows = Memo::new(move |_| {
         let q = q.get();
         let mut v: Vec<CustomerView> = ctx
             .customers()
             .into_iter()
-            .filter(|c| q.trim().is_empty() || score(&q, &[&c.name, &c.phone, &c.initials]).is_some())
+            .filter(|c| q.trim().is_empty() || score(&q, &[&c.name, &c.phone, &c.initials, &c.full_name]).is_some())
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
@@ -28,26 +54,107 @@ pub fn CustomerList() -> impl IntoView {
                     prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/>
                 </div>
             </form>
+            {move || editing.get().map(|c| view! { <CustomerEditor customer=c on_done=Callback::new(move |_| editing.set(None))/> })}
             <table class="list">
                 <thead><tr>
                     <th scope="col">{i.s("名称", "Name")}</th>
+                    <th scope="col">{i.s("全称", "Full name")}</th>
                     <th scope="col">{i.s("联系人", "Contact")}</th>
                     <th scope="col">{i.s("电话", "Phone")}</th>
                     <th scope="col">{i.s("地址", "Address")}</th>
                     <th scope="col">{i.s("货站", "Freight station")}</th>
+                    {may_edit.then(|| view! { <th scope="col"><span class="sr-only">{i.s("操作", "Actions")}</span></th> })}
                 </tr></thead>
                 <tbody>
-                    <For each=move || rows.get() key=|c| (c.id, c.name.clone(), c.phone.clone(), c.address.clone()) let:c>
-                        <tr>
-                            <td data-label=i.s("名称", "Name")>{c.name}</td>
-                            <td data-label=i.s("联系人", "Contact")>{c.contact}</td>
-                            <td data-label=i.s("电话", "Phone")>{c.phone}</td>
-                            <td data-label=i.s("地址", "Address")>{c.address}</td>
-                            <td data-label=i.s("货站", "Freight station")>{c.station}</td>
-                        </tr>
+                    <For each=move || rows.get() key=|c| (c.id, c.name.clone(), c.phone.clone(), c.address.clone(), c.full_name.clone()) let:c>
+                        {
+                            let shown = c.clone();
+                            let key = c.name.clone();
+                            view! {
+                                <tr data-customer=key>
+                                    <td data-label=i.s("名称", "Name")>{c.name}</td>
+                                    <td data-label=i.s("全称", "Full name")>{c.full_name}</td>
+                                    <td data-label=i.s("联系人", "Contact")>{c.contact}</td>
+                                    <td data-label=i.s("电话", "Phone")>{c.phone}</td>
+                                    <td data-label=i.s("地址", "Address")>{c.address}</td>
+                                    <td data-label=i.s("货站", "Freight station")>{c.station}</td>
+                                    {may_edit.then(|| view! {
+                                        <td><button type="button" class="quiet edit-customer" on:click=move |_| {
+                                            editing.set(Some(shown.clone()));
+                                            crate::components::focus_soon("c-name");
+                                        }>{i.s("修改", "Edit")}</button></td>
+                                    })}
+                                </tr>
+                            }
+                        }
                     </For>
                 </tbody>
             </table>
         </section>
+    }
+}
+
+/// What the desk keeps about one customer; saved on the device, synced like any record.
+#[component]
+fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let id: RecordId = customer.id;
+    let start = |f: &str| match f {
+        "name" => customer.name.clone(),
+        "full_name" => customer.full_name.clone(),
+        "contact" => customer.contact.clone(),
+        "phone" => customer.phone.clone(),
+        "address" => customer.address.clone(),
+        "station" => customer.station.clone(),
+        _ => customer.station_contract.clone(),
+    };
+    let boxes: Vec<(&'static str, &'static str, &'static str, RwSignal<String>)> =
+        BOXES.iter().map(|(f, zh, en)| (*f, *zh, *en, RwSignal::new(start(f)))).collect();
+    let boxes = StoredValue::new(boxes);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let values: BTreeMap<String, Value> = boxes
+            .with_value(|bs| bs.iter().map(|(f, _, _, v)| (f.to_string(), json!(v.get_untracked().trim()))).collect());
+        let es: Vec<FieldError> = values
+            .iter()
+            .filter_map(|(f, v)| check_customer_field(f, v).err().map(|p| FieldError::new(f.clone(), p)))
+            .collect();
+        if let Some(e) = es.first() {
+            let _ = crate::components::focus_id(&format!("c-{}", e.field));
+            errors.set(es);
+            return;
+        }
+        match ctx.settle_many(Kind::CUSTOMER, id, values) {
+            Ok(()) => {
+                sync::kick(ctx);
+                on_done.run(());
+            }
+            Err(e) => ctx.report_save_error(&e),
+        }
+    };
+    view! {
+        <form class="customer-editor shipment-form" on:submit=save novalidate aria-label=i.s("修改客户", "Change customer")>
+            <h2>{i.s("修改客户", "Change customer")}</h2>
+            <div class="grid-2">
+                {boxes.get_value().into_iter().map(|(f, zh, en, v)| {
+                    let id = format!("c-{f}");
+                    let err = move || errors.with(|es| es.iter().find(|e| e.field == f).map(|e| i18n::problem_text(i.lang(), e)));
+                    view! {
+                        <span class="field">
+                            <label for=id.clone()>{move || i.t(zh, en)}</label>
+                            <input id=id aria-invalid=move || err().is_some().to_string() prop:value=move || v.get()
+                                on:input=move |ev| v.set(event_target_value(&ev))/>
+                            <span class="field-error" role="alert">{err}</span>
+                        </span>
+                    }
+                }).collect_view()}
+            </div>
+            <div class="actions">
+                <button type="submit" id="c-save" class="primary">{i.s("保存客户", "Save customer")}</button>
+                <button type="button" on:click=move |_| on_done.run(())>{i.s("取消", "Cancel")}</button>
+            </div>
+        </form>
     }
 }

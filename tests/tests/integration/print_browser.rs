@@ -139,3 +139,78 @@ async fn an_order_not_yet_reviewed_cannot_be_printed() {
     assert_eq!(b.attr(&b.wait_for("#print-now", 5).await, "disabled").await.as_deref(), Some("true"));
     b.close().await;
 }
+
+/// Ships the order by the API as FS logistics: its 发货 step, then a direct shipment of
+/// its one line bearing `full_name`; and logs a return of it at 德邦物流. The ids.
+async fn shipped_and_returned(base: &str, order: RecordId, full_name: &str) -> (RecordId, RecordId) {
+    use common::desk::shipping::{ShipmentDraft, Shipping};
+    let mut d = login(base, "fs_logistics").await;
+    let state = d.order(order).await;
+    let view = common::desk::order::OrderView::from_record(&state);
+    let today = common::desk::time::local_date(now_ms(), 480);
+    let mut draft = ShipmentDraft::for_order(&view, &Shipping::default(), today, "0757-8223 1001");
+    draft.station = "德邦物流".into();
+    draft.waybills = vec![("DB-31".into(), "2".into())];
+    draft.quantities = vec!["1".into()];
+    draft.direct = true;
+    draft.full_name = full_name.into();
+    let fields = draft.validate(&view, today).unwrap();
+    let shipment = RecordId::new_v7(now_ms(), random10());
+    let mut ship = d.change(Kind::ORDER, order, &state.office, Some(&state), Default::default());
+    ship.event = Some(fields.ship_action(shipment).to_write(Some(&state)));
+    let record = d.change(Kind::SHIPMENT, shipment, &state.office, None, fields.to_values());
+    let entry = RecordId::new_v7(now_ms(), random10());
+    let values = serde_json::json!({
+        "kind": "return", "station": "德邦物流", "station_phone": "0757-8223 1001", "packages": 1,
+        "freight": 1500, "order": order, "order_number": view.number, "date": today.to_string(),
+        "lines": [{"line": 0, "model": "AJ-8801", "name": "面盆龙头", "quantity": 1}]
+    });
+    let values = values.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let log = d.change(Kind::STATION_LOG, entry, &state.office, None, values);
+    let r = d.push(vec![ship, record, log]).await;
+    assert!(r.results.iter().all(|x| x.outcome == common::engine::wire::Outcome::Applied), "{:?}", r.results);
+    (shipment, entry)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_shipments_letter_bears_the_full_name_and_the_station_note_prints_two_copies() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let order = reviewed_order(&base, 1, "128.00").await;
+    let (shipment, entry) = shipped_and_returned(&base, order, "佛山市美居建材有限公司").await;
+    let b = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    b.on_every_page("window.print = () => {};").await;
+    log_in(&b, &base, "fs_clerk").await;
+
+    // The customer's 全称 is kept on the customer, from the customers screen.
+    b.click(&b.wait_for("nav.main-nav a[href='/customers']", 10).await).await;
+    b.click(&b.wait_for("tr[data-customer='佛山市华美装饰工程公司'] .edit-customer", 30).await).await;
+    let full = b.wait_for("#c-full_name", 5).await;
+    b.type_into(&full, "佛山市华美装饰工程有限公司").await;
+    b.click(&b.wait_for("#c-save", 5).await).await;
+    b.wait_for_text("tr[data-customer='佛山市华美装饰工程公司']", &["佛山市华美装饰工程有限公司"], 10).await;
+    b.wait_for(".sync-badge[data-sync='synced']", 30).await;
+
+    // The goods-received confirmation letter of a direct shipment is addressed by full name.
+    b.goto(&format!("{base}/shipments/{shipment}/print?doc=letter&paper=a4")).await;
+    b.click(&b.wait_for("#print-now:not([disabled])", 30).await).await;
+    b.wait_for("#print-count[data-prints='1']", 10).await;
+    let (text, sizes) = printed(&b, tmp.path(), "letter").await;
+    assert_eq!(sizes.len(), 1, "{text}");
+    for needle in ["收货确认函", "佛山市美居建材有限公司", "DB-31 × 2", "AJ-8801", "签收人"] {
+        assert!(text.contains(needle), "{needle} missing from the letter:\n{text}");
+    }
+
+    // The station's return note: two copies on A4, for the warehouse supervisor to sign.
+    b.goto(&format!("{base}/station-log/{entry}/print?paper=a4")).await;
+    b.click(&b.wait_for("#print-now:not([disabled])", 30).await).await;
+    b.wait_for("#print-count[data-prints='1']", 10).await;
+    let (text, sizes) = printed(&b, tmp.path(), "station-note").await;
+    assert_eq!(sizes.len(), 2, "two copies: {sizes:?}\n{text}");
+    let pages: Vec<&str> = text.split('\u{c}').collect();
+    for (page, copy) in pages.iter().zip(["存根联", "仓库联"]) {
+        for needle in [copy, "货站返货单", "德邦物流", "15.00", "仓库主管签字"] {
+            assert!(page.contains(needle), "{needle} missing from the station note:\n{page}");
+        }
+    }
+    b.close().await;
+}
