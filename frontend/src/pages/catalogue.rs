@@ -312,7 +312,7 @@ fn Stations() -> impl IntoView {
             </form>
             {move || saved.get().then(|| view! { <p role="status">{i.s("已保存,将同步到所有设备。", "Saved; it will reach every device by sync.")}</p> })}
             {id.map(|id| view! { <h4>{i.s("经过", "History")}</h4> {record_history(Kind::STATION, id)} })}
-            {id.map(|id| station_calls(id))}
+            {id.map(station_calls)}
             </div>
         })}
         <table class="list stations">
