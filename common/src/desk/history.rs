@@ -4,6 +4,7 @@
 //! device's changes still waiting to be synced.
 
 use crate::desk::order::Action;
+use crate::desk::shipping::ShipAction;
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::OfficeCode;
 use crate::engine::record::{Change, RecordState};
@@ -45,6 +46,8 @@ pub struct Entry {
     /// The change that created the record (开单).
     pub created: bool,
     pub step: Option<Action>,
+    /// A step of a shipment or a station-log entry (a call, a receipt, a print).
+    pub ship_step: Option<ShipAction>,
     pub edits: Vec<Edit>,
 }
 
@@ -91,6 +94,7 @@ pub fn history(state: Option<&RecordState>, pending: &[&Change]) -> Vec<Entry> {
                 },
                 created: Some(at) == created,
                 step: event.and_then(|e| Action::from_event(e).ok()),
+                ship_step: event.and_then(|e| ShipAction::from_event(e).ok()),
                 edits,
             });
         }
@@ -118,6 +122,7 @@ pub fn history(state: Option<&RecordState>, pending: &[&Change]) -> Vec<Entry> {
             place: Place::ThisDevice,
             created: seen.is_none(),
             step: c.event.as_ref().and_then(|e| Action::from_write(e).ok()),
+            ship_step: c.event.as_ref().and_then(|e| ShipAction::from_parts(&e.step, &e.data).ok()),
             edits,
         });
         match &mut seen {

@@ -1034,6 +1034,11 @@ impl OrderView {
         if self.status == Status::Shipped && shipping.partial() {
             self.status = Status::PartlyShipped;
         }
+        if !shipping.waybills.is_empty() {
+            let numbers: Vec<&str> = shipping.waybills.iter().map(|w| w.number.as_str()).collect();
+            let packages = shipping.waybills.iter().map(|w| w.packages).sum();
+            self.shipment = Some((numbers.join(", "), packages));
+        }
     }
 
     /// How many times a form was printed from this order: the first press and reprints.

@@ -572,6 +572,39 @@ impl ShipmentDraft {
     }
 }
 
+impl ShipmentDraft {
+    /// [`ShipmentDraft::validate`], and no line shipping more than it still has to ship
+    /// (`shipping`: what the order has shipped so far). Only the form can ask this: two
+    /// places shipping at once each see the whole remainder, and both shipments stand.
+    pub fn validate_against(
+        &self,
+        order: &OrderView,
+        shipping: &Shipping,
+        today: Date,
+    ) -> Result<ShipmentFields, Vec<FieldError>> {
+        let too_much: Vec<FieldError> = self
+            .quantities
+            .iter()
+            .enumerate()
+            .filter_map(|(i, typed)| {
+                let q = Fen::parse_whole(typed.trim())?;
+                let left = shipping.lines.get(i).map_or(0, |l| l.remaining);
+                (q > left).then(|| FieldError::new(format!("lines.{i}"), Problem::TooLarge).with_limit(left))
+            })
+            .collect();
+        match self.validate(order, today) {
+            Ok(_) if !too_much.is_empty() => Err(too_much),
+            Ok(fields) => Ok(fields),
+            Err(mut es) => {
+                let extra: Vec<FieldError> =
+                    too_much.into_iter().filter(|e| !es.iter().any(|x| x.field == e.field)).collect();
+                es.extend(extra);
+                Err(es)
+            }
+        }
+    }
+}
+
 impl ShipmentFields {
     pub fn to_values(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
@@ -702,7 +735,7 @@ impl ShipmentView {
     /// Whether the morning call is late: not made by `hour` o'clock (office time) of the
     /// day after the shipment left.
     pub fn notice_overdue(&self, now_ms: u64, offset_minutes: i32, hour: u32) -> bool {
-        if self.notified.is_some() {
+        if self.notified.is_some() || self.receipt.is_some() {
             return false;
         }
         let Some(shipped) = self.ship_date else { return false };
@@ -858,6 +891,8 @@ pub struct Shipping {
     /// Shipped or returned quantities recorded against a line that is now another
     /// product, or no line at all (the order was corrected after): shown, not counted.
     pub mismatched: Vec<LineQty>,
+    /// Every waybill of every shipment, oldest shipment first.
+    pub waybills: Vec<Waybill>,
 }
 
 impl Shipping {
@@ -893,8 +928,11 @@ pub fn summarize<'a>(
         ..Shipping::default()
     };
     let fits = |q: &LineQty| order.lines.get(q.line).is_some_and(|l| l.model == q.model);
-    for s in shipments.into_iter().filter(|s| s.order == Some(order.id)) {
+    let mut mine: Vec<&ShipmentView> = shipments.into_iter().filter(|s| s.order == Some(order.id)).collect();
+    mine.sort_by_key(|s| (s.ship_date, s.created));
+    for s in mine {
         out.shipments += 1;
+        out.waybills.extend(s.waybills.iter().cloned());
         for q in &s.lines {
             if fits(q) {
                 out.lines[q.line].shipped = out.lines[q.line].shipped.saturating_add(q.quantity);
@@ -924,7 +962,9 @@ pub fn summarize<'a>(
 /// The morning notice list (发货通知): every shipment whose customer has not been told,
 /// oldest first, so Saturday's are still at the top on Monday.
 pub fn notice_list<'a>(shipments: impl IntoIterator<Item = &'a ShipmentView>) -> Vec<&'a ShipmentView> {
-    let mut out: Vec<&ShipmentView> = shipments.into_iter().filter(|s| s.notified.is_none()).collect();
+    // Signed for: the customer has the goods, there is nothing left to tell them.
+    let mut out: Vec<&ShipmentView> =
+        shipments.into_iter().filter(|s| s.notified.is_none() && s.receipt.is_none()).collect();
     out.sort_by_key(|s| (s.ship_date, s.created));
     out
 }

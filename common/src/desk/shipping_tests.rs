@@ -395,3 +395,29 @@ fn the_morning_list_keeps_saturdays_shipments_until_someone_calls_and_a_correcti
     assert_eq!(unconfirmed(&old, &[], today().plus_days(8), shipping::DEFAULT_RECEIPT_DAYS).len(), 1);
     assert!(unconfirmed(&old, &[], today().plus_days(3), shipping::DEFAULT_RECEIPT_DAYS).is_empty());
 }
+
+#[test]
+fn the_form_will_not_ship_more_than_is_left_and_the_order_lists_every_waybill() {
+    let order = shipped_order();
+    let mut logistics = Person::new(Role::Logistics, false, 3);
+    let first = ship(&mut logistics, &order, 100, &[(0, 6)]).unwrap();
+    let view = OrderView::from_record(&order);
+    let so_far = summarize(&view, &[ShipmentView::from_record(&first)], &[]);
+    let mut draft = ShipmentDraft::for_order(&view, &so_far, today(), "");
+    assert_eq!(draft.quantities, vec!["4".to_string(), "4".to_string()], "the form offers what is left");
+    draft.station = "德邦物流".into();
+    draft.waybills = vec![("DB-2".into(), "1".into())];
+    draft.quantities = vec!["5".into(), String::new()];
+    let errors = draft.validate_against(&view, &so_far, today()).unwrap_err();
+    assert_eq!((errors[0].field.as_str(), errors[0].limit), ("lines.0", Some(4)));
+    draft.quantities = vec!["4".into(), "4".into()];
+    let second = draft.validate_against(&view, &so_far, today()).unwrap();
+    let mut c = logistics.change(Kind::SHIPMENT, RecordId(uuid::Uuid::from_u128(101)), None, second.to_values(), None);
+    c.ts.wall_ms += 60_000;
+    let second = logistics.send(&c, None, &order).unwrap();
+    let all = [ShipmentView::from_record(&first), ShipmentView::from_record(&second)];
+    let mut view = OrderView::from_record(&order);
+    view.apply_shipping(&summarize(&view, &all, &[]));
+    assert_eq!(view.status, Status::Shipped);
+    assert_eq!(view.shipment, Some(("DB-100, DB-2".to_string(), 3)));
+}

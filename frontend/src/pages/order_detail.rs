@@ -36,7 +36,8 @@ pub fn action_text(lang: Lang, a: &Action) -> String {
     let mut chars = name.chars();
     let step: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     match a {
-        Action::Audit { stamp } => format!("{step}:{}", i18n::stamp(lang, *stamp)),
+        Action::Audit { stamp } if zh => format!("{step}:{}", i18n::stamp(lang, *stamp)),
+        Action::Audit { stamp } => format!("{step}: {}", i18n::stamp(lang, *stamp)),
         Action::Ship { waybill, packages, .. } => {
             if zh {
                 format!("{step} 运单号 {waybill} 共 {packages} 件")
@@ -44,7 +45,8 @@ pub fn action_text(lang: Lang, a: &Action) -> String {
                 format!("{step}: waybill {waybill}, {packages} packages")
             }
         }
-        Action::Void { reason } | Action::Correct { reason } => format!("{step}:{reason}"),
+        Action::Void { reason } | Action::Correct { reason } if zh => format!("{step}:{reason}"),
+        Action::Void { reason } | Action::Correct { reason } => format!("{step}: {reason}"),
         Action::HandOver { received_by, copies } if !received_by.is_empty() => {
             let names: Vec<&str> = copies.iter().map(|c| copy_name(lang, c)).collect();
             if zh {
@@ -124,13 +126,18 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
         && role.is_some_and(|r| common::engine::workflow::may_take(&order::WORKFLOW, &state, r.code(), "print"));
     let may_ship = role.is_some_and(|r| offered_steps(&state, r).contains(&"ship"));
     let lines = order.lines.clone();
-    let mut entries = ctx.replica.with_untracked(|r| {
+    let entries = ctx.replica.with_untracked(|r| {
         let pending = r.pending_for(Kind::ORDER, id);
         history((!refused_only).then_some(&state).and_then(|_| r.confirmed.get(&(Kind::ORDER, id))), &pending)
     });
+    // The order's shipments and station calls, each step with who and when, in one history.
+    let mut entries: Vec<(Option<(String, String)>, Entry)> = entries.into_iter().map(|e| (None, e)).collect();
+    entries.extend(related_history(ctx, id));
+    entries.sort_by_key(|(_, e)| e.at);
     // What waits on this device was done by whoever is logged in here.
     if let Some(me) = ctx.session.get_untracked() {
-        for e in entries.iter_mut().filter(|e| e.place == Place::ThisDevice && e.username == me.user.username) {
+        for (_, e) in entries.iter_mut().filter(|(_, e)| e.place == Place::ThisDevice && e.username == me.user.username)
+        {
             e.name = Some(me.user.display_name.clone());
             e.role = Some(me.user.role.code().to_string());
             e.office = Some(me.user.office.code.clone());
@@ -149,7 +156,10 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                     {if refused_only {
                         view! { <span class="status status-refused">{i.s("被拒绝", "Refused")}</span> }.into_any()
                     } else {
-                        view! { <StatusLabel status=order.status again=needs_again.first().copied()/> }.into_any()
+                        let again = needs_again.first().copied();
+                        let state = state.clone();
+                        // Shipments recorded after the page opened move it on (部分发货 → 已发货).
+                        (move || view! { <StatusLabel status=ctx.order_view(&state).status again=again/> }).into_any()
                     }}
                 </h1>
                 <span class=move || format!("sync-mark sync-{}", mark().code()) data-sync=move || mark().code()>{move || sync_mark_text(mark(), i)}</span>
@@ -258,10 +268,40 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
             {(!refused_only && (order.progress.fact.is_some() || may_ship)).then(|| view! { <crate::pages::shipping::ShippingPanel order=order.clone()/> })}
             <h2>{i.s("经过", "History")}</h2>
             <ol class="history">
-                {entries.into_iter().map(|e| view! { <HistoryLine entry=e offset=offset/> }).collect_view()}
+                {entries.into_iter().map(|(subject, e)| {
+                    let catalogue = subject.is_some();
+                    view! { <HistoryLine entry=e offset=offset catalogue=catalogue subject=subject/> }
+                }).collect_view()}
             </ol>
         </section>
     }
+}
+
+/// The history of the shipments and station-log entries naming order `id`, each line
+/// labelled with what it is about.
+fn related_history(ctx: crate::state::Ctx, id: RecordId) -> Vec<(Option<(String, String)>, Entry)> {
+    use common::desk::shipping::{LogKind, LogView, ShipmentView};
+    ctx.replica.with_untracked(|r| {
+        let mut out = Vec::new();
+        let mut add = |kind: Kind, rid: RecordId, label: (String, String)| {
+            let pending = r.pending_for(kind, rid);
+            for e in history(r.confirmed.get(&(kind, rid)), &pending) {
+                out.push((Some(label.clone()), e));
+            }
+        };
+        for s in r.all(Kind::SHIPMENT).map(ShipmentView::from_record).filter(|s| s.order == Some(id)) {
+            let numbers = s.waybills.iter().map(|w| w.number.as_str()).collect::<Vec<_>>().join(", ");
+            add(Kind::SHIPMENT, s.id, (format!("发货单 {numbers}:"), format!("Shipment {numbers}:")));
+        }
+        for e in r.all(Kind::STATION_LOG).map(LogView::from_record).filter(|e| e.order == Some(id)) {
+            let label = match e.kind {
+                Some(LogKind::Arrival) => (format!("货站到货 {}:", e.station), format!("Arrival at {}:", e.station)),
+                _ => (format!("货站返货 {}:", e.station), format!("Return via {}:", e.station)),
+            };
+            add(Kind::STATION_LOG, e.id, label);
+        }
+        out
+    })
 }
 
 /// What the server refused on this order, with the reason, until dismissed. A refused
@@ -463,7 +503,7 @@ fn Steps(state: RecordState) -> impl IntoView {
         {has("hand_over").then(|| view! {
             <span class="inline-form hand-over-form">
                 <span class="field">
-                    <label for="received-by">{i.s("物流接收人(点二遍)", "Received at logistics by (counts twice)")}</label>
+                    <label for="received-by">{i.s("物流接收人(点二遍人员)", "Received at logistics by (who counts twice)")}</label>
                     <input id="received-by" aria-invalid=move || receiver_missing.get().to_string() aria-describedby="received-by-err"
                         prop:value=move || receiver.get() on:input=move |ev| receiver.set(event_target_value(&ev))/>
                     <span class="field-error" id="received-by-err" role="alert" hidden=move || !receiver_missing.get()>{i.s("必填", "Required")}</span>
@@ -543,23 +583,32 @@ pub fn HistoryLine(
     /// A product's or station's history: its own words for creating and for its fields.
     #[prop(optional)]
     catalogue: bool,
+    /// What the line is about, when not the page's own record (发货单 DB-1), in 中文 and English.
+    #[prop(default = None)]
+    subject: Option<(String, String)>,
 ) -> impl IntoView {
     let i: I18n = crate::i18n::use_i18n();
     let when = format_local(entry.at.wall_ms, offset);
     let place = entry.place;
     let created = entry.created;
     let step = entry.step.clone();
+    let ship_step = entry.ship_step.clone();
     let edits = entry.edits.clone();
     let who = move || who_text(i.lang(), &entry);
     view! {
         <li data-place=match place { Place::ThisDevice => "device", Place::Server { offline: true, .. } => "offline", _ => "server" }>
             <span class="when">{when}</span>" "
+            {subject.map(|(zh, en)| view! { <span class="subject">{move || if i.lang() == Lang::Zh { zh.clone() } else { en.clone() }}</span>" " })}
             <strong>{move || {
                 let mut what: Vec<String> = Vec::new();
                 if created {
                     what.push(if catalogue { i.t("新建", "Created") } else { i.t("开单", "Order taken") }.to_string());
                 }
-                if let Some(a) = &step { what.push(action_text(i.lang(), a)); }
+                match (&step, &ship_step) {
+                    (Some(a), _) => what.push(action_text(i.lang(), a)),
+                    (None, Some(a)) => what.push(crate::pages::shipping::ship_action_text(i.lang(), a)),
+                    _ => {}
+                }
                 if what.is_empty() { what.push(i.t("修改", "Edited").to_string()); }
                 what.join(" · ")
             }}</strong>
@@ -586,7 +635,19 @@ pub fn HistoryLine(
 /// "单价:¥18.00 → ¥19.50", for a catalogue record.
 fn catalogue_diff(lang: Lang, d: &Diff) -> String {
     let show = |v: &serde_json::Value| match (d.field.as_str(), v) {
-        ("price", serde_json::Value::Number(n)) => common::desk::money::Fen(n.as_i64().unwrap_or(0)).to_string(),
+        ("price" | "freight", serde_json::Value::Number(n)) => {
+            common::desk::money::Fen(n.as_i64().unwrap_or(0)).to_string()
+        }
+        ("waybills" | "lines", serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|x| {
+                let name = x.get("number").or_else(|| x.get("model")).and_then(|v| v.as_str()).unwrap_or("");
+                let n =
+                    x.get("packages").or_else(|| x.get("quantity")).and_then(serde_json::Value::as_i64).unwrap_or(0);
+                format!("{name} × {n}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         (_, serde_json::Value::Bool(b)) => {
             if *b { crate::i18n::pick(lang, "是", "yes") } else { crate::i18n::pick(lang, "否", "no") }.to_string()
         }

@@ -34,6 +34,18 @@ pub struct Copy {
     pub colour_zh: &'static str,
 }
 
+impl Copy {
+    /// The band's colour class: the colour of the copy's layer.
+    fn colour_class(self) -> &'static str {
+        match self.colour_zh {
+            "黄" => "band-yellow",
+            "粉" => "band-pink",
+            "绿" => "band-green",
+            _ => "band-white",
+        }
+    }
+}
+
 pub const ORDER_COPIES: [Copy; 4] = [
     Copy { code: "picking", zh: "备货联", en: "Picking copy", colour_zh: "白" },
     Copy { code: "cashier", zh: "收银联", en: "Cashier copy", colour_zh: "黄" },
@@ -153,7 +165,7 @@ fn sheets_view(
     copies: &'static [Copy],
     reprint: usize,
     title: (&'static str, &'static str),
-    number: String,
+    number: (&'static str, &'static str, String),
     body: impl Fn() -> AnyView,
 ) -> AnyView {
     let i = use_ctx().i18n;
@@ -165,8 +177,10 @@ fn sheets_view(
     view! {
         <div class=format!("sheets paper-{}", paper.code()) data-paper=paper.code()>
             {pages.into_iter().map(|copy| {
-                let class = copy.map(|c| format!("sheet copy-{}", c.code)).unwrap_or_else(|| "sheet all-copies".into());
-                let (company, number, printed_at) = (company.clone(), number.clone(), printed_at.clone());
+                let class = copy
+                    .map(|c| format!("sheet copy-{} {}", c.code, c.colour_class()))
+                    .unwrap_or_else(|| "sheet all-copies".into());
+                let (company, (number_zh, number_en, number), printed_at) = (company.clone(), number.clone(), printed_at.clone());
                 view! {
                     <section class=class data-copy=copy.map(|c| c.zh).unwrap_or("")>
                         {copy.map(|c| view! { <div class="copy-band">{move || copy_label(i.lang(), c)}</div> })}
@@ -174,7 +188,7 @@ fn sheets_view(
                             <div class="company">{company}</div>
                             <div class="form-title">{move || i.t(title.0, title.1)}</div>
                             {(reprint > 0).then(|| view! { <div class="reprint" data-reprint=reprint>{move || if i.lang() == Lang::Zh { format!("重印(第 {reprint} 次)") } else { format!("REPRINT (no. {reprint})") }}</div> })}
-                            <div class="form-no">{(!number.is_empty()).then(|| view! { {i.s("单号 ", "No. ")}<span class="mono">{number.clone()}</span> })}</div>
+                            <div class="form-no">{(!number.is_empty()).then(|| view! { {move || i.t(number_zh, number_en)}" "<span class="mono">{number.clone()}</span> })}</div>
                         </header>
                         {body()}
                         <footer class="copy-names">
@@ -308,7 +322,7 @@ fn order_lines(o: &OrderView) -> AnyView {
         </table>
         <div class="form-total">
             <span>{i.s("合计(大写):", "Total in words: ")}<strong class="capital" data-capital=o.total.to_capital()>{o.total.to_capital()}</strong></span>
-            <span>{i.s("小写:¥", "Total: ¥")}<strong class="num" data-total=o.total.0.to_string()>{o.total.to_string()}</strong></span>
+            <span>{i.s("小写:", "Total: ")}<strong class="num" data-total=o.total.0.to_string()>{o.total.to_string()}</strong></span>
         </div>
     }
     .into_any()
@@ -328,7 +342,7 @@ fn order_sheets(state: RecordState, paper: Paper, reprint: usize) -> AnyView {
     let date = o.created.map(|c| local_date(c.wall_ms, offset).to_string()).unwrap_or_default();
     let clerk = state.log.values().next().map(|l| l.name.clone()).unwrap_or_default();
     let (reviewer, cashier) = (taker(&state, &o, "review"), taker(&state, &o, "audit"));
-    let number = o.number.clone();
+    let number = ("单号", "No.", o.number.clone());
     sheets_view(paper, &ORDER_COPIES, reprint, ("销 售 单", "Sales order"), number, move || {
         let stamp = o.stamp;
         view! {
@@ -355,7 +369,7 @@ fn delivery_sheets(state: RecordState, paper: Paper, reprint: usize) -> AnyView 
     let offset = use_ctx().offset_minutes();
     let o = OrderView::from_record(&state);
     let today = local_date(now_ms(), offset).to_string();
-    let number = o.number.clone();
+    let number = ("订单号", "Order no.", o.number.clone());
     sheets_view(paper, &DELIVERY_COPIES, reprint, ("送 货 单", "Delivery note"), number, move || {
         view! {
             {order_facts(&o, today.clone())}
@@ -442,7 +456,7 @@ fn shipment_sheets(s: ShipmentView, form: &'static str, paper: Paper, reprint: u
     } else {
         ("收货确认函", "Goods-received confirmation")
     };
-    let number = s.order_number.clone();
+    let number = ("订单号", "Order no.", s.order_number.clone());
     sheets_view(paper, &ONE_COPY, reprint, title, number, move || {
         let waybills =
             s.waybills.iter().map(|w| format!("{} × {}", w.number, w.packages)).collect::<Vec<_>>().join(", ");
@@ -535,8 +549,14 @@ fn station_sheets(e: LogView, paper: Paper, reprint: usize) -> AnyView {
         Some(LogKind::Arrival) => ("货站到货单", "Station arrival note"),
         _ => ("货站返货单", "Station return note"),
     };
-    sheets_view(paper, &STATION_NOTE_COPIES, reprint, title, e.order_number.clone(), move || {
-        view! {
+    sheets_view(
+        paper,
+        &STATION_NOTE_COPIES,
+        reprint,
+        title,
+        ("订单号", "Order no.", e.order_number.clone()),
+        move || {
+            view! {
             <table class="form-facts">
                 <tbody>
                     <tr>
@@ -572,7 +592,8 @@ fn station_sheets(e: LogView, paper: Paper, reprint: usize) -> AnyView {
             </div>
         }
         .into_any()
-    })
+        },
+    )
 }
 
 /// (model, name, quantity to pick).
@@ -613,8 +634,14 @@ pub fn PrintPicking() -> impl IntoView {
             .filter(|(_, lines): &(OrderView, Vec<_>)| !lines.is_empty())
             .collect();
         let i = ctx.i18n;
-        sheets_view(paper, &ONE_COPY, 0, ("备货单", "Picking list"), day.to_string(), move || {
-            view! {
+        sheets_view(
+            paper,
+            &ONE_COPY,
+            0,
+            ("备货单", "Picking list"),
+            ("日期", "Date", day.to_string()),
+            move || {
+                view! {
                 <table class="form-lines picking">
                     <thead><tr>
                         <th scope="col">{i.s("订单", "Order")}</th>
@@ -636,7 +663,8 @@ pub fn PrintPicking() -> impl IntoView {
                 {rows.is_empty().then(|| view! { <p>{i.s("没有要备的货。", "Nothing to pick.")}</p> })}
             }
             .into_any()
-        })
+            },
+        )
     });
     view! {
         <PrintScreen back="/shipments".to_string() prints=Signal::derive(|| 0) may_print=Signal::derive(|| true)

@@ -40,9 +40,56 @@ fn waybills_text(lang: Lang, s: &ShipmentView) -> String {
         .join(", ")
 }
 
-/// Who made a record (its first log entry), as the history names them.
+/// Who made a record (its first log entry), as the history names them; a record not yet
+/// synced was made here, by whoever is logged in.
 fn made_by(state: Option<&RecordState>) -> String {
-    state.and_then(|s| s.log.values().next()).map(|l| l.name.clone()).unwrap_or_default()
+    match state.and_then(|s| s.log.values().next()) {
+        Some(l) => l.name.clone(),
+        None => {
+            use_ctx().session.with_untracked(|s| s.as_ref().map(|s| s.user.display_name.clone())).unwrap_or_default()
+        }
+    }
+}
+
+/// A shipment's or station-log step as the history names it.
+pub fn ship_action_text(lang: Lang, a: &ShipAction) -> String {
+    let zh = lang == Lang::Zh;
+    match a {
+        ShipAction::Notify { spoke_to, said } => match zh {
+            true => {
+                format!("发货通知:告知 {spoke_to}{}", if said.is_empty() { String::new() } else { format!("({said})") })
+            }
+            false => format!(
+                "Customer told: {spoke_to}{}",
+                if said.is_empty() { String::new() } else { format!(" ({said})") }
+            ),
+        },
+        ShipAction::Receipt { date, signer, letter } => match zh {
+            true => format!("签收:{date} {signer}{}", if *letter { ",确认函已回" } else { "" }),
+            false => format!("Received: {date} by {signer}{}", if *letter { ", letter back" } else { "" }),
+        },
+        ShipAction::Correct { reason } => format!("{}:{reason}", i18n::pick(lang, "更正", "Correction")),
+        ShipAction::Print { .. } => i18n::pick(lang, "打印", "Printed").to_string(),
+    }
+}
+
+/// The history of a shipment (made, called about, signed for, corrected), oldest first.
+fn shipment_history(id: RecordId) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let offset = ctx.offset_minutes();
+    let entries = ctx.replica.with_untracked(|r| {
+        let pending = r.pending_for(Kind::SHIPMENT, id);
+        common::desk::history::history(r.confirmed.get(&(Kind::SHIPMENT, id)), &pending)
+    });
+    view! {
+        <details class="shipment-history">
+            <summary>{i.s("经过", "History")}</summary>
+            <ol class="history">
+                {entries.into_iter().map(|e| view! { <crate::pages::order_detail::HistoryLine entry=e offset=offset catalogue=true/> }).collect_view()}
+            </ol>
+        </details>
+    }
 }
 
 /// The shipping part of an order: quantities, shipments, and the form for the next one.
@@ -83,7 +130,7 @@ pub fn ShippingPanel(order: OrderView) -> impl IntoView {
                     list.into_iter().map(|s| view! { <ShipmentCard shipment=s/> }).collect_view()
                 }}
             </div>
-            {move || (can_ship() && !open.get()).then(|| view! {
+            {move || (can_ship() && !open.get() && !shipping.with(|(s, _)| s.complete())).then(|| view! {
                 <button type="button" id="new-shipment" class="primary" on:click=move |_| { open.set(true); focus_soon("sh-station"); }>
                     {move || if shipping.with(|(s, _)| s.any_shipped()) { i.t("再发一批", "Ship more") } else { i.t("登记发货", "Register shipment") }}
                 </button>
@@ -181,7 +228,11 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
             </header>
             <p class="waybills" data-waybills=all_waybills>
                 {i.s("运单:", "Waybills: ")}{move || waybills_text(i.lang(), &s.get_value())}
-                {move || if i.lang() == Lang::Zh { format!(" · 共 {} 件", s.with_value(ShipmentView::packages)) } else { format!(" · {} packages", s.with_value(ShipmentView::packages)) }}
+                {move || match (i.lang(), s.with_value(ShipmentView::packages)) {
+                    (Lang::Zh, n) => format!(" · 共 {n} 件"),
+                    (Lang::En, 1) => " · 1 package".to_string(),
+                    (Lang::En, n) => format!(" · {n} packages"),
+                }}
             </p>
             <p class="muted">
                 {shipment.lines.iter().map(|l| format!("{} {} × {}", l.model, l.name, l.quantity)).collect::<Vec<_>>().join(";")}
@@ -197,7 +248,7 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
                 {match notified {
                     Some((who, at, (spoke_to, said))) => view! {
                         <span class="ok">{move || if i.lang() == Lang::Zh { format!("已通知:{who} 于 {at} 告知 {spoke_to}") } else { format!("Told: {who} called {spoke_to} at {at}") }}
-                            {(!said.is_empty()).then(|| format!("({said})"))}</span>
+                            {(!said.is_empty()).then(|| if i.lang() == Lang::Zh { format!("({said})") } else { format!(" ({said})") })}</span>
                     }.into_any(),
                     None if shipment.stale_notice.is_some() => view! { <span class="warn">{i.s("更正后尚未重新通知客户", "Corrected since the customer was told: call again")}</span> }.into_any(),
                     None => view! { <span class="warn">{i.s("尚未通知客户", "Customer not yet told")}</span> }.into_any(),
@@ -217,6 +268,7 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
                 <A href=format!("/shipments/{id}/print?doc=letter") attr:class="button print-letter">{i.s("收货确认函", "Confirmation letter")}</A>
                 {shipment.to_branch.is_some().then(|| view! { <A href=format!("/shipments/{id}/print?doc=packing") attr:class="button print-packing">{i.s("装箱清单", "Packing list")}</A> })}
             </div>
+            {shipment_history(id)}
             {move || match form.get() {
                 Some("notify") => view! { <NotifyForm id=id on_done=Callback::new(move |_| form.set(None))/> }.into_any(),
                 Some("receipt") => view! { <ReceiptForm id=id on_done=Callback::new(move |_| form.set(None))/> }.into_any(),
@@ -403,6 +455,7 @@ pub fn ShipmentForm(
     let reason = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let is_correction = correcting.is_some();
+    let shipping_so_far = StoredValue::new(shipping.clone());
     let correcting_id = correcting.as_ref().map(|s| s.id);
     let order = StoredValue::new(order);
     let stations = StoredValue::new(stations);
@@ -435,7 +488,10 @@ pub fn ShipmentForm(
             to_branch: to_branch.get_untracked(),
             notes: notes.get_untracked(),
         };
-        let checked = order.with_value(|o| draft.validate(o, today()));
+        let checked = order.with_value(|o| match is_correction {
+            true => draft.validate(o, today()),
+            false => draft.validate_against(o, &shipping_so_far.get_value(), today()),
+        });
         let reason_text = reason.get_untracked().trim().to_string();
         let checked = match checked {
             Err(mut es) => {
@@ -483,7 +539,20 @@ pub fn ShipmentForm(
         }
     };
     let err_of = move |f: String| {
-        move || errors.with(|es| es.iter().find(|e| e.field == f).map(|e| i18n::problem_text(i.lang(), e)))
+        move || {
+            errors.with(|es| {
+                es.iter().find(|e| e.field == f).map(|e| match (e.problem, e.limit, f.starts_with("lines")) {
+                    (Problem::TooLarge, Some(left), true) => match i.lang() {
+                        Lang::Zh => format!("超过待发数量(还可发 {left})"),
+                        Lang::En => format!("More than is left to ship ({left} left)"),
+                    },
+                    (Problem::NoLines, _, true) => {
+                        i.t("请填写本次发货的数量", "Enter how many of a line leave now").to_string()
+                    }
+                    _ => i18n::problem_text(i.lang(), e),
+                })
+            })
+        }
     };
     let lines = order.with_value(|o| o.lines.clone());
     view! {
@@ -525,6 +594,10 @@ pub fn ShipmentForm(
                                     aria-invalid=move || pe().is_some().to_string()/>
                                 <span class="field-error" role="alert">{pe2}</span>
                             </span>
+                            {(n > 0).then(|| view! {
+                                <button type="button" class="quiet remove-waybill" on:click=move |_| waybills.update(|w| { if n < w.len() { w.remove(n); } })
+                                    aria-label=move || if i.lang() == Lang::Zh { format!("删除运单 {}", n + 1) } else { format!("Remove waybill {}", n + 1) }>"×"</button>
+                            })}
                         </div>
                     }
                 }).collect_view()}
@@ -564,7 +637,7 @@ pub fn ShipmentForm(
             </div>
             <div class="actions">
                 <button type="submit" id="sh-save" class="primary">{if is_correction { i.s("保存更正", "Save the correction") } else { i.s("保存发货", "Save shipment") }}</button>
-                <button type="button" on:click=move |_| on_done.run(())>{i.s("取消", "Cancel")}</button>
+                <button type="button" id="sh-cancel" on:click=move |_| on_done.run(())>{i.s("取消", "Cancel")}</button>
             </div>
         </form>
     }
@@ -842,7 +915,7 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
                         let id = format!("lg-lines-{n}");
                         view! {
                             <span class="field">
-                                <label for=id.clone()>{format!("{} {} (订 {})", l.model, l.name, l.quantity)}</label>
+                                <label for=id.clone()>{let (m, nm, q) = (l.model.clone(), l.name.clone(), l.quantity); move || if i.lang() == Lang::Zh { format!("{m} {nm}(订 {q})") } else { format!("{m} {nm} ({q} ordered)") }}</label>
                                 <input id=id class="short" inputmode="numeric" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
                                 <span class="field-error" role="alert">{err_of(format!("lines.{n}"))}</span>
                             </span>

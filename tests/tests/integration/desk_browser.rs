@@ -145,7 +145,7 @@ async fn a_shipped_order_cannot_be_edited_only_corrected_by_a_manager_with_a_rea
     manager.wait_for_text("#f-reason-err", &["必填"], 5).await;
     manager.keys("实发 2 个").await;
     manager.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
-    manager.wait_for_text("ol.history", &["更正", "实发 2 个"], 10).await;
+    manager.wait_for_text("section.order-detail > ol.history", &["更正", "实发 2 个"], 10).await;
     manager.wait_for(".order-detail [data-sync='synced']", 30).await;
     let view = OrderView::from_record(&api.order(id).await);
     assert_eq!((view.status, view.lines[0].quantity), (Status::Shipped, 2));

@@ -107,8 +107,16 @@ async fn head_office_sees(driver: &tests::webdriver::Driver, profile: &std::path
     let hq = driver.session(profile, 1280, 900).await;
     log_in(&hq, base, "hq_admin").await;
     order_shows_it_all(&hq, number).await;
-    let history = hq.wait_for_text("ol.history", &["复核", "收银审核", "发货"], 10).await;
+    // One history for the order, its shipments, the calls and the return, each with who.
+    let history = hq
+        .wait_for_text(
+            "section.order-detail > ol.history",
+            &["复核", "收银审核", "发货单 DB-1", "发货单 DB-2", "发货通知:告知 陈老板", "货站返货 德邦物流"],
+            10,
+        )
+        .await;
     assert!(history.contains("FS"), "the history names the branch: {history}");
+    assert!(history.contains("物流") || history.contains("经理"), "who shipped: {history}");
     let card = hq.wait_for_text(".shipment-card[data-shipment='DB-1']", &["发货人", "已通知", "陈老板"], 10).await;
     assert!(card.contains("DB-1 × 1 件") && card.contains("预计到货"), "{card}");
     menu(&hq, "/shipments").await;
@@ -161,6 +169,16 @@ async fn an_order_shipped_in_two_lots_is_called_about_partly_returned_and_head_o
     ship(&logistics, "DB-1", "1", "2", &two_days_ago()).await;
     logistics.wait_for(".order-detail .page-head [data-status='partly_shipped']", 10).await;
     logistics.wait_for("tr[data-line='AJ-8801'] [data-remaining='1']", 10).await;
+    // The form will not send more than is left.
+    logistics.click(&logistics.wait_for("#new-shipment", 10).await).await;
+    retype(&logistics, "sh-station", "德邦物流").await;
+    retype(&logistics, "sh-waybills-0-number", "DB-9").await;
+    retype(&logistics, "sh-waybills-0-packages", "1").await;
+    retype(&logistics, "sh-lines-0", "2").await;
+    logistics.click(&logistics.wait_for("#sh-save", 5).await).await;
+    logistics.wait_for_text(".ship-line .field-error", &["超过待发数量", "还可发 1"], 5).await;
+    assert_eq!(logistics.active_id().await, "sh-lines-0", "the cursor goes to the quantity to correct");
+    logistics.click(&logistics.wait_for("#sh-cancel", 5).await).await;
     ship(&logistics, "DB-2", "1", "1", &two_days_ago()).await;
     logistics.wait_for("tr[data-line='AJ-8801'] [data-remaining='0']", 10).await;
     logistics.wait_for(".sync-badge[data-sync='synced']", 30).await;
