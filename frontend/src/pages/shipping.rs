@@ -779,6 +779,9 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
         ctx.replica.with(|r| r.all(Kind::ORDER).map(OrderView::from_record).find(|o| o.number.eq_ignore_ascii_case(n)))
     });
     let back: RwSignal<BTreeMap<usize, RwSignal<String>>> = RwSignal::new(BTreeMap::new());
+    // Which of the order's shipments it concerns, if the station says.
+    let shipment: RwSignal<String> = RwSignal::new(String::new());
+    let order_shipments = Memo::new(move |_| order.get().map(|o| ctx.shipping_of(&o).1).unwrap_or_default());
     let stations = ctx.replica.with_untracked(|r| {
         r.all(Kind::STATION).map(common::desk::customer::StationView::from_record).collect::<Vec<_>>()
     });
@@ -867,6 +870,10 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
             values.insert("order".into(), json!(o.id));
             values.insert("order_number".into(), json!(o.number));
             values.insert("lines".into(), Value::Array(lines));
+            let chosen = shipment.get_untracked();
+            if order_shipments.with_untracked(|ss| ss.iter().any(|s| s.id.to_string() == chosen)) {
+                values.insert("shipment".into(), json!(chosen));
+            }
         }
         match ctx.log_station_call(values) {
             Ok(_) => {
@@ -906,6 +913,19 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
                 <fieldset class="return-lines">
                     <legend>{move || if kind.get() == LogKind::Return { i.t("退回数量", "Quantities returned") } else { i.t("订单", "Order") }}</legend>
                     <p class="muted">{o.customer_name.clone()}</p>
+                    {move || (!order_shipments.with(Vec::is_empty)).then(|| view! {
+                        <span class="field">
+                            <label for="lg-shipment">{i.s("哪一批发货(知道的话)", "Which shipment (if known)")}</label>
+                            <select id="lg-shipment" on:change=move |ev| shipment.set(event_target_value(&ev)) prop:value=move || shipment.get()>
+                                <option value="">{i.s("不确定", "Not known")}</option>
+                                {order_shipments.get().into_iter().map(|s| {
+                                    let label = format!("{} {}", s.ship_date.map(|d| d.to_string()).unwrap_or_default(),
+                                        s.waybills.iter().map(|w| w.number.as_str()).collect::<Vec<_>>().join(", "));
+                                    view! { <option value=s.id.to_string()>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                        </span>
+                    })}
                     {move || (kind.get() == LogKind::Return).then(|| o.lines.iter().enumerate().map(|(n, l)| {
                         let sig = back.with_untracked(|b| b.get(&n).copied()).unwrap_or_else(|| {
                             let s = RwSignal::new(String::new());

@@ -137,6 +137,17 @@ async fn an_order_not_yet_reviewed_cannot_be_printed() {
     b.goto(&format!("{base}/orders/{id}/print")).await;
     b.wait_for_text(".print-toolbar [role='status']", &["复核后才能打印"], 30).await;
     assert_eq!(b.attr(&b.wait_for("#print-now", 5).await, "disabled").await.as_deref(), Some("true"));
+
+    // 复核并打印: the clerk who reviews prints in the same press.
+    b.on_every_page("window.__prints = 0; window.print = () => { window.__prints += 1; };").await;
+    b.goto(&format!("{base}/orders/{id}")).await;
+    b.click(&b.wait_for("#review-and-print", 30).await).await;
+    b.wait_for(".sheets[data-paper='a4'] .copy-picking", 10).await;
+    b.wait_for("#print-count[data-prints='1']", 10).await;
+    b.wait_until("the browser asked to print", "window.__prints === 1", 10).await;
+    b.click(&b.wait_for(".print-toolbar a", 5).await).await;
+    b.wait_for(".order-detail .page-head [data-status='reviewed']", 10).await;
+    b.wait_for_text("section.order-detail > ol.history", &["复核", "打印"], 10).await;
     b.close().await;
 }
 

@@ -149,3 +149,24 @@ async fn the_desk_records_the_call_and_the_receipt_and_only_a_manager_corrects_a
     assert_eq!((view.station.as_str(), view.corrections), ("中通", 1));
     assert!(view.receipt.is_some() && view.stale_notice.is_some(), "the call was about the old station: call again");
 }
+
+#[tokio::test]
+async fn a_hand_over_names_who_received_which_copies_and_nothing_else() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut d = login(&base, "fs_clerk").await;
+    let order = d.new_order(1);
+    let id = order.record;
+    d.push(vec![order]).await;
+    assert_eq!(step(&base, "fs_reviewer", id, Action::Review).await, None);
+    assert_eq!(step(&base, "fs_cashier", id, Action::Audit { stamp: PaymentStamp::Paid }).await, None);
+    let odd = Action::HandOver { received_by: "王五".into(), copies: vec!["picking".into(), "poster".into()] };
+    assert_eq!(step(&base, "fs_logistics", id, odd).await.as_deref(), Some("invalid"));
+    let long = Action::HandOver { received_by: "王".repeat(41), copies: vec![] };
+    assert_eq!(step(&base, "fs_logistics", id, long).await.as_deref(), Some("invalid"));
+    assert_eq!(step(&base, "fs_logistics", id, Action::hand_over("王五")).await, None);
+    let held = login(&base, "hq_admin").await.order(id).await;
+    let event = held.events.values().find(|e| e.step == "hand_over").unwrap();
+    assert_eq!(Action::from_event(event).unwrap(), Action::hand_over("王五"));
+    assert_eq!(OrderView::from_record(&held).status, common::desk::order::Status::HandedOver);
+}

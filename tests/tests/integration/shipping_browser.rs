@@ -88,6 +88,12 @@ async fn log_return(b: &Browser, number: &str) {
     retype(b, "lg-freight", "15").await;
     retype(b, "lg-order_number", number).await;
     retype(b, "lg-lines-0", "1").await;
+    // The station names the shipment: the first one.
+    let first = b
+        .script("return Array.from(document.querySelectorAll('#lg-shipment option')).find((o) => o.textContent.includes('DB-1')).value")
+        .await;
+    let first = first.as_str().unwrap_or_default().to_string();
+    b.script(&format!("const s = document.querySelector('#lg-shipment'); s.value = '{first}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));")).await;
     b.click(&b.wait_for("#lg-save", 5).await).await;
     b.wait_for("table.station-log tr[data-kind='return'][data-log='德邦物流']", 10).await;
 }
@@ -111,7 +117,7 @@ async fn head_office_sees(driver: &tests::webdriver::Driver, profile: &std::path
     let history = hq
         .wait_for_text(
             "section.order-detail > ol.history",
-            &["复核", "收银审核", "发货单 DB-1", "发货单 DB-2", "发货通知:告知 陈老板", "货站返货 德邦物流"],
+            &["复核", "收银审核", "发货单 DB-1", "发货单 DB-2", "发货通知:告知 陈老板", "货站返货 德邦物流", "发货"],
             10,
         )
         .await;
@@ -135,6 +141,8 @@ async fn server_holds_it(base: &str, id: common::engine::ids::RecordId) {
     assert_eq!(order.status, Status::Shipped);
     assert_eq!((s.shipments, s.lines[0].shipped, s.lines[0].remaining, s.lines[0].returned), (2, 3, 0, 1));
     assert!(shipments.iter().all(|s| s.notified.is_some()), "both calls reached the server");
+    let first = shipments.iter().find(|s| s.waybills[0].number == "DB-1").map(|s| s.id);
+    assert_eq!(log[0].shipment, first, "the return names the shipment it came from");
 }
 
 fn two_days_ago() -> String {
@@ -166,6 +174,12 @@ async fn an_order_shipped_in_two_lots_is_called_about_partly_returned_and_head_o
     let logistics = driver.session(&person("logistics"), 1280, 900).await;
     log_in(&logistics, &base, "fs_logistics").await;
     open_order(&logistics, &number).await;
+    // 交物流: who received the copies (and counts twice), and which copies.
+    logistics.click(&logistics.wait_for("#step-hand_over", 30).await).await;
+    logistics.wait_for_text("#received-by-err", &["必填"], 5).await;
+    retype(&logistics, "received-by", "王五").await;
+    logistics.click(&logistics.wait_for("#step-hand_over", 5).await).await;
+    logistics.wait_for(".order-detail .page-head [data-status='handed_over']", 10).await;
     ship(&logistics, "DB-1", "1", "2", &two_days_ago()).await;
     logistics.wait_for(".order-detail .page-head [data-status='partly_shipped']", 10).await;
     logistics.wait_for("tr[data-line='AJ-8801'] [data-remaining='1']", 10).await;
@@ -194,7 +208,20 @@ async fn an_order_shipped_in_two_lots_is_called_about_partly_returned_and_head_o
     clerk.snapshot("order-shipped-returned-390").await;
     clerk.close().await;
 
+    // The salesperson, on a phone, sees when the goods should arrive.
+    let sales = driver.session(&person("sales"), 360, 740).await;
+    log_in(&sales, &base, "fs_salesperson").await;
+    open_order(&sales, &number).await;
+    let expected = local_date(now_ms(), 480).plus_days(3).to_string();
+    sales.wait_for(&format!(".shipment-card[data-shipment='DB-2'] [data-expected='{expected}']"), 30).await;
+    sales.close().await;
+
     head_office_sees(&driver, &person("hq"), &base, &number).await;
+    let hq = driver.session(&person("hq-again"), 1280, 900).await;
+    log_in(&hq, &base, "hq_admin").await;
+    open_order(&hq, &number).await;
+    hq.wait_for_text("section.order-detail > ol.history", &["交物流:王五 点收 备货联、客户联、仓库存根联"], 10).await;
+    hq.close().await;
     server_holds_it(&base, id).await;
 }
 
