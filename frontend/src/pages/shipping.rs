@@ -270,7 +270,7 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
             </div>
             {shipment_history(id)}
             {move || match form.get() {
-                Some("notify") => view! { <NotifyForm id=id on_done=Callback::new(move |_| form.set(None))/> }.into_any(),
+                Some("notify") => view! { <NotifyForm ids=vec![id] on_done=Callback::new(move |_| form.set(None))/> }.into_any(),
                 Some("receipt") => view! { <ReceiptForm id=id on_done=Callback::new(move |_| form.set(None))/> }.into_any(),
                 Some("correct") => {
                     let sv = s.get_value();
@@ -317,7 +317,8 @@ fn one_error(field: &str, p: Problem) -> Vec<FieldError> {
 
 /// 发货通知: whom the desk spoke to and what was said.
 #[component]
-fn NotifyForm(id: RecordId, on_done: Callback<()>) -> impl IntoView {
+fn NotifyForm(#[prop(into)] ids: Vec<RecordId>, on_done: Callback<()>) -> impl IntoView {
+    let ids = StoredValue::new(ids);
     let ctx = use_ctx();
     let i = ctx.i18n;
     let spoke_to = RwSignal::new(String::new());
@@ -334,13 +335,19 @@ fn NotifyForm(id: RecordId, on_done: Callback<()>) -> impl IntoView {
                 focus(&format!("n-{}", e.field));
                 errors.set(vec![e]);
             }
-            Ok(a) => match ctx.ship_step(Kind::SHIPMENT, id, a, BTreeMap::new()) {
-                Ok(()) => {
-                    sync::kick(ctx);
-                    on_done.run(());
+            Ok(a) => {
+                // One call can cover several shipments of an order: each records it.
+                let saved = ids.with_value(|ids| {
+                    ids.iter().try_for_each(|id| ctx.ship_step(Kind::SHIPMENT, *id, a.clone(), BTreeMap::new()))
+                });
+                match saved {
+                    Ok(()) => {
+                        sync::kick(ctx);
+                        on_done.run(());
+                    }
+                    Err(e) => ctx.report_save_error(&e),
                 }
-                Err(e) => ctx.report_save_error(&e),
-            },
+            }
         }
     };
     view! {
@@ -653,7 +660,20 @@ pub fn ShipmentsPage() -> impl IntoView {
     let log = Memo::new(move |_| ctx.station_log());
     let now = now_ms();
     let (hour, days) = office_rules(ctx);
-    let calls = Memo::new(move |_| shipments.with(|s| notice_list(s).into_iter().cloned().collect::<Vec<_>>()));
+    // The calls to make, one per order (all its shipments not yet told), oldest first.
+    let calls = Memo::new(move |_| {
+        shipments.with(|s| {
+            let mut groups: Vec<Vec<ShipmentView>> = Vec::new();
+            for one in notice_list(s) {
+                match groups.iter_mut().find(|g| one.order.is_some() && g[0].order == one.order) {
+                    Some(g) => g.push(one.clone()),
+                    None => groups.push(vec![one.clone()]),
+                }
+            }
+            groups
+        })
+    });
+    let group_form: RwSignal<Option<usize>> = RwSignal::new(None);
     let late = Memo::new(move |_| {
         log.with(|l| {
             shipments.with(|s| unconfirmed(s, l, today(), i64::from(days)).into_iter().cloned().collect::<Vec<_>>())
@@ -671,17 +691,28 @@ pub fn ShipmentsPage() -> impl IntoView {
                 format!("Shipments whose customer has not been told, oldest first; red when not called by {hour}:00 the day after.")
             }}</p>
             <div class="call-list" aria-labelledby="calls-h">
-                {move || calls.get().into_iter().map(|s| {
-                    let late = overdue(&s);
-                    let number = s.order_number.clone();
+                {move || calls.get().into_iter().enumerate().map(|(n, group)| {
+                    let late = group.iter().any(overdue);
+                    let first = group[0].clone();
+                    let ids: Vec<RecordId> = group.iter().map(|s| s.id).collect();
+                    let several = ids.len() > 1;
                     view! {
-                        <div class="call" class:overdue=late data-overdue=late.to_string() data-order=number>
+                        <div class="call" class:overdue=late data-overdue=late.to_string() data-order=first.order_number.clone()>
                             <p class="call-head">
-                                <strong>{s.customer_name.clone()}</strong>" "
-                                <a href=format!("tel:{}", s.phone)>{s.phone.clone()}</a>
+                                <strong>{first.customer_name.clone()}</strong>" "
+                                <a href=format!("tel:{}", first.phone)>{first.phone.clone()}</a>
                                 {late.then(|| view! { " "<span class="badge danger">{i.s("已超时", "Late")}</span> })}
+                                {several.then(|| view! {
+                                    " "<button type="button" class="notify-all" on:click=move |_| { group_form.set(Some(n)); focus_soon("n-spoke_to"); }>
+                                        {move || if i.lang() == Lang::Zh { format!("一次告知这 {} 批", ids.len()) } else { format!("Tell about all {} at once", ids.len()) }}
+                                    </button>
+                                })}
                             </p>
-                            <ShipmentCard shipment=s/>
+                            {move || (group_form.get() == Some(n)).then(|| {
+                                let ids: Vec<RecordId> = calls.with_untracked(|c| c.get(n).map(|g| g.iter().map(|s| s.id).collect()).unwrap_or_default());
+                                view! { <NotifyForm ids=ids on_done=Callback::new(move |_| group_form.set(None))/> }
+                            })}
+                            {group.into_iter().map(|s| view! { <ShipmentCard shipment=s/> }).collect_view()}
                         </div>
                     }
                 }).collect_view()}

@@ -59,13 +59,22 @@ async fn ship(b: &Browser, waybill: &str, packages: &str, qty: &str, date: &str)
     b.wait_for(&format!(".shipment-card[data-shipment='{waybill}']"), 10).await;
 }
 
-/// On the 发货 screen: every call about `number` made, telling 陈老板.
-async fn call_about(b: &Browser, number: &str) {
+/// On the 发货 screen: every call about `number` made, telling 陈老板 — about both
+/// shipments in one go (`at_once`), or one by one.
+async fn call_about(b: &Browser, number: &str, at_once: bool) {
     menu(b, "/shipments").await;
     let call = format!(".call[data-order='{number}']");
     // Shipped two days ago and not called: late, in red, and counted in the menu.
     b.wait_for(&format!("{call}[data-overdue='true']"), 30).await;
     b.wait_for("nav #late-calls", 5).await;
+    assert_eq!(b.find_all(&format!("{call} .shipment-card")).await.len(), 2, "one call for the order's two shipments");
+    if at_once {
+        b.click(&b.wait_for(&format!("{call} .notify-all"), 5).await).await;
+        retype(b, "n-spoke_to", "陈老板").await;
+        retype(b, "n-said", "两票德邦,三天到").await;
+        b.script("document.querySelector('#n-spoke_to').form.requestSubmit()").await;
+        b.wait_until("the call to leave the list", "!document.querySelector('#n-spoke_to')", 10).await;
+    }
     while let Some(open) = b.find(&format!("{call} .notify-open")).await {
         b.click(&open).await;
         retype(b, "n-spoke_to", "陈老板").await;
@@ -201,7 +210,7 @@ async fn an_order_shipped_in_two_lots_is_called_about_partly_returned_and_head_o
     // The next morning the clerk works the call list, and later logs the station's call.
     let clerk = driver.session(&person("clerk"), 390, 844).await;
     log_in(&clerk, &base, "fs_clerk").await;
-    call_about(&clerk, &number).await;
+    call_about(&clerk, &number, true).await;
     log_return(&clerk, &number).await;
     order_shows_it_all(&clerk, &number).await;
     clerk.wait_for(".sync-badge[data-sync='synced']", 30).await;
@@ -241,7 +250,7 @@ async fn a_branch_offline_throughout_ships_calls_and_logs_a_return_and_head_offi
     ship(&branch, "DB-1", "1", "2", &two_days_ago()).await;
     branch.wait_for(".order-detail .page-head [data-status='partly_shipped']", 10).await;
     ship(&branch, "DB-2", "1", "1", &two_days_ago()).await;
-    call_about(&branch, &number).await;
+    call_about(&branch, &number, false).await;
     log_return(&branch, &number).await;
     order_shows_it_all(&branch, &number).await;
     branch.wait_for(".order-detail [data-sync='pending']", 5).await;
