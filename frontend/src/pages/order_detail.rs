@@ -126,24 +126,24 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
         && role.is_some_and(|r| common::engine::workflow::may_take(&order::WORKFLOW, &state, r.code(), "print"));
     let may_ship = role.is_some_and(|r| offered_steps(&state, r).contains(&"ship"));
     let lines = order.lines.clone();
-    let entries = ctx.replica.with_untracked(|r| {
-        let pending = r.pending_for(Kind::ORDER, id);
-        history((!refused_only).then_some(&state).and_then(|_| r.confirmed.get(&(Kind::ORDER, id))), &pending)
-    });
-    // The order's shipments and station calls, each step with who and when, in one history.
-    let mut entries: Vec<(Option<(String, String)>, Entry)> = entries.into_iter().map(|e| (None, e)).collect();
-    entries.extend(related_history(ctx, id));
-    entries.sort_by_key(|(_, e)| e.at);
-    // What waits on this device was done by whoever is logged in here.
-    if let Some(me) = ctx.session.get_untracked() {
-        for (_, e) in entries.iter_mut().filter(|(_, e)| e.place == Place::ThisDevice && e.username == me.user.username)
-        {
-            e.name = Some(me.user.display_name.clone());
-            e.role = Some(me.user.role.code().to_string());
-            e.office = Some(me.user.office.code.clone());
-            e.device = Some(me.device_no);
-        }
-    }
+    // The order's history with its shipments' and station calls', each step with who and
+    // when, in one list that follows what is recorded while the page is open.
+    let entries = move || {
+        let own = ctx.replica.with(|r| {
+            let pending = r.pending_for(Kind::ORDER, id);
+            history((!refused_only).then(|| r.confirmed.get(&(Kind::ORDER, id))).flatten(), &pending)
+        });
+        let mut entries: Vec<(Option<(String, String)>, Entry)> = own
+            .into_iter()
+            // The 发货 step of the first shipment is told by that shipment's own line.
+            .filter(|e| !matches!(e.step, Some(Action::Ship { shipment: Some(_), .. })))
+            .map(|e| (None, e))
+            .collect();
+        entries.extend(related_history(ctx, id));
+        entries.sort_by_key(|(_, e)| e.at);
+        name_my_entries(ctx, entries.iter_mut().map(|(_, e)| e));
+        entries
+    };
     let sent_back = order.progress.sent_back.clone();
     let sent_back_codes = sent_back.iter().map(|s| s.step).collect::<Vec<_>>().join(" ");
     let needs_again = order.needs_again();
@@ -198,9 +198,13 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                 {order.stamp.map(|s| view! {
                     <dt>{i.s("收银章", "Payment stamp")}</dt><dd data-stamp=format!("{s:?}")><strong>{move || i18n::stamp(i.lang(), s)}</strong></dd>
                 })}
-                {order.shipment.clone().map(|(waybill, packages)| view! {
+                {let state = state.clone(); move || ctx.order_view(&state).shipment.map(|(waybill, packages)| view! {
                     <dt>{i.s("运单号 / 件数", "Waybill / packages")}</dt>
-                    <dd data-waybill=waybill.clone()>{waybill.clone()}" · "{move || if i.lang() == Lang::Zh { format!("{packages} 件") } else { format!("{packages} packages") }}</dd>
+                    <dd data-waybill=waybill.clone()>{waybill.clone()}" · "{move || match (i.lang(), packages) {
+                        (Lang::Zh, n) => format!("{n} 件"),
+                        (Lang::En, 1) => "1 package".to_string(),
+                        (Lang::En, n) => format!("{n} packages"),
+                    }}</dd>
                 })}
                 {order.void_reason.clone().map(|r| view! { <dt>{i.s("作废原因", "Reason voided")}</dt><dd>{r}</dd> })}
                 <dt>{i.s("开单时间", "Taken at")}</dt><dd>{created.clone()}</dd>
@@ -268,7 +272,7 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
             {(!refused_only && (order.progress.fact.is_some() || may_ship)).then(|| view! { <crate::pages::shipping::ShippingPanel order=order.clone()/> })}
             <h2>{i.s("经过", "History")}</h2>
             <ol class="history">
-                {entries.into_iter().map(|(subject, e)| {
+                {move || entries().into_iter().map(|(subject, e)| {
                     let catalogue = subject.is_some();
                     view! { <HistoryLine entry=e offset=offset catalogue=catalogue subject=subject/> }
                 }).collect_view()}
@@ -277,11 +281,22 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
     }
 }
 
+/// Names what waits on this device: it was done by whoever is logged in here.
+pub fn name_my_entries<'a>(ctx: crate::state::Ctx, entries: impl Iterator<Item = &'a mut Entry>) {
+    let Some(me) = ctx.session.get_untracked() else { return };
+    for e in entries.filter(|e| e.place == Place::ThisDevice && e.username == me.user.username) {
+        e.name = Some(me.user.display_name.clone());
+        e.role = Some(me.user.role.code().to_string());
+        e.office = Some(me.user.office.code.clone());
+        e.device = Some(me.device_no);
+    }
+}
+
 /// The history of the shipments and station-log entries naming order `id`, each line
 /// labelled with what it is about.
 fn related_history(ctx: crate::state::Ctx, id: RecordId) -> Vec<(Option<(String, String)>, Entry)> {
     use common::desk::shipping::{LogKind, LogView, ShipmentView};
-    ctx.replica.with_untracked(|r| {
+    ctx.replica.with(|r| {
         let mut out = Vec::new();
         let mut add = |kind: Kind, rid: RecordId, label: (String, String)| {
             let pending = r.pending_for(kind, rid);
@@ -291,12 +306,16 @@ fn related_history(ctx: crate::state::Ctx, id: RecordId) -> Vec<(Option<(String,
         };
         for s in r.all(Kind::SHIPMENT).map(ShipmentView::from_record).filter(|s| s.order == Some(id)) {
             let numbers = s.waybills.iter().map(|w| w.number.as_str()).collect::<Vec<_>>().join(", ");
-            add(Kind::SHIPMENT, s.id, (format!("发货单 {numbers}:"), format!("Shipment {numbers}:")));
+            let what = s.lines.iter().map(|l| format!("{} × {}", l.model, l.quantity)).collect::<Vec<_>>().join(", ");
+            add(Kind::SHIPMENT, s.id, (format!("发货单 {numbers}({what}):"), format!("Shipment {numbers} ({what}):")));
         }
         for e in r.all(Kind::STATION_LOG).map(LogView::from_record).filter(|e| e.order == Some(id)) {
+            let what = e.lines.iter().map(|l| format!("{} × {}", l.model, l.quantity)).collect::<Vec<_>>().join(", ");
+            let what_zh = if what.is_empty() { String::new() } else { format!("({what})") };
+            let what_en = if what.is_empty() { String::new() } else { format!(" ({what})") };
             let label = match e.kind {
                 Some(LogKind::Arrival) => (format!("货站到货 {}:", e.station), format!("Arrival at {}:", e.station)),
-                _ => (format!("货站返货 {}:", e.station), format!("Return via {}:", e.station)),
+                _ => (format!("货站返货 {}{what_zh}:", e.station), format!("Return via {}{what_en}:", e.station)),
             };
             add(Kind::STATION_LOG, e.id, label);
         }

@@ -568,8 +568,7 @@ fn station_sheets(e: LogView, paper: Paper, reprint: usize) -> AnyView {
                         <th scope="row">{i.s("件数", "Packages")}</th><td>{e.packages}</td>
                     </tr>
                     <tr>
-                        <th scope="row">{i.s("运费", "Freight")}</th><td>{e.freight.to_string()}</td>
-                        <th scope="row">{i.s("订单", "Order")}</th><td class="mono">{e.order_number.clone()}</td>
+                        <th scope="row">{i.s("运费", "Freight")}</th><td colspan="3">{e.freight.to_string()}</td>
                     </tr>
                     <tr><th scope="row">{i.s("备注", "Notes")}</th><td colspan="3">{e.notes.clone()}</td></tr>
                 </tbody>

@@ -20,6 +20,31 @@ use leptos_router::components::A;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+/// Enter in a box moves to the next one, as on the order form (picking a suggestion with
+/// Enter must not save a half-filled form); Ctrl+Enter saves.
+fn enter_moves_on(ev: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    if ev.key() != "Enter" || ev.ctrl_key() || ev.meta_key() {
+        return;
+    }
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+    if matches!(input.type_().as_str(), "submit" | "button" | "checkbox" | "radio") {
+        return;
+    }
+    ev.prevent_default();
+    let Some(form) = input.closest("form").ok().flatten() else { return };
+    let Ok(all) = form.query_selector_all("input:not([disabled]), select:not([disabled]), button:not([disabled])")
+    else {
+        return;
+    };
+    let nodes: Vec<web_sys::Node> = (0..all.length()).filter_map(|k| all.item(k)).collect();
+    if let Some(at) = nodes.iter().position(|n| n.is_same_node(Some(&input))) {
+        if let Some(next) = nodes.get(at + 1).and_then(|n| n.clone().dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = next.focus();
+        }
+    }
+}
+
 fn focus(id: &str) {
     let _ = crate::components::focus_id(id);
 }
@@ -38,6 +63,15 @@ fn waybills_text(lang: Lang, s: &ShipmentView) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A person's name for `username`: the logged-in person's own, else the user name (the
+/// server's log names everyone else once synced).
+fn display_name(username: &str) -> String {
+    use_ctx()
+        .session
+        .with_untracked(|s| s.as_ref().filter(|s| s.user.username == username).map(|s| s.user.display_name.clone()))
+        .unwrap_or_else(|| username.to_string())
 }
 
 /// Who made a record (its first log entry), as the history names them; a record not yet
@@ -78,10 +112,11 @@ fn shipment_history(id: RecordId) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let offset = ctx.offset_minutes();
-    let entries = ctx.replica.with_untracked(|r| {
+    let mut entries = ctx.replica.with_untracked(|r| {
         let pending = r.pending_for(Kind::SHIPMENT, id);
         common::desk::history::history(r.confirmed.get(&(Kind::SHIPMENT, id)), &pending)
     });
+    crate::pages::order_detail::name_my_entries(ctx, entries.iter_mut());
     view! {
         <details class="shipment-history">
             <summary>{i.s("经过", "History")}</summary>
@@ -127,7 +162,7 @@ pub fn ShippingPanel(order: OrderView) -> impl IntoView {
                 {move || {
                     let (_, mut list) = shipping.get();
                     list.sort_by_key(|s| (s.ship_date, s.created));
-                    list.into_iter().map(|s| view! { <ShipmentCard shipment=s/> }).collect_view()
+                    list.into_iter().map(|s| view! { <ShipmentCard shipment=s on_order_page=true/> }).collect_view()
                 }}
             </div>
             {move || (can_ship() && !open.get() && !shipping.with(|(s, _)| s.complete())).then(|| view! {
@@ -186,7 +221,12 @@ fn ShippedTable(order: OrderView, shipping: Shipping) -> impl IntoView {
 /// One shipment: where it went, its waybills, the call and the receipt, and what may be
 /// done with it now.
 #[component]
-pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
+pub fn ShipmentCard(
+    shipment: ShipmentView,
+    /// On the order's own page the link back to it is left out.
+    #[prop(optional)]
+    on_order_page: bool,
+) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let offset = ctx.offset_minutes();
@@ -197,7 +237,10 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
     let may = |step: &str| {
         role.zip(state.as_ref()).is_some_and(|(r, s)| workflow::may_take(&SHIPMENT_WORKFLOW, s, r.code(), step))
     };
-    let (may_notify, may_receipt, may_correct) = (may("notify"), may("receipt"), may("correct"));
+    // Signed for: nothing left to tell, nothing more to sign.
+    let open_ends = shipment.receipt.is_none();
+    let (may_notify, may_receipt, may_correct) =
+        (may("notify") && open_ends && shipment.notified.is_none(), may("receipt") && open_ends, may("correct"));
     let form = RwSignal::new(None::<&'static str>);
     let s = StoredValue::new(shipment.clone());
     let when = |n: &shipping::Noted| format_local(n.at.wall_ms, offset);
@@ -206,14 +249,18 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
             ShipAction::Notify { spoke_to, said } => (spoke_to.clone(), said.clone()),
             _ => Default::default(),
         };
-        let who = state.as_ref().and_then(|st| st.log.get(&n.at)).map(|l| l.name.clone()).unwrap_or(n.by.clone());
+        let who = state
+            .as_ref()
+            .and_then(|st| st.log.get(&n.at))
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| display_name(&n.by));
         (who, when(&n), text)
     });
     let receipt = shipment.receipt.clone().map(|n| match n.action {
         ShipAction::Receipt { date, signer, letter } => (date, signer, letter),
         _ => Default::default(),
     });
-    let order_link = shipment.order.map(|o| format!("/orders/{o}"));
+    let order_link = shipment.order.filter(|_| !on_order_page).map(|o| format!("/orders/{o}"));
     let first_waybill = shipment.waybills.first().map(|w| w.number.clone()).unwrap_or_default();
     let all_waybills = shipment.waybills.iter().map(|w| w.number.clone()).collect::<Vec<_>>().join(" ");
     view! {
@@ -235,7 +282,8 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
                 }}
             </p>
             <p class="muted">
-                {shipment.lines.iter().map(|l| format!("{} {} × {}", l.model, l.name, l.quantity)).collect::<Vec<_>>().join(";")}
+                {let lines: Vec<String> = shipment.lines.iter().map(|l| format!("{} {} × {}", l.model, l.name, l.quantity)).collect();
+                 move || lines.join(if i.lang() == Lang::Zh { ";" } else { "; " })}
             </p>
             {shipment.expected_arrival.map(|d| view! { <p data-expected=d.to_string()>{i.s("预计到货:", "Expected: ")}{d.to_string()}</p> })}
             {shipment.direct.then(|| view! { <p>{i.s("直发,全称:", "Direct, full name: ")}<strong>{shipment.full_name.clone()}</strong></p> })}
@@ -248,7 +296,7 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
                 {match notified {
                     Some((who, at, (spoke_to, said))) => view! {
                         <span class="ok">{move || if i.lang() == Lang::Zh { format!("已通知:{who} 于 {at} 告知 {spoke_to}") } else { format!("Told: {who} called {spoke_to} at {at}") }}
-                            {(!said.is_empty()).then(|| if i.lang() == Lang::Zh { format!("({said})") } else { format!(" ({said})") })}</span>
+                            {(!said.is_empty()).then(|| move || if i.lang() == Lang::Zh { format!("({said})") } else { format!(" ({said})") })}</span>
                     }.into_any(),
                     None if shipment.stale_notice.is_some() => view! { <span class="warn">{i.s("更正后尚未重新通知客户", "Corrected since the customer was told: call again")}</span> }.into_any(),
                     None => view! { <span class="warn">{i.s("尚未通知客户", "Customer not yet told")}</span> }.into_any(),
@@ -262,7 +310,7 @@ pub fn ShipmentCard(shipment: ShipmentView) -> impl IntoView {
                 }}</p>
             }})}
             <div class="actions">
-                {may_notify.then(|| view! { <button type="button" class="notify-open" on:click=move |_| { form.set(Some("notify")); focus_soon("n-spoke_to"); }>{i.s("已通知客户", "Customer told")}</button> })}
+                {may_notify.then(|| view! { <button type="button" class="notify-open" on:click=move |_| { form.set(Some("notify")); focus_soon("n-spoke_to"); }>{i.s("记下已通知", "Record the call")}</button> })}
                 {may_receipt.then(|| view! { <button type="button" class="receipt-open" on:click=move |_| { form.set(Some("receipt")); focus_soon("r-signer"); }>{i.s("签收", "Receipt")}</button> })}
                 {may_correct.then(|| view! { <button type="button" class="correct-open" on:click=move |_| form.set(Some("correct"))>{i.s("更正", "Correct")}</button> })}
                 <A href=format!("/shipments/{id}/print?doc=letter") attr:class="button print-letter">{i.s("收货确认函", "Confirmation letter")}</A>
@@ -563,7 +611,7 @@ pub fn ShipmentForm(
     };
     let lines = order.with_value(|o| o.lines.clone());
     view! {
-        <form class="shipment-form" on:submit=save novalidate aria-label=i.s("发货单", "Shipment")>
+        <form class="shipment-form" on:submit=save on:keydown=enter_moves_on novalidate aria-label=i.s("发货单", "Shipment")>
             <h3>{if is_correction { i.s("更正这批发货", "Correct this shipment") } else { i.s("登记发货", "Register shipment") }}</h3>
             <div class="grid-2">
                 <span class="field">
@@ -775,7 +823,7 @@ fn StationLog() -> impl IntoView {
                             <td data-label=i.s("件数", "Packages") class="num">{e.packages}</td>
                             <td data-label=i.s("运费", "Freight") class="num">{e.freight.to_string()}</td>
                             <td data-label=i.s("订单", "Order")>{e.order.map(|o| view! { <A href=format!("/orders/{o}")>{e.order_number.clone()}</A> })}</td>
-                            <td data-label=i.s("退回", "Returned")>{e.lines.iter().map(|l| format!("{} × {}", l.model, l.quantity)).collect::<Vec<_>>().join(";")}</td>
+                            <td data-label=i.s("退回", "Returned")>{let lines: Vec<String> = e.lines.iter().map(|l| format!("{} × {}", l.model, l.quantity)).collect(); move || lines.join(if i.lang() == Lang::Zh { ";" } else { "; " })}</td>
                             <td data-label=i.s("登记", "Logged")>{logged}" "<A href=format!("/station-log/{}/print", e.id) attr:class="print-note">{i.s("打印两联单", "Print the note")}</A></td>
                         </tr>
                     }
@@ -835,11 +883,15 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
         if !phone_v.is_empty() && !common::desk::order::is_phone(&phone_v) {
             es.push(FieldError::new("station_phone", Problem::InvalidPhone));
         }
+        // A station calls about goods: at least one package.
         let packages_v = match packages.get_untracked().trim() {
-            "" => 0,
-            p => p.parse::<i64>().ok().filter(|n| (0..=i64::from(shipping::MAX_PACKAGES)).contains(n)).unwrap_or_else(
+            "" => {
+                es.push(FieldError::new("packages", Problem::Required));
+                0
+            }
+            p => p.parse::<i64>().ok().filter(|n| (1..=i64::from(shipping::MAX_PACKAGES)).contains(n)).unwrap_or_else(
                 || {
-                    es.push(FieldError::new("packages", Problem::NotAWholeNumber));
+                    es.push(FieldError::new("packages", Problem::MustBePositive));
                     0
                 },
             ),
@@ -918,7 +970,7 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
         move || errors.with(|es| es.iter().find(|e| e.field == f).map(|e| i18n::problem_text(i.lang(), e)))
     };
     view! {
-        <form class="station-call-form" on:submit=save novalidate aria-label=i.s("货站来电", "Station's call")>
+        <form class="station-call-form" on:submit=save on:keydown=enter_moves_on novalidate aria-label=i.s("货站来电", "Station's call")>
             <fieldset>
                 <legend>{i.s("类别", "Kind")}</legend>
                 <label><input type="radio" name="lg-kind" id="lg-kind-return" prop:checked=move || kind.get() == LogKind::Return on:change=move |_| kind.set(LogKind::Return)/>{i.s(" 返货", " Return")}</label>

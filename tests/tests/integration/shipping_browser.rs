@@ -10,7 +10,7 @@ use common::desk::order::{OrderView, Status};
 use common::desk::shipping::{summarize, LogView, ShipmentView};
 use common::desk::time::local_date;
 use common::engine::record::Kind;
-use tests::webdriver::Browser;
+use tests::webdriver::{Browser, ENTER};
 
 /// Puts `text` in place of a box's content.
 async fn retype(b: &Browser, id: &str, text: &str) {
@@ -90,6 +90,10 @@ async fn log_return(b: &Browser, number: &str) {
     menu(b, "/shipments").await;
     b.click(&b.wait_for("#new-station-call", 10).await).await;
     retype(b, "lg-station", "德邦物流").await;
+    // Enter (picking the suggestion) moves on; it does not save a half-filled call.
+    b.keys(ENTER).await;
+    assert_eq!(b.active_id().await, "lg-station_phone");
+    assert!(b.find("table.station-log tr[data-kind]").await.is_none(), "Enter saved the call");
     retype(b, "lg-packages", "1").await;
     // The station's phone comes from the catalogue.
     b.wait_until("the station's phone", "document.querySelector('#lg-station_phone').value === '0757-8223 1001'", 5)
