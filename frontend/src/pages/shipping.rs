@@ -296,7 +296,7 @@ pub fn ShipmentCard(
                 {match notified {
                     Some((who, at, (spoke_to, said))) => view! {
                         <span class="ok">{move || if i.lang() == Lang::Zh { format!("已通知:{who} 于 {at} 告知 {spoke_to}") } else { format!("Told: {who} called {spoke_to} at {at}") }}
-                            {(!said.is_empty()).then(|| move || if i.lang() == Lang::Zh { format!("({said})") } else { format!(" ({said})") })}</span>
+                            {(!said.is_empty()).then_some(move || if i.lang() == Lang::Zh { format!("({said})") } else { format!(" ({said})") })}</span>
                     }.into_any(),
                     None if shipment.stale_notice.is_some() => view! { <span class="warn">{i.s("更正后尚未重新通知客户", "Corrected since the customer was told: call again")}</span> }.into_any(),
                     None => view! { <span class="warn">{i.s("尚未通知客户", "Customer not yet told")}</span> }.into_any(),
