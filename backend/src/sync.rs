@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use common::desk::kinds::DeskRules;
-use common::engine::ids::{ChangeId, ClientId, RecordId};
+use common::desk::money::Fen;
+use common::desk::payments::{self, PaymentView};
+use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::push::{process_push, process_recovery, Store};
 use common::engine::record::{Kind, RecordState};
 use common::engine::wire::{
@@ -239,6 +241,21 @@ impl Store for SqlStore<'_> {
 }
 
 /// Freight stations' contract / member numbers by name, for the 代收 rule.
+/// What the office's confirmed payments have paid towards `order`, as every device
+/// computes it (`common::desk::payments::paid`). A payment that cannot be read pays nothing.
+fn paid_towards(tx: &Connection, office: &OfficeCode, order: RecordId) -> Fen {
+    let Ok(mut stmt) = tx.prepare_cached("SELECT state FROM records WHERE kind = 'payment' AND office = ?1") else {
+        return Fen::ZERO;
+    };
+    let Ok(rows) = stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0)) else { return Fen::ZERO };
+    let views: Vec<PaymentView> = rows
+        .filter_map(Result::ok)
+        .filter_map(|t| serde_json::from_str::<RecordState>(&t).ok())
+        .map(|s| PaymentView::from_record(&s))
+        .collect();
+    payments::paid(order, &views)
+}
+
 fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<String, String>, AppError> {
     let mut stmt = tx.prepare_cached("SELECT state FROM records WHERE kind = 'station'")?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
@@ -267,11 +284,13 @@ pub fn apply_pushes(
         let mut store =
             SqlStore { tx: &sp, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
         let order_state = |id: RecordId| load_record(&sp, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
+        let paid_for = |office: &OfficeCode, id: RecordId| paid_towards(&sp, office, id);
         let rules = DeskRules {
             actor: &user.actor,
             device: user.device_no,
             station_contract: &station_contract,
             order_state: &order_state,
+            paid_for: &paid_for,
         };
         match process_push(&mut store, &rules, &user.author(), req, clock, now) {
             Ok(resp) => {
@@ -532,11 +551,13 @@ pub async fn recover(
             };
             let order_state =
                 |id: RecordId| load_record(&tx, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
+            let paid_for = |office: &OfficeCode, id: RecordId| paid_towards(&tx, office, id);
             let rules = DeskRules {
                 actor: &user.actor,
                 device: user.device_no,
                 station_contract: &station_contract,
                 order_state: &order_state,
+                paid_for: &paid_for,
             };
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);

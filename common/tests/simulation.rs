@@ -381,7 +381,7 @@ impl World {
                 let number = format!("{}-261128-{:02}-{:03}", node.actor.office, n + 1, node.created);
                 let draft = OrderDraft {
                     customer_name: "美居建材".into(),
-                    payment: "prepay".into(),
+                    payment: "monthly".into(),
                     lines: vec![LineDraft {
                         model: "AJ-8801".into(),
                         quantity: "2".into(),

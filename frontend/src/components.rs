@@ -75,6 +75,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                     <A href="/orders/new">{i.s("新建订单", "New order")}</A>
                 })}
                 <A href="/customers">{i.s("客户", "Customers")}</A>
+                <A href="/payments">{i.s("回款", "Payments")}</A>
                 <A href="/shipments">{i.s("发货", "Shipments")}
                     {move || match crate::pages::shipping::overdue_calls(ctx) {
                         0 => None,

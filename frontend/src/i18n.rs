@@ -176,6 +176,8 @@ pub fn step(lang: Lang, code: &str) -> &'static str {
         "print" => ("打印", "print"),
         "notify" => ("发货通知", "shipment call"),
         "receipt" => ("签收", "receipt"),
+        "override" => ("经理放行", "let go by a manager"),
+        "confirm" => ("确认收款", "payment confirmed"),
         _ => ("其他操作", "other step"),
     };
     pick(lang, zh, en)

@@ -7,6 +7,7 @@ use crate::storage::{self, SaveError};
 use common::desk::account::LoginResponse;
 use common::desk::customer::{CustomerFields, CustomerView};
 use common::desk::order::{field, Action, OrderFields, OrderView};
+use common::desk::payments::PaymentView;
 use common::desk::permissions::Actor;
 use common::desk::shipping::{
     summarize, LogView, ShipAction, ShipmentFields, ShipmentView, Shipping, SHIPMENT_WORKFLOW, STATION_LOG_WORKFLOW,
@@ -524,6 +525,34 @@ impl Ctx {
             view.apply_shipping(&shipping);
         }
         view
+    }
+
+    /// Every payment on this device, tracked.
+    pub fn payments(&self) -> Vec<PaymentView> {
+        self.replica.with(|r| r.all(Kind::PAYMENT).map(PaymentView::from_record).collect())
+    }
+
+    /// What confirmed payments have paid towards an order, tracked.
+    pub fn paid_for(&self, order: RecordId) -> common::desk::money::Fen {
+        common::desk::payments::paid(order, &self.payments())
+    }
+
+    /// Records a payment (in `office`, else this person's), durably.
+    pub fn record_payment(
+        &self,
+        office: Option<OfficeCode>,
+        values: BTreeMap<String, Value>,
+    ) -> Result<RecordId, SaveError> {
+        let id = RecordId::new_v7(now_ms(), random_bytes());
+        self.edit_in(office, Kind::PAYMENT, id, values, None).map(|()| id)
+    }
+
+    /// The cashier's 确认 of a payment as this screen shows it.
+    pub fn payment_step(&self, id: RecordId) -> Result<(), SaveError> {
+        let step = self.replica.with_untracked(|r| {
+            common::desk::payments::PAYMENT_WORKFLOW.step_write(r.get(Kind::PAYMENT, id), "confirm", BTreeMap::new())
+        });
+        self.edit(Kind::PAYMENT, id, BTreeMap::new(), Some(step))
     }
 
     /// Writes several fields of a record at once (a customer's details).

@@ -104,7 +104,13 @@ impl Desk {
         };
         // The catalogue has a member number for 德邦物流.
         let stations = |name: &str| (name == "德邦物流").then(|| "DB-6601".to_string());
-        let rules = DeskRules { actor: &actor, device: 1, station_contract: &stations, order_state: &|_| None };
+        let rules = DeskRules {
+            actor: &actor,
+            device: 1,
+            station_contract: &stations,
+            order_state: &|_| None,
+            paid_for: &|_, _| crate::desk::money::Fen::ZERO,
+        };
         match validate_change(&rules, &author, change, self.state.clone(), change.ts.wall_ms) {
             Ok(s) => {
                 self.state = Some(s);

@@ -3,11 +3,14 @@
 //! and who may read them. [`DeskRules`] is what the server runs on every change.
 
 use crate::desk::customer;
+use crate::desk::money::Fen;
 use crate::desk::numbering::OrderNumber;
 use crate::desk::order::{self, Action, FieldError, PaymentStamp, Problem};
+use crate::desk::payments;
 use crate::desk::permissions::{Actor, Role};
 use crate::desk::shipping::{self, LineQty};
 use crate::desk::time::local_date;
+use crate::engine::ids::OfficeCode;
 use crate::engine::ids::RecordId;
 use crate::engine::push::Rules;
 use crate::engine::record::{Change, Kind, RecordState};
@@ -22,8 +25,10 @@ impl Kind {
     pub const SHIPMENT: Kind = Kind::new("shipment");
     /// 货站进返货: a freight station's calls about arrivals and returns.
     pub const STATION_LOG: Kind = Kind::new("station_log");
-    pub const ALL: [Kind; 6] =
-        [Kind::ORDER, Kind::CUSTOMER, Kind::PRODUCT, Kind::STATION, Kind::SHIPMENT, Kind::STATION_LOG];
+    /// 回款: a payment received, allocated to orders.
+    pub const PAYMENT: Kind = Kind::new("payment");
+    pub const ALL: [Kind; 7] =
+        [Kind::ORDER, Kind::CUSTOMER, Kind::PRODUCT, Kind::STATION, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT];
 
     /// Catalogue kinds are kept by head office and readable by every office.
     pub fn is_catalogue(self) -> bool {
@@ -56,7 +61,7 @@ const DESK: &[Role] = &[Role::Clerk, Role::Reviewer, Role::Salesperson, Role::Ma
 const HQ_KEEPERS: &[Role] = &[Role::Manager, Role::Admin];
 const BRANCH_STATION_KEEPERS: &[Role] = &[Role::Clerk, Role::Manager, Role::Admin];
 
-static SPECS: [KindSpec; 6] = [
+static SPECS: [KindSpec; 7] = [
     KindSpec {
         kind: Kind::ORDER,
         fields: &order::field::ALL,
@@ -123,6 +128,17 @@ static SPECS: [KindSpec; 6] = [
         catalogue: false,
         branch_editors: &[],
     },
+    KindSpec {
+        kind: Kind::PAYMENT,
+        fields: &payments::field::ALL,
+        required: &payments::field::REQUIRED,
+        check: payments::check_payment_field,
+        check_deep: payments::check_payment_deep,
+        workflow: Some(&payments::PAYMENT_WORKFLOW),
+        editors: payments::RECORDERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
 ];
 
 pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
@@ -133,7 +149,7 @@ pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
 /// last, since lookups need it while taking orders.
 pub fn eviction_rank(kind: Kind) -> u8 {
     match kind {
-        Kind::ORDER | Kind::SHIPMENT | Kind::STATION_LOG => 0,
+        Kind::ORDER | Kind::SHIPMENT | Kind::STATION_LOG | Kind::PAYMENT => 0,
         Kind::CUSTOMER => 1,
         _ => 2,
     }
@@ -148,12 +164,14 @@ pub struct DeskRules<'a> {
     pub station_contract: &'a dyn Fn(&str) -> Option<String>,
     /// An order as the server holds it, for the shipments and returns that name it.
     pub order_state: &'a dyn Fn(RecordId) -> Option<RecordState>,
+    /// What confirmed payments have paid towards an order (of `office`).
+    pub paid_for: &'a dyn Fn(&OfficeCode, RecordId) -> Fen,
 }
 
 impl<'a> DeskRules<'a> {
     /// Rules for someone on device `device`, with no station catalogue to consult.
     pub fn for_actor(actor: &'a Actor, device: u32) -> DeskRules<'a> {
-        DeskRules { actor, device, station_contract: &|_| None, order_state: &|_| None }
+        DeskRules { actor, device, station_contract: &|_| None, order_state: &|_| None, paid_for: &|_, _| Fen::ZERO }
     }
 
     /// A new order's number names its office, this device and a real day no later than
@@ -183,8 +201,23 @@ impl<'a> DeskRules<'a> {
 }
 
 impl DeskRules<'_> {
-    /// The order's own rule beyond its workflow: 代收 needs the station's contract number.
+    /// The order's own rules beyond its workflow: 代收 needs the station's contract number;
+    /// a prepay order goes to logistics (交物流, 发货) once confirmed payments cover it,
+    /// unless a manager let it go (放行).
     fn check_order_step(&self, action: &Action, before: &RecordState) -> Result<(), Refusal> {
+        if matches!(action, Action::HandOver { .. } | Action::Ship { .. }) {
+            let view = order::OrderView::from_record(before);
+            let paid = (self.paid_for)(&before.office, before.id);
+            if payments::prepay_blocks(&view, paid, order::OrderView::overridden(before, order::MoneyRule::Prepay)) {
+                return Err(Refusal::new(
+                    "unpaid",
+                    format!(
+                        "a prepay order goes to logistics once payments cover it: {paid} of {} received; a manager may let it go, with a reason",
+                        view.total
+                    ),
+                ));
+            }
+        }
         if let Action::Audit { stamp: PaymentStamp::Collect } = action {
             let view = order::OrderView::from_record(before);
             if order::collect_needs_contract(&view, (self.station_contract)(&view.station).as_deref()) {
@@ -203,9 +236,18 @@ impl DeskRules<'_> {
         let (order_field, lines_field, needs_order) = match change.kind {
             Kind::SHIPMENT => (shipping::field::ORDER, shipping::field::LINES, true),
             Kind::STATION_LOG => (shipping::log_field::ORDER, shipping::log_field::LINES, false),
+            Kind::PAYMENT => ("", "", false),
             _ => return Ok(()),
         };
         let value = |f: &str| change.set.get(f).map(|w| &w.value).or_else(|| existing.and_then(|e| e.get(f)));
+        if change.kind == Kind::PAYMENT {
+            // Set against orders: never more than the payment, as it will stand.
+            let amount = value(payments::field::AMOUNT).and_then(Value::as_i64).map(Fen);
+            if let Some(allocations) = value(payments::field::ALLOCATIONS) {
+                payments::check_allocations(allocations, amount).map_err(|e| invalid(e.to_string()))?;
+            }
+            return Ok(());
+        }
         if change.kind == Kind::SHIPMENT {
             let direct = value(shipping::field::DIRECT).and_then(Value::as_bool).unwrap_or(false);
             let full = value(shipping::field::FULL_NAME).and_then(Value::as_str).unwrap_or("");
@@ -310,6 +352,10 @@ impl Rules for DeskRules<'_> {
             if kind == Kind::ORDER {
                 let action = Action::from_write(step).map_err(|e| invalid(format!("{} {e}", step.step)))?;
                 self.check_order_step(&action, before)?;
+            } else if kind == Kind::PAYMENT {
+                if let Some(extra) = step.data.keys().next() {
+                    return Err(invalid(format!("{} has no detail {extra}", step.step)));
+                }
             } else {
                 shipping::ShipAction::from_parts(&step.step, &step.data)
                     .map_err(|e| invalid(format!("{} {e}", step.step)))?;

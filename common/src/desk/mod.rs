@@ -8,6 +8,7 @@ pub mod kinds;
 pub mod money;
 pub mod numbering;
 pub mod order;
+pub mod payments;
 pub mod permissions;
 pub mod search;
 pub mod shipping;

@@ -92,6 +92,17 @@ pub enum Action {
     Correct { reason: String },
     /// 打印: a form printed from this order (the first, or a reprint: each press counts).
     Print { form: PrintForm, paper: Paper },
+    /// 放行: a manager lets the order past a rule about money (a prepay order not yet
+    /// covered by payments), with the reason.
+    Override { rule: MoneyRule, reason: String },
+}
+
+/// A rule about money a manager may override for one order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoneyRule {
+    /// 款到发货: goes to logistics once payments cover it.
+    Prepay,
 }
 
 /// What is printed from an order.
@@ -132,6 +143,7 @@ impl Action {
             Action::ConfirmVoid => "confirm_void",
             Action::Correct { .. } => "correct",
             Action::Print { .. } => "print",
+            Action::Override { .. } => "override",
         }
     }
 
@@ -199,7 +211,9 @@ impl Action {
                     return Err(FieldError::new("packages", Problem::TooLarge));
                 }
             }
-            Action::Void { reason } | Action::Correct { reason } => text("reason", reason, MAX_REASON)?,
+            Action::Void { reason } | Action::Correct { reason } | Action::Override { reason, .. } => {
+                text("reason", reason, MAX_REASON)?
+            }
             Action::HandOver { received_by, copies } => {
                 if received_by.chars().count() > MAX_RECEIVER {
                     return Err(FieldError::new("received_by", Problem::TooLong).with_limit(MAX_RECEIVER));
@@ -270,6 +284,7 @@ pub const WORKFLOW: Workflow = Workflow {
             after: &["review"],
             who: &[CLERK, REVIEWER, CASHIER, LOGISTICS, SALESPERSON, MANAGER, ADMIN],
         },
+        StepSpec { code: "override", kind: StepKind::Note, after: &[], who: &[MANAGER, ADMIN] },
     ],
     edits: &[
         EditRow {
@@ -1039,6 +1054,14 @@ impl OrderView {
             let packages = shipping.waybills.iter().map(|w| w.packages).sum();
             self.shipment = Some((numbers.join(", "), packages));
         }
+    }
+
+    /// Whether a manager let this order past `rule` (放行).
+    pub fn overridden(state: &RecordState, rule: MoneyRule) -> bool {
+        state
+            .events
+            .values()
+            .any(|e| matches!(Action::from_event(e), Ok(Action::Override { rule: r, .. }) if r == rule))
     }
 
     /// How many times a form was printed from this order: the first press and reprints.

@@ -86,7 +86,13 @@ impl Person {
             device: 1,
         };
         let lookup = |id: RecordId| (id == order.id).then(|| order.clone());
-        let rules = DeskRules { actor: &actor, device: 1, station_contract: &|_| None, order_state: &lookup };
+        let rules = DeskRules {
+            actor: &actor,
+            device: 1,
+            station_contract: &|_| None,
+            order_state: &lookup,
+            paid_for: &|_, _| crate::desk::money::Fen::ZERO,
+        };
         validate_change(&rules, &author, change, existing.cloned(), change.ts.wall_ms)
             .map_err(|r| r.code.unwrap_or_default())
     }
@@ -97,7 +103,7 @@ impl Person {
 fn shipped_order() -> RecordState {
     let draft = OrderDraft {
         customer_name: "佛山美居".into(),
-        payment: "prepay".into(),
+        payment: "monthly".into(),
         station: "德邦物流".into(),
         lines: vec![
             LineDraft {

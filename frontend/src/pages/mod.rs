@@ -7,6 +7,7 @@ pub mod login;
 pub mod order_detail;
 pub mod order_form;
 pub mod orders;
+pub mod payments;
 pub mod print;
 pub mod settings;
 pub mod setup;

@@ -45,6 +45,8 @@ pub fn action_text(lang: Lang, a: &Action) -> String {
                 format!("{step}: waybill {waybill}, {packages} packages")
             }
         }
+        Action::Override { reason, .. } if zh => format!("经理放行(款未到):{reason}"),
+        Action::Override { reason, .. } => format!("Let go by a manager (unpaid): {reason}"),
         Action::Void { reason } | Action::Correct { reason } if zh => format!("{step}:{reason}"),
         Action::Void { reason } | Action::Correct { reason } => format!("{step}: {reason}"),
         Action::HandOver { received_by, copies } if !received_by.is_empty() => {
@@ -101,7 +103,13 @@ pub fn OrderDetail() -> impl IntoView {
         <Show when=move || found.with(Option::is_some) fallback=move || view! {
             <section><h1>{i.s("找不到这张订单", "Order not found")}</h1><A href="/orders">{i.s("回到订单", "Back to orders")}</A></section>
         }>
-            {move || found.get().map(|(state, refused_only)| view! { <OrderPage state=state refused_only=refused_only/> })}
+            <section class="order-detail">
+                {move || found.get().map(|(state, refused_only)| view! { <OrderPage state=state refused_only=refused_only/> })}
+                // Apart from the page above, which is drawn again whenever the order's record
+                // changes: a shipment form being typed in survives a sync.
+                {move || id.get().map(|id| view! { <crate::pages::shipping::ShippingPanel id=id/> })}
+                {move || id.get().map(|id| view! { <OrderHistory id=id/> })}
+            </section>
         </Show>
     }
 }
@@ -124,32 +132,12 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
     let correction_allowed = !refused_only && role.is_some_and(|r| offered_steps(&state, r).contains(&"correct"));
     let may_print = !refused_only
         && role.is_some_and(|r| common::engine::workflow::may_take(&order::WORKFLOW, &state, r.code(), "print"));
-    let may_ship = role.is_some_and(|r| offered_steps(&state, r).contains(&"ship"));
     let lines = order.lines.clone();
-    // The order's history with its shipments' and station calls', each step with who and
-    // when, in one list that follows what is recorded while the page is open.
-    let entries = move || {
-        let own = ctx.replica.with(|r| {
-            let pending = r.pending_for(Kind::ORDER, id);
-            history((!refused_only).then(|| r.confirmed.get(&(Kind::ORDER, id))).flatten(), &pending)
-        });
-        let mut entries: Vec<(Option<(String, String)>, Entry)> = own
-            .into_iter()
-            // The 发货 step of the first shipment is told by that shipment's own line.
-            .filter(|e| !matches!(e.step, Some(Action::Ship { shipment: Some(_), .. })))
-            .map(|e| (None, e))
-            .collect();
-        entries.extend(related_history(ctx, id));
-        entries.sort_by_key(|(_, e)| e.at);
-        name_my_entries(ctx, entries.iter_mut().map(|(_, e)| e));
-        entries
-    };
     let sent_back = order.progress.sent_back.clone();
     let sent_back_codes = sent_back.iter().map(|s| s.step).collect::<Vec<_>>().join(" ");
     let needs_again = order.needs_again();
     let payment = order.payment;
     view! {
-        <section class="order-detail">
             <div class="page-head">
                 <h1>
                     <span class="mono" data-number=order.number.clone()>{order.number.clone()}</span>" "
@@ -269,15 +257,41 @@ fn OrderPage(state: RecordState, refused_only: bool) -> impl IntoView {
                 })}
             </div>
             {(!refused_only).then(|| view! { <VoidBox state=state.clone()/> })}
-            {(!refused_only && (order.progress.fact.is_some() || may_ship)).then(|| view! { <crate::pages::shipping::ShippingPanel order=order.clone()/> })}
-            <h2>{i.s("经过", "History")}</h2>
-            <ol class="history">
-                {move || entries().into_iter().map(|(subject, e)| {
-                    let catalogue = subject.is_some();
-                    view! { <HistoryLine entry=e offset=offset catalogue=catalogue subject=subject/> }
-                }).collect_view()}
-            </ol>
-        </section>
+    }
+}
+
+/// The order's history with its shipments' and station calls', each step with who and
+/// when, in one list that follows what is recorded while the page is open.
+#[component]
+fn OrderHistory(id: RecordId) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let offset = ctx.offset_minutes();
+    let entries = move || {
+        let own = ctx.replica.with(|r| {
+            // A new order the server refused has no confirmed record: only this device's changes.
+            let pending = r.pending_for(Kind::ORDER, id);
+            history(r.confirmed.get(&(Kind::ORDER, id)), &pending)
+        });
+        let mut entries: Vec<(Option<(String, String)>, Entry)> = own
+            .into_iter()
+            // The 发货 step of the first shipment is told by that shipment's own line.
+            .filter(|e| !matches!(e.step, Some(Action::Ship { shipment: Some(_), .. })))
+            .map(|e| (None, e))
+            .collect();
+        entries.extend(related_history(ctx, id));
+        entries.sort_by_key(|(_, e)| e.at);
+        name_my_entries(ctx, entries.iter_mut().map(|(_, e)| e));
+        entries
+    };
+    view! {
+        <h2>{i.s("经过", "History")}</h2>
+        <ol class="history">
+            {move || entries().into_iter().map(|(subject, e)| {
+                let catalogue = subject.is_some();
+                view! { <HistoryLine entry=e offset=offset catalogue=catalogue subject=subject/> }
+            }).collect_view()}
+        </ol>
     }
 }
 
@@ -469,7 +483,13 @@ fn Steps(state: RecordState) -> impl IntoView {
     let order = OrderView::from_record(&state);
     let id = order.id;
     let offered = offered_steps(&state, actor.role);
-    let has = |s: &str| offered.contains(&s);
+    // 款到发货: nothing goes to logistics before the money has come (or a manager lets it go).
+    let blocked = crate::pages::shipping::prepay_blocked(ctx, &state);
+    let has = |s: &str| offered.contains(&s) && !(blocked && matches!(s, "hand_over" | "ship"));
+    let (paid, total) = (ctx.paid_for(id), order.total);
+    let may_let_go = blocked && matches!(actor.role, Role::Manager | Role::Admin);
+    let let_go_reason = RwSignal::new(String::new());
+    let let_go_missing = RwSignal::new(false);
     let run = move |a: Action| match ctx.act(id, a) {
         Ok(()) => sync::kick(ctx),
         Err(e) => ctx.report_save_error(&e),
@@ -518,6 +538,34 @@ fn Steps(state: RecordState) -> impl IntoView {
                     </span>
                 })}
             </span>
+        })}
+        {blocked.then(|| view! {
+            <div class="notice warn prepay-blocked" role="status" data-blocked="prepay">
+                <span>{move || if i.lang() == Lang::Zh {
+                    format!("款到发货:已确认收款 {paid},应收 {total}。收款确认后才能交物流、发货。")
+                } else {
+                    format!("Prepay: {paid} of {total} confirmed as received. It goes to logistics once paid.")
+                }}</span>
+                {may_let_go.then(|| view! {
+                    <span class="inline-form">
+                        <span class="field">
+                            <label for="let-go-reason">{i.s("放行原因", "Reason to let it go")}</label>
+                            <input id="let-go-reason" aria-invalid=move || let_go_missing.get().to_string()
+                                prop:value=move || let_go_reason.get() on:input=move |ev| let_go_reason.set(event_target_value(&ev))/>
+                            <span class="field-error" role="alert" hidden=move || !let_go_missing.get()>{i.s("必填", "Required")}</span>
+                        </span>
+                        <button type="button" id="let-go" on:click=move |_| {
+                            let reason = let_go_reason.get_untracked().trim().to_string();
+                            if reason.is_empty() {
+                                let_go_missing.set(true);
+                                let _ = crate::components::focus_id("let-go-reason");
+                            } else {
+                                run(Action::Override { rule: order::MoneyRule::Prepay, reason });
+                            }
+                        }>{i.s("经理放行", "Let it go (manager)")}</button>
+                    </span>
+                })}
+            </div>
         })}
         {has("hand_over").then(|| view! {
             <span class="inline-form hand-over-form">

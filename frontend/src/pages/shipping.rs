@@ -129,34 +129,36 @@ fn shipment_history(id: RecordId) -> impl IntoView {
 
 /// The shipping part of an order: quantities, shipments, and the form for the next one.
 #[component]
-pub fn ShippingPanel(order: OrderView) -> impl IntoView {
+pub fn ShippingPanel(id: RecordId) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let Some(actor) = ctx.actor() else { return ().into_any() };
-    let order_id = order.id;
-    let order = StoredValue::new(order);
-    let shipping = Memo::new(move |_| order.with_value(|o| ctx.shipping_of(o)));
+    // Read from the replica here, not passed in: the panel (and a form being typed in it)
+    // lives on while the order's record changes under it (a sync, another step).
+    let order = Memo::new(move |_| ctx.replica.with(|r| r.get(Kind::ORDER, id).map(OrderView::from_record)));
+    let shipping = Memo::new(move |_| order.with(|o| o.as_ref().map(|o| ctx.shipping_of(o)).unwrap_or_default()));
     let open = RwSignal::new(false);
     let can_ship = move || {
         shipping::SHIPPERS.contains(&actor.role)
-            && order.with_value(|o| {
-                if o.progress.fact.is_some() {
-                    o.void_reason.is_none()
-                } else {
-                    ctx.replica.with(|r| {
-                        r.get(Kind::ORDER, order_id).is_some_and(|s| {
-                            workflow::may_take(&common::desk::order::WORKFLOW, s, actor.role.code(), "ship")
-                        })
+            && order.with(|o| match o {
+                Some(o) if o.progress.fact.is_some() => o.void_reason.is_none(),
+                Some(_) => ctx.replica.with(|r| {
+                    r.get(Kind::ORDER, id).is_some_and(|s| {
+                        workflow::may_take(&common::desk::order::WORKFLOW, s, actor.role.code(), "ship")
+                            && !prepay_blocked(ctx, s)
                     })
-                }
+                }),
+                None => false,
             })
     };
+    let shown = Memo::new(move |_| order.with(|o| o.as_ref().is_some_and(|o| o.progress.fact.is_some())) || can_ship());
     view! {
+        <Show when=move || shown.get()>
         <section class="shipping" aria-labelledby="shipping-h">
             <h2 id="shipping-h">{i.s("发货", "Shipping")}</h2>
             {move || {
                 let (s, list) = shipping.get();
-                (!list.is_empty()).then(|| view! { <ShippedTable order=order.get_value() shipping=s/> })
+                (!list.is_empty()).then(|| order.get().map(|o| view! { <ShippedTable order=o shipping=s/> }))
             }}
             <div class="shipment-list">
                 {move || {
@@ -170,12 +172,23 @@ pub fn ShippingPanel(order: OrderView) -> impl IntoView {
                     {move || if shipping.with(|(s, _)| s.any_shipped()) { i.t("再发一批", "Ship more") } else { i.t("登记发货", "Register shipment") }}
                 </button>
             })}
-            {move || open.get().then(|| view! {
-                <ShipmentForm order=order.get_value() shipping=shipping.get().0 correcting=None on_done=Callback::new(move |_| open.set(false))/>
-            })}
+            {move || open.get().then(|| order.get_untracked().map(|o| view! {
+                <ShipmentForm order=o shipping=shipping.get_untracked().0 correcting=None on_done=Callback::new(move |_| open.set(false))/>
+            }))}
         </section>
+        </Show>
     }
     .into_any()
+}
+
+/// A prepay order not yet covered by confirmed payments, and not let go by a manager.
+pub fn prepay_blocked(ctx: crate::state::Ctx, state: &RecordState) -> bool {
+    let view = OrderView::from_record(state);
+    common::desk::payments::prepay_blocks(
+        &view,
+        ctx.paid_for(view.id),
+        OrderView::overridden(state, common::desk::order::MoneyRule::Prepay),
+    )
 }
 
 fn focus_soon(id: &'static str) {

@@ -123,7 +123,7 @@ pub fn order_values(number: &str, customer: &str, qty: u32) -> BTreeMap<String, 
     let draft = OrderDraft {
         customer_name: customer.into(),
         phone: "0757-1234 5678".into(),
-        payment: "prepay".into(),
+        payment: "monthly".into(),
         lines: vec![LineDraft {
             model: "AJ-8801".into(),
             name: "面盆龙头".into(),

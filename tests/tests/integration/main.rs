@@ -13,6 +13,7 @@ mod desk_browser;
 mod edge;
 mod helpers;
 mod ops;
+mod payments;
 mod print_browser;
 mod protocol;
 mod shipping;

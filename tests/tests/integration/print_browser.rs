@@ -18,7 +18,7 @@ async fn reviewed_order(base: &str, seq: u32, price: &str) -> RecordId {
     let draft = OrderDraft {
         customer_name: "佛山美居建材".into(),
         phone: "0757-1234 5678".into(),
-        payment: "prepay".into(),
+        payment: "monthly".into(),
         station: "德邦物流".into(),
         station_contract: "DB-6601".into(),
         lines: vec![LineDraft {

@@ -1,0 +1,401 @@
+//! Payments received (回款): a record of their own per payment, allocated to orders, and
+//! confirmed by a cashier or a manager. What an order has been paid, and so whether a
+//! prepay (款到发货) order may go to logistics, is derived from the confirmed payments that
+//! name it, the same way on every device and on the server.
+
+use crate::desk::money::Fen;
+use crate::desk::order::{check_text, FieldError, OrderView, PaymentTerms, Problem};
+use crate::desk::permissions::Role;
+use crate::desk::time::Date;
+use crate::engine::hlc::Hlc;
+use crate::engine::ids::{OfficeCode, RecordId};
+use crate::engine::record::RecordState;
+use crate::engine::workflow::{self, EditRow, Progress, StepKind, StepSpec, Workflow};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The largest single payment: ¥100,000,000.
+pub const MAX_PAYMENT: Fen = Fen(10_000_000_000);
+pub const MAX_ALLOCATIONS: usize = 200;
+
+pub mod field {
+    pub const CUSTOMER: &str = "customer";
+    pub const CUSTOMER_NAME: &str = "customer_name";
+    pub const AMOUNT: &str = "amount";
+    pub const DATE: &str = "date";
+    pub const METHOD: &str = "method";
+    pub const REFERENCE: &str = "reference";
+    pub const NOTES: &str = "notes";
+    pub const ALLOCATIONS: &str = "allocations";
+    pub const ALL: [&str; 8] = [CUSTOMER, CUSTOMER_NAME, AMOUNT, DATE, METHOD, REFERENCE, NOTES, ALLOCATIONS];
+    pub const REQUIRED: [&str; 4] = [CUSTOMER_NAME, AMOUNT, DATE, METHOD];
+}
+
+/// How the money came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// 银行转账
+    Transfer,
+    /// 现金
+    Cash,
+    /// 承兑汇票
+    Bill,
+}
+
+impl Method {
+    pub const ALL: [Method; 3] = [Method::Transfer, Method::Cash, Method::Bill];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Method::Transfer => "transfer",
+            Method::Cash => "cash",
+            Method::Bill => "bill",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.code() == s)
+    }
+}
+
+/// Part of a payment set against one order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocation {
+    pub order: RecordId,
+    #[serde(default)]
+    pub order_number: String,
+    pub amount: Fen,
+}
+
+const CLERK: &str = Role::Clerk.code();
+const CASHIER: &str = Role::Cashier.code();
+const MANAGER: &str = Role::Manager.code();
+const ADMIN: &str = Role::Admin.code();
+
+/// Who records a payment: the desk and the cashier; who confirms it: the cashier, a manager.
+pub const RECORDERS: &[Role] = &[Role::Clerk, Role::Cashier, Role::Manager, Role::Admin];
+
+/// A payment's steps: 确认 by the cashier holds its amount and allocations; changing them
+/// afterwards (a manager only) sends it back for confirming again.
+pub const PAYMENT_WORKFLOW: Workflow = Workflow {
+    guarded: &[field::CUSTOMER, field::AMOUNT, field::DATE, field::METHOD, field::ALLOCATIONS],
+    steps: &[StepSpec { code: "confirm", kind: StepKind::Approval, after: &[], who: &[CASHIER, MANAGER, ADMIN] }],
+    edits: &[
+        EditRow { stage: "", guarded: &[CLERK, CASHIER, MANAGER, ADMIN], other: &[CLERK, CASHIER, MANAGER, ADMIN] },
+        EditRow { stage: "confirm", guarded: &[MANAGER, ADMIN], other: &[CLERK, CASHIER, MANAGER, ADMIN] },
+    ],
+    fixed: false,
+};
+
+fn check_fen(value: &Value, positive: bool) -> Result<(), Problem> {
+    let n = value.as_i64().ok_or(Problem::WrongType)?;
+    if positive && n <= 0 {
+        Err(Problem::MustBePositive)
+    } else if n < 0 {
+        Err(Problem::Negative)
+    } else if n > MAX_PAYMENT.0 {
+        Err(Problem::TooLarge)
+    } else {
+        Ok(())
+    }
+}
+
+/// A payment's allocations arriving in a change: each to an order once, each positive, and
+/// together no more than `amount` (when known).
+pub fn check_allocations(value: &Value, amount: Option<Fen>) -> Result<Vec<Allocation>, FieldError> {
+    let at = |path: String, p: Problem| FieldError::new(path, p);
+    let items = value.as_array().ok_or_else(|| at(field::ALLOCATIONS.into(), Problem::WrongType))?;
+    if items.len() > MAX_ALLOCATIONS {
+        return Err(at(field::ALLOCATIONS.into(), Problem::TooLarge).with_limit(MAX_ALLOCATIONS));
+    }
+    let mut out: Vec<Allocation> = Vec::new();
+    for (i, raw) in items.iter().enumerate() {
+        let a: Allocation =
+            serde_json::from_value(raw.clone()).map_err(|_| at(format!("allocations.{i}"), Problem::WrongType))?;
+        if a.amount.0 <= 0 {
+            return Err(at(format!("allocations.{i}.amount"), Problem::MustBePositive));
+        }
+        if out.iter().any(|o| o.order == a.order) {
+            return Err(at(format!("allocations.{i}.order"), Problem::Taken));
+        }
+        out.push(a);
+    }
+    let total = allocated(&out);
+    if amount.is_some_and(|amount| total > amount) {
+        return Err(at(field::ALLOCATIONS.into(), Problem::TooLarge).with_limit(amount.map_or(0, |a| a.0)));
+    }
+    Ok(out)
+}
+
+pub fn allocated(allocations: &[Allocation]) -> Fen {
+    allocations.iter().fold(Fen::ZERO, |a, b| a.checked_add(b.amount).unwrap_or(a))
+}
+
+pub fn check_payment_field(name: &str, value: &Value) -> Result<(), Problem> {
+    match name {
+        field::CUSTOMER => match value {
+            Value::Null => Ok(()),
+            Value::String(s) if s.is_empty() => Ok(()),
+            Value::String(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
+            _ => Err(Problem::WrongType),
+        },
+        field::CUSTOMER_NAME => check_text(value, 100, true),
+        field::AMOUNT => check_fen(value, true),
+        field::DATE => {
+            let s = value.as_str().ok_or(Problem::WrongType)?;
+            Date::parse(s).map(|_| ()).ok_or(Problem::InvalidDate)
+        }
+        field::METHOD => value.as_str().and_then(Method::parse).map(|_| ()).ok_or(Problem::UnknownChoice),
+        field::REFERENCE => check_text(value, 60, false),
+        field::NOTES => check_text(value, 500, false),
+        field::ALLOCATIONS => check_allocations(value, None).map(|_| ()).map_err(|e| e.problem),
+        _ => Err(Problem::UnknownField),
+    }
+}
+
+pub fn check_payment_deep(name: &str, value: &Value) -> Option<Result<(), FieldError>> {
+    (name == field::ALLOCATIONS).then(|| check_allocations(value, None).map(|_| ()))
+}
+
+/// A payment as the screens show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentView {
+    pub id: RecordId,
+    pub office: OfficeCode,
+    pub customer: Option<RecordId>,
+    pub customer_name: String,
+    pub amount: Fen,
+    pub date: Option<Date>,
+    pub method: Option<Method>,
+    pub reference: String,
+    pub notes: String,
+    pub allocations: Vec<Allocation>,
+    pub created: Option<Hlc>,
+    /// Confirmed by the cashier, and still as confirmed.
+    pub confirmed: bool,
+    pub progress: Progress,
+}
+
+impl PaymentView {
+    pub fn from_record(state: &RecordState) -> PaymentView {
+        let progress = workflow::progress(&PAYMENT_WORKFLOW, state);
+        PaymentView {
+            id: state.id,
+            office: state.office.clone(),
+            customer: RecordId::parse(state.get_str(field::CUSTOMER)).ok(),
+            customer_name: state.get_str(field::CUSTOMER_NAME).to_string(),
+            amount: Fen(state.get(field::AMOUNT).and_then(Value::as_i64).unwrap_or(0)),
+            date: Date::parse(state.get_str(field::DATE)),
+            method: Method::parse(state.get_str(field::METHOD)),
+            reference: state.get_str(field::REFERENCE).to_string(),
+            notes: state.get_str(field::NOTES).to_string(),
+            allocations: state
+                .get(field::ALLOCATIONS)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+            created: state.created(),
+            confirmed: progress.counts("confirm"),
+            progress,
+        }
+    }
+
+    /// What is not set against any order (on account).
+    pub fn unallocated(&self) -> Fen {
+        Fen(self.amount.0 - allocated(&self.allocations).0)
+    }
+}
+
+/// What confirmed payments have paid towards `order`.
+pub fn paid<'a>(order: RecordId, payments: impl IntoIterator<Item = &'a PaymentView>) -> Fen {
+    payments
+        .into_iter()
+        .filter(|p| p.confirmed)
+        .flat_map(|p| p.allocations.iter())
+        .filter(|a| a.order == order)
+        .fold(Fen::ZERO, |a, b| a.checked_add(b.amount).unwrap_or(a))
+}
+
+/// What is still open on an order: its total less what has been paid towards it (never
+/// below zero).
+pub fn open_amount(order: &OrderView, paid: Fen) -> Fen {
+    Fen((order.total.0 - paid.0).max(0))
+}
+
+/// A prepay (款到发货) order goes to logistics only once confirmed payments cover it, or a
+/// manager has let it go without (recorded, with a reason).
+pub fn prepay_blocks(order: &OrderView, paid: Fen, overridden: bool) -> bool {
+    order.payment == Some(PaymentTerms::Prepay) && paid < order.total && !overridden
+}
+
+/// Spreads `amount` over `open` orders (each with its open amount), oldest first: never
+/// more than an order's open amount, never more than the payment.
+pub fn allocate_oldest_first(amount: Fen, open: &[(RecordId, String, Fen)]) -> Vec<Allocation> {
+    let mut left = amount.0.max(0);
+    let mut out = Vec::new();
+    for (order, number, due) in open {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(due.0.max(0));
+        if take > 0 {
+            out.push(Allocation { order: *order, order_number: number.clone(), amount: Fen(take) });
+            left -= take;
+        }
+    }
+    out
+}
+
+/// What a person types to record a payment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PaymentDraft {
+    pub customer: Option<RecordId>,
+    pub customer_name: String,
+    pub amount: String,
+    pub date: String,
+    pub method: String,
+    pub reference: String,
+    pub notes: String,
+    /// (order, number, amount as typed, what is open on it).
+    pub allocations: Vec<(RecordId, String, String, Fen)>,
+}
+
+impl PaymentDraft {
+    /// Every problem at once: the amount, the date, the method; each allocation positive,
+    /// within what is open on its order; all of them within the payment.
+    pub fn validate(&self, today: Date) -> Result<BTreeMap<String, Value>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.customer_name.trim();
+        if name.is_empty() {
+            errors.push(FieldError::new(field::CUSTOMER_NAME, Problem::Required));
+        }
+        let amount = match Fen::parse(&self.amount) {
+            Ok(a) if a.0 <= 0 => {
+                errors.push(FieldError::new(field::AMOUNT, Problem::MustBePositive));
+                Fen::ZERO
+            }
+            Ok(a) if a > MAX_PAYMENT => {
+                errors.push(FieldError::new(field::AMOUNT, Problem::TooLarge));
+                Fen::ZERO
+            }
+            Ok(a) => a,
+            Err(e) => {
+                errors.push(FieldError::new(field::AMOUNT, crate::desk::order::money_problem(e)));
+                Fen::ZERO
+            }
+        };
+        let date = Date::from_input(&self.date, today).or_else(|| Date::parse(self.date.trim()));
+        if date.is_none() {
+            errors.push(FieldError::new(field::DATE, Problem::InvalidDate));
+        }
+        let method = Method::parse(self.method.trim());
+        if method.is_none() {
+            errors.push(FieldError::new(field::METHOD, Problem::Required));
+        }
+        if self.reference.trim().chars().count() > 60 {
+            errors.push(FieldError::new(field::REFERENCE, Problem::TooLong).with_limit(60));
+        }
+        let mut allocations = Vec::new();
+        for (i, (order, number, typed, open)) in self.allocations.iter().enumerate() {
+            if typed.trim().is_empty() {
+                continue;
+            }
+            match Fen::parse(typed) {
+                Ok(a) if a.0 <= 0 => continue,
+                Ok(a) if a > *open => {
+                    errors.push(FieldError::new(format!("allocations.{i}"), Problem::TooLarge).with_limit(open.0))
+                }
+                Ok(a) => allocations.push(Allocation { order: *order, order_number: number.clone(), amount: a }),
+                Err(e) => {
+                    errors.push(FieldError::new(format!("allocations.{i}"), crate::desk::order::money_problem(e)))
+                }
+            }
+        }
+        if allocated(&allocations) > amount && amount.0 > 0 {
+            errors.push(FieldError::new(field::ALLOCATIONS, Problem::TooLarge).with_limit(amount.0));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut m = BTreeMap::new();
+        m.insert(field::CUSTOMER.into(), json!(self.customer.map(|c| c.to_string()).unwrap_or_default()));
+        m.insert(field::CUSTOMER_NAME.into(), json!(name));
+        m.insert(field::AMOUNT.into(), json!(amount.0));
+        m.insert(field::DATE.into(), json!(date.map(|d| d.to_string()).unwrap_or_default()));
+        m.insert(field::METHOD.into(), json!(method.map(Method::code).unwrap_or_default()));
+        m.insert(field::REFERENCE.into(), json!(self.reference.trim()));
+        m.insert(field::NOTES.into(), json!(self.notes.trim()));
+        m.insert(field::ALLOCATIONS.into(), serde_json::to_value(&allocations).unwrap_or(Value::Null));
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(n: u128) -> RecordId {
+        RecordId(uuid::Uuid::from_u128(n))
+    }
+
+    proptest! {
+        /// Allocations never exceed the payment nor what is open on any order, and use all
+        /// of the payment that the open orders can take.
+        #[test]
+        fn oldest_first_allocation_never_overpays(amount in 0i64..10_000_000, dues in prop::collection::vec(0i64..5_000_000, 0..20)) {
+            let open: Vec<(RecordId, String, Fen)> =
+                dues.iter().enumerate().map(|(i, d)| (id(i as u128 + 1), format!("N{i}"), Fen(*d))).collect();
+            let out = allocate_oldest_first(Fen(amount), &open);
+            let total = allocated(&out);
+            prop_assert!(total <= Fen(amount));
+            for a in &out {
+                let due = open.iter().find(|o| o.0 == a.order).map(|o| o.2).unwrap();
+                prop_assert!(a.amount <= due && a.amount.0 > 0);
+            }
+            let capacity: i64 = dues.iter().sum();
+            prop_assert_eq!(total.0, amount.min(capacity));
+            prop_assert!(check_allocations(&serde_json::to_value(&out).unwrap(), Some(Fen(amount))).is_ok());
+        }
+    }
+
+    #[test]
+    fn allocations_over_the_payment_or_twice_to_an_order_are_refused() {
+        let two = json!([{"order": id(1), "amount": 600}, {"order": id(2), "amount": 500}]);
+        assert_eq!(check_allocations(&two, Some(Fen(1000))).unwrap_err().field, "allocations");
+        assert!(check_allocations(&two, Some(Fen(1100))).is_ok());
+        let twice = json!([{"order": id(1), "amount": 1}, {"order": id(1), "amount": 1}]);
+        assert_eq!(check_allocations(&twice, None).unwrap_err().field, "allocations.1.order");
+        let zero = json!([{"order": id(1), "amount": 0}]);
+        assert_eq!(check_allocations(&zero, None).unwrap_err().problem, Problem::MustBePositive);
+    }
+
+    #[test]
+    fn the_payment_form_names_each_wrong_box_and_keeps_allocations_within_what_is_open() {
+        let today = Date::parse("2026-11-29").unwrap();
+        let draft = PaymentDraft {
+            customer_name: "美居".into(),
+            amount: "1,000".into(),
+            date: "今天".into(),
+            method: "transfer".into(),
+            allocations: vec![
+                (id(1), "A".into(), "800".into(), Fen(70_000)),
+                (id(2), "B".into(), "300".into(), Fen(50_000)),
+            ],
+            ..PaymentDraft::default()
+        };
+        let errors = draft.validate(today).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["allocations.0"], "800 is more than the 700 open on A");
+        let mut ok = draft.clone();
+        ok.allocations[0].2 = "700".into();
+        let values = ok.validate(today).unwrap();
+        assert_eq!(values["amount"], json!(100_000));
+        assert_eq!(check_allocations(&values["allocations"], Some(Fen(100_000))).unwrap().len(), 2);
+        let mut over = ok.clone();
+        over.amount = "900".into();
+        assert_eq!(over.validate(today).unwrap_err()[0].field, "allocations");
+    }
+}

@@ -1,0 +1,283 @@
+//! 回款: record a payment received, set it against the customer's open orders (oldest
+//! first unless changed), and the cashier's confirmation; the list of payments.
+
+use crate::i18n::{self, Lang};
+use crate::state::{now_ms, use_ctx};
+use crate::sync;
+use common::desk::money::Fen;
+use common::desk::order::{FieldError, OrderView, Problem, Status};
+use common::desk::payments::{self, allocate_oldest_first, Method, PaymentDraft, PaymentView, PAYMENT_WORKFLOW};
+use common::desk::time::{format_local, local_date};
+use common::engine::ids::RecordId;
+use common::engine::record::Kind;
+use common::engine::workflow;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+fn method_label(lang: Lang, m: Method) -> &'static str {
+    match m {
+        Method::Transfer => i18n::pick(lang, "银行转账", "Bank transfer"),
+        Method::Cash => i18n::pick(lang, "现金", "Cash"),
+        Method::Bill => i18n::pick(lang, "承兑汇票", "Acceptance bill"),
+    }
+}
+
+/// The customer's orders with money still open on them, oldest first:
+/// (order, number, open amount).
+fn open_orders(ctx: crate::state::Ctx, customer: &str) -> Vec<(RecordId, String, Fen)> {
+    let name = customer.trim();
+    if name.is_empty() {
+        return Vec::new();
+    }
+    let paid = ctx.payments();
+    let mut orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
+        r.all(Kind::ORDER)
+            .map(OrderView::from_record)
+            .filter(|o| o.customer_name == name && o.status != Status::Voided)
+            .collect()
+    });
+    orders.sort_by_key(|o| o.created);
+    orders
+        .into_iter()
+        .map(|o| {
+            let open = payments::open_amount(&o, payments::paid(o.id, &paid));
+            (o.id, o.number, open)
+        })
+        .filter(|(_, _, open)| open.0 > 0)
+        .collect()
+}
+
+#[component]
+pub fn PaymentsPage() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let offset = ctx.offset_minutes();
+    let may_record = ctx.actor().is_some_and(|a| payments::RECORDERS.contains(&a.role));
+    let list = Memo::new(move |_| {
+        let mut ps = ctx.payments();
+        ps.sort_by_key(|p| std::cmp::Reverse((p.date, p.created)));
+        ps
+    });
+    let open = RwSignal::new(false);
+    view! {
+        <section class="payments-page">
+            <h1>{i.s("回款", "Payments received")}</h1>
+            {may_record.then(|| view! {
+                <button type="button" id="new-payment" class="primary" on:click=move |_| { open.set(true); crate::components::focus_soon("pay-customer_name"); }>
+                    {i.s("登记回款", "Record a payment")}</button>
+            })}
+            {move || open.get().then(|| view! { <PaymentForm on_done=Callback::new(move |_| open.set(false))/> })}
+            <table class="list payments">
+                <thead><tr>
+                    <th scope="col">{i.s("日期", "Date")}</th>
+                    <th scope="col">{i.s("客户", "Customer")}</th>
+                    <th scope="col" class="num">{i.s("金额", "Amount")}</th>
+                    <th scope="col">{i.s("方式", "Method")}</th>
+                    <th scope="col">{i.s("凭证号", "Reference")}</th>
+                    <th scope="col">{i.s("冲抵订单", "Set against")}</th>
+                    <th scope="col">{i.s("确认", "Confirmed")}</th>
+                </tr></thead>
+                <tbody>
+                    {move || list.get().into_iter().map(|p| view! { <PaymentRow p=p offset=offset/> }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn PaymentRow(p: PaymentView, offset: i32) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let id = p.id;
+    let may_confirm = !p.confirmed
+        && ctx.actor().is_some_and(|a| {
+            ctx.replica.with_untracked(|r| {
+                r.get(Kind::PAYMENT, id)
+                    .is_some_and(|s| workflow::may_take(&PAYMENT_WORKFLOW, s, a.role.code(), "confirm"))
+            })
+        });
+    let confirm = move |_| match ctx.payment_step(id) {
+        Ok(()) => sync::kick(ctx),
+        Err(e) => ctx.report_save_error(&e),
+    };
+    let method = p.method;
+    let made = p.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
+    let allocations: Vec<(RecordId, String, Fen)> =
+        p.allocations.iter().map(|a| (a.order, a.order_number.clone(), a.amount)).collect();
+    let unallocated = p.unallocated();
+    view! {
+        <tr data-payment=p.reference.clone() data-confirmed=p.confirmed.to_string()>
+            <td data-label=i.s("日期", "Date")>{p.date.map(|d| d.to_string()).unwrap_or_default()}<span class="muted">{format!(" {made}")}</span></td>
+            <td data-label=i.s("客户", "Customer")>{p.customer_name.clone()}</td>
+            <td data-label=i.s("金额", "Amount") class="num">{p.amount.to_string()}</td>
+            <td data-label=i.s("方式", "Method")>{move || method.map(|m| method_label(i.lang(), m)).unwrap_or_default()}</td>
+            <td data-label=i.s("凭证号", "Reference")>{p.reference.clone()}</td>
+            <td data-label=i.s("冲抵订单", "Set against")>
+                {allocations.into_iter().map(|(o, n, a)| view! { <span class="allocation"><A href=format!("/orders/{o}")>{n}</A>{format!(" {a}")}</span>" " }).collect_view()}
+                {(unallocated.0 > 0).then(|| view! { <span class="muted">{move || if i.lang() == Lang::Zh { format!("未冲抵 {unallocated}") } else { format!("{unallocated} on account") }}</span> })}
+            </td>
+            <td data-label=i.s("确认", "Confirmed")>
+                {if p.confirmed {
+                    view! { <span class="ok">{i.s("已确认", "Confirmed")}</span> }.into_any()
+                } else if may_confirm {
+                    view! { <button type="button" class="confirm-payment" on:click=confirm>{i.s("确认收款", "Confirm")}</button> }.into_any()
+                } else {
+                    view! { <span class="warn">{i.s("待收银确认", "Awaiting the cashier")}</span> }.into_any()
+                }}
+            </td>
+        </tr>
+    }
+}
+
+/// One open order in the payment form: (order, number, open amount, the amount typed).
+type AllocationBox = (RecordId, String, Fen, RwSignal<String>);
+
+/// Record a payment: who paid, how much, when, how; then how it is set against the
+/// customer's open orders (oldest first, each box editable).
+#[component]
+fn PaymentForm(on_done: Callback<()>) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let today = local_date(now_ms(), ctx.offset_minutes());
+    let customer = RwSignal::new(String::new());
+    let amount = RwSignal::new(String::new());
+    let date = RwSignal::new(today.to_string());
+    let method = RwSignal::new("transfer".to_string());
+    let reference = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    // One box per open order of the customer, filled oldest first from the amount.
+    let boxes: RwSignal<Vec<AllocationBox>> = RwSignal::new(Vec::new());
+    let spread = move || {
+        let open = open_orders(ctx, &customer.get_untracked());
+        let total = Fen::parse(&amount.get_untracked()).unwrap_or(Fen::ZERO);
+        let given = allocate_oldest_first(total, &open);
+        boxes.set(
+            open.into_iter()
+                .map(|(o, n, due)| {
+                    let a = given.iter().find(|g| g.order == o).map(|g| g.amount.to_plain()).unwrap_or_default();
+                    (o, n, due, RwSignal::new(a))
+                })
+                .collect(),
+        );
+    };
+    let customers = ctx.customers();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = customer.get_untracked();
+        let known = ctx.customers().into_iter().find(|c| c.name == name.trim());
+        let draft = PaymentDraft {
+            customer: known.as_ref().map(|c| c.id),
+            customer_name: name,
+            amount: amount.get_untracked(),
+            date: date.get_untracked(),
+            method: method.get_untracked(),
+            reference: reference.get_untracked(),
+            notes: notes.get_untracked(),
+            allocations: boxes.with_untracked(|bs| {
+                bs.iter().map(|(o, n, due, v)| (*o, n.clone(), v.get_untracked(), *due)).collect()
+            }),
+        };
+        match draft.validate(today) {
+            Err(es) => {
+                if let Some(e) = es.first() {
+                    let _ = crate::components::focus_id(&format!("pay-{}", e.field.replace('.', "-")));
+                }
+                errors.set(es);
+            }
+            Ok(values) => {
+                // The payment belongs where the customer's orders are.
+                let office = boxes
+                    .with_untracked(|bs| bs.first().map(|b| b.0))
+                    .and_then(|o| ctx.replica.with_untracked(|r| r.get(Kind::ORDER, o).map(|s| s.office.clone())));
+                match ctx.record_payment(office, values) {
+                    Ok(_) => {
+                        sync::kick(ctx);
+                        on_done.run(());
+                    }
+                    Err(e) => ctx.report_save_error(&e),
+                }
+            }
+        }
+    };
+    let err = move |f: String| {
+        move || {
+            errors.with(|es| {
+                es.iter().find(|e| e.field == f).map(|e| match (e.problem, e.limit) {
+                    (Problem::TooLarge, Some(limit)) if f.starts_with("allocations.") => match i.lang() {
+                        Lang::Zh => format!("超过该单未收金额({})", Fen(limit)),
+                        Lang::En => format!("More than is open on it ({})", Fen(limit)),
+                    },
+                    (Problem::TooLarge, Some(limit)) if f == "allocations" => match i.lang() {
+                        Lang::Zh => format!("冲抵合计超过回款金额({})", Fen(limit)),
+                        Lang::En => format!("Set against more than the payment ({})", Fen(limit)),
+                    },
+                    _ => i18n::problem_text(i.lang(), e),
+                })
+            })
+        }
+    };
+    let text_box = move |id: &'static str, f: &'static str, label: Signal<&'static str>, v: RwSignal<String>| {
+        view! {
+            <span class="field">
+                <label for=id>{label}</label>
+                <input id=id prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))
+                    aria-invalid=move || err(f.to_string())().is_some().to_string()/>
+                <span class="field-error" role="alert">{err(f.to_string())}</span>
+            </span>
+        }
+    };
+    view! {
+        <form class="shipment-form payment-form" on:submit=save novalidate aria-label=i.s("登记回款", "Record a payment")>
+            <div class="grid-2">
+                <span class="field">
+                    <label for="pay-customer_name">{i.s("客户", "Customer")}</label>
+                    <input id="pay-customer_name" list="pay-customers" prop:value=move || customer.get()
+                        on:input=move |ev| customer.set(event_target_value(&ev)) on:change=move |_| spread()
+                        aria-invalid=move || err("customer_name".into())().is_some().to_string()/>
+                    <datalist id="pay-customers">
+                        {customers.into_iter().map(|c| view! { <option value=c.name.clone()></option> }).collect_view()}
+                    </datalist>
+                    <span class="field-error" role="alert">{err("customer_name".into())}</span>
+                </span>
+                <span class="field">
+                    <label for="pay-amount">{i.s("金额(元)", "Amount (yuan)")}</label>
+                    <input id="pay-amount" inputmode="decimal" prop:value=move || amount.get()
+                        on:input=move |ev| amount.set(event_target_value(&ev)) on:change=move |_| spread()
+                        aria-invalid=move || err("amount".into())().is_some().to_string()/>
+                    <span class="field-error" role="alert">{err("amount".into())}</span>
+                </span>
+                {text_box("pay-date", "date", i.s("日期", "Date"), date)}
+                <span class="field">
+                    <label for="pay-method">{i.s("方式", "Method")}</label>
+                    <select id="pay-method" on:change=move |ev| method.set(event_target_value(&ev)) prop:value=move || method.get()>
+                        {Method::ALL.into_iter().map(|m| view! { <option value=m.code()>{move || method_label(i.lang(), m)}</option> }).collect_view()}
+                    </select>
+                </span>
+                {text_box("pay-reference", "reference", i.s("银行凭证号", "Bank slip reference"), reference)}
+                {text_box("pay-notes", "notes", i.s("备注", "Notes"), notes)}
+            </div>
+            <fieldset class="allocations">
+                <legend>{i.s("冲抵订单(默认按最早的订单)", "Set against orders (oldest first unless changed)")}</legend>
+                {move || boxes.with(Vec::is_empty).then(|| view! { <p class="muted">{i.s("这位客户没有未收款的订单;回款记为预收。", "This customer has no open orders: the payment stays on account.")}</p> })}
+                {move || boxes.get().into_iter().enumerate().map(|(n, (_, number, due, v))| {
+                    let id = format!("pay-allocations-{n}");
+                    let key = number.clone();
+                    view! {
+                        <span class="field allocation-box" data-order=key>
+                            <label for=id.clone()>{move || if i.lang() == Lang::Zh { format!("{number}(未收 {due})") } else { format!("{number} ({due} open)") }}</label>
+                            <input id=id class="short" inputmode="decimal" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/>
+                            <span class="field-error" role="alert">{err(format!("allocations.{n}"))}</span>
+                        </span>
+                    }
+                }).collect_view()}
+                <span class="field-error" role="alert">{err("allocations".into())}</span>
+            </fieldset>
+            <div class="actions">
+                <button type="submit" id="pay-save" class="primary">{i.s("保存回款", "Save payment")}</button>
+                <button type="button" on:click=move |_| on_done.run(())>{i.s("取消", "Cancel")}</button>
+            </div>
+        </form>
+    }
+}
