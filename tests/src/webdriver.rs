@@ -281,6 +281,22 @@ impl Browser {
         }
     }
 
+    /// Clicks the element `css` names, finding it again if the page redrew it between
+    /// finding and clicking (a sync landing re-renders what shows the record).
+    pub async fn click_on(&self, css: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let e = self.wait_for(css, secs).await;
+            match self.post(&format!("/element/{}/click", e.0), json!({})).await {
+                Ok(_) => return,
+                Err(err) if err.contains("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("click on {css}: {err}"),
+            }
+        }
+    }
+
     pub async fn click(&self, e: &Element) {
         self.post(&format!("/element/{}/click", e.0), json!({})).await.unwrap_or_else(|err| panic!("click: {err}"));
     }

@@ -92,11 +92,14 @@ pub fn OrderDetail() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok()));
     // The order as this device shows it, or as its refused changes had it.
+    // What has been paid towards it is part of what the page shows (a prepay order's
+    // steps wait for it), so a payment arriving redraws the page too.
     let found = Memo::new(move |_| {
         let id = id.get()?;
+        let paid = ctx.paid_for(id);
         ctx.replica.with(|r| match r.get(Kind::ORDER, id) {
-            Some(s) => Some((s.clone(), false)),
-            None => r.refused_record(Kind::ORDER, id).map(|s| (s, true)),
+            Some(s) => Some((s.clone(), false, paid)),
+            None => r.refused_record(Kind::ORDER, id).map(|s| (s, true, paid)),
         })
     });
     view! {
@@ -104,7 +107,7 @@ pub fn OrderDetail() -> impl IntoView {
             <section><h1>{i.s("找不到这张订单", "Order not found")}</h1><A href="/orders">{i.s("回到订单", "Back to orders")}</A></section>
         }>
             <section class="order-detail">
-                {move || found.get().map(|(state, refused_only)| view! { <OrderPage state=state refused_only=refused_only/> })}
+                {move || found.get().map(|(state, refused_only, _)| view! { <OrderPage state=state refused_only=refused_only/> })}
                 // Apart from the page above, which is drawn again whenever the order's record
                 // changes: a shipment form being typed in survives a sync.
                 {move || id.get().map(|id| view! { <crate::pages::shipping::ShippingPanel id=id/> })}

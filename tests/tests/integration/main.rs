@@ -14,6 +14,7 @@ mod edge;
 mod helpers;
 mod ops;
 mod payments;
+mod payments_browser;
 mod print_browser;
 mod protocol;
 mod shipping;

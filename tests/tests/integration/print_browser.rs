@@ -81,7 +81,7 @@ async fn the_order_form_prints_as_four_named_copies_on_a4_or_one_pin_feed_page_a
     // A4: four pages, each a named copy, the amount in capitals, none of the app around it.
     b.goto(&format!("{base}/orders/{big}/print?paper=a4")).await;
     b.wait_for_text(".sheets[data-paper='a4'] .copy-stub", &["仓库存根联"], 30).await;
-    b.click(&b.wait_for("#print-now:not([disabled])", 10).await).await;
+    b.click_on("#print-now:not([disabled])", 10).await;
     b.wait_for("#print-count[data-prints='1']", 10).await;
     b.wait_until("the browser asked to print", "window.__prints === 1", 10).await;
     let (text, sizes) = printed(&b, tmp.path(), "a4").await;
@@ -103,11 +103,11 @@ async fn the_order_form_prints_as_four_named_copies_on_a4_or_one_pin_feed_page_a
     assert!(!text.contains("重印"), "a first print is not a reprint:\n{text}");
 
     // Pressed again: a reprint, numbered, and the count is on the order for every device.
-    b.click(&b.wait_for("#print-now", 10).await).await;
+    b.click_on("#print-now", 10).await;
     b.wait_for("#print-count[data-prints='2']", 10).await;
     let (text, _) = printed(&b, tmp.path(), "a4-again").await;
     assert!(text.contains("重印(第 1 次)"), "reprint not marked:\n{text}");
-    b.click(&b.wait_for(".print-toolbar a", 5).await).await;
+    b.click_on(".print-toolbar a", 5).await;
     b.wait_for(".order-detail [data-sync='synced']", 30).await;
     let server = login(&base, "hq_admin").await.order(big).await;
     assert_eq!(server.events.values().filter(|e| e.step == "print").count(), 2, "the presses reached the server");
@@ -115,7 +115,7 @@ async fn the_order_form_prints_as_four_named_copies_on_a4_or_one_pin_feed_page_a
     // Pin-feed paper 241 mm wide, in halves: one page for all four layers, named below.
     b.goto(&format!("{base}/orders/{small}/print?paper=form241_half")).await;
     b.wait_for(".sheets[data-paper='form241_half'] .all-copies", 30).await;
-    b.click(&b.wait_for("#print-now:not([disabled])", 10).await).await;
+    b.click_on("#print-now:not([disabled])", 10).await;
     b.wait_for("#print-count[data-prints='1']", 10).await;
     let (text, sizes) = printed(&b, tmp.path(), "pinfeed").await;
     assert_eq!(sizes.len(), 1, "pin-feed prints once: {sizes:?}\n{text}");
@@ -141,11 +141,11 @@ async fn an_order_not_yet_reviewed_cannot_be_printed() {
     // 复核并打印: the clerk who reviews prints in the same press.
     b.on_every_page("window.__prints = 0; window.print = () => { window.__prints += 1; };").await;
     b.goto(&format!("{base}/orders/{id}")).await;
-    b.click(&b.wait_for("#review-and-print", 30).await).await;
+    b.click_on("#review-and-print", 30).await;
     b.wait_for(".sheets[data-paper='a4'] .copy-picking", 10).await;
     b.wait_for("#print-count[data-prints='1']", 10).await;
     b.wait_until("the browser asked to print", "window.__prints === 1", 10).await;
-    b.click(&b.wait_for(".print-toolbar a", 5).await).await;
+    b.click_on(".print-toolbar a", 5).await;
     b.wait_for(".order-detail .page-head [data-status='reviewed']", 10).await;
     b.wait_for_text("section.order-detail > ol.history", &["复核", "打印"], 10).await;
     b.close().await;
@@ -193,17 +193,17 @@ async fn a_direct_shipments_letter_bears_the_full_name_and_the_station_note_prin
     log_in(&b, &base, "fs_clerk").await;
 
     // The customer's 全称 is kept on the customer, from the customers screen.
-    b.click(&b.wait_for("nav.main-nav a[href='/customers']", 10).await).await;
-    b.click(&b.wait_for("tr[data-customer='佛山市华美装饰工程公司'] .edit-customer", 30).await).await;
+    b.click_on("nav.main-nav a[href='/customers']", 10).await;
+    b.click_on("tr[data-customer='佛山市华美装饰工程公司'] .edit-customer", 30).await;
     let full = b.wait_for("#c-full_name", 5).await;
     b.type_into(&full, "佛山市华美装饰工程有限公司").await;
-    b.click(&b.wait_for("#c-save", 5).await).await;
+    b.click_on("#c-save", 5).await;
     b.wait_for_text("tr[data-customer='佛山市华美装饰工程公司']", &["佛山市华美装饰工程有限公司"], 10).await;
     b.wait_for(".sync-badge[data-sync='synced']", 30).await;
 
     // The goods-received confirmation letter of a direct shipment is addressed by full name.
     b.goto(&format!("{base}/shipments/{shipment}/print?doc=letter&paper=a4")).await;
-    b.click(&b.wait_for("#print-now:not([disabled])", 30).await).await;
+    b.click_on("#print-now:not([disabled])", 30).await;
     b.wait_for("#print-count[data-prints='1']", 10).await;
     let (text, sizes) = printed(&b, tmp.path(), "letter").await;
     assert_eq!(sizes.len(), 1, "{text}");
@@ -213,7 +213,7 @@ async fn a_direct_shipments_letter_bears_the_full_name_and_the_station_note_prin
 
     // The station's return note: two copies on A4, for the warehouse supervisor to sign.
     b.goto(&format!("{base}/station-log/{entry}/print?paper=a4")).await;
-    b.click(&b.wait_for("#print-now:not([disabled])", 30).await).await;
+    b.click_on("#print-now:not([disabled])", 30).await;
     b.wait_for("#print-count[data-prints='1']", 10).await;
     let (text, sizes) = printed(&b, tmp.path(), "station-note").await;
     assert_eq!(sizes.len(), 2, "two copies: {sizes:?}\n{text}");

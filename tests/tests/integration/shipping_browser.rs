@@ -21,32 +21,32 @@ async fn retype(b: &Browser, id: &str, text: &str) {
 
 /// Goes to a screen by its menu link, as a person would (and as works offline).
 async fn menu(b: &Browser, href: &str) {
-    b.click(&b.wait_for(&format!("nav.main-nav a[href='{href}']"), 10).await).await;
+    b.click_on(&format!("nav.main-nav a[href='{href}']"), 10).await;
 }
 
 /// Opens the order from the list by its number.
 async fn open_order(b: &Browser, number: &str) {
     menu(b, "/orders").await;
-    b.click(&b.wait_for("button[role='tab']#all", 10).await).await;
-    b.click(&b.wait_for(&format!("tr[data-number='{number}'] a"), 30).await).await;
+    b.click_on("button[role='tab']#all", 10).await;
+    b.click_on(&format!("tr[data-number='{number}'] a"), 30).await;
     b.wait_for(&format!(".order-detail [data-number='{number}']"), 10).await;
 }
 
 async fn review(b: &Browser) {
-    b.click(&b.wait_for("#step-review", 30).await).await;
+    b.click_on("#step-review", 30).await;
     b.wait_for(".order-detail .page-head [data-status='reviewed']", 10).await;
 }
 
 async fn stamp(b: &Browser) {
     b.wait_for("#stamp option[value='paid']", 30).await;
     b.script("const s = document.querySelector('#stamp'); s.value = 'paid'; s.dispatchEvent(new Event('change', {bubbles: true}));").await;
-    b.click(&b.wait_for("#step-audit", 5).await).await;
+    b.click_on("#step-audit", 5).await;
     b.wait_for(".order-detail .page-head [data-status='audited']", 10).await;
 }
 
 /// Records a shipment of `qty` of the order's line on `date`, under one waybill.
 async fn ship(b: &Browser, waybill: &str, packages: &str, qty: &str, date: &str) {
-    b.click(&b.wait_for("#new-shipment", 30).await).await;
+    b.click_on("#new-shipment", 30).await;
     if b.prop(&b.wait_for("#sh-station", 5).await, "value").await.unwrap_or_default().is_empty() {
         retype(b, "sh-station", "德邦物流").await;
     }
@@ -55,7 +55,7 @@ async fn ship(b: &Browser, waybill: &str, packages: &str, qty: &str, date: &str)
     retype(b, "sh-waybills-0-packages", packages).await;
     retype(b, "sh-lines-0", qty).await;
     retype(b, "sh-expected_arrival", "+3").await;
-    b.click(&b.wait_for("#sh-save", 5).await).await;
+    b.click_on("#sh-save", 5).await;
     b.wait_for(&format!(".shipment-card[data-shipment='{waybill}']"), 10).await;
 }
 
@@ -69,7 +69,7 @@ async fn call_about(b: &Browser, number: &str, at_once: bool) {
     b.wait_for("nav #late-calls", 5).await;
     assert_eq!(b.find_all(&format!("{call} .shipment-card")).await.len(), 2, "one call for the order's two shipments");
     if at_once {
-        b.click(&b.wait_for(&format!("{call} .notify-all"), 5).await).await;
+        b.click_on(&format!("{call} .notify-all"), 5).await;
         retype(b, "n-spoke_to", "陈老板").await;
         retype(b, "n-said", "两票德邦,三天到").await;
         b.script("document.querySelector('#n-spoke_to').form.requestSubmit()").await;
@@ -88,7 +88,7 @@ async fn call_about(b: &Browser, number: &str, at_once: bool) {
 /// On the 发货 screen: 德邦物流 calls, one of the order's line came back.
 async fn log_return(b: &Browser, number: &str) {
     menu(b, "/shipments").await;
-    b.click(&b.wait_for("#new-station-call", 10).await).await;
+    b.click_on("#new-station-call", 10).await;
     retype(b, "lg-station", "德邦物流").await;
     // Enter (picking the suggestion) moves on; it does not save a half-filled call.
     b.keys(ENTER).await;
@@ -107,7 +107,7 @@ async fn log_return(b: &Browser, number: &str) {
         .await;
     let first = first.as_str().unwrap_or_default().to_string();
     b.script(&format!("const s = document.querySelector('#lg-shipment'); s.value = '{first}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));")).await;
-    b.click(&b.wait_for("#lg-save", 5).await).await;
+    b.click_on("#lg-save", 5).await;
     b.wait_for("table.station-log tr[data-kind='return'][data-log='德邦物流']", 10).await;
 }
 
@@ -188,24 +188,24 @@ async fn an_order_shipped_in_two_lots_is_called_about_partly_returned_and_head_o
     log_in(&logistics, &base, "fs_logistics").await;
     open_order(&logistics, &number).await;
     // 交物流: who received the copies (and counts twice), and which copies.
-    logistics.click(&logistics.wait_for("#step-hand_over", 30).await).await;
+    logistics.click_on("#step-hand_over", 30).await;
     logistics.wait_for_text("#received-by-err", &["必填"], 5).await;
     retype(&logistics, "received-by", "王五").await;
-    logistics.click(&logistics.wait_for("#step-hand_over", 5).await).await;
+    logistics.click_on("#step-hand_over", 5).await;
     logistics.wait_for(".order-detail .page-head [data-status='handed_over']", 10).await;
     ship(&logistics, "DB-1", "1", "2", &two_days_ago()).await;
     logistics.wait_for(".order-detail .page-head [data-status='partly_shipped']", 10).await;
     logistics.wait_for("tr[data-line='AJ-8801'] [data-remaining='1']", 10).await;
     // The form will not send more than is left.
-    logistics.click(&logistics.wait_for("#new-shipment", 10).await).await;
+    logistics.click_on("#new-shipment", 10).await;
     retype(&logistics, "sh-station", "德邦物流").await;
     retype(&logistics, "sh-waybills-0-number", "DB-9").await;
     retype(&logistics, "sh-waybills-0-packages", "1").await;
     retype(&logistics, "sh-lines-0", "2").await;
-    logistics.click(&logistics.wait_for("#sh-save", 5).await).await;
+    logistics.click_on("#sh-save", 5).await;
     logistics.wait_for_text(".ship-line .field-error", &["超过待发数量", "还可发 1"], 5).await;
     assert_eq!(logistics.active_id().await, "sh-lines-0", "the cursor goes to the quantity to correct");
-    logistics.click(&logistics.wait_for("#sh-cancel", 5).await).await;
+    logistics.click_on("#sh-cancel", 5).await;
     ship(&logistics, "DB-2", "1", "1", &two_days_ago()).await;
     logistics.wait_for("tr[data-line='AJ-8801'] [data-remaining='0']", 10).await;
     logistics.wait_for(".sync-badge[data-sync='synced']", 30).await;

@@ -1,0 +1,107 @@
+//! Payments in headless Chromium: a prepay order held back from logistics until the
+//! cashier records and confirms a payment, one payment set against two orders, and a
+//! manager letting an unpaid one go with a reason.
+
+use crate::browser::{log_in, Rig};
+use crate::helpers::*;
+use common::desk::order::{Action, PaymentStamp};
+use common::engine::ids::RecordId;
+use common::engine::record::Kind;
+use std::collections::BTreeMap;
+use tests::webdriver::Browser;
+
+/// An FS prepay order of 3 × ¥128.00 for 美居建材, reviewed and stamped; its number.
+async fn prepay_order(base: &str, seq: u32) -> (RecordId, String) {
+    let mut clerk = login(base, "fs_clerk").await;
+    let number = clerk.number(seq);
+    let mut values = order_values(&number, "美居建材", 3);
+    values.insert("payment".into(), serde_json::json!("prepay"));
+    let id = RecordId::new_v7(now_ms(), random10());
+    let office = clerk.office();
+    let c = clerk.change(Kind::ORDER, id, &office, None, values);
+    clerk.push(vec![c]).await;
+    for (who, a) in [("fs_reviewer", Action::Review), ("fs_cashier", Action::Audit { stamp: PaymentStamp::Paid })] {
+        let mut d = login(base, who).await;
+        let seen = d.order(id).await;
+        let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
+        c.event = Some(a.to_write(Some(&seen)));
+        d.push(vec![c]).await;
+    }
+    (id, number)
+}
+
+async fn retype(b: &Browser, id: &str, text: &str) {
+    let e = b.wait_for(&format!("#{id}"), 10).await;
+    b.script(&format!("const e = document.getElementById('{id}'); e.focus(); e.select(); return true")).await;
+    b.type_into(&e, text).await;
+}
+
+async fn open_order(b: &Browser, base: &str, id: RecordId) {
+    b.goto(&format!("{base}/orders/{id}")).await;
+    b.wait_for(".order-detail .page-head [data-status]", 30).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_manager_lets_one_go() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let (first, n1) = prepay_order(&base, 1).await;
+    let (second, n2) = prepay_order(&base, 2).await;
+
+    // Logistics is told why it cannot hand the order over, and is not offered to.
+    let logistics = driver.session(&tmp.path().join("logistics"), 1280, 900).await;
+    log_in(&logistics, &base, "fs_logistics").await;
+    open_order(&logistics, &base, first).await;
+    logistics.wait_for_text(".prepay-blocked", &["款到发货", "¥0.00", "¥384.00"], 10).await;
+    assert!(logistics.find("#step-hand_over").await.is_none() && logistics.find("#new-shipment").await.is_none());
+
+    // The cashier records ¥500, set against both orders oldest first, and confirms it.
+    let cashier = driver.session(&tmp.path().join("cashier"), 1280, 900).await;
+    log_in(&cashier, &base, "fs_cashier").await;
+    cashier.click_on("nav.main-nav a[href='/payments']", 10).await;
+    cashier.click_on("#new-payment", 10).await;
+    retype(&cashier, "pay-customer_name", "美居建材").await;
+    retype(&cashier, "pay-amount", "500").await;
+    retype(&cashier, "pay-reference", "BOC-1129-01").await;
+    let box_of = |n: &str| format!(".allocation-box[data-order='{n}'] input");
+    cashier
+        .wait_until(
+            "the payment spread oldest first",
+            &format!(
+        "document.querySelector(\"{}\")?.value === '384.00' && document.querySelector(\"{}\")?.value === '116.00'",
+        box_of(&n1), box_of(&n2)),
+            10,
+        )
+        .await;
+    cashier.click_on("#pay-save", 5).await;
+    cashier
+        .wait_for_text("tr[data-payment='BOC-1129-01']", &["¥500.00", &n1, "¥384.00", &n2, "¥116.00", "确认收款"], 10)
+        .await;
+    cashier.click_on("tr[data-payment='BOC-1129-01'] .confirm-payment", 10).await;
+    cashier.wait_for("tr[data-payment='BOC-1129-01'][data-confirmed='true']", 10).await;
+    cashier.wait_for(".sync-badge[data-sync='synced']", 30).await;
+
+    // The first is covered: it goes to logistics. The second (¥116 of ¥384) waits.
+    open_order(&logistics, &base, first).await;
+    retype(&logistics, "received-by", "王五").await;
+    logistics.click_on("#step-hand_over", 30).await;
+    logistics.wait_for(".order-detail .page-head [data-status='handed_over']", 10).await;
+    open_order(&logistics, &base, second).await;
+    logistics.wait_for_text(".prepay-blocked", &["¥116.00", "¥384.00"], 10).await;
+
+    // A manager lets the second go: a reason is required and the history keeps it.
+    let manager = driver.session(&tmp.path().join("manager"), 1280, 900).await;
+    log_in(&manager, &base, "fs_manager").await;
+    open_order(&manager, &base, second).await;
+    manager.click_on("#let-go", 10).await;
+    manager.wait_for("#let-go-reason[aria-invalid='true']", 5).await;
+    retype(&manager, "let-go-reason", "老客户,月底结清").await;
+    manager.click_on("#let-go", 5).await;
+    manager.wait_for_text("section.order-detail > ol.history", &["经理放行", "老客户,月底结清"], 10).await;
+    assert!(manager.find(".prepay-blocked").await.is_none());
+    manager.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    open_order(&logistics, &base, second).await;
+    logistics.wait_for("#step-hand_over", 30).await;
+    for b in [logistics, cashier, manager] {
+        b.close().await;
+    }
+}
