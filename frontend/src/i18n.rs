@@ -281,6 +281,11 @@ pub fn refusal(lang: Lang, code: &str) -> &'static str {
         }
         "office_mismatch" => ("记录属于另一个办公室。", "The record belongs to another office."),
         "nothing_to_settle" => ("已经没有需要处理的冲突。", "There is no longer anything to settle."),
+        "unpaid" => (
+            "款到发货的订单,收款确认前不能交物流或发货;需要先发货请经理放行。",
+            "A prepay order goes to logistics once the payment is confirmed; a manager can let it go earlier.",
+        ),
+        "not_found" => ("服务器上没有这张订单。", "The server does not have this order."),
         "duplicate_id" | "seq_reused" => ("同一修改被重复发送。", "The same change was sent twice."),
         _ => ("服务器拒绝了这次修改。", "The server refused this change."),
     };

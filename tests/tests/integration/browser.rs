@@ -275,8 +275,15 @@ async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
         b.click(&b.wait_for("#f-payment", 5).await).await;
         b.keys("款").await;
         save_confirming(&b).await;
-        if b.find(".order-form").await.is_some() {
-            let notice = b.text(&b.wait_for(".notice:not(.confirm)", 5).await).await;
+        // The eviction notice can show before the saved order opens: wait for either end.
+        b.wait_until(
+            "the order to open or the save to be refused",
+            "!!document.querySelector('.order-detail') || Array.from(document.querySelectorAll('.notice')).some((n) => n.textContent.includes('没有保存'))",
+            10,
+        )
+        .await;
+        if b.find(".order-detail").await.is_none() {
+            let notice = b.wait_for_text(".notice:not(.confirm)", &["没有保存"], 5).await;
             assert!(notice.contains("存储已满") && notice.contains("没有保存"), "{notice}");
             let typed = b.prop(&b.find("#f-customer_name").await.unwrap(), "value").await;
             assert_eq!(typed.as_deref(), Some("某某建材"), "the form keeps what was typed");
