@@ -8,8 +8,29 @@ use crate::engine::record::RecordState;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const CUSTOMER_FIELDS: &[&str] =
-    &["name", "phone", "address", "contact", "station", "station_contract", "payment", "initials", "full_name"];
+pub const CUSTOMER_FIELDS: &[&str] = &[
+    "name",
+    "phone",
+    "address",
+    "contact",
+    "station",
+    "station_contract",
+    "payment",
+    "initials",
+    "full_name",
+    "credit_limit",
+    "class",
+    "salesperson",
+    "notes",
+];
+
+/// What only a manager (or an admin) sets on a customer: the terms and the credit the
+/// company gives them, their class and who owns them. A customer first typed at order
+/// entry starts on prepay with no credit.
+pub const MANAGED_FIELDS: &[&str] = &["payment", "credit_limit", "class", "salesperson"];
+
+/// The largest credit limit: ¥100,000,000.
+pub const MAX_CREDIT: i64 = 10_000_000_000;
 pub const PRODUCT_FIELDS: &[&str] = &["model", "name", "unit", "price", "initials", "is_new"];
 pub const STATION_FIELDS: &[&str] = &["name", "phone", "contract"];
 
@@ -19,6 +40,19 @@ pub fn check_customer_field(name: &str, value: &Value) -> Result<(), Problem> {
         "name" => check_text(value, 100, true),
         // 全称: the customer's full legal name, which a direct shipment bears.
         "full_name" => check_text(value, 100, false),
+        "credit_limit" => match value.as_i64() {
+            Some(n) if n < 0 => Err(Problem::Negative),
+            Some(n) if n > MAX_CREDIT => Err(Problem::TooLarge),
+            Some(_) => Ok(()),
+            None => Err(Problem::WrongType),
+        },
+        "class" => match value.as_str() {
+            Some("" | "A" | "B" | "C") => Ok(()),
+            Some(_) => Err(Problem::UnknownChoice),
+            None => Err(Problem::WrongType),
+        },
+        "salesperson" => check_text(value, 40, false),
+        "notes" => check_text(value, 500, false),
         "phone" => check_phone(value),
         "address" => check_text(value, 200, false),
         "contact" | "station" | "station_contract" | "initials" => check_text(value, 60, false),
@@ -77,7 +111,8 @@ pub struct CustomerFields {
 }
 
 impl CustomerFields {
-    /// A customer first typed at order entry, from what the order says of them.
+    /// A customer first typed at order entry, from what the order says of them: on prepay
+    /// (款到发货) until a manager sets their terms and credit.
     pub fn from_order(o: &OrderFields) -> CustomerFields {
         CustomerFields {
             name: o.customer_name.clone(),
@@ -86,7 +121,7 @@ impl CustomerFields {
             contact: String::new(),
             station: o.station.clone(),
             station_contract: o.station_contract.clone(),
-            payment: Some(o.payment),
+            payment: Some(PaymentTerms::Prepay),
         }
     }
 
@@ -120,6 +155,14 @@ pub struct CustomerView {
     pub initials: String,
     /// 全称: the full legal name, for direct shipments.
     pub full_name: String,
+    /// The credit the company gives them (fen); none set means none given.
+    pub credit_limit: Fen,
+    /// A, B or C (empty: not classed).
+    pub class: String,
+    /// The salesperson who owns the customer (a user name).
+    pub salesperson: String,
+    pub notes: String,
+    pub office: String,
 }
 
 impl CustomerView {
@@ -136,6 +179,11 @@ impl CustomerView {
             payment: PaymentTerms::parse(r.get_str("payment")),
             initials: s("initials"),
             full_name: s("full_name"),
+            credit_limit: Fen(r.get("credit_limit").and_then(Value::as_i64).unwrap_or(0)),
+            class: s("class"),
+            salesperson: s("salesperson"),
+            notes: s("notes"),
+            office: r.office.as_str().to_string(),
         }
     }
 }

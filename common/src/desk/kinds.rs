@@ -230,6 +230,26 @@ impl DeskRules<'_> {
         Ok(())
     }
 
+    /// Terms, credit, class and owner of a customer are a manager's to set; a customer
+    /// someone else creates starts on prepay with no credit.
+    fn check_customer_terms(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal> {
+        for (field, write) in change.set.iter().filter(|(f, _)| customer::MANAGED_FIELDS.contains(&f.as_str())) {
+            let starting = existing.is_none()
+                && match field.as_str() {
+                    "payment" => matches!(write.value.as_str(), Some("prepay" | "")),
+                    "credit_limit" => write.value.as_i64() == Some(0),
+                    _ => write.value.as_str() == Some(""),
+                };
+            if !starting {
+                return Err(Refusal::new(
+                    "forbidden",
+                    format!("a customer's {field} is set by a manager; a new customer starts on prepay with no credit"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A shipment or a station-log return names an order of its own office that exists
     /// (and, for a shipment, that has left: its 发货 step), and lines the order has.
     fn check_links(&self, change: &Change, existing: Option<&RecordState>) -> Result<(), Refusal> {
@@ -321,6 +341,9 @@ impl Rules for DeskRules<'_> {
             }
         }
         let role = self.actor.role;
+        if kind == Kind::CUSTOMER && !matches!(role, Role::Manager | Role::Admin) {
+            self.check_customer_terms(change, existing)?;
+        }
         let Some(wf) = spec.workflow else {
             if change.event.is_some() {
                 return Err(invalid(format!("{kind} records have no steps")));

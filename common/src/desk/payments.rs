@@ -361,6 +361,47 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// What a customer owes for shipped goods is what those orders total less what was
+        /// paid towards them: never negative, and the overdue part is within it.
+        #[test]
+        fn the_balance_adds_up(totals in prop::collection::vec((1i64..1_000_000, 0i64..1_200_000, 0u8..3, 0i64..90), 0..12)) {
+            use crate::desk::order::{OrderDraft, Status};
+            let today = Date::parse("2026-11-29").unwrap();
+            let mut orders = Vec::new();
+            let mut pays = Vec::new();
+            let mut expected = (0i64, 0i64, 0i64);
+            for (n, (total, pay, stage, age)) in totals.iter().enumerate() {
+                let state = RecordState::new(crate::engine::record::Kind::ORDER, id(n as u128 + 1), OfficeCode::parse("FS").unwrap());
+                let mut o = OrderView::from_record(&state);
+                o.lines = OrderDraft::sample(1).validate().unwrap().lines;
+                o.total = Fen(*total);
+                o.status = [Status::Shipped, Status::Audited, Status::Entered][*stage as usize];
+                let paid = (*pay).min(*total);
+                if paid > 0 {
+                    let mut p = PaymentView::from_record(&RecordState::new(crate::engine::record::Kind::new("payment"), id(1000 + n as u128), OfficeCode::parse("FS").unwrap()));
+                    p.amount = Fen(*pay);
+                    p.confirmed = true;
+                    p.allocations = vec![Allocation { order: o.id, order_number: String::new(), amount: Fen(paid) }];
+                    pays.push(p);
+                }
+                let open = total - paid;
+                match stage {
+                    0 => { expected.0 += open; if *age > 30 { expected.2 += open; } }
+                    1 => expected.1 += open,
+                    _ => {}
+                }
+                orders.push((o, today.plus_days(-age)));
+            }
+            let views: Vec<OrderView> = orders.iter().map(|(o, _)| o.clone()).collect();
+            let b = balance(&views, &pays, |id| orders.iter().find(|(o, _)| o.id == id).map(|(_, d)| *d), today, 30);
+            prop_assert_eq!((b.receivable.0, b.committed.0, b.overdue.0), expected);
+            prop_assert!(b.overdue <= b.receivable && b.receivable.0 >= 0);
+            let on_account: i64 = pays.iter().map(|p| p.unallocated().0).sum();
+            prop_assert_eq!(b.on_account.0, on_account);
+        }
+    }
+
     #[test]
     fn allocations_over_the_payment_or_twice_to_an_order_are_refused() {
         let two = json!([{"order": id(1), "amount": 600}, {"order": id(2), "amount": 500}]);
@@ -398,4 +439,47 @@ mod tests {
         over.amount = "900".into();
         assert_eq!(over.validate(today).unwrap_err()[0].field, "allocations");
     }
+}
+
+/// Where a customer stands, from their orders, the payments set against them and when
+/// the goods left: what they owe for goods shipped, what is approved but not yet shipped,
+/// and what of what they owe is older than `overdue_days` from the first shipment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+    /// 应收: open amounts of orders whose goods (some or all) have left.
+    pub receivable: Fen,
+    /// 已审核未发货: open amounts of audited orders not yet shipped.
+    pub committed: Fen,
+    /// 逾期: receivable older than the days allowed.
+    pub overdue: Fen,
+    /// Payments not set against any order (on account).
+    pub on_account: Fen,
+}
+
+/// A customer's [`Balance`] on `today`. `shipped_on`: the date an order's goods first left.
+pub fn balance<'a>(
+    orders: impl IntoIterator<Item = &'a OrderView>,
+    payments: &[PaymentView],
+    shipped_on: impl Fn(RecordId) -> Option<Date>,
+    today: Date,
+    overdue_days: i64,
+) -> Balance {
+    use crate::desk::order::Status;
+    let mut b = Balance::default();
+    let add = |a: Fen, x: Fen| a.checked_add(x).unwrap_or(a);
+    for o in orders {
+        let open = open_amount(o, paid(o.id, payments));
+        match o.status {
+            Status::Shipped | Status::PartlyShipped => {
+                b.receivable = add(b.receivable, open);
+                if shipped_on(o.id).is_some_and(|d| d.plus_days(overdue_days) < today) {
+                    b.overdue = add(b.overdue, open);
+                }
+            }
+            Status::Audited | Status::HandedOver => b.committed = add(b.committed, open),
+            _ => {}
+        }
+    }
+    b.on_account = payments.iter().filter(|p| p.confirmed).fold(Fen::ZERO, |a, p| add(a, p.unallocated()));
+    b
 }

@@ -6,11 +6,15 @@ use crate::i18n;
 use crate::state::use_ctx;
 use crate::sync;
 use common::desk::customer::{check_customer_field, CustomerView};
+use common::desk::money::Fen;
 use common::desk::order::FieldError;
+use common::desk::order::PaymentTerms;
+use common::desk::permissions::Role;
 use common::desk::search::score;
 use common::engine::ids::RecordId;
 use common::engine::record::Kind;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -72,7 +76,7 @@ pub fn CustomerList() -> impl IntoView {
                             let key = c.name.clone();
                             view! {
                                 <tr data-customer=key>
-                                    <td data-label=i.s("名称", "Name")>{c.name}</td>
+                                    <td data-label=i.s("名称", "Name")><A href=format!("/customers/{}", c.id)>{c.name}</A></td>
                                     <td data-label=i.s("全称", "Full name")>{c.full_name}</td>
                                     <td data-label=i.s("联系人", "Contact")>{c.contact}</td>
                                     <td data-label=i.s("电话", "Phone")>{c.phone}</td>
@@ -96,7 +100,7 @@ pub fn CustomerList() -> impl IntoView {
 
 /// What the desk keeps about one customer; saved on the device, synced like any record.
 #[component]
-fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl IntoView {
+pub fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let id: RecordId = customer.id;
@@ -113,13 +117,37 @@ fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl IntoVie
         BOXES.iter().map(|(f, zh, en)| (*f, *zh, *en, RwSignal::new(start(f)))).collect();
     let boxes = StoredValue::new(boxes);
     let errors = RwSignal::new(Vec::<FieldError>::new());
+    // Terms, credit, class and owner: a manager's to set.
+    let manager = ctx.actor().is_some_and(|a| matches!(a.role, Role::Manager | Role::Admin));
+    let terms = RwSignal::new(customer.payment.map(|p| p.code()).unwrap_or("prepay").to_string());
+    let credit = RwSignal::new(customer.credit_limit.to_plain());
+    let class = RwSignal::new(customer.class.clone());
+    let salesperson = RwSignal::new(customer.salesperson.clone());
+    let notes = RwSignal::new(customer.notes.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let values: BTreeMap<String, Value> = boxes
+        let mut values: BTreeMap<String, Value> = boxes
             .with_value(|bs| bs.iter().map(|(f, _, _, v)| (f.to_string(), json!(v.get_untracked().trim()))).collect());
-        let es: Vec<FieldError> = values
-            .iter()
-            .filter_map(|(f, v)| check_customer_field(f, v).err().map(|p| FieldError::new(f.clone(), p)))
+        values.insert("notes".into(), json!(notes.get_untracked().trim()));
+        let mut es: Vec<FieldError> = Vec::new();
+        if manager {
+            values.insert("payment".into(), json!(terms.get_untracked()));
+            values.insert("class".into(), json!(class.get_untracked()));
+            values.insert("salesperson".into(), json!(salesperson.get_untracked().trim()));
+            match Fen::parse(&credit.get_untracked()) {
+                Ok(f) => {
+                    values.insert("credit_limit".into(), json!(f.0));
+                }
+                Err(e) => es.push(FieldError::new("credit_limit", common::desk::order::money_problem(e))),
+            }
+        }
+        let es: Vec<FieldError> = es
+            .into_iter()
+            .chain(
+                values
+                    .iter()
+                    .filter_map(|(f, v)| check_customer_field(f, v).err().map(|p| FieldError::new(f.clone(), p))),
+            )
             .collect();
         if let Some(e) = es.first() {
             let _ = crate::components::focus_id(&format!("c-{}", e.field));
@@ -151,6 +179,40 @@ fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl IntoVie
                     }
                 }).collect_view()}
             </div>
+            <div class="grid-2">
+                <span class="field">
+                    <label for="c-notes">{i.s("备注", "Notes")}</label>
+                    <input id="c-notes" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))/>
+                </span>
+            </div>
+            {manager.then(|| view! {
+                <fieldset class="managed grid-2">
+                    <legend>{i.s("经理设置", "Set by a manager")}</legend>
+                    <span class="field">
+                        <label for="c-payment">{i.s("结款方式", "Payment terms")}</label>
+                        <select id="c-payment" on:change=move |ev| terms.set(event_target_value(&ev)) prop:value=move || terms.get()>
+                            {PaymentTerms::ALL.into_iter().map(|p| view! { <option value=p.code()>{move || i18n::payment(i.lang(), p)}</option> }).collect_view()}
+                        </select>
+                    </span>
+                    <span class="field">
+                        <label for="c-credit_limit">{i.s("信用额度(元)", "Credit limit (yuan)")}</label>
+                        <input id="c-credit_limit" inputmode="decimal" prop:value=move || credit.get() on:input=move |ev| credit.set(event_target_value(&ev))
+                            aria-invalid=move || errors.with(|es| es.iter().any(|e| e.field == "credit_limit")).to_string()/>
+                        <span class="field-error" role="alert">{move || errors.with(|es| es.iter().find(|e| e.field == "credit_limit").map(|e| i18n::problem_text(i.lang(), e)))}</span>
+                    </span>
+                    <span class="field">
+                        <label for="c-class">{i.s("等级", "Class")}</label>
+                        <select id="c-class" on:change=move |ev| class.set(event_target_value(&ev)) prop:value=move || class.get()>
+                            <option value="">{i.s("未分级", "None")}</option>
+                            <option value="A">"A"</option><option value="B">"B"</option><option value="C">"C"</option>
+                        </select>
+                    </span>
+                    <span class="field">
+                        <label for="c-salesperson">{i.s("业务员(用户名)", "Salesperson (user name)")}</label>
+                        <input id="c-salesperson" prop:value=move || salesperson.get() on:input=move |ev| salesperson.set(event_target_value(&ev))/>
+                    </span>
+                </fieldset>
+            })}
             <div class="actions">
                 <button type="submit" id="c-save" class="primary">{i.s("保存客户", "Save customer")}</button>
                 <button type="button" on:click=move |_| on_done.run(())>{i.s("取消", "Cancel")}</button>

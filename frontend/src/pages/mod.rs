@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod catalogue;
+pub mod customer;
 pub mod customers;
 pub mod login;
 pub mod order_detail;

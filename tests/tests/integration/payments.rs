@@ -103,3 +103,51 @@ async fn a_prepay_order_goes_to_logistics_only_once_a_confirmed_payment_covers_i
     assert_eq!(step(&base, "fs_manager", other, let_go).await, None);
     assert_eq!(step(&base, "fs_logistics", other, Action::hand_over("王五")).await, None);
 }
+
+#[tokio::test]
+async fn a_customers_terms_and_credit_are_a_managers_to_set_and_a_new_customer_starts_on_prepay() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut clerk = login(&base, "fs_clerk").await;
+    let known = clerk.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
+    let set = |f: &str, v: serde_json::Value| BTreeMap::from([(f.to_string(), v)]);
+    for (field, value) in [
+        ("credit_limit", serde_json::json!(5_000_000)),
+        ("payment", serde_json::json!("monthly")),
+        ("class", serde_json::json!("A")),
+        ("salesperson", serde_json::json!("fs_salesperson")),
+    ] {
+        let c = clerk.change(Kind::CUSTOMER, known.id, &known.office, Some(&known), set(field, value));
+        assert_eq!(applied(&clerk, c).await, Err("forbidden".into()), "a clerk set {field}");
+    }
+    // The desk still keeps the rest: a phone number.
+    let c = clerk.change(
+        Kind::CUSTOMER,
+        known.id,
+        &known.office,
+        Some(&known),
+        set("phone", serde_json::json!("0757-8888 0000")),
+    );
+    assert_eq!(applied(&clerk, c).await, Ok(()));
+    let mut manager = login(&base, "fs_manager").await;
+    let known = manager.pull_all().await.into_iter().find(|r| r.id == known.id).unwrap();
+    let mut terms = set("credit_limit", serde_json::json!(5_000_000));
+    terms.insert("payment".into(), serde_json::json!("monthly"));
+    let c = manager.change(Kind::CUSTOMER, known.id, &known.office, Some(&known), terms);
+    assert_eq!(applied(&manager, c).await, Ok(()));
+
+    // A customer first typed by the desk: prepay and no credit, nothing else.
+    let office = clerk.office();
+    let new_one = |payment: &str, credit: i64| {
+        let mut v = set("name", serde_json::json!("华北建新"));
+        v.insert("payment".into(), serde_json::json!(payment));
+        v.insert("credit_limit".into(), serde_json::json!(credit));
+        v
+    };
+    let c = clerk.change(Kind::CUSTOMER, RecordId::new_v7(now_ms(), random10()), &office, None, new_one("monthly", 0));
+    assert_eq!(applied(&clerk, c).await, Err("forbidden".into()));
+    let c = clerk.change(Kind::CUSTOMER, RecordId::new_v7(now_ms(), random10()), &office, None, new_one("prepay", 100));
+    assert_eq!(applied(&clerk, c).await, Err("forbidden".into()));
+    let c = clerk.change(Kind::CUSTOMER, RecordId::new_v7(now_ms(), random10()), &office, None, new_one("prepay", 0));
+    assert_eq!(applied(&clerk, c).await, Ok(()));
+}

@@ -101,6 +101,27 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     manager.wait_for(".sync-badge[data-sync='synced']", 30).await;
     open_order(&logistics, &base, second).await;
     logistics.wait_for("#step-hand_over", 30).await;
+
+    // Terms and credit are the manager's to set, on the customer's page.
+    manager.click_on("nav.main-nav a[href='/customers']", 10).await;
+    manager.click_on("tr[data-customer='佛山市美居建材商行'] td a", 30).await;
+    manager.wait_for("h1[data-customer='佛山市美居建材商行']", 10).await;
+    manager.click_on("#edit-customer", 10).await;
+    retype(&manager, "c-credit_limit", "50000").await;
+    manager.script("const s = document.querySelector('#c-payment'); s.value = 'monthly'; s.dispatchEvent(new Event('change', {bubbles: true}));").await;
+    manager.click_on("#c-save", 5).await;
+    manager.wait_for("dd[data-credit='5000000']", 10).await;
+    manager.wait_for("dd[data-terms='monthly']", 10).await;
+    manager.wait_for("[data-receivable]", 5).await;
+    // A clerk keeps the rest of the customer, not the terms.
+    let clerk = driver.session(&tmp.path().join("clerk"), 390, 844).await;
+    log_in(&clerk, &base, "fs_clerk").await;
+    clerk.click_on("nav.main-nav a[href='/customers']", 10).await;
+    clerk.click_on("tr[data-customer='佛山市美居建材商行'] td a", 30).await;
+    clerk.click_on("#edit-customer", 10).await;
+    clerk.wait_for("#c-full_name", 5).await;
+    assert!(clerk.find("#c-credit_limit").await.is_none() && clerk.find("#c-payment").await.is_none());
+    clerk.close().await;
     for b in [logistics, cashier, manager] {
         b.close().await;
     }
