@@ -256,6 +256,32 @@ fn paid_towards(tx: &Connection, office: &OfficeCode, order: RecordId) -> Fen {
     payments::paid(order, &views)
 }
 
+/// The office's records of `kind`, as stored (one that cannot be read is left out).
+fn office_records(tx: &Connection, kind: Kind, office: &OfficeCode) -> Vec<RecordState> {
+    let Ok(mut stmt) = tx.prepare_cached("SELECT state FROM records WHERE kind = ?1 AND office = ?2") else {
+        return Vec::new();
+    };
+    let Ok(rows) = stmt.query_map(params![kind.as_str(), office.as_str()], |r| r.get::<_, String>(0)) else {
+        return Vec::new();
+    };
+    rows.filter_map(Result::ok).filter_map(|t| serde_json::from_str::<RecordState>(&t).ok()).collect()
+}
+
+/// A customer's credit limit, if one is set, and what they owe or are committed to
+/// besides `order`, as every device computes it (`common::desk::payments::exposure`).
+fn credit(tx: &Connection, office: &OfficeCode, customer: RecordId, order: RecordId) -> Option<(Fen, Fen)> {
+    let record = load_record(tx, Kind::CUSTOMER, &customer.to_string()).ok().flatten()?.0;
+    let limit = Fen(record.get("credit_limit").and_then(serde_json::Value::as_i64)?);
+    let orders: Vec<common::desk::order::OrderView> = office_records(tx, Kind::ORDER, office)
+        .iter()
+        .map(common::desk::order::OrderView::from_record)
+        .filter(|o| o.customer == Some(customer))
+        .collect();
+    let pays: Vec<PaymentView> =
+        office_records(tx, Kind::PAYMENT, office).iter().map(PaymentView::from_record).collect();
+    Some((limit, payments::exposure(&orders, &pays, order)))
+}
+
 fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<String, String>, AppError> {
     let mut stmt = tx.prepare_cached("SELECT state FROM records WHERE kind = 'station'")?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
@@ -285,12 +311,14 @@ pub fn apply_pushes(
             SqlStore { tx: &sp, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
         let order_state = |id: RecordId| load_record(&sp, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
         let paid_for = |office: &OfficeCode, id: RecordId| paid_towards(&sp, office, id);
+        let credit_of = |office: &OfficeCode, customer: RecordId, order: RecordId| credit(&sp, office, customer, order);
         let rules = DeskRules {
             actor: &user.actor,
             device: user.device_no,
             station_contract: &station_contract,
             order_state: &order_state,
             paid_for: &paid_for,
+            credit_of: &credit_of,
         };
         match process_push(&mut store, &rules, &user.author(), req, clock, now) {
             Ok(resp) => {
@@ -552,12 +580,15 @@ pub async fn recover(
             let order_state =
                 |id: RecordId| load_record(&tx, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
             let paid_for = |office: &OfficeCode, id: RecordId| paid_towards(&tx, office, id);
+            let credit_of =
+                |office: &OfficeCode, customer: RecordId, order: RecordId| credit(&tx, office, customer, order);
             let rules = DeskRules {
                 actor: &user.actor,
                 device: user.device_no,
                 station_contract: &station_contract,
                 order_state: &order_state,
                 paid_for: &paid_for,
+                credit_of: &credit_of,
             };
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);

@@ -286,6 +286,10 @@ pub fn refusal(lang: Lang, code: &str) -> &'static str {
             "A prepay order goes to logistics once the payment is confirmed; a manager can let it go earlier.",
         ),
         "not_found" => ("服务器上没有这张订单。", "The server does not have this order."),
+        "over_credit" => (
+            "这张月结/货到付款订单超出客户的信用额度,需经理放行后才能收银审核。",
+            "This credit order takes the customer over their limit; a manager must let it go before the cashier's audit.",
+        ),
         "duplicate_id" | "seq_reused" => ("同一修改被重复发送。", "The same change was sent twice."),
         _ => ("服务器拒绝了这次修改。", "The server refused this change."),
     };

@@ -63,6 +63,9 @@ pub struct SyncState {
     pub follower: bool,
     /// Sync rounds finished since the app opened (0: not yet known to be in step).
     pub rounds: u32,
+    /// When this device last finished a sync (its clock, UTC ms): what balances and
+    /// limits it shows are as of then.
+    pub last_ok_ms: Option<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -121,7 +124,7 @@ impl Ctx {
         Ctx {
             replica: RwSignal::new(replica),
             session: RwSignal::new(session),
-            sync: RwSignal::new(SyncState::default()),
+            sync: RwSignal::new(SyncState { last_ok_ms: storage::load_last_sync(), ..SyncState::default() }),
             i18n: I18n(RwSignal::new(lang)),
             notice: RwSignal::new(None),
             last_user: RwSignal::new(String::new()),
@@ -412,7 +415,7 @@ impl Ctx {
                 Some(id) => Some(id),
                 None => {
                     let id = RecordId::new_v7(now_ms(), random_bytes());
-                    self.edit(Kind::CUSTOMER, id, CustomerFields::from_order(&fields).to_values(), None)?;
+                    self.edit(Kind::CUSTOMER, id, CustomerFields::from_order(&fields).new_values(), None)?;
                     Some(id)
                 }
             };

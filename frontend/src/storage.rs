@@ -417,3 +417,12 @@ pub fn forget_records() {
         let _ = save_meta(&meta);
     }
 }
+
+/// When this device last finished a sync (UTC ms): balances it shows are as of then.
+pub fn save_last_sync(ms: u64) {
+    let _ = LocalStorage::set("sd1:last_sync", ms);
+}
+
+pub fn load_last_sync() -> Option<u64> {
+    LocalStorage::get("sd1:last_sync").ok()
+}

@@ -267,7 +267,11 @@ pub async fn sync_now(ctx: Ctx) {
     };
     RUNNING.with(|r| r.set(false));
     let state = match result {
-        Ok(()) => SyncState::default(),
+        Ok(()) => {
+            let now = crate::state::now_ms();
+            storage::save_last_sync(now);
+            SyncState { last_ok_ms: Some(now), ..SyncState::default() }
+        }
         Err(SyncError::Offline) => SyncState { offline: true, ..Default::default() },
         Err(SyncError::Auth) => {
             session_ended(ctx);
@@ -286,7 +290,8 @@ pub async fn sync_now(ctx: Ctx) {
             SyncState { error: Some(("Storage is full.".into(), "存储已满。".into())), ..Default::default() }
         }
     };
-    ctx.sync.set(SyncState { rounds: ctx.sync.with_untracked(|s| s.rounds) + 1, ..state });
+    let (rounds, last_ok_ms) = ctx.sync.with_untracked(|s| (s.rounds, s.last_ok_ms));
+    ctx.sync.set(SyncState { rounds: rounds + 1, last_ok_ms: state.last_ok_ms.or(last_ok_ms), ..state });
 }
 
 /// The server no longer accepts this session (signed out by an admin, password reset,

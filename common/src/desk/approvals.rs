@@ -110,6 +110,7 @@ impl Desk {
             station_contract: &stations,
             order_state: &|_| None,
             paid_for: &|_, _| crate::desk::money::Fen::ZERO,
+            credit_of: &|_, _, _| None,
         };
         match validate_change(&rules, &author, change, self.state.clone(), change.ts.wall_ms) {
             Ok(s) => {

@@ -140,6 +140,13 @@ impl CustomerFields {
         m.insert("payment".into(), Value::String(self.payment.map(|p| p.code()).unwrap_or_default().into()));
         m
     }
+
+    /// A new customer's values: these, and no credit until a manager gives some.
+    pub fn new_values(&self) -> BTreeMap<String, Value> {
+        let mut m = self.to_values();
+        m.insert("credit_limit".into(), Value::from(0));
+        m
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -155,8 +162,9 @@ pub struct CustomerView {
     pub initials: String,
     /// 全称: the full legal name, for direct shipments.
     pub full_name: String,
-    /// The credit the company gives them (fen); none set means none given.
-    pub credit_limit: Fen,
+    /// The credit the company gives them (fen): `None` when never set (customers from
+    /// before credit limits: no limit is checked), `Some(0)` for none.
+    pub credit_limit: Option<Fen>,
     /// A, B or C (empty: not classed).
     pub class: String,
     /// The salesperson who owns the customer (a user name).
@@ -179,7 +187,7 @@ impl CustomerView {
             payment: PaymentTerms::parse(r.get_str("payment")),
             initials: s("initials"),
             full_name: s("full_name"),
-            credit_limit: Fen(r.get("credit_limit").and_then(Value::as_i64).unwrap_or(0)),
+            credit_limit: r.get("credit_limit").and_then(Value::as_i64).map(Fen),
             class: s("class"),
             salesperson: s("salesperson"),
             notes: s("notes"),

@@ -155,6 +155,10 @@ pub fn eviction_rank(kind: Kind) -> u8 {
     }
 }
 
+/// (customer's office, customer, order) → the customer's credit limit, if one is set, and
+/// what they owe or are committed to besides that order.
+pub type CreditOf = dyn Fn(&OfficeCode, RecordId, RecordId) -> Option<(Fen, Fen)>;
+
 /// The desk's rules for the changes of one logged-in person on one device.
 pub struct DeskRules<'a> {
     pub actor: &'a Actor,
@@ -166,12 +170,22 @@ pub struct DeskRules<'a> {
     pub order_state: &'a dyn Fn(RecordId) -> Option<RecordState>,
     /// What confirmed payments have paid towards an order (of `office`).
     pub paid_for: &'a dyn Fn(&OfficeCode, RecordId) -> Fen,
+    /// A customer's credit limit (if one is set) and what they owe or are committed to
+    /// besides the given order: (customer of `office`, order) → (limit, exposure).
+    pub credit_of: &'a CreditOf,
 }
 
 impl<'a> DeskRules<'a> {
     /// Rules for someone on device `device`, with no station catalogue to consult.
     pub fn for_actor(actor: &'a Actor, device: u32) -> DeskRules<'a> {
-        DeskRules { actor, device, station_contract: &|_| None, order_state: &|_| None, paid_for: &|_, _| Fen::ZERO }
+        DeskRules {
+            actor,
+            device,
+            station_contract: &|_| None,
+            order_state: &|_| None,
+            paid_for: &|_, _| Fen::ZERO,
+            credit_of: &|_, _, _| None,
+        }
     }
 
     /// A new order's number names its office, this device and a real day no later than
@@ -216,6 +230,26 @@ impl DeskRules<'_> {
                         view.total
                     ),
                 ));
+            }
+        }
+        // 信用额度: a credit order over the customer's limit is not stamped until a manager
+        // lets it go; checked again here because two offline devices may each stay under it.
+        if let Action::Audit { .. } = action {
+            let view = order::OrderView::from_record(before);
+            if let Some(customer) = view.customer {
+                let credit = (self.credit_of)(&before.office, customer, before.id);
+                let over = credit.and_then(|(limit, exposure)| payments::over_credit(&view, Some(limit), exposure));
+                if let Some((exposure, limit)) = over {
+                    if !order::OrderView::overridden(before, order::MoneyRule::Credit) {
+                        return Err(Refusal::new(
+                            "over_credit",
+                            format!(
+                                "the customer owes {exposure} with a limit of {limit}; this order of {} goes over it: a manager may let it go, with a reason",
+                                view.total
+                            ),
+                        ));
+                    }
+                }
             }
         }
         if let Action::Audit { stamp: PaymentStamp::Collect } = action {

@@ -103,6 +103,8 @@ pub enum Action {
 pub enum MoneyRule {
     /// 款到发货: goes to logistics once payments cover it.
     Prepay,
+    /// 信用额度: a credit order (月结, 货到付款) that takes the customer over their limit.
+    Credit,
 }
 
 /// What is printed from an order.
@@ -740,6 +742,9 @@ pub enum Warning {
     LargeTotal,
     /// The same customer ordered the same lines minutes ago: this order's number.
     Duplicate(String),
+    /// A credit order that takes the customer over their limit: the cashier cannot stamp
+    /// it until a manager lets it go. What they owe already, and the limit.
+    OverCredit { exposure: Fen, limit: Fen },
 }
 
 /// Totals above this are confirmed before saving (¥1,000,000).

@@ -456,6 +456,39 @@ pub struct Balance {
     pub on_account: Fen,
 }
 
+/// Credit terms: the goods leave before the money comes.
+pub fn on_credit(terms: Option<PaymentTerms>) -> bool {
+    matches!(terms, Some(PaymentTerms::Monthly | PaymentTerms::OnArrival))
+}
+
+/// A credit order over the customer's limit: what they owe already (unpaid shipped orders
+/// and approved orders not yet shipped, this one aside) plus this order, against the limit.
+/// `None` when it fits, the order is not on credit, or the customer has no limit set.
+pub fn over_credit(order: &OrderView, limit: Option<Fen>, exposure: Fen) -> Option<(Fen, Fen)> {
+    let limit = limit?;
+    if !on_credit(order.payment) {
+        return None;
+    }
+    let after = exposure.checked_add(order.total).unwrap_or(Fen(i64::MAX));
+    (after > limit).then_some((exposure, limit))
+}
+
+/// What a customer owes or is committed to (receivable + approved not yet shipped), from
+/// their orders other than `except`.
+pub fn exposure<'a>(
+    orders: impl IntoIterator<Item = &'a OrderView>,
+    payments: &[PaymentView],
+    except: RecordId,
+) -> Fen {
+    use crate::desk::order::Status;
+    orders
+        .into_iter()
+        .filter(|o| o.id != except)
+        .filter(|o| matches!(o.status, Status::Audited | Status::HandedOver | Status::PartlyShipped | Status::Shipped))
+        .map(|o| open_amount(o, paid(o.id, payments)))
+        .fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
+}
+
 /// A customer's [`Balance`] on `today`. `shipped_on`: the date an order's goods first left.
 pub fn balance<'a>(
     orders: impl IntoIterator<Item = &'a OrderView>,

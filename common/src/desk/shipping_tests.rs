@@ -92,6 +92,7 @@ impl Person {
             station_contract: &|_| None,
             order_state: &lookup,
             paid_for: &|_, _| crate::desk::money::Fen::ZERO,
+            credit_of: &|_, _, _| None,
         };
         validate_change(&rules, &author, change, existing.cloned(), change.ts.wall_ms)
             .map_err(|r| r.code.unwrap_or_default())

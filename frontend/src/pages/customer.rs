@@ -83,7 +83,10 @@ pub fn CustomerPage() -> impl IntoView {
                         <dt>{i.s("地址", "Address")}</dt><dd>{c.address.clone()}</dd>
                         <dt>{i.s("货站", "Freight station")}</dt><dd>{c.station.clone()}" "{c.station_contract.clone()}</dd>
                         <dt>{i.s("结款方式", "Payment terms")}</dt><dd data-terms=terms.map(|t| t.code()).unwrap_or("")>{move || terms.map(|p| i18n::payment(i.lang(), p)).unwrap_or_default()}</dd>
-                        <dt>{i.s("信用额度", "Credit limit")}</dt><dd data-credit=limit.0>{limit.to_string()}</dd>
+                        <dt>{i.s("信用额度", "Credit limit")}</dt><dd data-credit=limit.map(|l| l.0.to_string()).unwrap_or_default()>{move || match limit {
+                            Some(l) => l.to_string(),
+                            None => i.t("未设", "not set").to_string(),
+                        }}</dd>
                         <dt>{i.s("等级", "Class")}</dt><dd>{c.class.clone()}</dd>
                         <dt>{i.s("业务员", "Salesperson")}</dt><dd>{c.salesperson.clone()}</dd>
                         <dt>{i.s("备注", "Notes")}</dt><dd class="notes">{c.notes.clone()}</dd>

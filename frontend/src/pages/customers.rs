@@ -120,7 +120,7 @@ pub fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl Int
     // Terms, credit, class and owner: a manager's to set.
     let manager = ctx.actor().is_some_and(|a| matches!(a.role, Role::Manager | Role::Admin));
     let terms = RwSignal::new(customer.payment.map(|p| p.code()).unwrap_or("prepay").to_string());
-    let credit = RwSignal::new(customer.credit_limit.to_plain());
+    let credit = RwSignal::new(customer.credit_limit.map(Fen::to_plain).unwrap_or_default());
     let class = RwSignal::new(customer.class.clone());
     let salesperson = RwSignal::new(customer.salesperson.clone());
     let notes = RwSignal::new(customer.notes.clone());
@@ -134,10 +134,12 @@ pub fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl Int
             values.insert("payment".into(), json!(terms.get_untracked()));
             values.insert("class".into(), json!(class.get_untracked()));
             values.insert("salesperson".into(), json!(salesperson.get_untracked().trim()));
+            // Left empty: no limit is set (and one already set stays).
             match Fen::parse(&credit.get_untracked()) {
                 Ok(f) => {
                     values.insert("credit_limit".into(), json!(f.0));
                 }
+                Err(common::desk::money::MoneyError::Empty) => {}
                 Err(e) => es.push(FieldError::new("credit_limit", common::desk::order::money_problem(e))),
             }
         }

@@ -45,8 +45,12 @@ pub fn action_text(lang: Lang, a: &Action) -> String {
                 format!("{step}: waybill {waybill}, {packages} packages")
             }
         }
-        Action::Override { reason, .. } if zh => format!("经理放行(款未到):{reason}"),
-        Action::Override { reason, .. } => format!("Let go by a manager (unpaid): {reason}"),
+        Action::Override { rule: order::MoneyRule::Prepay, reason } if zh => format!("经理放行(款未到):{reason}"),
+        Action::Override { rule: order::MoneyRule::Prepay, reason } => {
+            format!("Let go by a manager (unpaid): {reason}")
+        }
+        Action::Override { reason, .. } if zh => format!("经理放行(超信用额度):{reason}"),
+        Action::Override { reason, .. } => format!("Let go by a manager (over the credit limit): {reason}"),
         Action::Void { reason } | Action::Correct { reason } if zh => format!("{step}:{reason}"),
         Action::Void { reason } | Action::Correct { reason } => format!("{step}: {reason}"),
         Action::HandOver { received_by, copies } if !received_by.is_empty() => {
@@ -488,7 +492,16 @@ fn Steps(state: RecordState) -> impl IntoView {
     let offered = offered_steps(&state, actor.role);
     // 款到发货: nothing goes to logistics before the money has come (or a manager lets it go).
     let blocked = crate::pages::shipping::prepay_blocked(ctx, &state);
-    let has = |s: &str| offered.contains(&s) && !(blocked && matches!(s, "hand_over" | "ship"));
+    // 信用额度: the cashier does not stamp a credit order over the customer's limit until a
+    // manager lets it go.
+    let over_credit = crate::pages::payments::credit_blocked(ctx, &state);
+    let has = |s: &str| {
+        offered.contains(&s)
+            && !(blocked && matches!(s, "hand_over" | "ship"))
+            && !(over_credit.is_some() && s == "audit")
+    };
+    let credit_reason = RwSignal::new(String::new());
+    let credit_missing = RwSignal::new(false);
     let (paid, total) = (ctx.paid_for(id), order.total);
     let may_let_go = blocked && matches!(actor.role, Role::Manager | Role::Admin);
     let let_go_reason = RwSignal::new(String::new());
@@ -541,6 +554,34 @@ fn Steps(state: RecordState) -> impl IntoView {
                     </span>
                 })}
             </span>
+        })}
+        {over_credit.map(|(owed, limit)| view! {
+            <div class="notice warn credit-blocked" role="status" data-blocked="credit">
+                <span>{move || if i.lang() == Lang::Zh {
+                    format!("超出信用额度:客户已欠及已审核未发货 {owed},额度 {limit},本单 {total}。经理放行后才能收银审核。")
+                } else {
+                    format!("Over the credit limit: the customer owes or has approved {owed} against a limit of {limit}; this order is {total}. The cashier's audit waits for a manager.")
+                }}</span>
+                {matches!(actor.role, Role::Manager | Role::Admin).then(|| view! {
+                    <span class="inline-form">
+                        <span class="field">
+                            <label for="credit-reason">{i.s("放行原因", "Reason to let it go")}</label>
+                            <input id="credit-reason" aria-invalid=move || credit_missing.get().to_string()
+                                prop:value=move || credit_reason.get() on:input=move |ev| credit_reason.set(event_target_value(&ev))/>
+                            <span class="field-error" role="alert" hidden=move || !credit_missing.get()>{i.s("必填", "Required")}</span>
+                        </span>
+                        <button type="button" id="credit-let-go" on:click=move |_| {
+                            let reason = credit_reason.get_untracked().trim().to_string();
+                            if reason.is_empty() {
+                                credit_missing.set(true);
+                                let _ = crate::components::focus_id("credit-reason");
+                            } else {
+                                run(Action::Override { rule: order::MoneyRule::Credit, reason });
+                            }
+                        }>{i.s("经理放行(超额度)", "Let it go over the limit (manager)")}</button>
+                    </span>
+                })}
+            </div>
         })}
         {blocked.then(|| view! {
             <div class="notice warn prepay-blocked" role="status" data-blocked="prepay">

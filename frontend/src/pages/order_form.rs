@@ -336,10 +336,11 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
             }
         }
         if !confirmed {
-            let found = ctx.replica.with_untracked(|r| {
+            let mut found = ctx.replica.with_untracked(|r| {
                 let others: Vec<OrderView> = r.all(Kind::ORDER).map(OrderView::from_record).collect();
                 fields.warnings(today, now_ms(), &others, editing)
             });
+            found.extend(credit_warning(ctx, &fields, editing));
             if !found.is_empty() {
                 warnings.set(found);
                 focus_soon("confirm-save");
@@ -578,6 +579,17 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                         <div>
                             <strong id="confirm-title">{i.s("请确认:", "Please confirm:")}</strong>
                             <ul>{move || warnings.get().into_iter().map(|w| view! { <li>{move || warning_text(i.lang(), &w)}</li> }).collect_view()}</ul>
+                            {move || warnings.with(|ws| ws.iter().any(|w| matches!(w, Warning::OverCredit { .. }))).then(|| {
+                                let age = ctx.sync.with_untracked(|s| s.last_ok_ms).map(|t| now_ms().saturating_sub(t) / 60_000);
+                                view! { <p class="hint" id="balance-age">{move || match (age, i.lang()) {
+                                    (Some(m), Lang::Zh) if m < 60 => format!("余额截至 {m} 分钟前(本机上次同步)"),
+                                    (Some(m), Lang::Zh) => format!("余额截至 {} 小时前(本机上次同步)", m / 60),
+                                    (Some(m), Lang::En) if m < 60 => format!("Balance as of {m} minutes ago (this device's last sync)"),
+                                    (Some(m), Lang::En) => format!("Balance as of {} hours ago (this device's last sync)", m / 60),
+                                    (None, Lang::Zh) => "余额以本机上次同步为准".to_string(),
+                                    (None, Lang::En) => "Balance as of this device's last sync".to_string(),
+                                }}</p> }
+                            })}
                         </div>
                         <div class="actions">
                             <button type="button" id="confirm-save" class="primary" on:click={
@@ -626,6 +638,34 @@ fn focus_soon_owned(id: String) {
     });
 }
 
+/// A credit order that takes a known customer over their limit, from what this device
+/// knows (the balance as of its last sync; the server checks again at the audit).
+fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: Option<RecordId>) -> Option<Warning> {
+    let customer = fields.customer?;
+    let limit = ctx
+        .replica
+        .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
+        .credit_limit?;
+    let orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
+        r.all(Kind::ORDER).map(|s| ctx.order_view(s)).filter(|o| o.customer == Some(customer)).collect()
+    });
+    let pays = ctx.payments();
+    let exposure = common::desk::payments::exposure(&orders, &pays, editing.unwrap_or(RecordId(uuid_nil())));
+    let mut this = OrderView::from_record(&common::engine::record::RecordState::new(
+        Kind::ORDER,
+        RecordId(uuid_nil()),
+        common::engine::ids::OfficeCode::parse("HQ").ok()?,
+    ));
+    this.payment = Some(fields.payment);
+    this.total = fields.total();
+    common::desk::payments::over_credit(&this, Some(limit), exposure)
+        .map(|(exposure, limit)| Warning::OverCredit { exposure, limit })
+}
+
+fn uuid_nil() -> uuid::Uuid {
+    uuid::Uuid::nil()
+}
+
 fn warning_text(lang: Lang, w: &Warning) -> String {
     match (w, lang) {
         (Warning::PastDeliveryDate, Lang::Zh) => "要货日期已经过了。".into(),
@@ -636,6 +676,12 @@ fn warning_text(lang: Lang, w: &Warning) -> String {
         }
         (Warning::Duplicate(n), Lang::Zh) => format!("几分钟前这个客户刚下过同样的订单({n})。"),
         (Warning::Duplicate(n), Lang::En) => format!("The same order for this customer was taken minutes ago ({n})."),
+        (Warning::OverCredit { exposure, limit }, Lang::Zh) => {
+            format!("超出信用额度:客户已欠及已审核未发货 {exposure},额度 {limit}。保存后收银审核前需经理放行。")
+        }
+        (Warning::OverCredit { exposure, limit }, Lang::En) => format!(
+            "Over the credit limit: the customer owes or has approved {exposure} against a limit of {limit}. Once saved, a manager must let it go before the cashier's audit."
+        ),
     }
 }
 

@@ -281,3 +281,22 @@ fn PaymentForm(on_done: Callback<()>) -> impl IntoView {
         </form>
     }
 }
+
+/// A credit order (月结, 货到付款) that takes its customer over their limit, as this device
+/// knows it, and not let go by a manager: (what they owe already, the limit).
+pub fn credit_blocked(ctx: crate::state::Ctx, state: &common::engine::record::RecordState) -> Option<(Fen, Fen)> {
+    let order = OrderView::from_record(state);
+    if OrderView::overridden(state, common::desk::order::MoneyRule::Credit) {
+        return None;
+    }
+    let customer = order.customer?;
+    let limit = ctx
+        .replica
+        .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
+        .credit_limit?;
+    let orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
+        r.all(Kind::ORDER).map(|s| ctx.order_view(s)).filter(|o| o.customer == Some(customer)).collect()
+    });
+    let exposure = payments::exposure(&orders, &ctx.payments(), order.id);
+    payments::over_credit(&order, Some(limit), exposure)
+}

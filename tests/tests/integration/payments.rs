@@ -151,3 +151,37 @@ async fn a_customers_terms_and_credit_are_a_managers_to_set_and_a_new_customer_s
     let c = clerk.change(Kind::CUSTOMER, RecordId::new_v7(now_ms(), random10()), &office, None, new_one("prepay", 0));
     assert_eq!(applied(&clerk, c).await, Ok(()));
 }
+
+#[tokio::test]
+async fn a_credit_order_over_the_customers_limit_waits_at_the_cashier_for_a_manager() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    // The manager gives a customer ¥500 of credit, monthly.
+    let mut manager = login(&base, "fs_manager").await;
+    let customer = manager.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
+    let mut terms = BTreeMap::from([("credit_limit".to_string(), serde_json::json!(50_000))]);
+    terms.insert("payment".into(), serde_json::json!("monthly"));
+    let c = manager.change(Kind::CUSTOMER, customer.id, &customer.office, Some(&customer), terms);
+    assert_eq!(applied(&manager, c).await, Ok(()));
+
+    // Two monthly orders of ¥384 for them: the first fits, the second goes over.
+    let mut clerk = login(&base, "fs_clerk").await;
+    let mut ids = Vec::new();
+    for seq in 1..=2 {
+        let mut values = order_values(&clerk.number(seq), customer.get_str("name"), 3);
+        values.insert("customer".into(), serde_json::json!(customer.id));
+        let id = RecordId::new_v7(now_ms(), random10());
+        let office = clerk.office();
+        let c = clerk.change(Kind::ORDER, id, &office, None, values);
+        assert_eq!(applied(&clerk, c).await, Ok(()));
+        assert_eq!(step(&base, "fs_reviewer", id, Action::Review).await, None);
+        ids.push(id);
+    }
+    let paid = || Action::Audit { stamp: PaymentStamp::Receivable };
+    assert_eq!(step(&base, "fs_cashier", ids[0], paid()).await, None);
+    assert_eq!(step(&base, "fs_cashier", ids[1], paid()).await.as_deref(), Some("over_credit"));
+    // A manager lets it go, with a reason; then the cashier stamps it.
+    let let_go = Action::Override { rule: MoneyRule::Credit, reason: "月底回款".into() };
+    assert_eq!(step(&base, "fs_manager", ids[1], let_go).await, None);
+    assert_eq!(step(&base, "fs_cashier", ids[1], paid()).await, None);
+}

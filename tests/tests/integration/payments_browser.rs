@@ -8,7 +8,7 @@ use common::desk::order::{Action, PaymentStamp};
 use common::engine::ids::RecordId;
 use common::engine::record::Kind;
 use std::collections::BTreeMap;
-use tests::webdriver::Browser;
+use tests::webdriver::{Browser, CONTROL, ENTER};
 
 /// An FS prepay order of 3 × ¥128.00 for 美居建材, reviewed and stamped; its number.
 async fn prepay_order(base: &str, seq: u32) -> (RecordId, String) {
@@ -121,7 +121,45 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     clerk.click_on("#edit-customer", 10).await;
     clerk.wait_for("#c-full_name", 5).await;
     assert!(clerk.find("#c-credit_limit").await.is_none() && clerk.find("#c-payment").await.is_none());
+
+    // Over the limit at entry: 500 × ¥128 = ¥64,000 against ¥50,000 of credit. The form
+    // says so, with how old the balance it knows is, before it saves.
+    clerk.click_on("nav a[href='/orders/new']", 10).await;
+    clerk.click_on("#f-customer_name", 10).await;
+    clerk.keys("美居建材商行").await;
+    clerk.wait_for(".suggestions li", 5).await;
+    clerk.keys(ENTER).await;
+    clerk.wait_until("the customer's terms", "document.querySelector('#f-payment').value === 'monthly'", 10).await;
+    clerk.click_on("#f-lines-0-model", 5).await;
+    clerk.keys("AJ-8801").await;
+    clerk.wait_for(".suggestions li", 5).await;
+    clerk.keys(ENTER).await;
+    clerk.keys("500").await;
+    clerk.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    clerk.wait_for_text(".notice.confirm", &["超出信用额度", "¥50,000.00"], 10).await;
+    clerk.wait_for_text("#balance-age", &["余额截至"], 5).await;
+    clerk.click_on("#confirm-save", 5).await;
+    clerk.wait_for(".order-detail [data-number]", 10).await;
+    let path = clerk.script("return window.location.pathname").await;
+    let over = RecordId::parse(path.as_str().unwrap_or_default().trim_start_matches("/orders/")).unwrap();
+    clerk.click_on("#step-review", 10).await;
+    clerk.wait_for(".order-detail .page-head [data-status='reviewed']", 10).await;
+    clerk.wait_for(".sync-badge[data-sync='synced']", 30).await;
     clerk.close().await;
+
+    // At the cashier: not offered the stamp, told why.
+    open_order(&cashier, &base, over).await;
+    cashier.wait_for_text(".credit-blocked", &["超出信用额度", "¥50,000.00"], 30).await;
+    assert!(cashier.find("#step-audit").await.is_none(), "the cashier was offered to stamp it");
+    // The manager lets it go, with a reason kept in the history; then the cashier stamps.
+    open_order(&manager, &base, over).await;
+    retype(&manager, "credit-reason", "老客户,下月初回款").await;
+    manager.click_on("#credit-let-go", 10).await;
+    manager.wait_for_text("section.order-detail > ol.history", &["超信用额度", "老客户,下月初回款"], 10).await;
+    manager.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    open_order(&cashier, &base, over).await;
+    cashier.click_on("#step-audit", 30).await;
+    cashier.wait_for(".order-detail .page-head [data-status='audited']", 10).await;
     for b in [logistics, cashier, manager] {
         b.close().await;
     }
