@@ -157,7 +157,7 @@ pub fn eviction_rank(kind: Kind) -> u8 {
 
 /// (customer's office, customer, order) → the customer's credit limit, if one is set, and
 /// what they owe or are committed to besides that order.
-pub type CreditOf = dyn Fn(&OfficeCode, RecordId, RecordId) -> Option<(Fen, Fen)>;
+pub type CreditOf<'a> = dyn Fn(&OfficeCode, RecordId, RecordId) -> Option<(Fen, Fen)> + 'a;
 
 /// The desk's rules for the changes of one logged-in person on one device.
 pub struct DeskRules<'a> {
@@ -172,7 +172,7 @@ pub struct DeskRules<'a> {
     pub paid_for: &'a dyn Fn(&OfficeCode, RecordId) -> Fen,
     /// A customer's credit limit (if one is set) and what they owe or are committed to
     /// besides the given order: (customer of `office`, order) → (limit, exposure).
-    pub credit_of: &'a CreditOf,
+    pub credit_of: &'a CreditOf<'a>,
 }
 
 impl<'a> DeskRules<'a> {
