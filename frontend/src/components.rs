@@ -76,6 +76,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                 })}
                 <A href="/customers">{i.s("客户", "Customers")}</A>
                 <A href="/payments">{i.s("回款", "Payments")}</A>
+                <A href="/collections">{i.s("催款", "Collections")}</A>
                 <A href="/shipments">{i.s("发货", "Shipments")}
                     {move || match crate::pages::shipping::overdue_calls(ctx) {
                         0 => None,

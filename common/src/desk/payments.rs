@@ -403,6 +403,53 @@ mod tests {
     }
 
     #[test]
+    fn arrived_unpaid_pay_on_arrival_orders_are_chased_oldest_first() {
+        use crate::desk::order::Status;
+        let today = Date::parse("2026-11-29").unwrap();
+        let fs = OfficeCode::parse("FS").unwrap();
+        let order = |n: u128, terms: PaymentTerms, status: Status, total: i64| {
+            let mut o =
+                OrderView::from_record(&RecordState::new(crate::engine::record::Kind::ORDER, id(n), fs.clone()));
+            o.number = format!("N{n}");
+            o.payment = Some(terms);
+            o.status = status;
+            o.total = Fen(total);
+            o
+        };
+        let orders = [
+            order(1, PaymentTerms::OnArrival, Status::Shipped, 10_000),
+            order(2, PaymentTerms::OnArrival, Status::Shipped, 20_000),
+            order(3, PaymentTerms::Monthly, Status::Shipped, 30_000),
+            order(4, PaymentTerms::OnArrival, Status::Audited, 40_000),
+            order(5, PaymentTerms::OnArrival, Status::Shipped, 50_000),
+            order(6, PaymentTerms::OnArrival, Status::PartlyShipped, 60_000),
+        ];
+        // 1 arrived last week, 2 yesterday, 5 is still on the road, 6 arrived but is paid.
+        let arrived = |o: RecordId| match o {
+            x if x == id(1) => Some(today.plus_days(-7)),
+            x if x == id(2) => Some(today.plus_days(-1)),
+            x if x == id(5) => Some(today.plus_days(2)),
+            x if x == id(6) => Some(today),
+            _ => Some(today.plus_days(-3)),
+        };
+        let mut p =
+            PaymentView::from_record(&RecordState::new(crate::engine::record::Kind::new("payment"), id(99), fs));
+        p.confirmed = true;
+        p.amount = Fen(60_000);
+        p.allocations = vec![Allocation { order: id(6), order_number: "N6".into(), amount: Fen(60_000) }];
+        let list = chase_list(
+            &orders,
+            &[p],
+            arrived,
+            |o| if o.id == id(1) { "fs_sales".into() } else { String::new() },
+            today,
+        );
+        let numbers: Vec<&str> = list.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(numbers, vec!["N1", "N2"]);
+        assert_eq!((list[0].salesperson.as_str(), list[0].open), ("fs_sales", Fen(10_000)));
+    }
+
+    #[test]
     fn allocations_over_the_payment_or_twice_to_an_order_are_refused() {
         let two = json!([{"order": id(1), "amount": 600}, {"order": id(2), "amount": 500}]);
         assert_eq!(check_allocations(&two, Some(Fen(1000))).unwrap_err().field, "allocations");
@@ -515,4 +562,69 @@ pub fn balance<'a>(
     }
     b.on_account = payments.iter().filter(|p| p.confirmed).fold(Fen::ZERO, |a, p| add(a, p.unallocated()));
     b
+}
+
+/// One order to chase for its money (货到付款, arrived and unpaid).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chase {
+    pub order: RecordId,
+    pub number: String,
+    pub customer: String,
+    /// The owning salesperson (the customer's), empty if none.
+    pub salesperson: String,
+    /// When the goods arrived (signed for), or were expected to.
+    pub arrived: Date,
+    pub open: Fen,
+}
+
+/// Pay-on-arrival orders whose goods have arrived — signed for, or due by their expected
+/// arrival — and are not paid: oldest arrival first. `arrived_on`: the order's arrival as
+/// the shipments say; `owner`: a customer's salesperson.
+pub fn chase_list<'a>(
+    orders: impl IntoIterator<Item = &'a OrderView>,
+    payments: &[PaymentView],
+    arrived_on: impl Fn(RecordId) -> Option<Date>,
+    owner: impl Fn(&OrderView) -> String,
+    today: Date,
+) -> Vec<Chase> {
+    use crate::desk::order::Status;
+    let mut out: Vec<Chase> = orders
+        .into_iter()
+        .filter(|o| o.payment == Some(PaymentTerms::OnArrival))
+        .filter(|o| matches!(o.status, Status::Shipped | Status::PartlyShipped))
+        .filter_map(|o| {
+            let arrived = arrived_on(o.id).filter(|d| *d <= today)?;
+            let open = open_amount(o, paid(o.id, payments));
+            (open.0 > 0).then(|| Chase {
+                order: o.id,
+                number: o.number.clone(),
+                customer: o.customer_name.clone(),
+                salesperson: owner(o),
+                arrived,
+                open,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.arrived, &a.number).cmp(&(b.arrived, &b.number)));
+    out
+}
+
+/// When an order's goods arrived, from its shipments: the latest receipt date when every
+/// shipment is signed for, else the latest expected arrival (goods still on the road are
+/// not yet due).
+pub fn arrival(shipments: &[&crate::desk::shipping::ShipmentView]) -> Option<Date> {
+    use crate::desk::shipping::ShipAction;
+    let signed: Vec<Option<Date>> = shipments
+        .iter()
+        .map(|s| {
+            s.receipt.as_ref().and_then(|r| match &r.action {
+                ShipAction::Receipt { date, .. } => Date::parse(date),
+                _ => None,
+            })
+        })
+        .collect();
+    if !signed.is_empty() && signed.iter().all(Option::is_some) {
+        return signed.into_iter().flatten().max();
+    }
+    shipments.iter().map(|s| s.expected_arrival).collect::<Option<Vec<Date>>>()?.into_iter().max()
 }

@@ -300,3 +300,70 @@ pub fn credit_blocked(ctx: crate::state::Ctx, state: &common::engine::record::Re
     let exposure = payments::exposure(&orders, &ctx.payments(), order.id);
     payments::over_credit(&order, Some(limit), exposure)
 }
+
+/// 催款: pay-on-arrival orders that have arrived and are not paid, per owning salesperson
+/// (a salesperson sees their own customers'), oldest first; and each customer's overdue.
+#[component]
+pub fn CollectionsPage() -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let me = ctx.actor();
+    let only_mine = me.as_ref().is_some_and(|a| a.role == common::desk::permissions::Role::Salesperson);
+    let my_name = me.map(|a| a.username).unwrap_or_default();
+    let today = local_date(now_ms(), ctx.offset_minutes());
+    let rows = Memo::new(move |_| {
+        let customers = ctx.customers();
+        let orders: Vec<OrderView> = ctx.replica.with(|r| r.all(Kind::ORDER).map(|s| ctx.order_view(s)).collect());
+        let shipments = ctx.shipments();
+        let owner = |o: &OrderView| {
+            customers
+                .iter()
+                .find(|c| Some(c.id) == o.customer || (o.customer.is_none() && c.name == o.customer_name))
+                .map(|c| c.salesperson.clone())
+                .unwrap_or_default()
+        };
+        let arrived_on = |id: RecordId| {
+            let mine: Vec<&common::desk::shipping::ShipmentView> =
+                shipments.iter().filter(|s| s.order == Some(id)).collect();
+            payments::arrival(&mine)
+        };
+        let list = payments::chase_list(&orders, &ctx.payments(), arrived_on, owner, today);
+        list.into_iter().filter(|c| !only_mine || c.salesperson == my_name).collect::<Vec<_>>()
+    });
+    view! {
+        <section class="collections-page">
+            <h1>{i.s("催款", "Collections")}</h1>
+            <p class="muted">{move || if only_mine {
+                i.t("你的客户里,货到付款、货已到而未收款的订单,到货最早的在前。", "Your customers' pay-on-arrival orders that have arrived and are unpaid, the earliest arrival first.")
+            } else {
+                i.t("货到付款、货已到而未收款的订单,按业务员,到货最早的在前。", "Pay-on-arrival orders that have arrived and are unpaid, by salesperson, the earliest arrival first.")
+            }}</p>
+            <table class="list collections">
+                <thead><tr>
+                    <th scope="col">{i.s("业务员", "Salesperson")}</th>
+                    <th scope="col">{i.s("到货", "Arrived")}</th>
+                    <th scope="col">{i.s("客户", "Customer")}</th>
+                    <th scope="col">{i.s("单号", "Number")}</th>
+                    <th scope="col" class="num">{i.s("未收", "Open")}</th>
+                </tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|c| {
+                        let days = today.days() - c.arrived.days();
+                        let key = c.number.clone();
+                        view! {
+                            <tr data-number=key>
+                                <td data-label=i.s("业务员", "Salesperson")>{c.salesperson.clone()}</td>
+                                <td data-label=i.s("到货", "Arrived")>{c.arrived.to_string()}
+                                    <span class="muted">{move || if i.lang() == Lang::Zh { format!("({days} 天)") } else { format!(" ({days} days)") }}</span></td>
+                                <td data-label=i.s("客户", "Customer")>{c.customer.clone()}</td>
+                                <td data-label=i.s("单号", "Number")><A href=format!("/orders/{}", c.order)>{c.number.clone()}</A></td>
+                                <td data-label=i.s("未收", "Open") class="num" data-open=c.open.0>{c.open.to_string()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || rows.with(Vec::is_empty).then(|| view! { <p class="muted">{i.s("没有要催的款。", "Nothing to chase.")}</p> })}
+        </section>
+    }
+}

@@ -164,3 +164,63 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
         b.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_salesperson_sees_on_the_phone_which_arrived_pay_on_arrival_orders_to_chase() {
+    use common::desk::shipping::{ShipAction, ShipmentDraft, Shipping, SHIPMENT_WORKFLOW};
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    // The manager makes the salesperson the owner of a customer.
+    let mut manager = login(&base, "fs_manager").await;
+    let customer = manager.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
+    let owner = BTreeMap::from([("salesperson".to_string(), serde_json::json!("fs_salesperson"))]);
+    let c = manager.change(Kind::CUSTOMER, customer.id, &customer.office, Some(&customer), owner);
+    manager.push(vec![c]).await;
+
+    // A pay-on-arrival order of theirs, shipped and signed for yesterday, unpaid.
+    let mut clerk = login(&base, "fs_clerk").await;
+    let number = clerk.number(1);
+    let mut values = order_values(&number, customer.get_str("name"), 3);
+    values.insert("customer".into(), serde_json::json!(customer.id));
+    values.insert("payment".into(), serde_json::json!("on_arrival"));
+    let id = RecordId::new_v7(now_ms(), random10());
+    let office = clerk.office();
+    let c = clerk.change(Kind::ORDER, id, &office, None, values);
+    clerk.push(vec![c]).await;
+    for a in [Action::Review, Action::Audit { stamp: PaymentStamp::Collect }] {
+        let seen = manager.order(id).await;
+        let mut c = manager.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
+        c.event = Some(a.to_write(Some(&seen)));
+        manager.push(vec![c]).await;
+    }
+    let today = common::desk::time::local_date(now_ms(), 480);
+    let seen = manager.order(id).await;
+    let view = common::desk::order::OrderView::from_record(&seen);
+    let mut draft = ShipmentDraft::for_order(&view, &Shipping::default(), today, "");
+    draft.station = "德邦物流".into();
+    draft.waybills = vec![("DB-5".into(), "1".into())];
+    draft.quantities = vec!["3".into()];
+    let fields = draft.validate(&view, today).unwrap();
+    let sid = RecordId::new_v7(now_ms(), random10());
+    let mut ship = manager.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
+    ship.event = Some(fields.ship_action(sid).to_write(Some(&seen)));
+    let record = manager.change(Kind::SHIPMENT, sid, &seen.office, None, fields.to_values());
+    manager.push(vec![ship, record]).await;
+    let held = manager.pull_all().await.into_iter().find(|r| r.id == sid).unwrap();
+    let mut receipt = manager.change(Kind::SHIPMENT, sid, &held.office, Some(&held), BTreeMap::new());
+    let yesterday = today.plus_days(-1).to_string();
+    receipt.event = Some(
+        ShipAction::Receipt { date: yesterday.clone(), signer: "陈老板".into(), letter: false }
+            .to_write(&SHIPMENT_WORKFLOW, Some(&held)),
+    );
+    let r = manager.push(vec![receipt]).await;
+    assert!(r.results.iter().all(|x| x.outcome == common::engine::wire::Outcome::Applied), "{:?}", r.results);
+
+    // On the salesperson's phone: the order to chase, with what is open and since when.
+    let phone = driver.session(&tmp.path().join("sales"), 360, 740).await;
+    log_in(&phone, &base, "fs_salesperson").await;
+    phone.click_on("nav.main-nav a[href='/collections']", 10).await;
+    phone
+        .wait_for_text(&format!("tr[data-number='{number}']"), &[&yesterday, "¥384.00", customer.get_str("name")], 30)
+        .await;
+    phone.close().await;
+}
