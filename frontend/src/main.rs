@@ -51,6 +51,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/orders/:id") view=|| view! { <Shell><pages::order_detail::OrderDetail/></Shell> }/>
                 <Route path=path!("/collections") view=|| view! { <Shell><pages::payments::CollectionsPage/></Shell> }/>
                 <Route path=path!("/payments") view=|| view! { <Shell><pages::payments::PaymentsPage/></Shell> }/>
+                <Route path=path!("/customers/:id/statement") view=pages::print::PrintStatement/>
                 <Route path=path!("/customers/:id") view=|| view! { <Shell><pages::customer::CustomerPage/></Shell> }/>
                 <Route path=path!("/customers") view=|| view! { <Shell><pages::customers::CustomerList/></Shell> }/>
                 <Route path=path!("/shipments") view=|| view! { <Shell><pages::shipping::ShipmentsPage/></Shell> }/>

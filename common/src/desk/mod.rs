@@ -12,6 +12,7 @@ pub mod payments;
 pub mod permissions;
 pub mod search;
 pub mod shipping;
+pub mod statement;
 pub mod time;
 pub mod upgrade;
 

@@ -97,6 +97,16 @@ pub fn CustomerPage() -> impl IntoView {
             {move || (may_edit && customer.get().is_some()).then(|| view! {
                 <button type="button" id="edit-customer" on:click=move |_| editing.set(true)>{i.s("修改客户", "Change customer")}</button>
             })}
+            {move || id.get().map(|id| {
+                let first = Date::new(today.year, today.month, 1).unwrap_or(today);
+                let last_month_end = first.plus_days(-1);
+                let last_month = Date::new(last_month_end.year, last_month_end.month, 1).unwrap_or(last_month_end);
+                view! {
+                    <A href=format!("/customers/{id}/statement?from={first}&to={today}") attr:class="button" attr:id="statement-this-month">{i.s("本月对账单", "This month's statement")}</A>
+                    " "
+                    <A href=format!("/customers/{id}/statement?from={last_month}&to={last_month_end}") attr:class="button" attr:id="statement-last-month">{i.s("上月对账单", "Last month's statement")}</A>
+                }
+            })}
             {move || (editing.get()).then(|| customer.get_untracked().map(|c| view! {
                 <crate::pages::customers::CustomerEditor customer=c on_done=Callback::new(move |_| editing.set(false))/>
             }))}

@@ -670,3 +670,115 @@ pub fn PrintPicking() -> impl IntoView {
             why_not=("", "") record=Callback::new(|_| true) sheets=sheets/>
     }
 }
+
+/// `/customers/:id/statement?from=YYYY-MM-DD&to=YYYY-MM-DD`: the customer's statement
+/// (对账单) for the period, on A4, to print or save as a PDF and send.
+#[component]
+pub fn PrintStatement() -> impl IntoView {
+    let ctx = use_ctx();
+    let query = use_query_map();
+    let id = id_param();
+    let offset = ctx.offset_minutes();
+    let today = local_date(now_ms(), offset);
+    let from = query
+        .with_untracked(|q| q.get("from"))
+        .and_then(|d| Date::parse(&d))
+        .unwrap_or_else(|| Date::new(today.year, today.month, 1).unwrap_or(today));
+    let to = query.with_untracked(|q| q.get("to")).and_then(|d| Date::parse(&d)).unwrap_or(today);
+    let sheets = Callback::new(move |(paper, _): (Paper, usize)| {
+        let i = ctx.i18n;
+        let Some(customer) = id.get().and_then(|id| {
+            ctx.replica.with(|r| r.get(Kind::CUSTOMER, id).map(common::desk::customer::CustomerView::from_record))
+        }) else {
+            return not_here();
+        };
+        let orders: Vec<OrderView> = ctx.replica.with(|r| {
+            r.all(Kind::ORDER)
+                .map(OrderView::from_record)
+                .filter(|o| {
+                    o.customer == Some(customer.id) || (o.customer.is_none() && o.customer_name == customer.name)
+                })
+                .collect()
+        });
+        let ids: Vec<RecordId> = orders.iter().map(|o| o.id).collect();
+        let shipments: Vec<ShipmentView> =
+            ctx.shipments().into_iter().filter(|s| s.order.is_some_and(|o| ids.contains(&o))).collect();
+        let log: Vec<LogView> =
+            ctx.station_log().into_iter().filter(|e| e.order.is_some_and(|o| ids.contains(&o))).collect();
+        let pays: Vec<common::desk::payments::PaymentView> = ctx
+            .payments()
+            .into_iter()
+            .filter(|p| p.customer == Some(customer.id) || (p.customer.is_none() && p.customer_name == customer.name))
+            .collect();
+        let st = common::desk::statement::statement(&orders, &shipments, &log, &pays, from, to);
+        let name = if customer.full_name.is_empty() { customer.name.clone() } else { customer.full_name.clone() };
+        sheets_view(
+            paper,
+            &ONE_COPY,
+            0,
+            ("对 账 单", "Statement of account"),
+            ("期间", "Period", format!("{from} — {to}")),
+            move || {
+                let st = st.clone();
+                view! {
+                <table class="form-facts">
+                    <tbody>
+                        <tr><th scope="row">{i.s("客户", "Customer")}</th><td colspan="3">{name.clone()}</td></tr>
+                        <tr>
+                            <th scope="row">{i.s("期初余额", "Brought forward")}</th><td class="num" data-opening=st.opening.0>{st.opening.to_string()}</td>
+                            <th scope="row">{i.s("期末余额", "Carried forward")}</th><td class="num" data-closing=st.closing.0>{st.closing.to_string()}</td>
+                        </tr>
+                    </tbody>
+                </table>
+                <table class="form-lines statement">
+                    <thead><tr>
+                        <th scope="col">{i.s("日期", "Date")}</th>
+                        <th scope="col">{i.s("摘要", "Item")}</th>
+                        <th scope="col">{i.s("单据", "Document")}</th>
+                        <th scope="col" class="num">{i.s("借方(应收)", "Debit")}</th>
+                        <th scope="col" class="num">{i.s("贷方(收回)", "Credit")}</th>
+                        <th scope="col" class="num">{i.s("余额", "Balance")}</th>
+                    </tr></thead>
+                    <tbody>
+                        {st.rows.iter().map(|r| {
+                            let kind = r.kind;
+                            view! {
+                                <tr>
+                                    <td>{r.date.to_string()}</td>
+                                    <td>{move || match kind {
+                                        common::desk::statement::RowKind::Delivery => i.t("发货", "Delivery"),
+                                        common::desk::statement::RowKind::Return => i.t("退货", "Return"),
+                                        common::desk::statement::RowKind::Payment => i.t("回款", "Payment"),
+                                    }}</td>
+                                    <td class="mono">{r.document.clone()}</td>
+                                    <td class="num">{(r.debit.0 != 0).then(|| r.debit.to_string())}</td>
+                                    <td class="num">{(r.credit.0 != 0).then(|| r.credit.to_string())}</td>
+                                    <td class="num">{r.balance.to_string()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        <tr class="totals">
+                            <td colspan="3">{i.s("本期合计", "Period total")}</td>
+                            <td class="num" data-debits=st.debits.0>{st.debits.to_string()}</td>
+                            <td class="num" data-credits=st.credits.0>{st.credits.to_string()}</td>
+                            <td class="num">{st.closing.to_string()}</td>
+                        </tr>
+                    </tbody>
+                </table>
+                <p class="letter">{i.s("请核对上列往来。如无异议,请签字盖章后寄回或传真回我公司;如有出入,请注明。",
+                    "Please check the items above. If they are right, sign, stamp and return this statement; if not, note what differs.")}</p>
+                <div class="form-foot">
+                    {sign(("客户确认(盖章)", "Confirmed by the customer (stamp)"), String::new())}
+                    {sign(("日期", "Date"), String::new())}
+                </div>
+            }
+            .into_any()
+            },
+        )
+    });
+    let back = id.get_untracked().map(|id| format!("/customers/{id}")).unwrap_or_else(|| "/customers".into());
+    view! {
+        <PrintScreen back=back prints=Signal::derive(|| 0) may_print=Signal::derive(|| true)
+            why_not=("", "") record=Callback::new(|_| true) sheets=sheets/>
+    }
+}

@@ -223,4 +223,21 @@ async fn a_salesperson_sees_on_the_phone_which_arrived_pay_on_arrival_orders_to_
         .wait_for_text(&format!("tr[data-number='{number}']"), &[&yesterday, "¥384.00", customer.get_str("name")], 30)
         .await;
     phone.close().await;
+
+    // The month's statement, from the customer's page: the delivery, and what is owed.
+    let desk = driver.session(&tmp.path().join("desk"), 1280, 900).await;
+    log_in(&desk, &base, "fs_manager").await;
+    desk.goto(&format!("{base}/customers/{}", customer.id)).await;
+    desk.wait_for("[data-receivable='38400']", 30).await;
+    desk.click_on("#statement-this-month", 10).await;
+    desk.wait_for("[data-closing]", 10).await;
+    let number_of = |v: Option<String>| v.unwrap_or_default().parse::<i64>().unwrap();
+    let opening = number_of(desk.attr(&desk.wait_for("[data-opening]", 5).await, "data-opening").await);
+    let closing = number_of(desk.attr(&desk.wait_for("[data-closing]", 5).await, "data-closing").await);
+    let debits = number_of(desk.attr(&desk.wait_for("[data-debits]", 5).await, "data-debits").await);
+    let credits = number_of(desk.attr(&desk.wait_for("[data-credits]", 5).await, "data-credits").await);
+    assert_eq!(opening + debits - credits, closing, "the statement reconciles");
+    assert_eq!(closing, 38_400, "owed: the one delivery");
+    desk.wait_for_text("table.statement", &["发货", &number, "DB-5", "¥384.00"], 5).await;
+    desk.close().await;
 }
