@@ -111,13 +111,44 @@ pub fn OrderDetail() -> impl IntoView {
             <section><h1>{i.s("找不到这张订单", "Order not found")}</h1><A href="/orders">{i.s("回到订单", "Back to orders")}</A></section>
         }>
             <section class="order-detail">
-                {move || found.get().map(|(state, refused_only, _)| view! { <OrderPage state=state refused_only=refused_only/> })}
+                // What is typed in the step boxes lives as long as the order is open, not as
+                // long as one drawing of the page: a sync redraws it.
+                {move || id.get().map(|_| {
+                    provide_context(Typed::new());
+                    view! { {move || found.get().map(|(state, refused_only, _)| view! { <OrderPage state=state refused_only=refused_only/> })} }
+                })}
                 // Apart from the page above, which is drawn again whenever the order's record
                 // changes: a shipment form being typed in survives a sync.
                 {move || id.get().map(|id| view! { <crate::pages::shipping::ShippingPanel id=id/> })}
                 {move || id.get().map(|id| view! { <OrderHistory id=id/> })}
             </section>
         </Show>
+    }
+}
+
+/// What a person has typed into the order's small step boxes.
+#[derive(Clone, Copy)]
+struct Typed {
+    receiver: RwSignal<String>,
+    copies: RwSignal<Vec<&'static str>>,
+    void_reason: RwSignal<String>,
+    let_go_reason: RwSignal<String>,
+    credit_reason: RwSignal<String>,
+}
+
+impl Typed {
+    fn new() -> Typed {
+        Typed {
+            receiver: RwSignal::new(String::new()),
+            copies: RwSignal::new(vec!["picking", "customer", "stub"]),
+            void_reason: RwSignal::new(String::new()),
+            let_go_reason: RwSignal::new(String::new()),
+            credit_reason: RwSignal::new(String::new()),
+        }
+    }
+
+    fn here() -> Typed {
+        use_context::<Typed>().unwrap_or_else(Typed::new)
     }
 }
 
@@ -500,20 +531,21 @@ fn Steps(state: RecordState) -> impl IntoView {
             && !(blocked && matches!(s, "hand_over" | "ship"))
             && !(over_credit.is_some() && s == "audit")
     };
-    let credit_reason = RwSignal::new(String::new());
+    let typed = Typed::here();
+    let credit_reason = typed.credit_reason;
     let credit_missing = RwSignal::new(false);
     let (paid, total) = (ctx.paid_for(id), order.total);
     let may_let_go = blocked && matches!(actor.role, Role::Manager | Role::Admin);
-    let let_go_reason = RwSignal::new(String::new());
+    let let_go_reason = typed.let_go_reason;
     let let_go_missing = RwSignal::new(false);
     let run = move |a: Action| match ctx.act(id, a) {
         Ok(()) => sync::kick(ctx),
         Err(e) => ctx.report_save_error(&e),
     };
     let navigate = use_navigate();
-    let receiver = RwSignal::new(String::new());
+    let receiver = typed.receiver;
     let receiver_missing = RwSignal::new(false);
-    let copies = RwSignal::new(vec!["picking", "customer", "stub"]);
+    let copies = typed.copies;
     let hand_over = move || {
         let who = receiver.get_untracked().trim().to_string();
         if who.is_empty() {
@@ -646,7 +678,7 @@ fn VoidBox(state: RecordState) -> impl IntoView {
         return ().into_any();
     }
     let id = state.id;
-    let reason = RwSignal::new(String::new());
+    let reason = Typed::here().void_reason;
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(false);
     let ask = move |_| {

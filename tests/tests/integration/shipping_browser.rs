@@ -158,6 +158,17 @@ async fn server_holds_it(base: &str, id: common::engine::ids::RecordId) {
     assert_eq!(log[0].shipment, first, "the return names the shipment it came from");
 }
 
+/// The clerk prints the order's form from another device (a press recorded on the order).
+async fn print_elsewhere(base: &str, id: common::engine::ids::RecordId) {
+    use common::desk::order::{Action, Paper, PrintForm};
+    let mut d = login(base, "fs_clerk").await;
+    let seen = d.order(id).await;
+    let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), Default::default());
+    c.event = Some(Action::Print { form: PrintForm::Order, paper: Paper::A4 }.to_write(Some(&seen)));
+    let r = d.push(vec![c]).await;
+    assert_eq!(r.results[0].outcome, common::engine::wire::Outcome::Applied, "{:?}", r.results[0]);
+}
+
 fn two_days_ago() -> String {
     local_date(now_ms(), 480).plus_days(-2).to_string()
 }
@@ -191,6 +202,12 @@ async fn an_order_shipped_in_two_lots_is_called_about_partly_returned_and_head_o
     logistics.click_on("#step-hand_over", 30).await;
     logistics.wait_for_text("#received-by-err", &["必填"], 5).await;
     retype(&logistics, "received-by", "王五").await;
+    // Meanwhile the desk prints the order elsewhere: the page redraws when that arrives,
+    // and what was typed in the box stays.
+    print_elsewhere(&base, id).await;
+    logistics.wait_for_text("section.order-detail > ol.history", &["打印"], 60).await;
+    let kept = logistics.prop(&logistics.wait_for("#received-by", 5).await, "value").await;
+    assert_eq!(kept.as_deref(), Some("王五"), "a sync landing wiped what was typed");
     logistics.click_on("#step-hand_over", 5).await;
     logistics.wait_for(".order-detail .page-head [data-status='handed_over']", 10).await;
     ship(&logistics, "DB-1", "1", "2", &two_days_ago()).await;
