@@ -117,6 +117,18 @@ pub enum PrintForm {
     Delivery,
 }
 
+/// A typed step's details as its event carries them: its fields, without the `type` tag
+/// that names the step.
+pub(crate) fn step_data<T: Serialize>(step: &T) -> BTreeMap<String, Value> {
+    match serde_json::to_value(step) {
+        Ok(Value::Object(mut m)) => {
+            m.remove("type");
+            m.into_iter().collect()
+        }
+        _ => BTreeMap::new(),
+    }
+}
+
 pub const MAX_WAYBILL: usize = 40;
 pub const MAX_PACKAGES: u32 = 9_999;
 pub const MAX_REASON: usize = 200;
@@ -151,13 +163,7 @@ impl Action {
 
     /// The step's details, as the step event carries them.
     pub fn data(&self) -> BTreeMap<String, Value> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(mut m)) => {
-                m.remove("type");
-                m.into_iter().collect()
-            }
-            _ => BTreeMap::new(),
-        }
+        step_data(self)
     }
 
     /// The step event a person makes on the order as they see it (`state`).

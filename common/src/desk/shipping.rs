@@ -205,13 +205,7 @@ impl ShipAction {
     }
 
     pub fn data(&self) -> BTreeMap<String, Value> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(mut m)) => {
-                m.remove("type");
-                m.into_iter().collect()
-            }
-            _ => BTreeMap::new(),
-        }
+        order::step_data(self)
     }
 
     pub fn to_write(&self, wf: &Workflow, state: Option<&RecordState>) -> StepWrite {

@@ -16,6 +16,13 @@ pub(crate) fn dist_dir() -> PathBuf {
     dist
 }
 
+/// Puts `text` in place of a box's content.
+pub(crate) async fn retype(b: &Browser, id: &str, text: &str) {
+    let e = b.wait_for(&format!("#{id}"), 10).await;
+    b.script(&format!("const e = document.getElementById('{id}'); e.focus(); e.select(); return true")).await;
+    b.type_into(&e, text).await;
+}
+
 pub(crate) async fn log_in(b: &Browser, base: &str, user: &str) {
     b.goto(&format!("{base}/login")).await;
     let name = b.wait_for("#username", 30).await;

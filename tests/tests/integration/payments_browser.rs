@@ -2,7 +2,7 @@
 //! cashier records and confirms a payment, one payment set against two orders, and a
 //! manager letting an unpaid one go with a reason.
 
-use crate::browser::{log_in, Rig};
+use crate::browser::{log_in, retype, Rig};
 use crate::helpers::*;
 use common::desk::order::{Action, PaymentStamp};
 use common::engine::ids::RecordId;
@@ -28,12 +28,6 @@ async fn prepay_order(base: &str, seq: u32) -> (RecordId, String) {
         d.push(vec![c]).await;
     }
     (id, number)
-}
-
-async fn retype(b: &Browser, id: &str, text: &str) {
-    let e = b.wait_for(&format!("#{id}"), 10).await;
-    b.script(&format!("const e = document.getElementById('{id}'); e.focus(); e.select(); return true")).await;
-    b.type_into(&e, text).await;
 }
 
 async fn open_order(b: &Browser, base: &str, id: RecordId) {

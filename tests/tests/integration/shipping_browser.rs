@@ -3,7 +3,7 @@
 //! log, and head office seeing each step with who and when: once with each person in a
 //! browser of their own, once with a branch offline throughout that syncs at the end.
 
-use crate::browser::{log_in, Rig};
+use crate::browser::{log_in, retype, Rig};
 use crate::desk_browser::order_taken;
 use crate::helpers::*;
 use common::desk::order::{OrderView, Status};
@@ -11,13 +11,6 @@ use common::desk::shipping::{summarize, LogView, ShipmentView};
 use common::desk::time::local_date;
 use common::engine::record::Kind;
 use tests::webdriver::{Browser, ENTER};
-
-/// Puts `text` in place of a box's content.
-async fn retype(b: &Browser, id: &str, text: &str) {
-    let e = b.wait_for(&format!("#{id}"), 10).await;
-    b.script(&format!("const e = document.getElementById('{id}'); e.focus(); e.select(); return true")).await;
-    b.type_into(&e, text).await;
-}
 
 /// Goes to a screen by its menu link, as a person would (and as works offline).
 async fn menu(b: &Browser, href: &str) {
