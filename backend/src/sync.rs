@@ -8,7 +8,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use common::desk::kinds::DeskRules;
+use common::desk::kinds::{DeskLookup, DeskRules};
 use common::desk::money::Fen;
 use common::desk::payments::{self, PaymentView};
 use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
@@ -241,6 +241,30 @@ impl Store for SqlStore<'_> {
 }
 
 /// Freight stations' contract / member numbers by name, for the 代收 rule.
+/// What the desk's rules consult, read from the store inside the push's transaction.
+struct SqlLookup<'c> {
+    conn: &'c Connection,
+    stations: &'c std::collections::BTreeMap<String, String>,
+}
+
+impl DeskLookup for SqlLookup<'_> {
+    fn station_contract(&self, name: &str) -> Option<String> {
+        self.stations.get(name).cloned()
+    }
+
+    fn order(&self, id: RecordId) -> Option<RecordState> {
+        load_record(self.conn, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s)
+    }
+
+    fn paid_for(&self, office: &OfficeCode, order: RecordId) -> Fen {
+        paid_towards(self.conn, office, order)
+    }
+
+    fn credit_of(&self, office: &OfficeCode, customer: RecordId, order: RecordId) -> Option<(Fen, Fen)> {
+        credit(self.conn, office, customer, order)
+    }
+}
+
 /// What the office's confirmed payments have paid towards `order`, as every device
 /// computes it (`common::desk::payments::paid`). A payment that cannot be read pays nothing.
 fn paid_towards(tx: &Connection, office: &OfficeCode, order: RecordId) -> Fen {
@@ -304,22 +328,12 @@ pub fn apply_pushes(
     let mut tx = conn.transaction()?;
     let mut out = Vec::with_capacity(work.len());
     let stations = station_contracts(&tx)?;
-    let station_contract = |name: &str| stations.get(name).cloned();
     for (user, req) in work {
         let sp = tx.savepoint()?;
         let mut store =
             SqlStore { tx: &sp, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
-        let order_state = |id: RecordId| load_record(&sp, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
-        let paid_for = |office: &OfficeCode, id: RecordId| paid_towards(&sp, office, id);
-        let credit_of = |office: &OfficeCode, customer: RecordId, order: RecordId| credit(&sp, office, customer, order);
-        let rules = DeskRules {
-            actor: &user.actor,
-            device: user.device_no,
-            station_contract: &station_contract,
-            order_state: &order_state,
-            paid_for: &paid_for,
-            credit_of: &credit_of,
-        };
+        let lookup = SqlLookup { conn: &sp, stations: &stations };
+        let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
         match process_push(&mut store, &rules, &user.author(), req, clock, now) {
             Ok(resp) => {
                 store.writer.finish(&sp)?;
@@ -569,7 +583,6 @@ pub async fn recover(
             let now = now_ms();
             let tx = inner.conn.transaction()?;
             let stations = station_contracts(&tx)?;
-            let station_contract = |name: &str| stations.get(name).cloned();
             let mut store = SqlStore {
                 tx: &tx,
                 now,
@@ -577,19 +590,8 @@ pub async fn recover(
                 loaded: None,
                 writer: RecordWriter::default(),
             };
-            let order_state =
-                |id: RecordId| load_record(&tx, Kind::ORDER, &id.to_string()).ok().flatten().map(|(s, _)| s);
-            let paid_for = |office: &OfficeCode, id: RecordId| paid_towards(&tx, office, id);
-            let credit_of =
-                |office: &OfficeCode, customer: RecordId, order: RecordId| credit(&tx, office, customer, order);
-            let rules = DeskRules {
-                actor: &user.actor,
-                device: user.device_no,
-                station_contract: &station_contract,
-                order_state: &order_state,
-                paid_for: &paid_for,
-                credit_of: &credit_of,
-            };
+            let lookup = SqlLookup { conn: &tx, stations: &stations };
+            let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);
             let resp = process_recovery(&mut store, &rules, may_write, &req, &store_id)?;

@@ -27,6 +27,15 @@ struct Desk {
     tick: u64,
 }
 
+/// The catalogue has a member number for 德邦物流.
+struct Catalogue;
+
+impl crate::desk::kinds::DeskLookup for Catalogue {
+    fn station_contract(&self, name: &str) -> Option<String> {
+        (name == "德邦物流").then(|| "DB-6601".to_string())
+    }
+}
+
 /// What one person does to the order, as their device would send it.
 #[derive(Clone)]
 enum Do {
@@ -102,16 +111,7 @@ impl Desk {
             office: office(),
             device: 1,
         };
-        // The catalogue has a member number for 德邦物流.
-        let stations = |name: &str| (name == "德邦物流").then(|| "DB-6601".to_string());
-        let rules = DeskRules {
-            actor: &actor,
-            device: 1,
-            station_contract: &stations,
-            order_state: &|_| None,
-            paid_for: &|_, _| crate::desk::money::Fen::ZERO,
-            credit_of: &|_, _, _| None,
-        };
+        let rules = DeskRules { actor: &actor, device: 1, lookup: &Catalogue };
         match validate_change(&rules, &author, change, self.state.clone(), change.ts.wall_ms) {
             Ok(s) => {
                 self.state = Some(s);

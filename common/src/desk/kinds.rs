@@ -155,37 +155,48 @@ pub fn eviction_rank(kind: Kind) -> u8 {
     }
 }
 
-/// (customer's office, customer, order) → the customer's credit limit, if one is set, and
-/// what they owe or are committed to besides that order.
-pub type CreditOf<'a> = dyn Fn(&OfficeCode, RecordId, RecordId) -> Option<(Fen, Fen)> + 'a;
+/// What the desk's rules consult beyond the record a change is about. The server reads
+/// it from its store; each default knows nothing, so a test gives only what it needs.
+pub trait DeskLookup {
+    /// The contract / member number the catalogue has for a freight station, by name.
+    fn station_contract(&self, _name: &str) -> Option<String> {
+        None
+    }
+
+    /// An order as the server holds it, for the shipments and returns that name it.
+    fn order(&self, _id: RecordId) -> Option<RecordState> {
+        None
+    }
+
+    /// What the office's confirmed payments have paid towards an order.
+    fn paid_for(&self, _office: &OfficeCode, _order: RecordId) -> Fen {
+        Fen::ZERO
+    }
+
+    /// A customer's credit limit, if one is set, and what they owe or are committed to
+    /// besides `order`: (limit, exposure).
+    fn credit_of(&self, _office: &OfficeCode, _customer: RecordId, _order: RecordId) -> Option<(Fen, Fen)> {
+        None
+    }
+}
+
+/// A lookup that knows nothing.
+pub struct KnowsNothing;
+
+impl DeskLookup for KnowsNothing {}
 
 /// The desk's rules for the changes of one logged-in person on one device.
 pub struct DeskRules<'a> {
     pub actor: &'a Actor,
     /// The device's number within the person's office: the one its order numbers carry.
     pub device: u32,
-    /// The contract / member number the catalogue has for a freight station, by name.
-    pub station_contract: &'a dyn Fn(&str) -> Option<String>,
-    /// An order as the server holds it, for the shipments and returns that name it.
-    pub order_state: &'a dyn Fn(RecordId) -> Option<RecordState>,
-    /// What confirmed payments have paid towards an order (of `office`).
-    pub paid_for: &'a dyn Fn(&OfficeCode, RecordId) -> Fen,
-    /// A customer's credit limit (if one is set) and what they owe or are committed to
-    /// besides the given order: (customer of `office`, order) → (limit, exposure).
-    pub credit_of: &'a CreditOf<'a>,
+    pub lookup: &'a dyn DeskLookup,
 }
 
 impl<'a> DeskRules<'a> {
-    /// Rules for someone on device `device`, with no station catalogue to consult.
+    /// Rules for someone on device `device`, with nothing to consult.
     pub fn for_actor(actor: &'a Actor, device: u32) -> DeskRules<'a> {
-        DeskRules {
-            actor,
-            device,
-            station_contract: &|_| None,
-            order_state: &|_| None,
-            paid_for: &|_, _| Fen::ZERO,
-            credit_of: &|_, _, _| None,
-        }
+        DeskRules { actor, device, lookup: &KnowsNothing }
     }
 
     /// A new order's number names its office, this device and a real day no later than
@@ -221,7 +232,7 @@ impl DeskRules<'_> {
     fn check_order_step(&self, action: &Action, before: &RecordState) -> Result<(), Refusal> {
         if matches!(action, Action::HandOver { .. } | Action::Ship { .. }) {
             let view = order::OrderView::from_record(before);
-            let paid = (self.paid_for)(&before.office, before.id);
+            let paid = self.lookup.paid_for(&before.office, before.id);
             if payments::prepay_blocks(&view, paid, order::OrderView::overridden(before, order::MoneyRule::Prepay)) {
                 return Err(Refusal::new(
                     "unpaid",
@@ -237,7 +248,7 @@ impl DeskRules<'_> {
         if let Action::Audit { .. } = action {
             let view = order::OrderView::from_record(before);
             if let Some(customer) = view.customer {
-                let credit = (self.credit_of)(&before.office, customer, before.id);
+                let credit = self.lookup.credit_of(&before.office, customer, before.id);
                 let over = credit.and_then(|(limit, exposure)| payments::over_credit(&view, Some(limit), exposure));
                 if let Some((exposure, limit)) = over {
                     if !order::OrderView::overridden(before, order::MoneyRule::Credit) {
@@ -254,7 +265,7 @@ impl DeskRules<'_> {
         }
         if let Action::Audit { stamp: PaymentStamp::Collect } = action {
             let view = order::OrderView::from_record(before);
-            if order::collect_needs_contract(&view, (self.station_contract)(&view.station).as_deref()) {
+            if order::collect_needs_contract(&view, self.lookup.station_contract(&view.station).as_deref()) {
                 return Err(invalid(format!(
                     "collect on delivery needs the contract / member number of {}; add it to the order first",
                     view.station
@@ -317,7 +328,7 @@ impl DeskRules<'_> {
             return Ok(());
         }
         let id = RecordId::parse(order_id).map_err(|_| invalid(format!("{order_field} is not a record id")))?;
-        let Some(order_state) = (self.order_state)(id) else {
+        let Some(order_state) = self.lookup.order(id) else {
             return Err(Refusal::new("not_found", format!("order {order_id} is not known here")));
         };
         // A shipment to a branch is the branch's record (its morning list tells it the

@@ -85,17 +85,18 @@ impl Person {
             office: actor.office.clone(),
             device: 1,
         };
-        let lookup = |id: RecordId| (id == order.id).then(|| order.clone());
-        let rules = DeskRules {
-            actor: &actor,
-            device: 1,
-            station_contract: &|_| None,
-            order_state: &lookup,
-            paid_for: &|_, _| crate::desk::money::Fen::ZERO,
-            credit_of: &|_, _, _| None,
-        };
+        let rules = DeskRules { actor: &actor, device: 1, lookup: &TheOrder(order) };
         validate_change(&rules, &author, change, existing.cloned(), change.ts.wall_ms)
             .map_err(|r| r.code.unwrap_or_default())
+    }
+}
+
+/// The server holds one order.
+struct TheOrder<'a>(&'a RecordState);
+
+impl crate::desk::kinds::DeskLookup for TheOrder<'_> {
+    fn order(&self, id: RecordId) -> Option<RecordState> {
+        (id == self.0.id).then(|| self.0.clone())
     }
 }
 
