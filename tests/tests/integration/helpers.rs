@@ -239,3 +239,12 @@ impl Device {
         self.orders().await.into_iter().find(|r| r.id == id).unwrap_or_else(|| panic!("order {id} not on the server"))
     }
 }
+
+/// `who` takes `action` on the order as the server holds it now; the refusal code, if any.
+pub async fn step_as(base: &str, who: &str, id: RecordId, action: common::desk::order::Action) -> Option<String> {
+    let mut d = login(base, who).await;
+    let seen = d.order(id).await;
+    let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
+    c.event = Some(action.to_write(Some(&seen)));
+    d.push(vec![c]).await.results.remove(0).code
+}

@@ -12,7 +12,7 @@ use common::engine::wire::Outcome;
 use std::collections::BTreeMap;
 
 /// An FS order of 3 × ¥128.00 = ¥384.00 for 美居建材, on prepay, reviewed and stamped.
-async fn prepay_order(base: &str, seq: u32) -> RecordId {
+pub(crate) async fn prepay_order(base: &str, seq: u32) -> (RecordId, String) {
     let mut clerk = login(base, "fs_clerk").await;
     let number = clerk.number(seq);
     let mut values = order_values(&number, "美居建材", 3);
@@ -21,18 +21,9 @@ async fn prepay_order(base: &str, seq: u32) -> RecordId {
     let office = clerk.office();
     let c = clerk.change(Kind::ORDER, id, &office, None, values);
     clerk.push(vec![c]).await;
-    assert_eq!(step(base, "fs_reviewer", id, Action::Review).await, None);
-    assert_eq!(step(base, "fs_cashier", id, Action::Audit { stamp: PaymentStamp::Paid }).await, None);
-    id
-}
-
-/// `who` takes `action` on the order as the server holds it; the refusal code, if any.
-async fn step(base: &str, who: &str, id: RecordId, action: Action) -> Option<String> {
-    let mut d = login(base, who).await;
-    let seen = d.order(id).await;
-    let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
-    c.event = Some(action.to_write(Some(&seen)));
-    d.push(vec![c]).await.results.remove(0).code
+    assert_eq!(step_as(base, "fs_reviewer", id, Action::Review).await, None);
+    assert_eq!(step_as(base, "fs_cashier", id, Action::Audit { stamp: PaymentStamp::Paid }).await, None);
+    (id, number)
 }
 
 /// A payment of `amount` (yuan) set against `orders` (id, number, yuan), as `who` records it.
@@ -63,11 +54,11 @@ async fn applied(d: &Device, c: Change) -> Result<(), String> {
 async fn a_prepay_order_goes_to_logistics_only_once_a_confirmed_payment_covers_it() {
     let app = spawn_app().await;
     let base = app.url("");
-    let order = prepay_order(&base, 1).await;
-    let other = prepay_order(&base, 2).await;
-    assert_eq!(step(&base, "fs_logistics", order, Action::hand_over("王五")).await.as_deref(), Some("unpaid"));
+    let (order, _) = prepay_order(&base, 1).await;
+    let (other, _) = prepay_order(&base, 2).await;
+    assert_eq!(step_as(&base, "fs_logistics", order, Action::hand_over("王五")).await.as_deref(), Some("unpaid"));
     let ship = Action::Ship { waybill: "DB-1".into(), packages: 1, shipment: None };
-    assert_eq!(step(&base, "fs_logistics", order, ship.clone()).await.as_deref(), Some("unpaid"));
+    assert_eq!(step_as(&base, "fs_logistics", order, ship.clone()).await.as_deref(), Some("unpaid"));
 
     // ¥500 received, set against both orders: ¥384 and ¥116. Not yet confirmed: still blocked.
     let mut clerk = login(&base, "fs_clerk").await;
@@ -75,7 +66,7 @@ async fn a_prepay_order_goes_to_logistics_only_once_a_confirmed_payment_covers_i
     let p = payment(&mut clerk, "500", &[(order, &n1, "384"), (other, &n2, "116")]);
     let pid = p.record;
     assert_eq!(applied(&clerk, p).await, Ok(()));
-    assert_eq!(step(&base, "fs_logistics", order, Action::hand_over("王五")).await.as_deref(), Some("unpaid"));
+    assert_eq!(step_as(&base, "fs_logistics", order, Action::hand_over("王五")).await.as_deref(), Some("unpaid"));
 
     // Set against more than the payment: refused, nothing stored.
     let too_much = payment(&mut clerk, "100", &[(order, &n1, "100")]);
@@ -90,18 +81,18 @@ async fn a_prepay_order_goes_to_logistics_only_once_a_confirmed_payment_covers_i
     let mut confirm = cashier.change(Kind::PAYMENT, pid, &held.office, Some(&held), BTreeMap::new());
     confirm.event = Some(PAYMENT_WORKFLOW.step_write(Some(&held), "confirm", BTreeMap::new()));
     assert_eq!(applied(&cashier, confirm).await, Ok(()));
-    assert_eq!(step(&base, "fs_logistics", order, Action::hand_over("王五")).await, None);
-    assert_eq!(step(&base, "fs_logistics", order, ship.clone()).await, None);
-    assert_eq!(step(&base, "fs_logistics", other, Action::hand_over("王五")).await.as_deref(), Some("unpaid"));
+    assert_eq!(step_as(&base, "fs_logistics", order, Action::hand_over("王五")).await, None);
+    assert_eq!(step_as(&base, "fs_logistics", order, ship.clone()).await, None);
+    assert_eq!(step_as(&base, "fs_logistics", other, Action::hand_over("王五")).await.as_deref(), Some("unpaid"));
 
     // A manager lets the second go, with a reason: recorded, and it goes.
     let no_reason = Action::Override { rule: MoneyRule::Prepay, reason: " ".into() };
-    assert_eq!(step(&base, "fs_manager", other, no_reason).await.as_deref(), Some("invalid"));
+    assert_eq!(step_as(&base, "fs_manager", other, no_reason).await.as_deref(), Some("invalid"));
     let by_clerk = Action::Override { rule: MoneyRule::Prepay, reason: "老客户".into() };
-    assert_eq!(step(&base, "fs_clerk", other, by_clerk).await.as_deref(), Some("forbidden"));
+    assert_eq!(step_as(&base, "fs_clerk", other, by_clerk).await.as_deref(), Some("forbidden"));
     let let_go = Action::Override { rule: MoneyRule::Prepay, reason: "老客户,月底结清".into() };
-    assert_eq!(step(&base, "fs_manager", other, let_go).await, None);
-    assert_eq!(step(&base, "fs_logistics", other, Action::hand_over("王五")).await, None);
+    assert_eq!(step_as(&base, "fs_manager", other, let_go).await, None);
+    assert_eq!(step_as(&base, "fs_logistics", other, Action::hand_over("王五")).await, None);
 }
 
 #[tokio::test]
@@ -174,14 +165,14 @@ async fn a_credit_order_over_the_customers_limit_waits_at_the_cashier_for_a_mana
         let office = clerk.office();
         let c = clerk.change(Kind::ORDER, id, &office, None, values);
         assert_eq!(applied(&clerk, c).await, Ok(()));
-        assert_eq!(step(&base, "fs_reviewer", id, Action::Review).await, None);
+        assert_eq!(step_as(&base, "fs_reviewer", id, Action::Review).await, None);
         ids.push(id);
     }
     let paid = || Action::Audit { stamp: PaymentStamp::Receivable };
-    assert_eq!(step(&base, "fs_cashier", ids[0], paid()).await, None);
-    assert_eq!(step(&base, "fs_cashier", ids[1], paid()).await.as_deref(), Some("over_credit"));
+    assert_eq!(step_as(&base, "fs_cashier", ids[0], paid()).await, None);
+    assert_eq!(step_as(&base, "fs_cashier", ids[1], paid()).await.as_deref(), Some("over_credit"));
     // A manager lets it go, with a reason; then the cashier stamps it.
     let let_go = Action::Override { rule: MoneyRule::Credit, reason: "月底回款".into() };
-    assert_eq!(step(&base, "fs_manager", ids[1], let_go).await, None);
-    assert_eq!(step(&base, "fs_cashier", ids[1], paid()).await, None);
+    assert_eq!(step_as(&base, "fs_manager", ids[1], let_go).await, None);
+    assert_eq!(step_as(&base, "fs_cashier", ids[1], paid()).await, None);
 }

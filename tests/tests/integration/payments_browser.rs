@@ -4,31 +4,12 @@
 
 use crate::browser::{log_in, retype, Rig};
 use crate::helpers::*;
+use crate::payments::prepay_order;
 use common::desk::order::{Action, PaymentStamp};
 use common::engine::ids::RecordId;
 use common::engine::record::Kind;
 use std::collections::BTreeMap;
 use tests::webdriver::{Browser, CONTROL, ENTER};
-
-/// An FS prepay order of 3 × ¥128.00 for 美居建材, reviewed and stamped; its number.
-async fn prepay_order(base: &str, seq: u32) -> (RecordId, String) {
-    let mut clerk = login(base, "fs_clerk").await;
-    let number = clerk.number(seq);
-    let mut values = order_values(&number, "美居建材", 3);
-    values.insert("payment".into(), serde_json::json!("prepay"));
-    let id = RecordId::new_v7(now_ms(), random10());
-    let office = clerk.office();
-    let c = clerk.change(Kind::ORDER, id, &office, None, values);
-    clerk.push(vec![c]).await;
-    for (who, a) in [("fs_reviewer", Action::Review), ("fs_cashier", Action::Audit { stamp: PaymentStamp::Paid })] {
-        let mut d = login(base, who).await;
-        let seen = d.order(id).await;
-        let mut c = d.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
-        c.event = Some(a.to_write(Some(&seen)));
-        d.push(vec![c]).await;
-    }
-    (id, number)
-}
 
 async fn open_order(b: &Browser, base: &str, id: RecordId) {
     b.goto(&format!("{base}/orders/{id}")).await;
