@@ -106,6 +106,14 @@ pub(crate) async fn take_order_with_keyboard(b: &Browser) -> String {
     )
     .await;
     if b.find("#confirm-save").await.is_some() {
+        // The form moves the cursor to 仍然保存 on the next frame; Ctrl+Enter confirms
+        // only from there, so wait for it rather than race it.
+        b.wait_until(
+            "the cursor on the confirmation",
+            "document.activeElement && document.activeElement.id === 'confirm-save'",
+            10,
+        )
+        .await;
         b.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
     }
     let number = b.wait_for(".order-detail [data-number]", 10).await;
