@@ -1,6 +1,7 @@
 //! The sales desk's domain: what its records are and the rules people work by.
 
 pub mod account;
+pub mod ageing;
 pub mod admin;
 pub mod customer;
 pub mod history;
