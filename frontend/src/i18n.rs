@@ -56,47 +56,22 @@ pub fn use_i18n() -> I18n {
 }
 
 pub fn status(lang: Lang, s: Status) -> &'static str {
-    let (zh, en) = match s {
-        Status::Entered => ("已录入", "Entered"),
-        Status::Reviewed => ("已复核", "Reviewed"),
-        Status::Audited => ("已审核", "Audited"),
-        Status::HandedOver => ("已交物流", "With logistics"),
-        Status::PartlyShipped => ("部分发货", "Partly shipped"),
-        Status::Shipped => ("已发货", "Shipped"),
-        Status::Voided => ("已作废", "Voided"),
-    };
+    let (zh, en) = common::desk::labels::status(s);
     pick(lang, zh, en)
 }
 
 pub fn payment(lang: Lang, p: PaymentTerms) -> &'static str {
-    let (zh, en) = match p {
-        PaymentTerms::Prepay => ("款到发货", "Prepay"),
-        PaymentTerms::OnArrival => ("货到付款", "Pay on arrival"),
-        PaymentTerms::Monthly => ("月结", "Monthly"),
-        PaymentTerms::Cash => ("现款", "Cash"),
-    };
+    let (zh, en) = common::desk::labels::terms(p);
     pick(lang, zh, en)
 }
 
 pub fn stamp(lang: Lang, s: PaymentStamp) -> &'static str {
-    let (zh, en) = match s {
-        PaymentStamp::Collect => ("代收", "Collect on delivery"),
-        PaymentStamp::Receivable => ("外地应收", "Out-of-town receivable"),
-        PaymentStamp::Paid => ("取款", "Paid"),
-    };
+    let (zh, en) = common::desk::labels::stamp(s);
     pick(lang, zh, en)
 }
 
 pub fn role(lang: Lang, r: Role) -> &'static str {
-    let (zh, en) = match r {
-        Role::Clerk => ("内勤", "Clerk"),
-        Role::Reviewer => ("复核", "Reviewer"),
-        Role::Cashier => ("收银", "Cashier"),
-        Role::Logistics => ("物流", "Logistics"),
-        Role::Salesperson => ("业务员", "Salesperson"),
-        Role::Manager => ("经理", "Manager"),
-        Role::Admin => ("管理员", "Administrator"),
-    };
+    let (zh, en) = common::desk::labels::role(r);
     pick(lang, zh, en)
 }
 

@@ -15,11 +15,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 fn method_label(lang: Lang, m: Method) -> &'static str {
-    match m {
-        Method::Transfer => i18n::pick(lang, "银行转账", "Bank transfer"),
-        Method::Cash => i18n::pick(lang, "现金", "Cash"),
-        Method::Bill => i18n::pick(lang, "承兑汇票", "Acceptance bill"),
-    }
+    let (zh, en) = common::desk::labels::method(m);
+    i18n::pick(lang, zh, en)
 }
 
 /// The customer's orders with money still open on them, oldest first:
