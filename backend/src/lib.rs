@@ -7,8 +7,10 @@ pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod excel;
 pub mod extract;
 pub mod http;
+pub mod import;
 pub mod ops;
 pub mod setup;
 pub mod statics;
@@ -72,6 +74,8 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{username}", axum::routing::patch(admin::patch_user))
         .route("/admin/users/{username}/devices/{client}", axum::routing::delete(admin::sign_out_device))
+        .route("/export/{file}", get(excel::export))
+        .route("/import/{target}", post(import::import))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .route("/sync/recover", post(sync::recover))

@@ -306,7 +306,7 @@ fn credit(tx: &Connection, office: &OfficeCode, customer: RecordId, order: Recor
     Some((limit, payments::exposure(&orders, &pays, order)))
 }
 
-fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+pub(crate) fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<String, String>, AppError> {
     let mut stmt = tx.prepare_cached("SELECT state FROM records WHERE kind = 'station'")?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     let mut out = std::collections::BTreeMap::new();
@@ -315,6 +315,23 @@ fn station_contracts(tx: &Connection) -> Result<std::collections::BTreeMap<Strin
         out.insert(s.get_str("name").to_string(), s.get_str("contract").to_string());
     }
     Ok(out)
+}
+
+/// One push by `user` through the push rules, written into `tx` (committed by the caller).
+pub(crate) fn push_in(
+    tx: &Connection,
+    stations: &std::collections::BTreeMap<String, String>,
+    user: &CurrentUser,
+    req: &IncomingPush,
+    clock: &mut common::engine::hlc::Clock,
+    now: u64,
+) -> Result<PushResponse, AppError> {
+    let mut store = SqlStore { tx, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
+    let lookup = SqlLookup { conn: tx, stations };
+    let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
+    let resp = process_push(&mut store, &rules, &user.author(), req, clock, now)?;
+    store.writer.finish(tx)?;
+    Ok(resp)
 }
 
 /// Applies several pushes in one transaction, each in its own savepoint (one failing
@@ -330,13 +347,8 @@ pub fn apply_pushes(
     let stations = station_contracts(&tx)?;
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        let mut store =
-            SqlStore { tx: &sp, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
-        let lookup = SqlLookup { conn: &sp, stations: &stations };
-        let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
-        match process_push(&mut store, &rules, &user.author(), req, clock, now) {
+        match push_in(&sp, &stations, user, req, clock, now) {
             Ok(resp) => {
-                store.writer.finish(&sp)?;
                 sp.commit()?;
                 out.push(Ok(resp));
             }

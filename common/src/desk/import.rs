@@ -90,11 +90,39 @@ impl Target {
 pub struct RowError {
     /// The row number as the spreadsheet shows it (the header is usually row 1).
     pub row: usize,
-    /// The column's header as written in the file (or the field, for a missing column).
+    /// The column's header as written in the file (or the template's, for a missing
+    /// column; empty when the rules refused the row as a whole).
     pub column: String,
-    pub error: FieldError,
+    /// The field, with the problem and its limit, for a message in the reader's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<FieldError>,
+    /// The server's refusal code when its rules refused the row (`forbidden`, `duplicate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// In English, e.g. "row 3, 信用额度: is not a number".
     pub message: String,
+}
+
+/// What an import did, or would do: the answer of `POST /api/import/{target}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub target: Option<Target>,
+    /// Rows that are (or would be) written.
+    pub count: usize,
+    /// The first rows, as they would be written, for the preview.
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<RowError>,
+    /// Headers understood, with their field.
+    pub columns: Vec<(String, String)>,
+    /// Headers not imported.
+    pub ignored: Vec<String>,
+    /// Written, in one transaction; false for a preview or a refusal.
+    pub written: bool,
+    /// When refused: `import_refused`, and the first problem in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A row ready to be written: its spreadsheet row number and the record's values.
@@ -155,7 +183,13 @@ pub fn parse(target: Target, table: &[Vec<String>], exists: impl Fn(&str) -> boo
     let mut out = Parsed::default();
     let Some(head_at) = table.iter().position(|r| !blank(r)) else {
         let error = FieldError::new(target.key(), Problem::Required);
-        out.errors.push(RowError { row: 1, column: target.key().into(), message: "the file is empty".into(), error });
+        out.errors.push(RowError {
+            row: 1,
+            column: target.key().into(),
+            message: "the file is empty".into(),
+            error: Some(error),
+            code: None,
+        });
         return out;
     };
     let headers = &table[head_at];
@@ -179,7 +213,8 @@ pub fn parse(target: Target, table: &[Vec<String>], exists: impl Fn(&str) -> boo
         out.errors.push(RowError {
             row: head_at + 1,
             column: header_of_template(target, f).into(),
-            error: FieldError::new(*f, Problem::Required),
+            error: Some(FieldError::new(*f, Problem::Required)),
+            code: None,
             message,
         });
     }
@@ -207,6 +242,11 @@ pub fn parse(target: Target, table: &[Vec<String>], exists: impl Fn(&str) -> boo
                 Err(problem) => bad.push((f, problem)),
             }
         }
+        if bad.is_empty() && target == Target::Customers {
+            // A new customer starts on prepay with no credit until a manager says otherwise.
+            values.entry("payment".to_string()).or_insert_with(|| json!("prepay"));
+            values.entry("credit_limit".to_string()).or_insert_with(|| json!(0));
+        }
         if bad.is_empty() {
             let key = values.get(target.key()).and_then(Value::as_str).unwrap_or("").to_string();
             if let Some(first) = keys.get(&key) {
@@ -232,7 +272,7 @@ pub fn parse(target: Target, table: &[Vec<String>], exists: impl Fn(&str) -> boo
 }
 
 fn bad_row(out: &mut Parsed, row: usize, column: String, error: FieldError, message: String) {
-    out.errors.push(RowError { row, column, error, message });
+    out.errors.push(RowError { row, column, error: Some(error), code: None, message });
 }
 
 fn header_of_template(target: Target, field: &str) -> &'static str {
@@ -271,6 +311,7 @@ mod tests {
         assert_eq!(p.rows[1].row, 4, "the blank row still counts in the numbering");
         assert_eq!(p.rows[1].values["payment"], json!("prepay"));
         assert!(!p.rows[1].values.contains_key("phone"), "an empty cell writes nothing");
+        assert_eq!(p.rows[1].values["credit_limit"], json!(0), "no credit until a manager gives it");
     }
 
     #[test]
@@ -284,8 +325,11 @@ mod tests {
             &["C", "", ""],
         ]);
         let p = parse(Target::Customers, &t, |name| name == "C");
-        let got: Vec<(usize, &str, Problem)> =
-            p.errors.iter().map(|e| (e.row, e.error.field.as_str(), e.error.problem)).collect();
+        let got: Vec<(usize, &str, Problem)> = p
+            .errors
+            .iter()
+            .map(|e| (e.row, e.error.as_ref().unwrap().field.as_str(), e.error.as_ref().unwrap().problem))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -316,7 +360,8 @@ mod tests {
         let t = table(&[&["型号", "名称", "单价"], &["AJ-1", "角阀", "12.5"], &["AJ-2", "", "-1"]]);
         let p = parse(Target::Products, &t, |_| false);
         assert_eq!(p.rows[0].values["price"], json!(1250));
-        let got: Vec<(usize, &str)> = p.errors.iter().map(|e| (e.row, e.error.field.as_str())).collect();
+        let got: Vec<(usize, &str)> =
+            p.errors.iter().map(|e| (e.row, e.error.as_ref().unwrap().field.as_str())).collect();
         assert_eq!(got, vec![(3, "name"), (3, "price")]);
         assert_eq!(template(Target::Products), vec!["型号", "名称", "单位", "单价", "拼音首字母"]);
     }

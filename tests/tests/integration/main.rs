@@ -11,6 +11,7 @@ mod crash;
 mod deploy;
 mod desk_browser;
 mod edge;
+mod excel;
 mod helpers;
 mod ops;
 mod payments;

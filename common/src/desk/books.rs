@@ -1,0 +1,109 @@
+//! The books: the money side of a set of records (an office's, or all of them at head
+//! office) read once, so a statement, the ageing or a list is computed the same way by the
+//! server's exports and by the browser's screens.
+
+use std::collections::HashMap;
+
+use crate::desk::ageing::{aged_orders, paid_by_order, Aged};
+use crate::desk::customer::CustomerView;
+use crate::desk::order::OrderView;
+use crate::desk::payments::PaymentView;
+use crate::desk::shipping::{summarize, LogView, ShipmentView};
+use crate::desk::statement::{statement, Statement};
+use crate::desk::time::Date;
+use crate::engine::ids::RecordId;
+use crate::engine::record::{Kind, RecordState};
+
+#[derive(Clone, Debug, Default)]
+pub struct Books {
+    /// With their shipping applied (部分发货 while goods are still to ship).
+    pub orders: Vec<OrderView>,
+    pub shipments: Vec<ShipmentView>,
+    pub log: Vec<LogView>,
+    pub payments: Vec<PaymentView>,
+    pub customers: Vec<CustomerView>,
+}
+
+impl Books {
+    /// Reads `records` of any kinds (others are passed over).
+    pub fn read<'a>(records: impl IntoIterator<Item = &'a RecordState>) -> Books {
+        let mut b = Books::default();
+        let mut orders = Vec::new();
+        for r in records {
+            match r.kind {
+                k if k == Kind::ORDER => orders.push(OrderView::from_record(r)),
+                k if k == Kind::SHIPMENT => b.shipments.push(ShipmentView::from_record(r)),
+                k if k == Kind::STATION_LOG => b.log.push(LogView::from_record(r)),
+                k if k == Kind::PAYMENT => b.payments.push(PaymentView::from_record(r)),
+                k if k == Kind::CUSTOMER => b.customers.push(CustomerView::from_record(r)),
+                _ => {}
+            }
+        }
+        let mut ships: HashMap<RecordId, Vec<&ShipmentView>> = HashMap::new();
+        for s in &b.shipments {
+            if let Some(o) = s.order {
+                ships.entry(o).or_default().push(s);
+            }
+        }
+        let mut logs: HashMap<RecordId, Vec<&LogView>> = HashMap::new();
+        for e in &b.log {
+            if let Some(o) = e.order {
+                logs.entry(o).or_default().push(e);
+            }
+        }
+        for o in &mut orders {
+            if o.progress.fact.is_some() {
+                let s = ships.get(&o.id).map(Vec::as_slice).unwrap_or_default().iter().copied();
+                let l = logs.get(&o.id).map(Vec::as_slice).unwrap_or_default().iter().copied();
+                let shipping = summarize(o, s, l);
+                o.apply_shipping(&shipping);
+            }
+        }
+        b.orders = orders;
+        b
+    }
+
+    /// When each order's goods first left.
+    pub fn first_shipped(&self) -> HashMap<RecordId, Date> {
+        let mut out: HashMap<RecordId, Date> = HashMap::new();
+        for s in &self.shipments {
+            if let (Some(o), Some(d)) = (s.order, s.ship_date) {
+                out.entry(o).and_modify(|e| *e = (*e).min(d)).or_insert(d);
+            }
+        }
+        out
+    }
+
+    /// The customer's statement for `from`..=`to`: their orders (by id, or by name for
+    /// orders typed before the customer was known), what shipped and came back on them,
+    /// and their payments.
+    pub fn statement_of(&self, customer: &CustomerView, from: Date, to: Date) -> Statement {
+        let mine =
+            |id: Option<RecordId>, name: &str| id == Some(customer.id) || (id.is_none() && name == customer.name);
+        let orders: Vec<OrderView> =
+            self.orders.iter().filter(|o| mine(o.customer, &o.customer_name)).cloned().collect();
+        let ids: std::collections::HashSet<RecordId> = orders.iter().map(|o| o.id).collect();
+        let on_mine = |o: Option<RecordId>| o.is_some_and(|o| ids.contains(&o));
+        let shipments: Vec<ShipmentView> = self.shipments.iter().filter(|s| on_mine(s.order)).cloned().collect();
+        let log: Vec<LogView> = self.log.iter().filter(|e| on_mine(e.order)).cloned().collect();
+        let pays: Vec<PaymentView> =
+            self.payments.iter().filter(|p| mine(p.customer, &p.customer_name)).cloned().collect();
+        statement(&orders, &shipments, &log, &pays, from, to)
+    }
+
+    /// Every order still owed for, aged on `today`, with its customer's salesperson.
+    pub fn aged(&self, today: Date) -> Vec<Aged> {
+        let first = self.first_shipped();
+        let owners: HashMap<RecordId, &str> = self.customers.iter().map(|c| (c.id, c.salesperson.as_str())).collect();
+        let by_name: HashMap<&str, &str> =
+            self.customers.iter().map(|c| (c.name.as_str(), c.salesperson.as_str())).collect();
+        let owner = |o: &OrderView| {
+            o.customer
+                .and_then(|c| owners.get(&c))
+                .or_else(|| by_name.get(o.customer_name.as_str()))
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        };
+        aged_orders(&self.orders, &paid_by_order(&self.payments), |o| first.get(&o).copied(), owner, today)
+    }
+}

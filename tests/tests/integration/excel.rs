@@ -1,0 +1,205 @@
+//! Excel in and out over HTTP against the real server: imports are previewed, refused
+//! whole with each bad row's number and reason, and written all at once; exports are
+//! workbooks whose cells are numbers and dates, of what the person may read.
+
+use crate::helpers::*;
+use calamine::{Data, Reader};
+use common::desk::customer::{CustomerView, ProductView};
+use common::desk::import::ImportReport;
+use common::engine::ids::ClientId;
+use common::engine::record::Kind;
+use std::io::Cursor;
+
+/// A workbook of one sheet with these rows (the first the headers); cells that parse as
+/// numbers are written as numbers, as people type them into Excel.
+fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            match cell.parse::<f64>() {
+                Ok(n) if r > 0 => ws.write_number(r as u32, c as u16, n).map(|_| ()),
+                _ => ws.write_string(r as u32, c as u16, *cell).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+async fn import(d: &Device, target: &str, query: &str, file: Vec<u8>) -> (u16, ImportReport) {
+    let resp = d
+        .http
+        .post(format!("{}/api/import/{target}?{query}", d.base))
+        .bearer_auth(d.token())
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    if v.get("count").is_some() {
+        return (status, serde_json::from_value(v).unwrap());
+    }
+    // A plain error body: {error, message}.
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+    (status, ImportReport { error: text("error"), message: text("message"), ..Default::default() })
+}
+
+async fn customers_named(d: &Device, prefix: &str) -> Vec<CustomerView> {
+    d.pull_all()
+        .await
+        .iter()
+        .filter(|r| r.kind == Kind::CUSTOMER)
+        .map(CustomerView::from_record)
+        .filter(|c| c.name.starts_with(prefix))
+        .collect()
+}
+
+const CUSTOMERS: &[&[&str]] = &[
+    &["客户名称", "电话", "结款方式", "信用额度", "等级", "业务员"],
+    &["导入建材", "0757-8888 0001", "月结", "50000", "A", "fs_sales"],
+    &["导入五金", "13800000002", "货到付款", "20000.5", "b", "fs_sales"],
+    &["导入水暖", "0757-8888 0003", "款到发货", "", "", ""],
+];
+
+#[tokio::test]
+async fn a_customer_file_with_one_bad_row_is_refused_with_that_rows_number_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let manager = login(&app.url(""), "fs_manager").await;
+    let mut bad: Vec<&[&str]> = CUSTOMERS.to_vec();
+    bad[3] = &["导入水暖", "0757-8888 0003", "赊账", "", "", ""];
+    let id = ClientId::new_v7(now_ms(), random10());
+    let (status, report) = import(&manager, "customers", &format!("commit=true&id={id}"), xlsx(&bad)).await;
+    assert_eq!(status, 422);
+    assert_eq!(report.error.as_deref(), Some("import_refused"));
+    assert!(!report.written);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!((report.errors[0].row, report.errors[0].column.as_str()), (4, "结款方式"));
+    assert!(report.message.as_deref().unwrap_or("").contains("row 4"), "{:?}", report.message);
+    assert!(customers_named(&manager, "导入").await.is_empty(), "nothing was written");
+
+    // Corrected, the preview shows what would be written and still writes nothing.
+    let (status, preview) = import(&manager, "customers", "", xlsx(CUSTOMERS)).await;
+    assert_eq!(status, 200, "{preview:?}");
+    assert_eq!((preview.count, preview.written), (3, false));
+    assert_eq!(preview.rows[1].values["credit_limit"], serde_json::json!(2_000_050));
+    assert!(customers_named(&manager, "导入").await.is_empty(), "a preview writes nothing");
+
+    // Written, all three at once; the same commit retried writes nothing twice.
+    let id = ClientId::new_v7(now_ms(), random10());
+    for _ in 0..2 {
+        let (status, done) = import(&manager, "customers", &format!("commit=true&id={id}"), xlsx(CUSTOMERS)).await;
+        assert_eq!((status, done.written, done.count), (200, true, 3), "{done:?}");
+    }
+    let mut got = customers_named(&manager, "导入").await;
+    got.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: Vec<&str> = got.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["导入五金", "导入建材", "导入水暖"]);
+    let jiancai = got.iter().find(|c| c.name == "导入建材").unwrap();
+    assert_eq!(jiancai.credit_limit, Some(common::desk::money::Fen(5_000_000)));
+    assert_eq!(jiancai.phone, "0757-8888 0001");
+    assert_eq!(jiancai.class, "A");
+    let wujin = got.iter().find(|c| c.name == "导入五金").unwrap();
+    assert_eq!(wujin.phone, "13800000002", "a phone typed as a number keeps its digits");
+    assert_eq!(wujin.payment, Some(common::desk::order::PaymentTerms::OnArrival));
+
+    // The same file again: every row names a customer that exists.
+    let (status, again) = import(
+        &manager,
+        "customers",
+        &format!("commit=true&id={}", ClientId::new_v7(now_ms(), random10())),
+        xlsx(CUSTOMERS),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(again.errors.iter().map(|e| e.row).collect::<Vec<_>>(), vec![2, 3, 4]);
+}
+
+#[tokio::test]
+async fn the_desks_rules_judge_every_imported_row_and_the_catalogue_is_head_offices() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    // A clerk may add customers, but not set their terms: the rows that do are refused.
+    let clerk = login(&base, "fs_clerk").await;
+    let (status, report) = import(&clerk, "customers", "", xlsx(CUSTOMERS)).await;
+    assert_eq!(status, 422);
+    let refused: Vec<(usize, Option<&str>)> = report.errors.iter().map(|e| (e.row, e.code.as_deref())).collect();
+    assert_eq!(refused, vec![(2, Some("forbidden")), (3, Some("forbidden"))], "row 4 starts on prepay, as a clerk may");
+    let plain: &[&[&str]] = &[&["name", "phone"], &["导入卫浴", "0757-1111 2222"]];
+    let id = ClientId::new_v7(now_ms(), random10());
+    let (status, done) = import(&clerk, "customers", &format!("commit=true&id={id}"), xlsx(plain)).await;
+    assert_eq!((status, done.written), (200, true), "{done:?}");
+    // Head office's customers are not a branch's to import into.
+    let (status, _) = import(&clerk, "customers", "office=SZ", xlsx(plain)).await;
+    assert_eq!(status, 403);
+    let sz = login(&base, "sz_clerk").await;
+    assert!(customers_named(&sz, "导入").await.is_empty(), "another branch does not see them");
+    // Products belong to head office's catalogue: a branch cannot import them.
+    let products = "型号,名称,单位,单价\nDR-100,导入角阀,个,12.5\n";
+    let (status, _) = import(&clerk, "products", "", products.as_bytes().to_vec()).await;
+    assert_eq!(status, 403);
+
+    // Head office imports a CSV saved by Chinese Excel (GB18030), and every office sees it.
+    let admin = login(&base, "hq_manager").await;
+    let (gbk, _, _) = encoding_rs::GB18030.encode(products);
+    let id = ClientId::new_v7(now_ms(), random10());
+    let (status, done) = import(&admin, "products", &format!("commit=true&id={id}"), gbk.into_owned()).await;
+    assert_eq!((status, done.written), (200, true), "{done:?}");
+    let seen: Vec<ProductView> =
+        clerk.pull_all().await.iter().filter(|r| r.kind == Kind::PRODUCT).map(ProductView::from_record).collect();
+    let p = seen.iter().find(|p| p.model == "DR-100").expect("the branch sees the imported product");
+    assert_eq!((p.name.as_str(), p.price.0), ("导入角阀", 1250));
+    // A model already in the catalogue is named by its row.
+    let (status, again) = import(&admin, "products", "", products.as_bytes().to_vec()).await;
+    assert_eq!((status, again.errors[0].row, again.errors[0].column.as_str()), (422, 2, "型号"));
+    // A damaged workbook.
+    let (status, garbage) = import(&admin, "products", "", b"PK\x03\x04 not really a workbook".to_vec()).await;
+    assert_eq!((status, garbage.error.as_deref()), (400, Some("unreadable_file")));
+}
+
+/// The first sheet of an exported workbook.
+async fn export(d: &Device, path: &str) -> (u16, Vec<Vec<Data>>) {
+    let resp = d.http.get(format!("{}/api/export/{path}", d.base)).bearer_auth(d.token()).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    if status != 200 {
+        return (status, Vec::new());
+    }
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    (status, range.rows().map(<[Data]>::to_vec).collect())
+}
+
+#[tokio::test]
+async fn an_exported_order_list_has_numbers_as_numbers_dates_as_dates_and_only_what_the_office_may_read() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut fs = login(&base, "fs_clerk").await;
+    let c = fs.new_order(1);
+    let number = fs.number(1);
+    fs.push(vec![c]).await;
+    let mut sz = login(&base, "sz_clerk").await;
+    let c = sz.new_order(1);
+    let sz_number = sz.number(1);
+    sz.push(vec![c]).await;
+
+    let (status, rows) = export(&fs, "orders.xlsx").await;
+    assert_eq!(status, 200);
+    assert_eq!(rows[0][0], Data::String("单号".into()));
+    let row = rows.iter().find(|r| r[0] == Data::String(number.clone())).expect("the branch's order is listed");
+    assert_eq!(row[7], Data::Float(384.0), "3 × ¥128.00, a number");
+    assert!(matches!(row[1], Data::DateTime(_)), "the date is a date: {:?}", row[1]);
+    assert!(rows.iter().all(|r| r[0] != Data::String(sz_number.clone())), "another branch's order is not");
+
+    let hq = login(&base, "hq_manager").await;
+    let (_, rows) = export(&hq, "orders.xlsx?lang=en").await;
+    assert_eq!(rows[0][0], Data::String("Number".into()));
+    assert!(rows.iter().any(|r| r[0] == Data::String(sz_number.clone())), "head office reads every office");
+
+    assert_eq!(export(&fs, "ageing.xlsx?by=colour").await.0, 400);
+    assert_eq!(export(&fs, "secrets.xlsx").await.0, 404);
+    let resp = reqwest::get(format!("{base}/api/export/orders.xlsx")).await.unwrap();
+    assert_eq!(resp.status(), 401, "every export is authenticated");
+}
