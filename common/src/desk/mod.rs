@@ -3,6 +3,7 @@
 pub mod account;
 pub mod ageing;
 pub mod admin;
+pub mod books;
 pub mod customer;
 pub mod history;
 pub mod import;
