@@ -5,6 +5,8 @@
 //! - `cargo xtask test`: install what is missing (Chromium too), then every check and test
 //! - `cargo xtask bench`: sizes and timings, written to docs/benchmarks.md
 //! - `cargo xtask dist`: just build the browser app into dist/
+//! - `cargo xtask gen-pinyin`: rewrite common/src/desk/pinyin_initials.txt from the pinned
+//!   `pinyin` crate (by hand, when that crate is bumped; the table is checked in)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -282,6 +284,13 @@ fn cmd_bench() -> Result {
         }
     );
 
+    let table = root().join("common/src/desk/pinyin_initials.txt");
+    md += &format!(
+        "\nOf the wasm, the pinyin-initials table (`common/src/desk/pinyin.rs`, one letter per character of U+4E00–U+9FFF) is {} raw, {} brotli on its own.\n",
+        kb(std::fs::metadata(&table).map(|m| m.len()).unwrap_or(0)),
+        kb(compressed_size("brotli", &["-q", "11", "-c"], &table))
+    );
+
     run(cargo().args(["bench", "-p", "common", "--bench", "merge"]))?;
     md += "\n## Merge engine (`common`, criterion)\n\n| benchmark | work | mean time | throughput |\n|---|---|---:|---:|\n";
     for (id, work, n) in [
@@ -371,7 +380,13 @@ fn main() -> ExitCode {
         Some("test") => cmd_test(),
         Some("bench") => cmd_bench(),
         Some("dist") => dist().map(|_| ()),
-        _ => Err("usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist".into()),
+        // A binary of its own behind a feature, so the everyday xtask stays std only.
+        Some("gen-pinyin") => {
+            run(cargo().args(["run", "--quiet", "-p", "xtask", "--features", "gen-pinyin", "--bin", "gen-pinyin"]))
+        }
+        _ => {
+            Err("usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist | gen-pinyin".into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

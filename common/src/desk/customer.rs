@@ -3,6 +3,7 @@
 
 use crate::desk::money::Fen;
 use crate::desk::order::{check_phone, check_text, FieldError, OrderFields, PaymentTerms, Problem};
+use crate::desk::pinyin;
 use crate::engine::ids::RecordId;
 use crate::engine::record::RecordState;
 use serde_json::Value;
@@ -31,6 +32,8 @@ pub const MANAGED_FIELDS: &[&str] = &["payment", "credit_limit", "class", "sales
 
 /// The largest credit limit: ¥100,000,000.
 pub const MAX_CREDIT: i64 = 10_000_000_000;
+/// The longest initials a product keeps (characters).
+pub const PRODUCT_INITIALS_MAX: usize = 20;
 pub const PRODUCT_FIELDS: &[&str] = &["model", "name", "unit", "price", "initials", "is_new"];
 pub const STATION_FIELDS: &[&str] = &["name", "phone", "contract"];
 
@@ -73,7 +76,8 @@ pub fn check_product_field(name: &str, value: &Value) -> Result<(), Problem> {
     match name {
         "model" => check_text(value, 60, true),
         "name" => check_text(value, 100, true),
-        "unit" | "initials" => check_text(value, 20, false),
+        "unit" => check_text(value, 20, false),
+        "initials" => check_text(value, PRODUCT_INITIALS_MAX, false),
         "is_new" => value.as_bool().map(|_| ()).ok_or(Problem::WrongType),
         "price" => {
             let fen = value.as_i64().ok_or(Problem::WrongType)?;
@@ -159,6 +163,7 @@ pub struct CustomerView {
     pub station: String,
     pub station_contract: String,
     pub payment: Option<PaymentTerms>,
+    /// For lookups: those stored, or else computed from the name ([`lookup_initials`]).
     pub initials: String,
     /// 全称: the full legal name, for direct shipments.
     pub full_name: String,
@@ -173,6 +178,17 @@ pub struct CustomerView {
     pub office: String,
 }
 
+/// The pinyin initials a customer or product is looked up by: those stored (the demo's,
+/// a product's typed ones), or else computed from its name, so one typed at order entry
+/// or in an editor is found by them too (华北建新 by `hbjx`). Computed when read rather
+/// than stored, they follow a change of name.
+pub fn lookup_initials(stored: &str, name: &str) -> String {
+    match stored.trim() {
+        "" => pinyin::initials(name),
+        s => s.to_string(),
+    }
+}
+
 impl CustomerView {
     pub fn from_record(r: &RecordState) -> CustomerView {
         let s = |f: &str| r.get_str(f).to_string();
@@ -185,7 +201,7 @@ impl CustomerView {
             station: s("station"),
             station_contract: s("station_contract"),
             payment: PaymentTerms::parse(r.get_str("payment")),
-            initials: s("initials"),
+            initials: lookup_initials(r.get_str("initials"), r.get_str("name")),
             full_name: s("full_name"),
             credit_limit: r.get("credit_limit").and_then(Value::as_i64).map(Fen),
             class: s("class"),
@@ -203,6 +219,7 @@ pub struct ProductView {
     pub name: String,
     pub unit: String,
     pub price: Fen,
+    /// For lookups: those stored, or else computed from the name ([`lookup_initials`]).
     pub initials: String,
     /// A new product: order entry marks it, so the desk can say so on the phone.
     pub is_new: bool,
@@ -218,7 +235,7 @@ impl ProductView {
             name: r.get_str("name").to_string(),
             unit: r.get_str("unit").to_string(),
             price: Fen(r.get("price").and_then(Value::as_i64).unwrap_or(0)),
-            initials: r.get_str("initials").to_string(),
+            initials: lookup_initials(r.get_str("initials"), r.get_str("name")),
             is_new: r.get("is_new").and_then(Value::as_bool).unwrap_or(false),
             office: r.office.as_str().to_string(),
         }
@@ -280,20 +297,29 @@ pub struct ProductForm {
     pub name: String,
     pub unit: String,
     pub price: String,
+    /// Left blank: computed from the name when saved ([`ProductForm::auto_initials`]).
     pub initials: String,
     pub is_new: bool,
 }
 
 impl ProductForm {
+    /// The form for a product. Initials that are just what its name gives show blank, so
+    /// a product renamed in the form gets the new name's initials, not the old ones.
     pub fn from_view(p: &ProductView) -> ProductForm {
+        let automatic = p.initials == pinyin::initials(&p.name) || p.initials == ProductForm::auto_initials(&p.name);
         ProductForm {
             model: p.model.clone(),
             name: p.name.clone(),
             unit: p.unit.clone(),
             price: p.price.to_plain(),
-            initials: p.initials.clone(),
+            initials: if automatic { String::new() } else { p.initials.clone() },
             is_new: p.is_new,
         }
+    }
+
+    /// The initials saved when the box is left blank: the name's, as many as the field holds.
+    pub fn auto_initials(name: &str) -> String {
+        pinyin::initials(name).chars().take(PRODUCT_INITIALS_MAX).collect()
     }
 
     /// The values to write, or every field's problem.
@@ -312,7 +338,11 @@ impl ProductForm {
         text("model", &self.model);
         text("name", &self.name);
         text("unit", &self.unit);
-        text("initials", &self.initials.to_lowercase());
+        let initials = match self.initials.trim() {
+            "" => ProductForm::auto_initials(&self.name),
+            typed => typed.to_lowercase(),
+        };
+        text("initials", &initials);
         match Fen::parse(&self.price) {
             Ok(f) if f.0 < 0 => errors.push(FieldError::new("price", Problem::Negative)),
             Ok(f) => {
@@ -396,7 +426,7 @@ mod catalogue_tests {
             name: "龙头".into(),
             unit: "个".into(),
             price: "128.00".into(),
-            initials: "lt".into(),
+            initials: "lts".into(),
             is_new: false,
         };
         let (kind, id) = (crate::engine::record::Kind::PRODUCT, RecordId(uuid::Uuid::from_u128(1)));
@@ -414,6 +444,57 @@ mod catalogue_tests {
             event: None,
         });
         assert_eq!(ProductForm::from_view(&ProductView::from_record(&state)), form);
+        // Initials that are just the name's read back blank, and save the same.
+        let plain = ProductForm { initials: "lt".into(), ..form };
+        let read_back = ProductForm::from_view(&ProductView::from_record(&product(&plain.validate().unwrap())));
+        assert_eq!(read_back, ProductForm { initials: String::new(), ..plain.clone() });
+        assert_eq!(read_back.validate(), plain.validate());
+    }
+
+    fn product(values: &BTreeMap<String, Value>) -> RecordState {
+        let (kind, id) = (crate::engine::record::Kind::PRODUCT, RecordId(uuid::Uuid::from_u128(1)));
+        let office = crate::engine::ids::OfficeCode::parse("HQ").unwrap();
+        let set = RecordState::new(kind, id, office.clone()).writes_for(values);
+        RecordState::from_change(&crate::engine::record::Change {
+            id: crate::engine::ids::ChangeId(uuid::Uuid::from_u128(2)),
+            seq: 1,
+            kind,
+            record: id,
+            office,
+            ts: crate::engine::hlc::Hlc::ZERO,
+            by: "hq_manager".into(),
+            set,
+            event: None,
+        })
+    }
+
+    #[test]
+    fn blank_initials_are_the_names_and_follow_a_rename() {
+        let form = ProductForm {
+            model: "AJ-7".into(),
+            name: "恒温花洒".into(),
+            unit: "套".into(),
+            price: "99".into(),
+            ..Default::default()
+        };
+        assert_eq!(form.validate().unwrap()["initials"], Value::from("hwhs"));
+        // A product stored without initials is found by its name's all the same.
+        let mut values = form.validate().unwrap();
+        values.remove("initials");
+        assert_eq!(ProductView::from_record(&product(&values)).initials, "hwhs");
+        // Opened, renamed and saved: the new name's initials, not the old ones.
+        let stored = ProductView::from_record(&product(&form.validate().unwrap()));
+        let renamed = ProductForm { name: "淋浴花洒".into(), ..ProductForm::from_view(&stored) };
+        assert_eq!(renamed.validate().unwrap()["initials"], Value::from("lyhs"));
+        // Typed ones are kept; a long name's are cut to what the field holds.
+        let typed = ProductForm { initials: " HS ".into(), ..form.clone() };
+        assert_eq!(
+            ProductForm::from_view(&ProductView::from_record(&product(&typed.validate().unwrap()))).initials,
+            "hs"
+        );
+        let long =
+            ProductForm { name: "不锈钢编织软管不锈钢编织软管不锈钢编织软管".into(), ..form };
+        assert_eq!(long.validate().unwrap()["initials"], Value::from("bxgbzrgbxgbzrgbxgbzr"));
     }
 
     #[test]

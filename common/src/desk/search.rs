@@ -201,6 +201,48 @@ mod tests {
         assert_eq!(Queue::for_role(Role::Cashier), Queue::ToAudit);
     }
 
+    /// A customer typed at order entry has no stored initials; its name's are computed
+    /// when read, so the order form's lookup finds it by them. Stored ones still count.
+    #[test]
+    fn a_customer_without_initials_is_found_by_its_names() {
+        use crate::desk::customer::{CustomerFields, CustomerView};
+        use crate::desk::order::OrderDraft;
+        use crate::engine::hlc::Hlc;
+        use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
+        use crate::engine::record::{Change, Kind, RecordState};
+        let customer = |n: u128, values: std::collections::BTreeMap<String, serde_json::Value>| {
+            let (id, office) = (RecordId(uuid::Uuid::from_u128(n)), OfficeCode::parse("FS").unwrap());
+            let set = RecordState::new(Kind::CUSTOMER, id, office.clone()).writes_for(&values);
+            let change = Change {
+                id: ChangeId(uuid::Uuid::from_u128(100 + n)),
+                seq: 1,
+                kind: Kind::CUSTOMER,
+                record: id,
+                office,
+                ts: Hlc::ZERO,
+                by: "fs_clerk".into(),
+                set,
+                event: None,
+            };
+            CustomerView::from_record(&RecordState::from_change(&change))
+        };
+        let typed = OrderDraft { customer_name: "华北建新".into(), ..OrderDraft::sample(1) };
+        let values = CustomerFields::from_order(&typed.validate().unwrap()).new_values();
+        assert!(!values.contains_key("initials"));
+        let demo = [("name", "佛山美居"), ("initials", "fsmj")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+            .collect();
+        let customers = [customer(1, demo), customer(2, values)];
+        fn keys(c: &CustomerView) -> Vec<&str> {
+            vec![&c.name, &c.phone, &c.initials]
+        }
+        let found = lookup(&customers, "hbjx", 8, keys);
+        assert_eq!(found.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["华北建新"]);
+        assert_eq!(customers[1].initials, "hbjx");
+        assert_eq!(lookup(&customers, "fsmj", 8, keys)[0].name, "佛山美居", "stored initials are kept");
+    }
+
     #[test]
     fn lookup_puts_prefix_matches_first() {
         let items = ["XAJ-1", "AJ-2", "BB", "AJ-3"];

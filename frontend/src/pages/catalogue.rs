@@ -215,7 +215,7 @@ fn Products() -> impl IntoView {
                 {text_field("p-name", i.s("名称", "Name"), name, errors, "name")}
                 {text_field("p-unit", i.s("单位", "Unit"), unit, errors, "unit")}
                 {text_field("p-price", i.s("单价(元)", "Price (yuan)"), price, errors, "price")}
-                {text_field("p-initials", i.s("拼音首字母(查找用)", "Pinyin initials (for lookups)"), initials, errors, "initials")}
+                {text_field("p-initials", i.s("拼音首字母(查找用,留空按名称)", "Pinyin initials (for lookups; blank: from the name)"), initials, errors, "initials")}
                 <div class="field">
                     <label><input type="checkbox" id="p-is_new" prop:checked=move || is_new.get()
                         on:change=move |ev| is_new.set(event_target_checked(&ev))/>{i.s(" 新品(开单时提示)", " New product (flagged at order entry)")}</label>
