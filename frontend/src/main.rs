@@ -3,6 +3,7 @@
 mod admin_api;
 mod components;
 mod drafts;
+mod excel;
 mod i18n;
 mod locks;
 mod pages;
@@ -55,7 +56,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/customers/:id") view=|| view! { <Shell><pages::customer::CustomerPage/></Shell> }/>
                 <Route path=path!("/customers") view=|| view! { <Shell><pages::customers::CustomerList/></Shell> }/>
                 <Route path=path!("/shipments") view=|| view! { <Shell><pages::shipping::ShipmentsPage/></Shell> }/>
-                <Route path=path!("/reports") view=|| view! { <Shell><pages::Later area="reports"/></Shell> }/>
+                <Route path=path!("/reports") view=|| view! { <Shell><pages::reports::ReportsPage/></Shell> }/>
                 <Route path=path!("/settings") view=|| view! { <Shell><pages::settings::Settings/></Shell> }/>
             </Routes>
         </Router>

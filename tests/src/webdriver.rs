@@ -222,6 +222,39 @@ impl Browser {
             .unwrap_or_else(|e| panic!("network conditions: {e}"));
     }
 
+    /// Downloads from now on go to `dir` without asking.
+    pub async fn allow_downloads(&self, dir: &std::path::Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        let cmd = json!({"cmd": "Browser.setDownloadBehavior", "params": {
+            "behavior": "allow", "downloadPath": dir.to_string_lossy()
+        }});
+        self.post("/goog/cdp/execute", cmd).await.unwrap_or_else(|e| panic!("downloads: {e}"));
+    }
+
+    /// Waits up to `secs` for a finished download in `dir` whose name ends with `ext`.
+    pub async fn wait_for_download(&self, dir: &std::path::Path, ext: &str, secs: u64) -> std::path::PathBuf {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let done = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(ext));
+            if let Some(p) = done {
+                return p;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no {ext} downloaded into {} after {secs}s; page text: {}",
+                    dir.display(),
+                    self.body_text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Runs `js` in every page this browser opens from now on, before the page's own
     /// scripts (a clock set wrong, say).
     pub async fn on_every_page(&self, js: &str) {

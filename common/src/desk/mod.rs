@@ -1,8 +1,8 @@
 //! The sales desk's domain: what its records are and the rules people work by.
 
 pub mod account;
-pub mod ageing;
 pub mod admin;
+pub mod ageing;
 pub mod books;
 pub mod customer;
 pub mod history;

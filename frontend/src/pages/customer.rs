@@ -105,6 +105,10 @@ pub fn CustomerPage() -> impl IntoView {
                     <A href=format!("/customers/{id}/statement?from={first}&to={today}") attr:class="button" attr:id="statement-this-month">{i.s("本月对账单", "This month's statement")}</A>
                     " "
                     <A href=format!("/customers/{id}/statement?from={last_month}&to={last_month_end}") attr:class="button" attr:id="statement-last-month">{i.s("上月对账单", "Last month's statement")}</A>
+                    " "
+                    <crate::excel::ExportButton id="export-statement"
+                        path=format!("statement.xlsx?customer={id}&from={first}&to={today}")
+                        filename=format!("statement-{}-{}.xlsx", first.compact(), today.compact())/>
                 }
             })}
             {move || (editing.get()).then(|| customer.get_untracked().map(|c| view! {

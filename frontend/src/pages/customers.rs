@@ -50,7 +50,11 @@ pub fn CustomerList() -> impl IntoView {
     });
     view! {
         <section>
-            <h1>{i.s("客户", "Customers")}</h1>
+            <div class="page-head">
+                <h1>{i.s("客户", "Customers")}</h1>
+                <crate::excel::ExportButton id="export-customers" path="customers.xlsx" filename="customers.xlsx"/>
+            </div>
+            {may_edit.then(|| view! { <crate::excel::ImportPanel target=common::desk::import::Target::Customers/> })}
             <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
                 <div class="filter wide">
                     <label for="cq">{i.s("搜索", "Search")}</label>

@@ -10,6 +10,7 @@ pub mod order_form;
 pub mod orders;
 pub mod payments;
 pub mod print;
+pub mod reports;
 pub mod settings;
 pub mod setup;
 pub mod shipping;
@@ -26,22 +27,6 @@ pub fn NotFound() -> impl IntoView {
             <h1>{i.s("没有这个页面", "No such page")}</h1>
             <A href="/orders">{i.s("回到订单", "Back to orders")}</A>
         </main>
-    }
-}
-
-/// An area of the navigation whose screens come in a later release: said plainly.
-#[component]
-pub fn Later(area: &'static str) -> impl IntoView {
-    let i = use_i18n();
-    let title = move || match area {
-        "shipments" => i.t("发货", "Shipments"),
-        _ => i.t("报表", "Reports"),
-    };
-    view! {
-        <section>
-            <h1>{title}</h1>
-            <p class="muted">{i.s("此功能将在后续版本开放。", "This area arrives in a later release.")}</p>
-        </section>
     }
 }
 

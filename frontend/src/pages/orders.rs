@@ -160,6 +160,7 @@ pub fn OrderList() -> impl IntoView {
         <section class="order-list" on:keydown=move_between_rows>
             <div class="page-head">
                 <h1>{i.s("订单", "Orders")}</h1>
+                <crate::excel::ExportButton id="export-orders" path="orders.xlsx" filename="orders.xlsx"/>
                 {actor.as_ref().is_some_and(|a| common::desk::order::may_take_orders(a.role)).then(|| view! {
                     <A href="/orders/new" attr:class="button primary">{i.s("新建订单 (F2)", "New order (F2)")}</A>
                 })}

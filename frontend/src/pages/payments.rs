@@ -58,7 +58,10 @@ pub fn PaymentsPage() -> impl IntoView {
     let open = RwSignal::new(false);
     view! {
         <section class="payments-page">
-            <h1>{i.s("回款", "Payments received")}</h1>
+            <div class="page-head">
+                <h1>{i.s("回款", "Payments received")}</h1>
+                <crate::excel::ExportButton id="export-payments" path="payments.xlsx" filename="payments.xlsx"/>
+            </div>
             {may_record.then(|| view! {
                 <button type="button" id="new-payment" class="primary" on:click=move |_| { open.set(true); crate::components::focus_soon("pay-customer_name"); }>
                     {i.s("登记回款", "Record a payment")}</button>
@@ -308,6 +311,7 @@ pub fn CollectionsPage() -> impl IntoView {
     let only_mine = me.as_ref().is_some_and(|a| a.role == common::desk::permissions::Role::Salesperson);
     let my_name = me.map(|a| a.username).unwrap_or_default();
     let today = local_date(now_ms(), ctx.offset_minutes());
+    let me_too = my_name.clone();
     let rows = Memo::new(move |_| {
         let customers = ctx.customers();
         let orders: Vec<OrderView> = ctx.replica.with(|r| r.all(Kind::ORDER).map(|s| ctx.order_view(s)).collect());
@@ -325,7 +329,14 @@ pub fn CollectionsPage() -> impl IntoView {
             payments::arrival(&mine)
         };
         let list = payments::chase_list(&orders, &ctx.payments(), arrived_on, owner, today);
-        list.into_iter().filter(|c| !only_mine || c.salesperson == my_name).collect::<Vec<_>>()
+        list.into_iter().filter(|c| !only_mine || c.salesperson == me_too).collect::<Vec<_>>()
+    });
+    let overdue = Memo::new(move |_| {
+        let aged = crate::pages::reports::books(ctx).aged(today);
+        let mut v: Vec<common::desk::ageing::Aged> =
+            aged.into_iter().filter(|a| a.bucket() > 0 && (!only_mine || a.salesperson == my_name)).collect();
+        v.sort_by(|a, b| (&a.salesperson, a.shipped).cmp(&(&b.salesperson, b.shipped)));
+        v
     });
     view! {
         <section class="collections-page">
@@ -361,6 +372,33 @@ pub fn CollectionsPage() -> impl IntoView {
                 </tbody>
             </table>
             {move || rows.with(Vec::is_empty).then(|| view! { <p class="muted">{i.s("没有要催的款。", "Nothing to chase.")}</p> })}
+            <h2>{i.s("逾期应收(发货超过 30 天)", "Overdue (shipped over 30 days ago)")}</h2>
+            <table class="list overdue">
+                <thead><tr>
+                    <th scope="col">{i.s("业务员", "Salesperson")}</th>
+                    <th scope="col">{i.s("发货", "Shipped")}</th>
+                    <th scope="col">{i.s("客户", "Customer")}</th>
+                    <th scope="col">{i.s("单号", "Number")}</th>
+                    <th scope="col" class="num">{i.s("未收", "Open")}</th>
+                </tr></thead>
+                <tbody>
+                    {move || overdue.get().into_iter().map(|a| {
+                        let days = a.days;
+                        let number = a.number.clone();
+                        view! {
+                            <tr data-number=number>
+                                <td data-label=i.s("业务员", "Salesperson")>{a.salesperson.clone()}</td>
+                                <td data-label=i.s("发货", "Shipped")>{a.shipped.to_string()}
+                                    <span class="late">{move || if i.lang() == Lang::Zh { format!("({days} 天)") } else { format!(" ({days} days)") }}</span></td>
+                                <td data-label=i.s("客户", "Customer")>{a.customer_name.clone()}</td>
+                                <td data-label=i.s("单号", "Number")><A href=format!("/orders/{}", a.order)>{a.number.clone()}</A></td>
+                                <td data-label=i.s("未收", "Open") class="num" data-open=a.open.0>{a.open.to_string()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || overdue.with(Vec::is_empty).then(|| view! { <p class="muted">{i.s("没有逾期的应收款。", "Nothing overdue.")}</p> })}
         </section>
     }
 }

@@ -692,25 +692,8 @@ pub fn PrintStatement() -> impl IntoView {
         }) else {
             return not_here();
         };
-        let orders: Vec<OrderView> = ctx.replica.with(|r| {
-            r.all(Kind::ORDER)
-                .map(OrderView::from_record)
-                .filter(|o| {
-                    o.customer == Some(customer.id) || (o.customer.is_none() && o.customer_name == customer.name)
-                })
-                .collect()
-        });
-        let ids: Vec<RecordId> = orders.iter().map(|o| o.id).collect();
-        let shipments: Vec<ShipmentView> =
-            ctx.shipments().into_iter().filter(|s| s.order.is_some_and(|o| ids.contains(&o))).collect();
-        let log: Vec<LogView> =
-            ctx.station_log().into_iter().filter(|e| e.order.is_some_and(|o| ids.contains(&o))).collect();
-        let pays: Vec<common::desk::payments::PaymentView> = ctx
-            .payments()
-            .into_iter()
-            .filter(|p| p.customer == Some(customer.id) || (p.customer.is_none() && p.customer_name == customer.name))
-            .collect();
-        let st = common::desk::statement::statement(&orders, &shipments, &log, &pays, from, to);
+        // The same books and selection as the server's .xlsx export of this statement.
+        let st = crate::pages::reports::books(ctx).statement_of(&customer, from, to);
         let name = if customer.full_name.is_empty() { customer.name.clone() } else { customer.full_name.clone() };
         sheets_view(
             paper,

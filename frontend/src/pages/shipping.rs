@@ -743,7 +743,10 @@ pub fn ShipmentsPage() -> impl IntoView {
     let overdue = move |s: &ShipmentView| s.notice_overdue(now, offset, hour);
     view! {
         <section class="shipments-page">
-            <h1>{i.s("发货", "Shipments")}</h1>
+            <div class="page-head">
+                <h1>{i.s("发货", "Shipments")}</h1>
+                <crate::excel::ExportButton id="export-shipments" path="shipments.xlsx" filename="shipments.xlsx"/>
+            </div>
             <h2 id="calls-h">{i.s("发货通知(每天上午)", "Shipment calls (each morning)")}
                 " "<span class="count" data-count=move || calls.with(Vec::len)>{move || calls.with(Vec::len)}</span></h2>
             <p class="muted">{move || if i.lang() == Lang::Zh {

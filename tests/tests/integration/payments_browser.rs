@@ -7,7 +7,7 @@ use crate::helpers::*;
 use crate::payments::prepay_order;
 use common::desk::order::{Action, PaymentStamp};
 use common::engine::ids::RecordId;
-use common::engine::record::Kind;
+use common::engine::record::{Kind, RecordState};
 use std::collections::BTreeMap;
 use tests::webdriver::{Browser, CONTROL, ENTER};
 
@@ -140,27 +140,23 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_salesperson_sees_on_the_phone_which_arrived_pay_on_arrival_orders_to_chase() {
-    use common::desk::shipping::{ShipAction, ShipmentDraft, Shipping, SHIPMENT_WORKFLOW};
-    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
-    // The manager makes the salesperson the owner of a customer.
-    let mut manager = login(&base, "fs_manager").await;
-    let customer = manager.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
-    let owner = BTreeMap::from([("salesperson".to_string(), serde_json::json!("fs_salesperson"))]);
-    let c = manager.change(Kind::CUSTOMER, customer.id, &customer.office, Some(&customer), owner);
-    manager.push(vec![c]).await;
-
-    // A pay-on-arrival order of theirs, shipped and signed for yesterday, unpaid.
-    let mut clerk = login(&base, "fs_clerk").await;
-    let number = clerk.number(1);
+/// An order of 3 × ¥128.00 for the stored `customer`, on `terms`, taken by `clerk`.
+async fn credit_order(clerk: &mut Device, customer: &RecordState, seq: u32, terms: &str) -> (RecordId, String) {
+    let number = clerk.number(seq);
     let mut values = order_values(&number, customer.get_str("name"), 3);
     values.insert("customer".into(), serde_json::json!(customer.id));
-    values.insert("payment".into(), serde_json::json!("on_arrival"));
+    values.insert("payment".into(), serde_json::json!(terms));
     let id = RecordId::new_v7(now_ms(), random10());
     let office = clerk.office();
     let c = clerk.change(Kind::ORDER, id, &office, None, values);
     clerk.push(vec![c]).await;
+    (id, number)
+}
+
+/// Reviews, stamps and ships the whole order today under `waybill` as the manager; the
+/// shipment's id.
+async fn approve_and_ship(manager: &mut Device, id: RecordId, waybill: &str) -> RecordId {
+    use common::desk::shipping::{ShipmentDraft, Shipping};
     for a in [Action::Review, Action::Audit { stamp: PaymentStamp::Collect }] {
         let seen = manager.order(id).await;
         let mut c = manager.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
@@ -172,14 +168,34 @@ async fn a_salesperson_sees_on_the_phone_which_arrived_pay_on_arrival_orders_to_
     let view = common::desk::order::OrderView::from_record(&seen);
     let mut draft = ShipmentDraft::for_order(&view, &Shipping::default(), today, "");
     draft.station = "德邦物流".into();
-    draft.waybills = vec![("DB-5".into(), "1".into())];
+    draft.waybills = vec![(waybill.into(), "1".into())];
     draft.quantities = vec!["3".into()];
     let fields = draft.validate(&view, today).unwrap();
     let sid = RecordId::new_v7(now_ms(), random10());
     let mut ship = manager.change(Kind::ORDER, id, &seen.office, Some(&seen), BTreeMap::new());
     ship.event = Some(fields.ship_action(sid).to_write(Some(&seen)));
     let record = manager.change(Kind::SHIPMENT, sid, &seen.office, None, fields.to_values());
-    manager.push(vec![ship, record]).await;
+    let r = manager.push(vec![ship, record]).await;
+    assert!(r.results.iter().all(|x| x.outcome == common::engine::wire::Outcome::Applied), "{:?}", r.results);
+    sid
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_salesperson_sees_on_the_phone_which_arrived_pay_on_arrival_orders_to_chase() {
+    use common::desk::shipping::{ShipAction, SHIPMENT_WORKFLOW};
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    // The manager makes the salesperson the owner of a customer.
+    let mut manager = login(&base, "fs_manager").await;
+    let customer = manager.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
+    let owner = BTreeMap::from([("salesperson".to_string(), serde_json::json!("fs_salesperson"))]);
+    let c = manager.change(Kind::CUSTOMER, customer.id, &customer.office, Some(&customer), owner);
+    manager.push(vec![c]).await;
+
+    // A pay-on-arrival order of theirs, shipped and signed for yesterday, unpaid.
+    let mut clerk = login(&base, "fs_clerk").await;
+    let (id, number) = credit_order(&mut clerk, &customer, 1, "on_arrival").await;
+    let sid = approve_and_ship(&mut manager, id, "DB-5").await;
+    let today = common::desk::time::local_date(now_ms(), 480);
     let held = manager.pull_all().await.into_iter().find(|r| r.id == sid).unwrap();
     let mut receipt = manager.change(Kind::SHIPMENT, sid, &held.office, Some(&held), BTreeMap::new());
     let yesterday = today.plus_days(-1).to_string();
@@ -214,5 +230,120 @@ async fn a_salesperson_sees_on_the_phone_which_arrived_pay_on_arrival_orders_to_
     assert_eq!(opening + debits - credits, closing, "the statement reconciles");
     assert_eq!(closing, 38_400, "owed: the one delivery");
     desk.wait_for_text("table.statement", &["发货", &number, "DB-5", "¥384.00"], 5).await;
+    desk.close().await;
+}
+
+/// Money on the screen (`¥1,234.50`, or empty) in fen.
+fn fen_of(text: &str) -> i64 {
+    if text.trim().is_empty() {
+        0
+    } else {
+        common::desk::money::Fen::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}")).0
+    }
+}
+
+/// Money in a workbook's cell (yuan, a number) in fen; an empty cell is 0.
+fn fen_in(cell: &calamine::Data) -> i64 {
+    match cell {
+        calamine::Data::Float(f) => (f * 100.0).round() as i64,
+        calamine::Data::Int(n) => n * 100,
+        calamine::Data::Empty => 0,
+        other => panic!("not money: {other:?}"),
+    }
+}
+
+fn date_in(cell: &calamine::Data) -> String {
+    match cell {
+        calamine::Data::DateTime(d) => {
+            let base = common::desk::time::Date::new(1899, 12, 30).unwrap();
+            base.plus_days(d.as_f64().floor() as i64).to_string()
+        }
+        other => panic!("not a date: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_set_against_two_shipped_orders_is_on_the_months_statement_and_its_xlsx_matches_the_screen() {
+    use calamine::{Data, Reader};
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let mut manager = login(&base, "fs_manager").await;
+    let customer = manager.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
+    let name = customer.get_str("name").to_string();
+    let mut clerk = login(&base, "fs_clerk").await;
+    let (first, n1) = credit_order(&mut clerk, &customer, 1, "monthly").await;
+    let (second, n2) = credit_order(&mut clerk, &customer, 2, "monthly").await;
+    approve_and_ship(&mut manager, first, "DB-11").await;
+    approve_and_ship(&mut manager, second, "DB-12").await;
+
+    // The cashier records ¥500 set against both, oldest first, and confirms it.
+    let cashier = driver.session(&tmp.path().join("cashier"), 1280, 900).await;
+    log_in(&cashier, &base, "fs_cashier").await;
+    cashier.click_on("nav.main-nav a[href='/payments']", 10).await;
+    cashier.click_on("#new-payment", 10).await;
+    retype(&cashier, "pay-customer_name", &name).await;
+    retype(&cashier, "pay-amount", "500").await;
+    retype(&cashier, "pay-reference", "ICBC-1129-07").await;
+    let box_of = |n: &str| format!(".allocation-box[data-order='{n}'] input");
+    cashier
+        .wait_until(
+            "the payment spread oldest first",
+            &format!(
+                "document.querySelector(\"{}\")?.value === '384.00' && document.querySelector(\"{}\")?.value === '116.00'",
+                box_of(&n1),
+                box_of(&n2)
+            ),
+            10,
+        )
+        .await;
+    cashier.click_on("#pay-save", 5).await;
+    cashier.click_on("tr[data-payment='ICBC-1129-07'] .confirm-payment", 10).await;
+    cashier.wait_for("tr[data-payment='ICBC-1129-07'][data-confirmed='true']", 10).await;
+    cashier.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    cashier.close().await;
+
+    // The month's statement: the two deliveries and the payment; ¥268.00 still owed.
+    let desk = driver.session(&tmp.path().join("desk"), 1280, 900).await;
+    log_in(&desk, &base, "fs_manager").await;
+    desk.goto(&format!("{base}/customers/{}", customer.id)).await;
+    desk.wait_for("[data-receivable='26800']", 30).await;
+    desk.click_on("#statement-this-month", 10).await;
+    desk.wait_for_text("table.statement", &[&n1, &n2, "DB-11", "DB-12", "ICBC-1129-07", "¥500.00"], 10).await;
+    let closing = desk.attr(&desk.wait_for("[data-closing]", 5).await, "data-closing").await;
+    assert_eq!(closing.as_deref(), Some("26800"));
+    let screen = desk
+        .script(
+            "return Array.from(document.querySelectorAll('table.statement tbody tr:not(.totals)'))
+               .map((tr) => Array.from(tr.cells).map((td) => td.textContent.trim()))",
+        )
+        .await;
+    let screen: Vec<Vec<String>> = serde_json::from_value(screen).unwrap();
+    assert_eq!(screen.len(), 3, "two deliveries and a payment: {screen:?}");
+
+    // Exported, the workbook says the same, with numbers as numbers and dates as dates.
+    let downloads = tmp.path().join("downloads");
+    desk.allow_downloads(&downloads).await;
+    desk.goto(&format!("{base}/customers/{}", customer.id)).await;
+    desk.click_on("#export-statement", 30).await;
+    let file = desk.wait_for_download(&downloads, ".xlsx", 30).await;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let sheet: Vec<Vec<Data>> = wb.worksheet_range_at(0).unwrap().unwrap().rows().map(<[Data]>::to_vec).collect();
+    let fact = |label: &str| {
+        sheet.iter().find(|r| r[0] == Data::String(label.into())).unwrap_or_else(|| panic!("no {label}: {sheet:?}"))[1]
+            .clone()
+    };
+    assert_eq!(fen_in(&fact("期初余额")), 0);
+    assert_eq!(fen_in(&fact("期末余额")), 26_800);
+    let head = sheet.iter().position(|r| r[0] == Data::String("日期".into())).expect("the header row");
+    let rows: Vec<&Vec<Data>> = sheet[head + 1..].iter().filter(|r| matches!(r[0], Data::DateTime(_))).collect();
+    assert_eq!(rows.len(), screen.len(), "{sheet:?}");
+    for (cells, shown) in rows.iter().zip(&screen) {
+        assert_eq!(date_in(&cells[0]), shown[0], "date");
+        assert_eq!(cells[1], Data::String(shown[1].clone()), "item");
+        assert_eq!(cells[2], Data::String(shown[2].clone()), "document");
+        assert_eq!(fen_in(&cells[3]), fen_of(&shown[3]), "debit of {shown:?}");
+        assert_eq!(fen_in(&cells[4]), fen_of(&shown[4]), "credit of {shown:?}");
+        assert_eq!(fen_in(&cells[5]), fen_of(&shown[5]), "balance of {shown:?}");
+    }
+    assert_eq!(fen_in(&rows[2][4]), 50_000, "the payment, a number of yuan");
     desk.close().await;
 }
