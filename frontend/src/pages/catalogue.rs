@@ -200,7 +200,11 @@ fn Products() -> impl IntoView {
         }
     };
     view! {
-        <h2>{i.s("产品", "Products")}</h2>
+        <div class="page-head">
+            <h2>{i.s("产品", "Products")}</h2>
+            <crate::excel::ExportButton id="export-products" path="products.xlsx" filename="products.xlsx"/>
+        </div>
+        {keeps_products(&ctx).then(|| view! { <crate::excel::ImportPanel target=common::desk::import::Target::Products/> })}
         <div class="filters">
             <label for="product-search">{i.s("查找产品", "Find a product")}</label>
             <input id="product-search" type="search" prop:value=move || query.get()
@@ -296,7 +300,10 @@ fn Stations() -> impl IntoView {
         }
     };
     view! {
-        <h2>{i.s("物流站", "Freight stations")}</h2>
+        <div class="page-head">
+            <h2>{i.s("物流站", "Freight stations")}</h2>
+            <crate::excel::ExportButton id="export-stations" path="stations.xlsx" filename="stations.xlsx"/>
+        </div>
         <div class="filters">
             <button type="button" id="new-station" on:click=move |_| open(None)>{i.s("新增物流站", "New station")}</button>
         </div>

@@ -12,7 +12,7 @@ use std::io::Cursor;
 
 /// A workbook of one sheet with these rows (the first the headers); cells that parse as
 /// numbers are written as numbers, as people type them into Excel.
-fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+pub(crate) fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     for (r, row) in rows.iter().enumerate() {
@@ -202,4 +202,37 @@ async fn an_exported_order_list_has_numbers_as_numbers_dates_as_dates_and_only_w
     assert_eq!(export(&fs, "secrets.xlsx").await.0, 404);
     let resp = reqwest::get(format!("{base}/api/export/orders.xlsx")).await.unwrap();
     assert_eq!(resp.status(), 401, "every export is authenticated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_imports_customers_in_the_browser_after_seeing_the_bad_rows_reason_and_the_preview() {
+    use crate::browser::{log_in, Rig};
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("manager"), 1280, 900).await;
+    log_in(&b, &base, "fs_manager").await;
+    b.click_on("nav.main-nav a[href='/customers']", 10).await;
+    b.click_on("#import-customers summary", 10).await;
+
+    // One bad row: its number and reason, and nothing imported.
+    let mut bad: Vec<&[&str]> = CUSTOMERS.to_vec();
+    bad[3] = &["导入水暖", "0757-8888 0003", "赊账", "", "", ""];
+    let bad_file = tmp.path().join("客户-有错.xlsx");
+    std::fs::write(&bad_file, xlsx(&bad)).unwrap();
+    let input = b.wait_for("#import-file-customers", 5).await;
+    b.type_into(&input, &bad_file.to_string_lossy()).await;
+    b.wait_for_text(".import-errors tr[data-row='4']", &["4", "结款方式"], 30).await;
+    b.wait_for_text(".import-report .notice.refused", &["没有导入任何数据"], 5).await;
+    assert!(b.find("#import-commit").await.is_none(), "no import is offered while a row is wrong");
+
+    // The corrected file: the preview, then all three at once.
+    let good_file = tmp.path().join("客户.xlsx");
+    std::fs::write(&good_file, xlsx(CUSTOMERS)).unwrap();
+    let input = b.wait_for("#import-file-customers", 5).await;
+    b.type_into(&input, &good_file.to_string_lossy()).await;
+    b.wait_for_text(".import-preview", &["导入建材", "导入五金", "导入水暖"], 30).await;
+    b.click_on("#import-commit", 5).await;
+    b.wait_for_text(".import-report[data-written='true']", &["已导入 3 行"], 30).await;
+    // Synced to this browser, the list shows them.
+    b.wait_for("tr[data-customer='导入五金']", 30).await;
+    b.close().await;
 }
