@@ -154,11 +154,13 @@ pub struct ExportParams {
     pub to: Option<String>,
     /// Ageing: `office`, `salesperson` (default) or `customer`.
     pub by: Option<String>,
+    /// The cash report's office (head office may ask for any; default the person's).
+    pub office: Option<String>,
 }
 
 /// The export names, for the error that lists them.
 pub const EXPORTS: &[&str] =
-    &["orders", "customers", "payments", "shipments", "products", "stations", "ageing", "statement"];
+    &["orders", "customers", "payments", "shipments", "products", "stations", "ageing", "statement", "cash"];
 
 /// `GET /api/export/{name}.xlsx`: the list or statement as a workbook.
 pub async fn export(
@@ -171,6 +173,12 @@ pub async fn export(
         return Err(AppError::not_found(format!("no export {file}; there are {}", EXPORTS.join(".xlsx, ") + ".xlsx")));
     };
     let en = q.lang.as_deref() == Some("en");
+    if let Some(o) = q.office.as_deref() {
+        if o != user.actor.office.as_str() && !user.actor.is_hq {
+            return Err(AppError::forbidden("only head office reads another office's cash report"));
+        }
+    }
+    let own_office = user.actor.office.to_string();
     let offset = user.info.office.utc_offset_minutes;
     let today = local_date(crate::db::now_ms(), offset);
     let (sheet, filename) = state
@@ -180,9 +188,13 @@ pub async fn export(
                 "products" => &[Kind::PRODUCT],
                 "stations" => &[Kind::STATION],
                 "customers" => &[Kind::CUSTOMER],
+                "cash" => &[Kind::CASH_DAY, Kind::PAYMENT],
                 _ => &[Kind::ORDER, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT, Kind::CUSTOMER],
             };
             let records = readable(conn, &user, kinds)?;
+            if name == "cash" {
+                return cash_sheet(&records, &q, en, today, &own_office);
+            }
             build(&name, &records, &q, en, today, offset)
         })
         .await?;
@@ -622,4 +634,46 @@ fn statement_sheet(books: &Books, q: &ExportParams, en: bool, today: Date) -> Re
         rows,
     };
     Ok((sheet, format!("对账单-{}-{}-{}.xlsx", c.name, from.compact(), to.compact())))
+}
+
+fn cash_sheet(
+    records: &[RecordState],
+    q: &ExportParams,
+    en: bool,
+    today: Date,
+    own_office: &str,
+) -> Result<(Sheet, String), AppError> {
+    use common::desk::cash::{report, DayView};
+    use common::desk::payments::{Method, PaymentView};
+    let bad =
+        |field: &'static str, msg: &str| AppError::bad_request("invalid_query", msg.to_string()).with_field(field);
+    let office = q.office.clone().unwrap_or_else(|| own_office.to_string());
+    let from = match q.from.as_deref() {
+        Some(d) => Date::parse(d).ok_or_else(|| bad("from", "from must be a date (YYYY-MM-DD)"))?,
+        None => Date::new(today.year, today.month, 1).unwrap_or(today),
+    };
+    let to = match q.to.as_deref() {
+        Some(d) => Date::parse(d).ok_or_else(|| bad("to", "to must be a date (YYYY-MM-DD)"))?,
+        None => today,
+    };
+    if to < from || to.days() - from.days() > 366 {
+        return Err(bad("to", "the period must end after it starts, within a year"));
+    }
+    let days: Vec<DayView> = records.iter().filter(|r| r.kind == Kind::CASH_DAY).map(DayView::from_record).collect();
+    let pays: Vec<PaymentView> =
+        records.iter().filter(|r| r.kind == Kind::PAYMENT).map(PaymentView::from_record).collect();
+    let mut headers = vec![pick(en, ("日期", "Date")), pick(en, ("机构", "Office")), pick(en, ("期初", "Opening"))];
+    headers.extend(Method::ALL.iter().map(|m| pick(en, labels::method(*m))));
+    headers.extend([pick(en, ("支出", "Paid out")), pick(en, ("期末", "Closing")), pick(en, ("备注", "Notes"))]);
+    let rows = report(&days, &pays, &office, from, to)
+        .into_iter()
+        .map(|d| {
+            let mut row = vec![Cell::Date(d.date), d.office.clone().into(), d.opening.into()];
+            row.extend(d.received.iter().map(|f| Cell::Money(*f)));
+            row.extend([d.paid_out.into(), d.closing.into(), d.notes.into()]);
+            row
+        })
+        .collect();
+    let sheet = Sheet { name: pick(en, ("日资金报表", "Daily cash report")), headers, rows, ..Default::default() };
+    Ok((sheet, format!("cash-{office}-{}-{}.xlsx", from.compact(), to.compact())))
 }

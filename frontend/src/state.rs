@@ -558,6 +558,18 @@ impl Ctx {
         self.edit(Kind::PAYMENT, id, BTreeMap::new(), Some(step))
     }
 
+    /// Writes a record of `kind` (new or not) in `office` (else this person's), durably:
+    /// a statement sent, a day's money.
+    pub fn save_in(
+        &self,
+        office: Option<OfficeCode>,
+        kind: Kind,
+        id: RecordId,
+        values: BTreeMap<String, Value>,
+    ) -> Result<(), SaveError> {
+        self.edit_in(office, kind, id, values, None)
+    }
+
     /// Writes several fields of a record at once (a customer's details).
     pub fn settle_many(&self, kind: Kind, id: RecordId, values: BTreeMap<String, Value>) -> Result<(), SaveError> {
         self.edit(kind, id, values, None)

@@ -10,6 +10,7 @@ use crate::desk::payments;
 use crate::desk::permissions::{Actor, Role};
 use crate::desk::shipping::{self, LineQty};
 use crate::desk::time::local_date;
+use crate::desk::{cash, reconciliation};
 use crate::engine::ids::OfficeCode;
 use crate::engine::ids::RecordId;
 use crate::engine::push::Rules;
@@ -27,8 +28,21 @@ impl Kind {
     pub const STATION_LOG: Kind = Kind::new("station_log");
     /// 回款: a payment received, allocated to orders.
     pub const PAYMENT: Kind = Kind::new("payment");
-    pub const ALL: [Kind; 7] =
-        [Kind::ORDER, Kind::CUSTOMER, Kind::PRODUCT, Kind::STATION, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT];
+    /// 对账: a statement sent to a customer and their answer.
+    pub const RECONCILIATION: Kind = Kind::new("reconciliation");
+    /// 日资金报表: an office's money for one day.
+    pub const CASH_DAY: Kind = Kind::new("cash_day");
+    pub const ALL: [Kind; 9] = [
+        Kind::ORDER,
+        Kind::CUSTOMER,
+        Kind::PRODUCT,
+        Kind::STATION,
+        Kind::SHIPMENT,
+        Kind::STATION_LOG,
+        Kind::PAYMENT,
+        Kind::RECONCILIATION,
+        Kind::CASH_DAY,
+    ];
 
     /// Catalogue kinds are kept by head office and readable by every office.
     pub fn is_catalogue(self) -> bool {
@@ -61,7 +75,7 @@ const DESK: &[Role] = &[Role::Clerk, Role::Reviewer, Role::Salesperson, Role::Ma
 const HQ_KEEPERS: &[Role] = &[Role::Manager, Role::Admin];
 const BRANCH_STATION_KEEPERS: &[Role] = &[Role::Clerk, Role::Manager, Role::Admin];
 
-static SPECS: [KindSpec; 7] = [
+static SPECS: [KindSpec; 9] = [
     KindSpec {
         kind: Kind::ORDER,
         fields: &order::field::ALL,
@@ -139,6 +153,28 @@ static SPECS: [KindSpec; 7] = [
         catalogue: false,
         branch_editors: &[],
     },
+    KindSpec {
+        kind: Kind::RECONCILIATION,
+        fields: &reconciliation::field::ALL,
+        required: &reconciliation::field::REQUIRED,
+        check: reconciliation::check_field,
+        check_deep: |_, _| None,
+        workflow: None,
+        editors: reconciliation::KEEPERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
+    KindSpec {
+        kind: Kind::CASH_DAY,
+        fields: &cash::field::ALL,
+        required: &cash::field::REQUIRED,
+        check: cash::check_field,
+        check_deep: |_, _| None,
+        workflow: None,
+        editors: cash::KEEPERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
 ];
 
 pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
@@ -149,7 +185,7 @@ pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
 /// last, since lookups need it while taking orders.
 pub fn eviction_rank(kind: Kind) -> u8 {
     match kind {
-        Kind::ORDER | Kind::SHIPMENT | Kind::STATION_LOG | Kind::PAYMENT => 0,
+        Kind::ORDER | Kind::SHIPMENT | Kind::STATION_LOG | Kind::PAYMENT | Kind::RECONCILIATION | Kind::CASH_DAY => 0,
         Kind::CUSTOMER => 1,
         _ => 2,
     }

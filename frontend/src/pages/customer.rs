@@ -120,6 +120,7 @@ pub fn CustomerPage() -> impl IntoView {
                 <div class="figure"><span>{move || if i.lang() == Lang::Zh { format!("逾期(发货超过 {OVERDUE_DAYS} 天)") } else { format!("Overdue (over {OVERDUE_DAYS} days)") }}</span><strong class="warn" data-overdue=move || figures.get().overdue.0>{move || figures.get().overdue.to_string()}</strong></div>
                 <div class="figure"><span>{i.s("预收(未冲抵)", "Paid on account")}</span><strong data-on-account=move || figures.get().on_account.0>{move || figures.get().on_account.to_string()}</strong></div>
             </div>
+            {move || customer.get().map(|c| view! { <crate::pages::reconciliation::Reconciliations customer=c/> })}
             <h2>{i.s("订单", "Orders")}</h2>
             <table class="list customer-orders">
                 <thead><tr>

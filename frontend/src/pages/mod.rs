@@ -10,6 +10,7 @@ pub mod order_form;
 pub mod orders;
 pub mod payments;
 pub mod print;
+pub mod reconciliation;
 pub mod reports;
 pub mod settings;
 pub mod setup;

@@ -160,7 +160,7 @@ async fn the_desks_rules_judge_every_imported_row_and_the_catalogue_is_head_offi
 }
 
 /// The first sheet of an exported workbook.
-async fn export(d: &Device, path: &str) -> (u16, Vec<Vec<Data>>) {
+pub(crate) async fn export(d: &Device, path: &str) -> (u16, Vec<Vec<Data>>) {
     let resp = d.http.get(format!("{}/api/export/{path}", d.base)).bearer_auth(d.token()).send().await.unwrap();
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.unwrap();
@@ -235,4 +235,47 @@ async fn a_manager_imports_customers_in_the_browser_after_seeing_the_bad_rows_re
     // Synced to this browser, the list shows them.
     b.wait_for("tr[data-customer='导入五金']", 30).await;
     b.close().await;
+}
+
+#[tokio::test]
+async fn a_days_money_is_the_branchs_own_kept_once_per_day_and_read_only_by_it_and_head_office() {
+    use common::desk::cash::{day_id, day_values};
+    use common::engine::wire::Outcome;
+    let app = spawn_app().await;
+    let base = app.url("");
+    let today = common::desk::time::local_date(now_ms(), 480);
+    let fs_office = office("FS");
+    // Two devices of the branch fill in the same day: one record, both writes on it.
+    let mut cashier = login(&base, "fs_cashier").await;
+    let mut clerk = login(&base, "fs_clerk").await;
+    let id = day_id(&fs_office, today);
+    let a = cashier.change(Kind::CASH_DAY, id, &fs_office, None, day_values(today, "1000", "", "").unwrap());
+    let b = clerk.change(Kind::CASH_DAY, id, &fs_office, None, day_values(today, "", "30", "快递费").unwrap());
+    assert_eq!(cashier.push(vec![a]).await.results[0].outcome, Outcome::Applied);
+    assert_eq!(clerk.push(vec![b]).await.results[0].outcome, Outcome::Applied);
+    let days: Vec<_> = cashier.pull_all().await.into_iter().filter(|r| r.kind == Kind::CASH_DAY).collect();
+    assert_eq!(days.len(), 1, "one record for the day");
+    // A salesperson keeps neither the day's money nor the statements sent.
+    let mut sales = login(&base, "fs_salesperson").await;
+    let c = sales.change(
+        Kind::CASH_DAY,
+        day_id(&fs_office, today.plus_days(-1)),
+        &fs_office,
+        None,
+        day_values(today, "5", "", "").unwrap(),
+    );
+    assert_eq!(sales.push(vec![c]).await.results[0].code.as_deref(), Some("forbidden"));
+
+    let (status, cells) = export(&cashier, "cash.xlsx").await;
+    assert_eq!(status, 200);
+    let row =
+        cells.iter().find(|r| matches!(r[0], Data::DateTime(_)) && r[2] == Data::Float(1000.0)).expect("today's row");
+    assert_eq!(
+        (row[6].clone(), row[7].clone(), row[8].clone()),
+        (Data::Float(30.0), Data::Float(970.0), Data::String("快递费".into()))
+    );
+    let sz = login(&base, "sz_clerk").await;
+    assert_eq!(export(&sz, "cash.xlsx?office=FS").await.0, 403, "another branch's money is not this one's to read");
+    let hq = login(&base, "hq_manager").await;
+    assert_eq!(export(&hq, "cash.xlsx?office=FS").await.0, 200);
 }

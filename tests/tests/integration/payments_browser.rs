@@ -345,5 +345,37 @@ async fn a_payment_set_against_two_shipped_orders_is_on_the_months_statement_and
         assert_eq!(fen_in(&cells[5]), fen_of(&shown[5]), "balance of {shown:?}");
     }
     assert_eq!(fen_in(&rows[2][4]), 50_000, "the payment, a number of yuan");
+
+    // The statement goes out: recorded with the balance it showed; the customer disputes
+    // it (a reason is required), and a later shipment in the period shows against it.
+    desk.script("const s = document.querySelector('#recon-period'); s.value = '0'; s.dispatchEvent(new Event('change', {bubbles: true}));").await;
+    desk.click_on("#recon-send", 10).await;
+    desk.wait_for_text("tr[data-state='sent']", &["¥268.00", "已发出"], 10).await;
+    desk.click_on("tr[data-state='sent'] .recon-dispute", 5).await;
+    desk.wait_for_text(".reconciliations .field-error", &["原因"], 5).await;
+    let reason = desk.wait_for("tr[data-state='sent'] .recon-reason", 5).await;
+    desk.type_into(&reason, "DB-12 少一箱").await;
+    desk.click_on("tr[data-state='sent'] .recon-dispute", 5).await;
+    desk.wait_for_text("tr[data-state='disputed']", &["有异议", "DB-12 少一箱"], 10).await;
+    let (third, _) = credit_order(&mut clerk, &customer, 3, "monthly").await;
+    approve_and_ship(&mut manager, third, "DB-13").await;
+    desk.wait_for_text("tr[data-state='disputed'] .recon-moved", &["账目有变动", "¥652.00"], 60).await;
+
+    // The day's money: the ¥500 transfer came in; opening ¥1,000, ¥50 paid out.
+    desk.click_on("nav.main-nav a[href='/reports']", 10).await;
+    retype(&desk, "cash-opening", "1000").await;
+    retype(&desk, "cash-paid_out", "-5").await;
+    desk.click_on("#cash-save", 5).await;
+    desk.wait_for("#cash-paid_out[aria-invalid='true']", 5).await;
+    retype(&desk, "cash-paid_out", "50").await;
+    desk.click_on("#cash-save", 5).await;
+    let today = common::desk::time::local_date(now_ms(), 480).to_string();
+    desk.wait_for(&format!("table.cash tr[data-date='{today}'][data-closing='145000']"), 10).await;
+    desk.wait_for(".sync-badge[data-sync='synced']", 30).await;
     desk.close().await;
+    let (status, cells) = crate::excel::export(&manager, &format!("cash.xlsx?from={today}&to={today}")).await;
+    assert_eq!(status, 200);
+    let row = cells.iter().find(|r| matches!(r[0], Data::DateTime(_))).expect("today's row");
+    let fen: Vec<i64> = row[2..8].iter().map(fen_in).collect();
+    assert_eq!(fen, vec![100_000, 50_000, 0, 0, 5_000, 145_000], "opening, transfer, cash, bill, paid out, closing");
 }
