@@ -154,13 +154,15 @@ pub struct ExportParams {
     pub to: Option<String>,
     /// Ageing: `office`, `salesperson` (default) or `customer`.
     pub by: Option<String>,
-    /// The cash report's office (head office may ask for any; default the person's).
+    /// The cash report's or stock count's office (head office may ask for any; default the person's).
     pub office: Option<String>,
+    /// The stock count's month, `YYYY-MM` (default this month).
+    pub month: Option<String>,
 }
 
 /// The export names, for the error that lists them.
 pub const EXPORTS: &[&str] =
-    &["orders", "customers", "payments", "shipments", "products", "stations", "ageing", "statement", "cash"];
+    &["orders", "customers", "payments", "shipments", "products", "stations", "ageing", "statement", "cash", "stock"];
 
 /// `GET /api/export/{name}.xlsx`: the list or statement as a workbook.
 pub async fn export(
@@ -175,7 +177,7 @@ pub async fn export(
     let en = q.lang.as_deref() == Some("en");
     if let Some(o) = q.office.as_deref() {
         if o != user.actor.office.as_str() && !user.actor.is_hq {
-            return Err(AppError::forbidden("only head office reads another office's cash report"));
+            return Err(AppError::forbidden("only head office reads another office's cash report or stock count"));
         }
     }
     let own_office = user.actor.office.to_string();
@@ -189,11 +191,15 @@ pub async fn export(
                 "stations" => &[Kind::STATION],
                 "customers" => &[Kind::CUSTOMER],
                 "cash" => &[Kind::CASH_DAY, Kind::PAYMENT],
-                _ => &[Kind::ORDER, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT, Kind::CUSTOMER],
+                "stock" => &[Kind::STOCK_COUNT],
+                _ => &[Kind::ORDER, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT, Kind::CUSTOMER, Kind::OPENING],
             };
             let records = readable(conn, &user, kinds)?;
             if name == "cash" {
                 return cash_sheet(&records, &q, en, today, &own_office);
+            }
+            if name == "stock" {
+                return stock_sheet(&records, &q, en, today, &own_office);
             }
             build(&name, &records, &q, en, today, offset)
         })
@@ -584,6 +590,7 @@ fn statement_sheet(books: &Books, q: &ExportParams, en: bool, today: Date) -> Re
     };
     let st = books.statement_of(c, from, to);
     let kind = |k: RowKind| match k {
+        RowKind::Opening => pick(en, common::desk::opening::LABEL),
         RowKind::Delivery => pick(en, ("发货", "Delivery")),
         RowKind::Return => pick(en, ("退货", "Return")),
         RowKind::Payment => pick(en, ("回款", "Payment")),
@@ -676,4 +683,68 @@ fn cash_sheet(
         .collect();
     let sheet = Sheet { name: pick(en, ("日资金报表", "Daily cash report")), headers, rows, ..Default::default() };
     Ok((sheet, format!("cash-{office}-{}-{}.xlsx", from.compact(), to.compact())))
+}
+
+fn stock_sheet(
+    records: &[RecordState],
+    q: &ExportParams,
+    en: bool,
+    today: Date,
+    own_office: &str,
+) -> Result<(Sheet, String), AppError> {
+    use common::desk::stock::{CountView, Month};
+    let office = q.office.clone().unwrap_or_else(|| own_office.to_string());
+    let month = match q.month.as_deref() {
+        Some(m) => Month::parse(m).ok_or_else(|| {
+            AppError::bad_request("invalid_query", "month must be a month (YYYY-MM)".to_string()).with_field("month")
+        })?,
+        None => Month::of(today),
+    };
+    let count = records
+        .iter()
+        .filter(|r| r.kind == Kind::STOCK_COUNT && r.office.as_str() == office)
+        .map(CountView::from_record)
+        .find(|c| c.month == Some(month))
+        .unwrap_or_default();
+    let s = count.summary();
+    let headers = headers(
+        en,
+        &[
+            ("型号", "Model"),
+            ("名称", "Name"),
+            ("账面数", "Expected"),
+            ("实盘数", "Counted"),
+            ("差异", "Difference"),
+            ("原因", "Reason"),
+        ],
+    );
+    let rows = count
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.model.clone().into(),
+                l.name.clone().into(),
+                Cell::Int(l.expected),
+                Cell::Int(l.counted),
+                Cell::Int(l.difference()),
+                l.reason.clone().into(),
+            ]
+        })
+        .collect();
+    let sheet = Sheet {
+        name: pick(en, ("月度盘点差异", "Stock count")),
+        facts: vec![
+            (pick(en, ("机构", "Office")), office.clone().into()),
+            (pick(en, ("月份", "Month")), month.to_string().into()),
+            (pick(en, ("上报总部", "Reported")), count.reported_on.into()),
+            (pick(en, ("有差异的行", "Lines differing")), Cell::Int(s.differing as i64)),
+            (pick(en, ("盘盈", "Over")), Cell::Int(s.over)),
+            (pick(en, ("盘亏", "Short")), Cell::Int(s.short)),
+            (pick(en, ("备注", "Notes")), count.notes.clone().into()),
+        ],
+        headers,
+        rows,
+    };
+    Ok((sheet, format!("stock-{office}-{}.xlsx", month.compact())))
 }

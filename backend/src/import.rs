@@ -106,6 +106,7 @@ fn kind_of(target: Target) -> Kind {
     match target {
         Target::Customers => Kind::CUSTOMER,
         Target::Products => Kind::PRODUCT,
+        Target::Openings => Kind::OPENING,
     }
 }
 
@@ -118,7 +119,7 @@ pub async fn import(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportReport>), AppError> {
     let target = Target::parse(&target)
-        .ok_or_else(|| AppError::not_found(format!("cannot import {target}; customers or products")))?;
+        .ok_or_else(|| AppError::not_found(format!("cannot import {target}; customers, products or openings")))?;
     let kind = kind_of(target);
     let editors = spec(kind).map(|s| s.editors).unwrap_or_default();
     if !editors.contains(&user.actor.role) || (kind.is_catalogue() && !user.actor.is_hq) {
@@ -166,7 +167,8 @@ pub async fn import(
                 }
             }
             let existing = existing_keys(&inner.conn, target, &office)?;
-            let parsed = parse(target, &table, |k| existing.contains(k));
+            let customers = customer_ids(&inner.conn, &office)?;
+            let parsed = parse(target, &table, |k| existing.contains(k), |name| customers.get(name).cloned());
             write(inner, &user, target, &office, id, parsed, commit)
         })
         .await?;
@@ -189,6 +191,19 @@ fn already_written(conn: &Connection, id: ClientId, target: Target) -> Result<Op
     }))
 }
 
+/// The office's customers: name → id.
+fn customer_ids(conn: &Connection, office: &OfficeCode) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut out = std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT state FROM records WHERE kind = 'customer' AND office = ?1")?;
+    for text in stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0))? {
+        if let Ok(s) = serde_json::from_str::<common::engine::record::RecordState>(&text?) {
+            let c = CustomerView::from_record(&s);
+            out.insert(c.name, c.id.to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// What rows may not repeat: the office's customers' names, the catalogue's models.
 fn existing_keys(
     conn: &Connection,
@@ -202,6 +217,14 @@ fn existing_keys(
             for text in stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0))? {
                 if let Ok(s) = serde_json::from_str(&text?) {
                     out.insert(CustomerView::from_record(&s).name);
+                }
+            }
+        }
+        Target::Openings => {
+            let mut stmt = conn.prepare_cached("SELECT state FROM records WHERE kind = 'opening' AND office = ?1")?;
+            for text in stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0))? {
+                if let Ok(s) = serde_json::from_str(&text?) {
+                    out.insert(common::desk::opening::Opening::from_record(&s).customer_name);
                 }
             }
         }

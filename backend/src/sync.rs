@@ -299,6 +299,11 @@ fn credit(tx: &Connection, office: &OfficeCode, customer: RecordId, order: Recor
     let orders: Vec<common::desk::order::OrderView> = office_records(tx, Kind::ORDER, office)
         .iter()
         .map(common::desk::order::OrderView::from_record)
+        .chain(
+            office_records(tx, Kind::OPENING, office)
+                .iter()
+                .map(|r| common::desk::opening::Opening::from_record(r).as_order()),
+        )
         .filter(|o| o.customer == Some(customer))
         .collect();
     let pays: Vec<PaymentView> =

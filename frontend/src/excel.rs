@@ -185,7 +185,7 @@ pub fn ImportPanel(target: common::desk::import::Target) -> impl IntoView {
             q.push(format!("commit=true&id={}", import_id.get_untracked()));
         }
         let o = office.get_untracked();
-        if !o.is_empty() && target == Target::Customers {
+        if !o.is_empty() && target != Target::Products {
             q.push(format!("office={o}"));
         }
         q.join("&")
@@ -232,13 +232,16 @@ pub fn ImportPanel(target: common::desk::import::Target) -> impl IntoView {
     let columns = template(target).join(", ");
     view! {
         <details class="import-panel" id=format!("import-{code}")>
-            <summary>{i.s("从 Excel 导入", "Import from Excel")}</summary>
+            <summary>{match target {
+                Target::Openings => i.s("从 Excel 导入期初应收", "Import opening balances from Excel"),
+                _ => i.s("从 Excel 导入", "Import from Excel"),
+            }}</summary>
             <p class="muted">
                 {i.s("第一行是表头,可用的列:", "The first row holds the headers; the columns read: ")}
                 <span class="mono">{columns}</span>
                 {i.s("。支持 .xlsx、.xls、.csv。先预览,全部无误才写入。", ". .xlsx, .xls or .csv. You see a preview first; nothing is written unless every row is right.")}
             </p>
-            {(is_hq && target == Target::Customers).then(|| view! {
+            {(is_hq && target != Target::Products).then(|| view! {
                 <div class="field">
                     <label for=format!("import-office-{code}")>{i.s("导入到机构", "Into office")}</label>
                     <input id=format!("import-office-{code}") placeholder=i.s("留空为本机构,如 FS", "Empty for your own, e.g. FS")

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use crate::desk::ageing::{aged_orders, paid_by_order, Aged};
 use crate::desk::customer::CustomerView;
+use crate::desk::opening::Opening;
 use crate::desk::order::OrderView;
 use crate::desk::payments::PaymentView;
 use crate::desk::shipping::{summarize, LogView, ShipmentView};
-use crate::desk::statement::{statement, Statement};
+use crate::desk::statement::{fold, opening_rows, rows, Statement};
 use crate::desk::time::Date;
 use crate::engine::ids::RecordId;
 use crate::engine::record::{Kind, RecordState};
@@ -22,6 +23,8 @@ pub struct Books {
     pub log: Vec<LogView>,
     pub payments: Vec<PaymentView>,
     pub customers: Vec<CustomerView>,
+    /// 期初应收: what customers owed when the company started.
+    pub openings: Vec<Opening>,
 }
 
 impl Books {
@@ -36,6 +39,7 @@ impl Books {
                 k if k == Kind::STATION_LOG => b.log.push(LogView::from_record(r)),
                 k if k == Kind::PAYMENT => b.payments.push(PaymentView::from_record(r)),
                 k if k == Kind::CUSTOMER => b.customers.push(CustomerView::from_record(r)),
+                k if k == Kind::OPENING => b.openings.push(Opening::from_record(r)),
                 _ => {}
             }
         }
@@ -63,9 +67,10 @@ impl Books {
         b
     }
 
-    /// When each order's goods first left.
+    /// When each order's goods first left (an opening balance: its date).
     pub fn first_shipped(&self) -> HashMap<RecordId, Date> {
-        let mut out: HashMap<RecordId, Date> = HashMap::new();
+        let mut out: HashMap<RecordId, Date> =
+            self.openings.iter().filter_map(|o| o.as_of.map(|d| (o.id, d))).collect();
         for s in &self.shipments {
             if let (Some(o), Some(d)) = (s.order, s.ship_date) {
                 out.entry(o).and_modify(|e| *e = (*e).min(d)).or_insert(d);
@@ -88,7 +93,17 @@ impl Books {
         let log: Vec<LogView> = self.log.iter().filter(|e| on_mine(e.order)).cloned().collect();
         let pays: Vec<PaymentView> =
             self.payments.iter().filter(|p| mine(p.customer, &p.customer_name)).cloned().collect();
-        statement(&orders, &shipments, &log, &pays, from, to)
+        let openings: Vec<Opening> =
+            self.openings.iter().filter(|o| mine(o.customer, &o.customer_name)).cloned().collect();
+        let mut all = rows(&orders, &shipments, &log, &pays);
+        all.extend(opening_rows(&openings));
+        fold(all, from, to)
+    }
+
+    /// The orders and the opening balances as documents owed for (see
+    /// [`Opening::as_order`]): what balances, exposure and ageing run over.
+    pub fn documents(&self) -> Vec<OrderView> {
+        self.orders.iter().cloned().chain(self.openings.iter().map(Opening::as_order)).collect()
     }
 
     /// Every order still owed for, aged on `today`, with its customer's salesperson.
@@ -104,6 +119,46 @@ impl Books {
                 .map(|s| s.to_string())
                 .unwrap_or_default()
         };
-        aged_orders(&self.orders, &paid_by_order(&self.payments), |o| first.get(&o).copied(), owner, today)
+        aged_orders(&self.documents(), &paid_by_order(&self.payments), |o| first.get(&o).copied(), owner, today)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::money::Fen;
+    use crate::engine::ids::OfficeCode;
+
+    #[test]
+    fn an_opening_balance_is_brought_forward_and_aged_from_its_date() {
+        let fs = OfficeCode::parse("FS").unwrap();
+        let mut c = CustomerView::from_record(&RecordState::new(
+            Kind::CUSTOMER,
+            RecordId(uuid::Uuid::from_u128(9)),
+            fs.clone(),
+        ));
+        c.name = "美居建材".into();
+        c.salesperson = "fs_salesperson".into();
+        let opening = Opening {
+            id: RecordId(uuid::Uuid::from_u128(1)),
+            office: fs,
+            customer: Some(c.id),
+            customer_name: c.name.clone(),
+            amount: Fen(250_000),
+            as_of: Date::parse("2026-08-31"),
+            notes: String::new(),
+        };
+        let books = Books { customers: vec![c.clone()], openings: vec![opening], ..Default::default() };
+        let (from, to) = (Date::parse("2026-11-01").unwrap(), Date::parse("2026-11-30").unwrap());
+        let st = books.statement_of(&c, from, to);
+        assert_eq!((st.opening, st.closing, st.rows.len()), (Fen(250_000), Fen(250_000), 0));
+        let sept = books.statement_of(&c, Date::parse("2026-08-01").unwrap(), Date::parse("2026-08-31").unwrap());
+        assert_eq!(sept.rows[0].kind, crate::desk::statement::RowKind::Opening);
+        let aged = books.aged(to);
+        assert_eq!(
+            (aged.len(), aged[0].open, aged[0].bucket(), aged[0].salesperson.as_str()),
+            (1, Fen(250_000), 3, "fs_salesperson"),
+            "91 days: over 90"
+        );
     }
 }

@@ -136,8 +136,9 @@ pub fn report(days: &[DayView], payments: &[PaymentView], office: &str, from: Da
     out
 }
 
-/// A day's values as typed (yuan): the opening (blank: carried from the day before) and
-/// what was paid out.
+/// A day's values as typed (yuan): the opening (blank: carried from the day before), what
+/// was paid out and a note. A blank box writes nothing, so what another device wrote for
+/// the same day stands.
 pub fn day_values(
     date: Date,
     opening: &str,
@@ -156,9 +157,13 @@ pub fn day_values(
     if let Some(o) = money(field::OPENING, opening)? {
         v.insert(field::OPENING.to_string(), json!(o));
     }
-    v.insert(field::PAID_OUT.to_string(), json!(money(field::PAID_OUT, paid_out)?.unwrap_or(0)));
+    if let Some(p) = money(field::PAID_OUT, paid_out)? {
+        v.insert(field::PAID_OUT.to_string(), json!(p));
+    }
     check_text(&json!(notes.trim()), 500, false).map_err(|p| (field::NOTES.to_string(), p))?;
-    v.insert(field::NOTES.to_string(), json!(notes.trim()));
+    if !notes.trim().is_empty() {
+        v.insert(field::NOTES.to_string(), json!(notes.trim()));
+    }
     Ok(v)
 }
 
@@ -229,10 +234,8 @@ mod tests {
         assert_ne!(day_id(&fs, day(3)), day_id(&fs, day(4)));
         assert_ne!(day_id(&fs, day(3)), day_id(&OfficeCode::parse("SZ").unwrap(), day(3)));
         let v = day_values(day(0), "1,000.50", "", " 买胶带 ").unwrap();
-        assert_eq!(
-            (v[field::OPENING].clone(), v[field::PAID_OUT].clone(), v[field::NOTES].clone()),
-            (json!(100_050), json!(0), json!("买胶带"))
-        );
+        assert_eq!((v[field::OPENING].clone(), v[field::NOTES].clone()), (json!(100_050), json!("买胶带")));
+        assert!(!v.contains_key(field::PAID_OUT), "a blank box writes nothing over another device's");
         assert!(!day_values(day(0), "", "5", "").unwrap().contains_key(field::OPENING), "blank opening: carried");
         assert_eq!(day_values(day(0), "-5", "", "").unwrap_err(), (field::OPENING.to_string(), Problem::Negative));
         assert_eq!(day_values(day(0), "", "abc", "").unwrap_err().1, Problem::NotANumber);

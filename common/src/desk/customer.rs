@@ -6,6 +6,7 @@ use crate::desk::order::{check_phone, check_text, FieldError, OrderFields, Payme
 use crate::desk::pinyin;
 use crate::engine::ids::RecordId;
 use crate::engine::record::RecordState;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -23,7 +24,93 @@ pub const CUSTOMER_FIELDS: &[&str] = &[
     "class",
     "salesperson",
     "notes",
+    "contacts",
+    "addresses",
 ];
+
+/// Most other contacts or delivery addresses kept on one customer.
+pub const MAX_ALTERNATIVES: usize = 20;
+
+/// Another person at the customer, besides the main `contact` and `phone`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// Reads contacts typed one per line, "姓名 电话" (the phone last; either may be alone).
+pub fn parse_contacts(text: &str) -> Result<Vec<Contact>, FieldError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let at = |p: Problem| FieldError::new(format!("contacts.{n}"), p);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let phone_at = words.iter().rposition(|w| w.chars().filter(char::is_ascii_digit).count() >= 5);
+        let (name, phone) = match phone_at {
+            // A phone typed with spaces ("0757 2233 4455"): every word from the first
+            // number on is the phone.
+            Some(_) => {
+                let first = words.iter().position(|w| w.chars().any(|c| c.is_ascii_digit())).unwrap_or(0);
+                (words[..first].join(" "), words[first..].join(" "))
+            }
+            None => (line.to_string(), String::new()),
+        };
+        if !phone.is_empty() {
+            check_phone(&Value::String(phone.clone())).map_err(at)?;
+        }
+        check_text(&Value::String(name.clone()), 60, false).map_err(at)?;
+        out.push(Contact { name, phone });
+    }
+    if out.len() > MAX_ALTERNATIVES {
+        return Err(FieldError::new("contacts", Problem::TooLarge).with_limit(MAX_ALTERNATIVES));
+    }
+    Ok(out)
+}
+
+/// Reads delivery addresses typed one per line.
+pub fn parse_addresses(text: &str) -> Result<Vec<String>, FieldError> {
+    let out: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    for (n, a) in out.iter().enumerate() {
+        check_text(&Value::String(a.clone()), 200, false).map_err(|p| FieldError::new(format!("addresses.{n}"), p))?;
+    }
+    if out.len() > MAX_ALTERNATIVES {
+        return Err(FieldError::new("addresses", Problem::TooLarge).with_limit(MAX_ALTERNATIVES));
+    }
+    Ok(out)
+}
+
+/// The deeper rule for a customer's lists: each contact a name ≤ 60 and a phone, each
+/// address ≤ 200, at most [`MAX_ALTERNATIVES`] of each.
+pub fn check_customer_deep(name: &str, value: &Value) -> Option<Result<(), FieldError>> {
+    match name {
+        "contacts" => Some((|| {
+            let items = value.as_array().ok_or_else(|| FieldError::new("contacts", Problem::WrongType))?;
+            if items.len() > MAX_ALTERNATIVES {
+                return Err(FieldError::new("contacts", Problem::TooLarge).with_limit(MAX_ALTERNATIVES));
+            }
+            for (n, raw) in items.iter().enumerate() {
+                let at = |p: Problem| FieldError::new(format!("contacts.{n}"), p);
+                let c: Contact = serde_json::from_value(raw.clone()).map_err(|_| at(Problem::WrongType))?;
+                check_text(&Value::String(c.name.clone()), 60, false).map_err(at)?;
+                if !c.phone.is_empty() {
+                    check_phone(&Value::String(c.phone)).map_err(at)?;
+                }
+            }
+            Ok(())
+        })()),
+        "addresses" => Some((|| {
+            let items = value.as_array().ok_or_else(|| FieldError::new("addresses", Problem::WrongType))?;
+            if items.len() > MAX_ALTERNATIVES {
+                return Err(FieldError::new("addresses", Problem::TooLarge).with_limit(MAX_ALTERNATIVES));
+            }
+            for (n, a) in items.iter().enumerate() {
+                check_text(a, 200, false).map_err(|p| FieldError::new(format!("addresses.{n}"), p))?;
+            }
+            Ok(())
+        })()),
+        _ => None,
+    }
+}
 
 /// What only a manager (or an admin) sets on a customer: the terms and the credit the
 /// company gives them, their class and who owns them. A customer first typed at order
@@ -59,6 +146,7 @@ pub fn check_customer_field(name: &str, value: &Value) -> Result<(), Problem> {
         "phone" => check_phone(value),
         "address" => check_text(value, 200, false),
         "contact" | "station" | "station_contract" | "initials" => check_text(value, 60, false),
+        "contacts" | "addresses" => check_customer_deep(name, value).unwrap_or(Ok(())).map_err(|e| e.problem),
         "payment" => {
             let s = value.as_str().ok_or(Problem::WrongType)?;
             if s.is_empty() || PaymentTerms::parse(s).is_some() {
@@ -176,6 +264,10 @@ pub struct CustomerView {
     pub salesperson: String,
     pub notes: String,
     pub office: String,
+    /// Others at the customer, besides `contact` and `phone`.
+    pub contacts: Vec<Contact>,
+    /// Other delivery addresses, besides `address`.
+    pub addresses: Vec<String>,
 }
 
 /// The pinyin initials a customer or product is looked up by: those stored (the demo's,
@@ -208,6 +300,8 @@ impl CustomerView {
             salesperson: s("salesperson"),
             notes: s("notes"),
             office: r.office.as_str().to_string(),
+            contacts: r.get("contacts").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+            addresses: r.get("addresses").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
         }
     }
 }
@@ -505,5 +599,38 @@ mod catalogue_tests {
         assert!(StationForm { name: "顺心物流".into(), phone: "0757-8888 1234".into(), contract: "SX-01".into() }
             .validate()
             .is_ok());
+    }
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn contacts_are_typed_one_per_line_name_then_phone() {
+        let got = parse_contacts("王经理 13800000001\n\n  财务 陈姐 0757-2233 4455 \n仓库\n").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Contact { name: "王经理".into(), phone: "13800000001".into() },
+                Contact { name: "财务 陈姐".into(), phone: "0757-2233 4455".into() },
+                Contact { name: "仓库".into(), phone: String::new() },
+            ]
+        );
+        assert_eq!(parse_contacts("李 12345abc!!").unwrap_err().field, "contacts.0");
+        let many = (0..=MAX_ALTERNATIVES).map(|n| format!("人{n}")).collect::<Vec<_>>().join("\n");
+        assert_eq!(parse_contacts(&many).unwrap_err().problem, Problem::TooLarge);
+    }
+
+    #[test]
+    fn the_lists_are_checked_on_the_server_too() {
+        let ok = json!([{"name": "王经理", "phone": "13800000001"}]);
+        assert_eq!(check_customer_deep("contacts", &ok), Some(Ok(())));
+        let bad = json!([{"name": "王经理", "phone": "x"}]);
+        assert_eq!(check_customer_deep("contacts", &bad).unwrap().unwrap_err().field, "contacts.0");
+        assert_eq!(check_customer_field("addresses", &json!(["佛山市顺德区大良街道10号"])), Ok(()));
+        assert_eq!(check_customer_field("addresses", &json!("one")), Err(Problem::WrongType));
+        assert_eq!(parse_addresses(" A \n\nB").unwrap(), vec!["A".to_string(), "B".to_string()]);
     }
 }

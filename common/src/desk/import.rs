@@ -19,6 +19,8 @@ use crate::desk::order::{FieldError, Problem};
 pub enum Target {
     Customers,
     Products,
+    /// 期初应收: what each (existing) customer owed when the company started.
+    Openings,
 }
 
 impl Target {
@@ -26,11 +28,12 @@ impl Target {
         match self {
             Target::Customers => "customers",
             Target::Products => "products",
+            Target::Openings => "openings",
         }
     }
 
     pub fn parse(s: &str) -> Option<Target> {
-        [Target::Customers, Target::Products].into_iter().find(|t| t.code() == s)
+        [Target::Customers, Target::Products, Target::Openings].into_iter().find(|t| t.code() == s)
     }
 
     /// Field, then the headers people give that column (the first is the one the
@@ -59,6 +62,12 @@ impl Target {
                 ("price", &["单价", "价格", "price", "unit price"]),
                 ("initials", &["拼音首字母", "拼音", "initials"]),
             ],
+            Target::Openings => &[
+                ("customer_name", &["客户名称", "客户", "名称", "name", "customer"]),
+                ("amount", &["期初应收", "期初余额", "金额", "欠款", "amount", "opening balance"]),
+                ("as_of", &["截至日期", "日期", "as of", "date"]),
+                ("notes", &["备注", "notes"]),
+            ],
         }
     }
 
@@ -67,6 +76,7 @@ impl Target {
         match self {
             Target::Customers => "name",
             Target::Products => "model",
+            Target::Openings => "customer_name",
         }
     }
 
@@ -74,6 +84,7 @@ impl Target {
         match self {
             Target::Customers => &["name"],
             Target::Products => &["model", "name"],
+            Target::Openings => &["customer_name", "amount", "as_of"],
         }
     }
 
@@ -81,6 +92,7 @@ impl Target {
         match self {
             Target::Customers => check_customer_field(field, value),
             Target::Products => check_product_field(field, value),
+            Target::Openings => crate::desk::opening::check_field(field, value),
         }
     }
 }
@@ -169,6 +181,9 @@ fn value_of(target: Target, field: &str, text: &str) -> Result<Value, Problem> {
             }
             json!(fen.0)
         }
+        // An opening balance may be negative: the customer had paid ahead.
+        "amount" => json!(Fen::parse(text).map_err(money_problem)?.0),
+        "as_of" => json!(text.replace(['/', '.'], "-")),
         _ => json!(text),
     };
     target.check(field, &value)?;
@@ -177,8 +192,15 @@ fn value_of(target: Target, field: &str, text: &str) -> Result<Value, Problem> {
 
 /// Reads `table` (its first non-blank row the headers; row numbers count from 1 as a
 /// spreadsheet shows them). `exists`: whether a stored record already has a row's key
-/// (a customer's name in the office, a product's model).
-pub fn parse(target: Target, table: &[Vec<String>], exists: impl Fn(&str) -> bool) -> Parsed {
+/// (a customer's name in the office, a product's model, a customer's opening balance).
+/// `customer_of`: the id of the office's customer of that name (opening balances name a
+/// customer that exists).
+pub fn parse(
+    target: Target,
+    table: &[Vec<String>],
+    exists: impl Fn(&str) -> bool,
+    customer_of: impl Fn(&str) -> Option<String>,
+) -> Parsed {
     let blank = |r: &Vec<String>| r.iter().all(|c| c.trim().is_empty());
     let mut out = Parsed::default();
     let Some(head_at) = table.iter().position(|r| !blank(r)) else {
@@ -260,6 +282,15 @@ pub fn parse(target: Target, table: &[Vec<String>], exists: impl Fn(&str) -> boo
                 bad_row(&mut out, row, header_of(target.key()), FieldError::new(target.key(), Problem::Taken), message);
                 continue;
             }
+            if target == Target::Openings {
+                let Some(id) = customer_of(&key) else {
+                    let message = format!("row {row}, {}: no customer named {key} here", header_of(target.key()));
+                    let e = FieldError::new(target.key(), Problem::UnknownChoice);
+                    bad_row(&mut out, row, header_of(target.key()), e, message);
+                    continue;
+                };
+                values.insert("customer".to_string(), json!(id));
+            }
             out.rows.push(ImportRow { row, values });
         }
         for (f, problem) in bad {
@@ -300,7 +331,7 @@ mod tests {
             &["", "", "", "", "", ""],
             &["美居建材", "", "Prepay", "", "", ""],
         ]);
-        let p = parse(Target::Customers, &t, |_| false);
+        let p = parse(Target::Customers, &t, |_| false, |_| None);
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         assert_eq!(p.ignored, vec!["颜色"]);
         assert_eq!(p.rows.len(), 2);
@@ -324,7 +355,7 @@ mod tests {
             &["", "cash", ""],
             &["C", "", ""],
         ]);
-        let p = parse(Target::Customers, &t, |name| name == "C");
+        let p = parse(Target::Customers, &t, |name| name == "C", |_| None);
         let got: Vec<(usize, &str, Problem)> = p
             .errors
             .iter()
@@ -348,21 +379,46 @@ mod tests {
     #[test]
     fn a_file_without_the_key_column_is_refused_at_its_header() {
         let t = table(&[&[""], &["电话", "地址"], &["123", "x"]]);
-        let p = parse(Target::Customers, &t, |_| false);
+        let p = parse(Target::Customers, &t, |_| false, |_| None);
         assert_eq!(p.errors.len(), 1);
         assert_eq!((p.errors[0].row, p.errors[0].column.as_str()), (2, "客户名称"));
         assert!(p.rows.is_empty());
-        assert_eq!(parse(Target::Products, &[], |_| false).errors.len(), 1, "an empty file");
+        assert_eq!(parse(Target::Products, &[], |_| false, |_| None).errors.len(), 1, "an empty file");
     }
 
     #[test]
     fn products_need_a_model_and_a_name_and_a_price_in_yuan() {
         let t = table(&[&["型号", "名称", "单价"], &["AJ-1", "角阀", "12.5"], &["AJ-2", "", "-1"]]);
-        let p = parse(Target::Products, &t, |_| false);
+        let p = parse(Target::Products, &t, |_| false, |_| None);
         assert_eq!(p.rows[0].values["price"], json!(1250));
         let got: Vec<(usize, &str)> =
             p.errors.iter().map(|e| (e.row, e.error.as_ref().unwrap().field.as_str())).collect();
         assert_eq!(got, vec![(3, "name"), (3, "price")]);
         assert_eq!(template(Target::Products), vec!["型号", "名称", "单位", "单价", "拼音首字母"]);
+    }
+
+    #[test]
+    fn opening_balances_name_a_customer_that_exists_once() {
+        let t = table(&[
+            &["客户名称", "期初应收", "截至日期"],
+            &["美居建材", "12,000.50", "2026/09/30"],
+            &["华北建新", "-300", "2026-09-30"],
+            &["不存在的", "1", "2026-09-30"],
+            &["美居建材", "5", "2026-09-30"],
+            &["老客户", "0", "2026-09-30"],
+        ]);
+        let p = parse(
+            Target::Openings,
+            &t,
+            |name| name == "老客户",
+            |name| (name != "不存在的").then(|| format!("id-{name}")),
+        );
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[0].values["amount"], json!(1_200_050));
+        assert_eq!(p.rows[0].values["as_of"], json!("2026-09-30"));
+        assert_eq!(p.rows[0].values["customer"], json!("id-美居建材"));
+        assert_eq!(p.rows[1].values["amount"], json!(-30_000), "paid ahead");
+        let got: Vec<(usize, Problem)> = p.errors.iter().map(|e| (e.row, e.error.as_ref().unwrap().problem)).collect();
+        assert_eq!(got, vec![(4, Problem::UnknownChoice), (5, Problem::Taken), (6, Problem::MustBePositive)]);
     }
 }

@@ -10,7 +10,7 @@ use crate::desk::payments;
 use crate::desk::permissions::{Actor, Role};
 use crate::desk::shipping::{self, LineQty};
 use crate::desk::time::local_date;
-use crate::desk::{cash, reconciliation};
+use crate::desk::{cash, opening, reconciliation, stock};
 use crate::engine::ids::OfficeCode;
 use crate::engine::ids::RecordId;
 use crate::engine::push::Rules;
@@ -32,7 +32,11 @@ impl Kind {
     pub const RECONCILIATION: Kind = Kind::new("reconciliation");
     /// 日资金报表: an office's money for one day.
     pub const CASH_DAY: Kind = Kind::new("cash_day");
-    pub const ALL: [Kind; 9] = [
+    /// 期初应收: what a customer owed when the company started on Salesdesk.
+    pub const OPENING: Kind = Kind::new("opening");
+    /// 月度盘点差异: an office's stock count for one month.
+    pub const STOCK_COUNT: Kind = Kind::new("stock_count");
+    pub const ALL: [Kind; 11] = [
         Kind::ORDER,
         Kind::CUSTOMER,
         Kind::PRODUCT,
@@ -42,6 +46,8 @@ impl Kind {
         Kind::PAYMENT,
         Kind::RECONCILIATION,
         Kind::CASH_DAY,
+        Kind::OPENING,
+        Kind::STOCK_COUNT,
     ];
 
     /// Catalogue kinds are kept by head office and readable by every office.
@@ -75,7 +81,7 @@ const DESK: &[Role] = &[Role::Clerk, Role::Reviewer, Role::Salesperson, Role::Ma
 const HQ_KEEPERS: &[Role] = &[Role::Manager, Role::Admin];
 const BRANCH_STATION_KEEPERS: &[Role] = &[Role::Clerk, Role::Manager, Role::Admin];
 
-static SPECS: [KindSpec; 9] = [
+static SPECS: [KindSpec; 11] = [
     KindSpec {
         kind: Kind::ORDER,
         fields: &order::field::ALL,
@@ -92,7 +98,7 @@ static SPECS: [KindSpec; 9] = [
         fields: customer::CUSTOMER_FIELDS,
         required: &["name"],
         check: customer::check_customer_field,
-        check_deep: |_, _| None,
+        check_deep: customer::check_customer_deep,
         workflow: None,
         editors: DESK,
         catalogue: false,
@@ -165,6 +171,17 @@ static SPECS: [KindSpec; 9] = [
         branch_editors: &[],
     },
     KindSpec {
+        kind: Kind::OPENING,
+        fields: &opening::field::ALL,
+        required: &opening::field::REQUIRED,
+        check: opening::check_field,
+        check_deep: |_, _| None,
+        workflow: None,
+        editors: opening::KEEPERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
+    KindSpec {
         kind: Kind::CASH_DAY,
         fields: &cash::field::ALL,
         required: &cash::field::REQUIRED,
@@ -172,6 +189,17 @@ static SPECS: [KindSpec; 9] = [
         check_deep: |_, _| None,
         workflow: None,
         editors: cash::KEEPERS,
+        catalogue: false,
+        branch_editors: &[],
+    },
+    KindSpec {
+        kind: Kind::STOCK_COUNT,
+        fields: &stock::field::ALL,
+        required: &stock::field::REQUIRED,
+        check: stock::check_field,
+        check_deep: stock::check_deep,
+        workflow: None,
+        editors: stock::KEEPERS,
         catalogue: false,
         branch_editors: &[],
     },
@@ -185,7 +213,14 @@ pub fn spec(kind: Kind) -> Option<&'static KindSpec> {
 /// last, since lookups need it while taking orders.
 pub fn eviction_rank(kind: Kind) -> u8 {
     match kind {
-        Kind::ORDER | Kind::SHIPMENT | Kind::STATION_LOG | Kind::PAYMENT | Kind::RECONCILIATION | Kind::CASH_DAY => 0,
+        Kind::ORDER
+        | Kind::SHIPMENT
+        | Kind::STATION_LOG
+        | Kind::PAYMENT
+        | Kind::RECONCILIATION
+        | Kind::CASH_DAY
+        | Kind::OPENING
+        | Kind::STOCK_COUNT => 0,
         Kind::CUSTOMER => 1,
         _ => 2,
     }

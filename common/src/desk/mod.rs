@@ -12,6 +12,7 @@ pub mod kinds;
 pub mod labels;
 pub mod money;
 pub mod numbering;
+pub mod opening;
 pub mod order;
 pub mod payments;
 pub mod permissions;
@@ -20,6 +21,7 @@ pub mod reconciliation;
 pub mod search;
 pub mod shipping;
 pub mod statement;
+pub mod stock;
 pub mod time;
 pub mod upgrade;
 

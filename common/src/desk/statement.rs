@@ -13,6 +13,8 @@ use crate::engine::ids::RecordId;
 /// What a row of the statement records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RowKind {
+    /// 期初: what was owed when the company started on Salesdesk (an opening balance).
+    Opening,
     /// 发货: goods delivered, owed.
     Delivery,
     /// 退货: goods that came back.
@@ -67,6 +69,11 @@ pub fn statement(
     from: Date,
     to: Date,
 ) -> Statement {
+    fold(rows(orders, shipments, log, payments), from, to)
+}
+
+/// The rows, undated order and balance not yet worked out, of what `statement` reads.
+pub fn rows(orders: &[OrderView], shipments: &[ShipmentView], log: &[LogView], payments: &[PaymentView]) -> Vec<Row> {
     let order_of = |id: Option<RecordId>| id.and_then(|id| orders.iter().find(|o| o.id == id));
     let mut all: Vec<Row> = Vec::new();
     for s in shipments {
@@ -106,6 +113,32 @@ pub fn statement(
             record: p.id,
         });
     }
+    all
+}
+
+/// The opening balances (期初应收) of a customer as rows: owed (or, negative, paid ahead)
+/// from their date.
+pub fn opening_rows(openings: &[crate::desk::opening::Opening]) -> Vec<Row> {
+    openings
+        .iter()
+        .filter_map(|o| {
+            let date = o.as_of?;
+            Some(Row {
+                date,
+                kind: RowKind::Opening,
+                document: if o.notes.is_empty() { crate::desk::opening::LABEL.0.to_string() } else { o.notes.clone() },
+                debit: Fen(o.amount.0.max(0)),
+                credit: Fen((-o.amount.0).max(0)),
+                balance: Fen::ZERO,
+                record: o.id,
+            })
+        })
+        .collect()
+}
+
+/// The statement of `all` rows between `from` and `to` (both included): rows before
+/// `from` make the balance brought forward.
+pub fn fold(mut all: Vec<Row>, from: Date, to: Date) -> Statement {
     all.sort_by_key(|r| (r.date, r.kind, r.record));
     let add = |a: Fen, b: Fen| a.checked_add(b).unwrap_or(a);
     let sub = |a: Fen, b: Fen| Fen(a.0.saturating_sub(b.0));

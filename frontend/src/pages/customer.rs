@@ -55,12 +55,28 @@ pub fn CustomerPage() -> impl IntoView {
         (orders, shipments, pays)
     });
     let today = local_date(now_ms(), offset);
+    // The customer's opening balance (期初应收), owed like a shipped order from its date.
+    let openings = Memo::new(move |_| {
+        let Some(c) = customer.get() else { return Vec::new() };
+        ctx.replica.with(|r| {
+            r.all(Kind::OPENING)
+                .map(common::desk::opening::Opening::from_record)
+                .filter(|o| o.customer == Some(c.id) || (o.customer.is_none() && o.customer_name == c.name))
+                .collect::<Vec<_>>()
+        })
+    });
     let figures = Memo::new(move |_| {
+        let openings = openings.get();
         data.with(|(orders, shipments, pays)| {
             let first_shipped = |o: RecordId| -> Option<Date> {
-                shipments.iter().filter(|s| s.order == Some(o)).filter_map(|s| s.ship_date).min()
+                openings
+                    .iter()
+                    .find(|x| x.id == o)
+                    .and_then(|x| x.as_of)
+                    .or_else(|| shipments.iter().filter(|s| s.order == Some(o)).filter_map(|s| s.ship_date).min())
             };
-            balance(orders, pays, first_shipped, today, OVERDUE_DAYS)
+            let docs: Vec<OrderView> = orders.iter().cloned().chain(openings.iter().map(|o| o.as_order())).collect();
+            balance(&docs, pays, first_shipped, today, OVERDUE_DAYS)
         })
     });
     let editing = RwSignal::new(false);
@@ -80,7 +96,15 @@ pub fn CustomerPage() -> impl IntoView {
                     <dl class="facts">
                         <dt>{i.s("全称", "Full name")}</dt><dd>{c.full_name.clone()}</dd>
                         <dt>{i.s("联系人", "Contact")}</dt><dd>{c.contact.clone()}" "{c.phone.clone()}</dd>
+                        {(!c.contacts.is_empty()).then(|| view! {
+                            <dt>{i.s("其他联系人", "Other contacts")}</dt>
+                            <dd class="contacts">{c.contacts.iter().map(|x| view! { <span class="contact">{x.name.clone()}" "{x.phone.clone()}</span><br/> }).collect_view()}</dd>
+                        })}
                         <dt>{i.s("地址", "Address")}</dt><dd>{c.address.clone()}</dd>
+                        {(!c.addresses.is_empty()).then(|| view! {
+                            <dt>{i.s("其他送货地址", "Other addresses")}</dt>
+                            <dd class="addresses">{c.addresses.iter().map(|a| view! { <span>{a.clone()}</span><br/> }).collect_view()}</dd>
+                        })}
                         <dt>{i.s("货站", "Freight station")}</dt><dd>{c.station.clone()}" "{c.station_contract.clone()}</dd>
                         <dt>{i.s("结款方式", "Payment terms")}</dt><dd data-terms=terms.map(|t| t.code()).unwrap_or("")>{move || terms.map(|p| i18n::payment(i.lang(), p)).unwrap_or_default()}</dd>
                         <dt>{i.s("信用额度", "Credit limit")}</dt><dd data-credit=limit.map(|l| l.0.to_string()).unwrap_or_default()>{move || match limit {
@@ -120,6 +144,15 @@ pub fn CustomerPage() -> impl IntoView {
                 <div class="figure"><span>{move || if i.lang() == Lang::Zh { format!("逾期(发货超过 {OVERDUE_DAYS} 天)") } else { format!("Overdue (over {OVERDUE_DAYS} days)") }}</span><strong class="warn" data-overdue=move || figures.get().overdue.0>{move || figures.get().overdue.to_string()}</strong></div>
                 <div class="figure"><span>{i.s("预收(未冲抵)", "Paid on account")}</span><strong data-on-account=move || figures.get().on_account.0>{move || figures.get().on_account.to_string()}</strong></div>
             </div>
+            {move || openings.get().into_iter().map(|o| {
+                let date = o.as_of.map(|d| d.to_string()).unwrap_or_default();
+                view! {
+                    <p class="muted opening-balance" data-opening-balance=o.amount.0>
+                        {i.s("期初应收(启用前旧账)", "Opening balance (from the old books)")}" "{o.amount.to_string()}
+                        {move || if i.lang() == Lang::Zh { format!(",截至 {date}") } else { format!(", as of {date}") }}
+                    </p>
+                }
+            }).collect_view()}
             {move || customer.get().map(|c| view! { <crate::pages::reconciliation::Reconciliations customer=c/> })}
             <h2>{i.s("订单", "Orders")}</h2>
             <table class="list customer-orders">

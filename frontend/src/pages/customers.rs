@@ -38,6 +38,7 @@ pub fn CustomerList() -> impl IntoView {
     let may_edit = ctx
         .actor()
         .is_some_and(|a| common::desk::kinds::spec(Kind::CUSTOMER).is_some_and(|s| s.editors.contains(&a.role)));
+    let keeps_openings = ctx.actor().is_some_and(|a| common::desk::opening::KEEPERS.contains(&a.role));
     let rows = Memo::new(move |_| {
         let q = q.get();
         let mut v: Vec<CustomerView> = ctx
@@ -55,6 +56,7 @@ pub fn CustomerList() -> impl IntoView {
                 <crate::excel::ExportButton id="export-customers" path="customers.xlsx" filename="customers.xlsx"/>
             </div>
             {may_edit.then(|| view! { <crate::excel::ImportPanel target=common::desk::import::Target::Customers/> })}
+            {keeps_openings.then(|| view! { <crate::excel::ImportPanel target=common::desk::import::Target::Openings/> })}
             <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
                 <div class="filter wide">
                     <label for="cq">{i.s("搜索", "Search")}</label>
@@ -128,12 +130,40 @@ pub fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl Int
     let class = RwSignal::new(customer.class.clone());
     let salesperson = RwSignal::new(customer.salesperson.clone());
     let notes = RwSignal::new(customer.notes.clone());
+    let contacts = RwSignal::new(
+        customer
+            .contacts
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.phone).trim().to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let addresses = RwSignal::new(customer.addresses.join("\n"));
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut values: BTreeMap<String, Value> = boxes
             .with_value(|bs| bs.iter().map(|(f, _, _, v)| (f.to_string(), json!(v.get_untracked().trim()))).collect());
         values.insert("notes".into(), json!(notes.get_untracked().trim()));
         let mut es: Vec<FieldError> = Vec::new();
+        // Others at the customer and other addresses: one per line.
+        match common::desk::customer::parse_contacts(&contacts.get_untracked()) {
+            Ok(list) => {
+                values.insert("contacts".into(), json!(list));
+            }
+            Err(mut e) => {
+                e.field = "contacts".into();
+                es.push(e);
+            }
+        }
+        match common::desk::customer::parse_addresses(&addresses.get_untracked()) {
+            Ok(list) => {
+                values.insert("addresses".into(), json!(list));
+            }
+            Err(mut e) => {
+                e.field = "addresses".into();
+                es.push(e);
+            }
+        }
         if manager {
             values.insert("payment".into(), json!(terms.get_untracked()));
             values.insert("class".into(), json!(class.get_untracked()));
@@ -180,6 +210,22 @@ pub fn CustomerEditor(customer: CustomerView, on_done: Callback<()>) -> impl Int
                             <label for=id.clone()>{move || i.t(zh, en)}</label>
                             <input id=id aria-invalid=move || err().is_some().to_string() prop:value=move || v.get()
                                 on:input=move |ev| v.set(event_target_value(&ev))/>
+                            <span class="field-error" role="alert">{err}</span>
+                        </span>
+                    }
+                }).collect_view()}
+            </div>
+            <div class="grid-2">
+                {[("contacts", "其他联系人(每行一个:姓名 电话)", "Other contacts (one a line: name phone)", contacts),
+                  ("addresses", "其他送货地址(每行一个)", "Other delivery addresses (one a line)", addresses)]
+                    .into_iter().map(|(f, zh, en, v)| {
+                    let id = format!("c-{f}");
+                    let err = move || errors.with(|es| es.iter().find(|e| e.field == f).map(|e| i18n::problem_text(i.lang(), e)));
+                    view! {
+                        <span class="field">
+                            <label for=id.clone()>{move || i.t(zh, en)}</label>
+                            <textarea id=id rows="3" aria-invalid=move || err().is_some().to_string() prop:value=move || v.get()
+                                on:input=move |ev| v.set(event_target_value(&ev))></textarea>
                             <span class="field-error" role="alert">{err}</span>
                         </span>
                     }

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod settings;
 pub mod setup;
 pub mod shipping;
+pub mod stock;
 
 use crate::i18n::use_i18n;
 use leptos::prelude::*;

@@ -279,6 +279,20 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     });
     // Typing over the name unlinks the customer picked before.
     let typed_customer = Callback::new(move |()| customer.set(None));
+    // A known customer's phones (main and other contacts) and addresses, to pick from.
+    let alternatives = Memo::new(move |_| {
+        let Some(id) = customer.get() else { return (Vec::new(), Vec::new()) };
+        let Some(c) = ctx.replica.with(|r| r.get(Kind::CUSTOMER, id).map(CustomerView::from_record)) else {
+            return (Vec::new(), Vec::new());
+        };
+        let phones = std::iter::once(c.phone.clone())
+            .chain(c.contacts.iter().map(|x| x.phone.clone()))
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>();
+        let addresses =
+            std::iter::once(c.address.clone()).chain(c.addresses).filter(|a| !a.is_empty()).collect::<Vec<_>>();
+        (phones, addresses)
+    });
     let suggest_stations = Callback::new(move |q: String| {
         stations.with(|ss| {
             lookup(ss, &q, 8, |s: &StationView| vec![&s.name, &s.phone])
@@ -504,6 +518,9 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     </div>
                     <TextField id="f-phone" label=("客户电话", "Customer phone") value=phone kind="tel" invalid=invalid("phone") error=error_for("phone")/>
                     <TextField id="f-address" label=("送货地址", "Delivery address") value=address kind="text" invalid=invalid("address") error=error_for("address")/>
+                    // The picked customer's other phones and addresses, offered as the box is typed in (↓ opens them).
+                    <datalist id="f-phone-list">{move || alternatives.get().0.into_iter().map(|p| view! { <option value=p/> }).collect_view()}</datalist>
+                    <datalist id="f-address-list">{move || alternatives.get().1.into_iter().map(|a| view! { <option value=a/> }).collect_view()}</datalist>
                     <div class="field">
                         <label for="f-station">{i.s("货站", "Freight station")}</label>
                         <LookupInput id="f-station" value=station suggest=suggest_stations on_pick=pick_station invalid=invalid("station") described_by="f-station-err"/>
@@ -647,7 +664,8 @@ fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: 
         .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
         .credit_limit?;
     let orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
-        r.all(Kind::ORDER).map(|s| ctx.order_view(s)).filter(|o| o.customer == Some(customer)).collect()
+        let openings = r.all(Kind::OPENING).map(|s| common::desk::opening::Opening::from_record(s).as_order());
+        r.all(Kind::ORDER).map(|s| ctx.order_view(s)).chain(openings).filter(|o| o.customer == Some(customer)).collect()
     });
     let pays = ctx.payments();
     let exposure = common::desk::payments::exposure(&orders, &pays, editing.unwrap_or(RecordId(uuid_nil())));
@@ -755,7 +773,7 @@ fn TextField(
     view! {
         <div class="field">
             <label for=id>{move || i.t(label.0, label.1)}</label>
-            <input id=id type=kind aria-invalid=move || invalid.get().to_string() aria-describedby=err_id.clone()
+            <input id=id type=kind list=format!("{id}-list") aria-invalid=move || invalid.get().to_string() aria-describedby=err_id.clone()
                 prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
             <p class="field-error" id=err_id role="alert" hidden=move || error.with(Option::is_none)>{move || error.get().unwrap_or_default()}</p>
         </div>

@@ -27,9 +27,12 @@ fn open_orders(ctx: crate::state::Ctx, customer: &str) -> Vec<(RecordId, String,
         return Vec::new();
     }
     let paid = ctx.payments();
+    // The opening balance (期初应收) first: it is the oldest debt.
     let mut orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
+        let openings = r.all(Kind::OPENING).map(|s| common::desk::opening::Opening::from_record(s).as_order());
         r.all(Kind::ORDER)
             .map(OrderView::from_record)
+            .chain(openings)
             .filter(|o| o.customer_name == name && o.status != Status::Voided)
             .collect()
     });

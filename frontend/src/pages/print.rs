@@ -729,6 +729,7 @@ pub fn PrintStatement() -> impl IntoView {
                                 <tr>
                                     <td>{r.date.to_string()}</td>
                                     <td>{move || match kind {
+                                        common::desk::statement::RowKind::Opening => i.t(common::desk::opening::LABEL.0, common::desk::opening::LABEL.1),
                                         common::desk::statement::RowKind::Delivery => i.t("发货", "Delivery"),
                                         common::desk::statement::RowKind::Return => i.t("退货", "Return"),
                                         common::desk::statement::RowKind::Payment => i.t("回款", "Payment"),

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 /// Everything the money side reads, from this device's records.
 pub fn books(ctx: crate::state::Ctx) -> Books {
     ctx.replica.with(|r| {
-        let kinds = [Kind::ORDER, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT, Kind::CUSTOMER];
+        let kinds = [Kind::ORDER, Kind::SHIPMENT, Kind::STATION_LOG, Kind::PAYMENT, Kind::CUSTOMER, Kind::OPENING];
         Books::read(kinds.into_iter().flat_map(|k| r.all(k)))
     })
 }
@@ -105,6 +105,7 @@ pub fn ReportsPage() -> impl IntoView {
             </table>
             {move || table.with(|(rows, _)| rows.is_empty()).then(|| view! { <p class="muted">{i.s("没有应收款。", "Nothing is owed.")}</p> })}
             <CashReport/>
+            <crate::pages::stock::StockCount/>
         </section>
     }
 }

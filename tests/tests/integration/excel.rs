@@ -245,7 +245,8 @@ async fn a_days_money_is_the_branchs_own_kept_once_per_day_and_read_only_by_it_a
     let base = app.url("");
     let today = common::desk::time::local_date(now_ms(), 480);
     let fs_office = office("FS");
-    // Two devices of the branch fill in the same day: one record, both writes on it.
+    // Two devices of the branch fill in the same day, each its own boxes: one record,
+    // both writes on it (the date, written by both, is the same value: no conflict).
     let mut cashier = login(&base, "fs_cashier").await;
     let mut clerk = login(&base, "fs_clerk").await;
     let id = day_id(&fs_office, today);
@@ -278,4 +279,140 @@ async fn a_days_money_is_the_branchs_own_kept_once_per_day_and_read_only_by_it_a
     assert_eq!(export(&sz, "cash.xlsx?office=FS").await.0, 403, "another branch's money is not this one's to read");
     let hq = login(&base, "hq_manager").await;
     assert_eq!(export(&hq, "cash.xlsx?office=FS").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_months_stock_count_is_the_branchs_own_its_differences_give_reasons_and_head_office_reads_it() {
+    use common::desk::stock::{count_id, count_values, LineDraft, Month};
+    use common::engine::wire::Outcome;
+    let app = spawn_app().await;
+    let base = app.url("");
+    let today = common::desk::time::local_date(now_ms(), 480);
+    let month = Month::of(today);
+    let fs_office = office("FS");
+    let id = count_id(&fs_office, month);
+    let row = |model: &str, name: &str, expected: &str, counted: &str, reason: &str| LineDraft {
+        model: model.into(),
+        name: name.into(),
+        expected: expected.into(),
+        counted: counted.into(),
+        reason: reason.into(),
+    };
+    let rows = [row("AJ-8801", "面盆龙头", "120", "118", "运输破损"), row("AJ-2002", "角阀", "40", "40", "")];
+
+    // The warehouse writes the month's count.
+    let mut logistics = login(&base, "fs_logistics").await;
+    let c = logistics.change(Kind::STOCK_COUNT, id, &fs_office, None, count_values(month, &rows, "", None).unwrap());
+    assert_eq!(logistics.push(vec![c]).await.results[0].outcome, Outcome::Applied);
+
+    // A difference without a reason is refused by the server, naming the line and key.
+    let mut values = count_values(month, &rows, "", None).unwrap();
+    values.insert(
+        "lines".into(),
+        serde_json::json!([{"model": "AJ-8801", "name": "面盆龙头", "expected": 120, "counted": 117}]),
+    );
+    let c = logistics.change(Kind::STOCK_COUNT, id, &fs_office, None, values);
+    let r = &logistics.push(vec![c]).await.results[0];
+    assert_eq!(r.code.as_deref(), Some("invalid"), "{r:?}");
+    assert!(r.message.as_deref().unwrap_or("").contains("lines.0.reason"), "{r:?}");
+
+    // A salesperson does not keep the stock count.
+    let mut sales = login(&base, "fs_salesperson").await;
+    let c = sales.change(
+        Kind::STOCK_COUNT,
+        count_id(&fs_office, month.previous()),
+        &fs_office,
+        None,
+        count_values(month.previous(), &rows, "", None).unwrap(),
+    );
+    assert_eq!(sales.push(vec![c]).await.results[0].code.as_deref(), Some("forbidden"));
+
+    // The desk reports it to head office from another device: the same one record.
+    let mut clerk = login(&base, "fs_clerk").await;
+    let held: Vec<_> = clerk.pull_all().await.into_iter().filter(|r| r.kind == Kind::STOCK_COUNT).collect();
+    assert_eq!(held.len(), 1, "one record for the month");
+    let c = clerk.change(
+        Kind::STOCK_COUNT,
+        id,
+        &fs_office,
+        Some(&held[0]),
+        count_values(month, &rows, "月底盘点", Some(today)).unwrap(),
+    );
+    assert_eq!(clerk.push(vec![c]).await.results[0].outcome, Outcome::Applied);
+
+    let (status, cells) = export(&clerk, &format!("stock.xlsx?month={month}")).await;
+    assert_eq!(status, 200);
+    let fact = |label: &str| {
+        cells.iter().find(|r| r[0] == Data::String(label.into())).map(|r| r[1].clone()).unwrap_or(Data::Empty)
+    };
+    assert_eq!(fact("机构"), Data::String("FS".into()));
+    assert_eq!(fact("月份"), Data::String(month.to_string()));
+    assert!(matches!(fact("上报总部"), Data::DateTime(_)), "reported on a date: {:?}", fact("上报总部"));
+    assert_eq!(
+        (fact("有差异的行"), fact("盘亏"), fact("盘盈")),
+        (Data::Float(1.0), Data::Float(2.0), Data::Float(0.0))
+    );
+    let line = |model: &str| cells.iter().find(|r| r[0] == Data::String(model.into())).cloned().expect(model);
+    assert_eq!(
+        line("AJ-8801"),
+        vec![
+            Data::String("AJ-8801".into()),
+            Data::String("面盆龙头".into()),
+            Data::Float(120.0),
+            Data::Float(118.0),
+            Data::Float(-2.0),
+            Data::String("运输破损".into()),
+        ]
+    );
+    assert_eq!(line("AJ-2002")[4], Data::Float(0.0));
+    assert_eq!(export(&clerk, "stock.xlsx?month=2026-13").await.0, 400);
+
+    let sz = login(&base, "sz_clerk").await;
+    let path = format!("stock.xlsx?office=FS&month={month}");
+    assert_eq!(export(&sz, &path).await.0, 403, "another branch's count is not this one's to read");
+    let hq = login(&base, "hq_manager").await;
+    let (status, cells) = export(&hq, &format!("{path}&lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(
+        cells.iter().any(|r| r[0] == Data::String("AJ-8801".into()) && r[4] == Data::Float(-2.0)),
+        "head office reads it"
+    );
+}
+
+#[tokio::test]
+async fn opening_balances_are_imported_for_existing_customers_and_owed_from_their_date() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let manager = login(&base, "fs_manager").await;
+    let customer = manager.pull_all().await.into_iter().find(|r| r.kind == Kind::CUSTOMER).unwrap();
+    let name = customer.get_str("name").to_string();
+    let rows = |who: &str| {
+        format!("客户名称,期初应收,截至日期,备注\n{name},\"12,000.50\",2026/08/31,旧账结转\n{who},300,2026-08-31,\n")
+    };
+
+    // A clerk may not; a name that is no customer of the office is named by its row.
+    let clerk = login(&base, "fs_clerk").await;
+    assert_eq!(import(&clerk, "openings", "", rows("x").into_bytes()).await.0, 403);
+    let (status, report) = import(&manager, "openings", "", rows("不存在的客户").into_bytes()).await;
+    assert_eq!((status, report.errors.len()), (422, 1));
+    assert_eq!((report.errors[0].row, report.errors[0].column.as_str()), (3, "客户名称"));
+
+    let file = format!("客户名称,期初应收,截至日期,备注\n{name},\"12,000.50\",2026/08/31,旧账结转\n");
+    let id = ClientId::new_v7(now_ms(), random10());
+    let (status, done) = import(&manager, "openings", &format!("commit=true&id={id}"), file.clone().into_bytes()).await;
+    assert_eq!((status, done.written, done.count), (200, true, 1), "{done:?}");
+    // Only one opening balance per customer.
+    let (status, again) = import(&manager, "openings", "", file.into_bytes()).await;
+    assert_eq!((status, again.errors[0].row), (422, 2));
+
+    // It is brought forward on the customer's statement, and aged from its date.
+    let (status, cells) =
+        export(&manager, &format!("statement.xlsx?customer={}&from=2026-09-01&to=2026-09-30", customer.id)).await;
+    assert_eq!(status, 200);
+    let fact = |label: &str| cells.iter().find(|r| r[0] == Data::String(label.into())).unwrap()[1].clone();
+    assert_eq!((fact("期初余额"), fact("期末余额")), (Data::Float(12_000.5), Data::Float(12_000.5)));
+    let (_, cells) = export(&manager, "ageing.xlsx?by=customer").await;
+    let row = cells.iter().find(|r| r[0] == Data::String(name.clone())).expect("the customer in the ageing");
+    assert_eq!(row[5], Data::Float(12_000.5), "total owed");
+    assert!(row[1..5].iter().filter(|c| **c == Data::Float(12_000.5)).count() == 1, "in one bucket: {row:?}");
 }
