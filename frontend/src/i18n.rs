@@ -184,6 +184,14 @@ pub fn catalogue_field(lang: Lang, name: &str) -> &'static str {
         "packages" => ("件数", "Packages"),
         "freight" => ("运费", "Freight"),
         "date" => ("日期", "Date"),
+        "contact" => ("联系人", "Contact"),
+        "address" => ("地址", "Address"),
+        "payment" => ("结款方式", "Payment terms"),
+        "credit_limit" => ("信用额度", "Credit limit"),
+        "class" => ("等级", "Class"),
+        "salesperson" => ("业务员", "Salesperson"),
+        "contacts" => ("其他联系人", "Other contacts"),
+        "addresses" => ("其他送货地址", "Other addresses"),
         _ => ("其他", "Other"),
     };
     pick(lang, zh, en)

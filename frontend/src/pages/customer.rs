@@ -197,6 +197,31 @@ pub fn CustomerPage() -> impl IntoView {
                         {if p.confirmed { i.s("已确认", "confirmed") } else { i.s("待确认", "awaiting the cashier") }}</li>
                 }).collect_view() }}
             </ul>
+            {move || id.get().map(|id| view! { <CustomerHistory id=id/> })}
         </section>
+    }
+}
+
+/// Who created the customer and who changed what, old → new, like an order's history.
+#[component]
+fn CustomerHistory(id: RecordId) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let offset = ctx.offset_minutes();
+    let entries = move || {
+        let mut entries = ctx.replica.with(|r| {
+            let pending = r.pending_for(Kind::CUSTOMER, id);
+            common::desk::history::history(r.confirmed.get(&(Kind::CUSTOMER, id)), &pending)
+        });
+        crate::pages::order_detail::name_my_entries(ctx, entries.iter_mut());
+        entries
+    };
+    view! {
+        <h2>{i.s("修改记录", "History")}</h2>
+        <ol class="history customer-history">
+            {move || entries().into_iter().map(|e| view! {
+                <crate::pages::order_detail::HistoryLine entry=e offset=offset catalogue=true/>
+            }).collect_view()}
+        </ol>
     }
 }

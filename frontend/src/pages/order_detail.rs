@@ -8,7 +8,7 @@ use crate::pages::orders::sync_mark_text;
 use crate::state::use_ctx;
 use crate::sync;
 use common::desk::history::{history, Entry, Place};
-use common::desk::order::{self, edit_effect, offered_steps, Action, OrderView, PaymentStamp};
+use common::desk::order::{self, edit_effect, offered_steps, Action, OrderView, PaymentStamp, PaymentTerms};
 use common::desk::permissions::Role;
 use common::desk::time::format_local;
 use common::engine::ids::RecordId;
@@ -778,9 +778,26 @@ pub fn HistoryLine(
 /// "单价:¥18.00 → ¥19.50", for a catalogue record.
 fn catalogue_diff(lang: Lang, d: &Diff) -> String {
     let show = |v: &serde_json::Value| match (d.field.as_str(), v) {
-        ("price" | "freight", serde_json::Value::Number(n)) => {
+        ("price" | "freight" | "credit_limit", serde_json::Value::Number(n)) => {
             common::desk::money::Fen(n.as_i64().unwrap_or(0)).to_string()
         }
+        ("payment", serde_json::Value::String(t)) if PaymentTerms::parse(t).is_some() => {
+            PaymentTerms::parse(t).map(|p| crate::i18n::payment(lang, p)).unwrap_or_default().to_string()
+        }
+        ("contacts" | "addresses", serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|x| match x {
+                serde_json::Value::String(a) => a.clone(),
+                c => format!(
+                    "{} {}",
+                    c.get("name").and_then(|v| v.as_str()).unwrap_or(""),
+                    c.get("phone").and_then(|v| v.as_str()).unwrap_or("")
+                )
+                .trim()
+                .to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         ("waybills" | "lines", serde_json::Value::Array(items)) => items
             .iter()
             .map(|x| {

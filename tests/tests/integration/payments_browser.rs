@@ -87,6 +87,8 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     manager.click_on("#c-save", 5).await;
     manager.wait_for("dd[data-credit='5000000']", 10).await;
     manager.wait_for("dd[data-terms='monthly']", 10).await;
+    // The customer's history says who set what, old → new.
+    manager.wait_for_text("ol.customer-history", &["结款方式", "款到发货 → 月结", "黄芳"], 10).await;
     manager.wait_for("[data-receivable]", 5).await;
     // A clerk keeps the rest of the customer, not the terms.
     let clerk = driver.session(&tmp.path().join("clerk"), 390, 844).await;
