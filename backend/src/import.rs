@@ -161,6 +161,16 @@ pub async fn import(
     let report = state
         .db
         .call(move |inner| {
+            let known: bool = inner.conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM offices WHERE code = ?1)",
+                params![office.as_str()],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(
+                    AppError::bad_request("invalid_query", format!("there is no office {office}")).with_field("office")
+                );
+            }
             if commit {
                 if let Some(done) = already_written(&inner.conn, id, target)? {
                     return Ok(done);

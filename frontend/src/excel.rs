@@ -150,15 +150,43 @@ pub fn ExportButton(
 
 /// What a refused row says, in the reader's language.
 fn row_reason(lang: crate::i18n::Lang, e: &common::desk::import::RowError) -> String {
-    use crate::i18n::Lang;
+    use crate::i18n::{pick, Lang};
+    use common::desk::order::Problem;
     match (&e.error, e.code.as_deref()) {
-        (Some(fe), _) if fe.problem == common::desk::order::Problem::Taken => match lang {
-            Lang::Zh => "已存在(文件中重复,或系统里已有)".to_string(),
-            Lang::En => "already exists (twice in the file, or already stored)".to_string(),
+        (Some(fe), Some("repeated")) => match lang {
+            Lang::Zh => format!("与第 {} 行重复", fe.limit.unwrap_or(0)),
+            Lang::En => format!("the same as row {}", fe.limit.unwrap_or(0)),
         },
+        (_, Some("exists")) => pick(lang, "系统里已有", "already stored").to_string(),
+        (_, Some("unknown_customer")) => {
+            pick(lang, "本机构没有这个客户(先建客户或导入客户)", "no such customer at this office (add or import it first)")
+                .to_string()
+        }
+        (Some(fe), _) if fe.field == "payment" && fe.problem == Problem::UnknownChoice => {
+            pick(lang, "须为 款到发货、货到付款、月结 或 现款", "must be prepay, pay on arrival, monthly or cash").to_string()
+        }
         (Some(fe), _) => crate::i18n::problem_text(lang, fe),
-        (None, Some("forbidden")) if lang == Lang::Zh => format!("没有权限:{}", e.message),
+        (None, Some("forbidden")) => pick(
+            lang,
+            "没有权限:结款方式、信用额度、等级和业务员由经理设置(新客户为款到发货、无信用额度)",
+            "Not allowed: terms, credit limit, class and salesperson are a manager's to set (new customers start on prepay, no credit)",
+        )
+        .to_string(),
         _ => e.message.clone(),
+    }
+}
+
+/// A value of the preview as people read it: money in yuan, terms by name.
+fn preview_text(lang: crate::i18n::Lang, field: &str, v: &serde_json::Value) -> String {
+    match (field, v) {
+        ("credit_limit" | "price" | "amount", serde_json::Value::Number(n)) => {
+            common::desk::money::Fen(n.as_i64().unwrap_or(0)).to_string()
+        }
+        ("payment", serde_json::Value::String(t)) => common::desk::order::PaymentTerms::parse(t)
+            .map(|p| crate::i18n::payment(lang, p).to_string())
+            .unwrap_or_default(),
+        (_, serde_json::Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
     }
 }
 
@@ -166,7 +194,7 @@ fn row_reason(lang: crate::i18n::Lang, e: &common::desk::import::RowError) -> St
 /// write it all at once (online; nothing is written while a row is wrong).
 #[component]
 pub fn ImportPanel(target: common::desk::import::Target) -> impl IntoView {
-    use common::desk::import::{template, Target};
+    use common::desk::import::{template, template_en, Target};
     use common::engine::ids::ClientId;
     let ctx = use_ctx();
     let i = ctx.i18n;
@@ -229,7 +257,7 @@ pub fn ImportPanel(target: common::desk::import::Target) -> impl IntoView {
             }
         });
     };
-    let columns = template(target).join(", ");
+    let (columns, columns_en) = (template(target).join(", "), template_en(target).join(", "));
     view! {
         <details class="import-panel" id=format!("import-{code}")>
             <summary>{match target {
@@ -238,7 +266,7 @@ pub fn ImportPanel(target: common::desk::import::Target) -> impl IntoView {
             }}</summary>
             <p class="muted">
                 {i.s("第一行是表头,可用的列:", "The first row holds the headers; the columns read: ")}
-                <span class="mono">{columns}</span>
+                <span class="mono">{move || if i.lang() == crate::i18n::Lang::En { columns_en.clone() } else { columns.clone() }}</span>
                 {i.s("。支持 .xlsx、.xls、.csv。先预览,全部无误才写入。", ". .xlsx, .xls or .csv. You see a preview first; nothing is written unless every row is right.")}
             </p>
             {(is_hq && target != Target::Products).then(|| view! {
@@ -329,11 +357,10 @@ fn import_report(r: ImportReport, send: impl Fn(bool) + Copy + 'static) -> impl 
                                         <tr>
                                             <td>{row.row}</td>
                                             {fields.iter().map(|f| {
-                                                let v = row.values.get(f).map(|v| match v {
-                                                    serde_json::Value::String(s) => s.clone(),
-                                                    other => other.to_string(),
-                                                }).unwrap_or_default();
-                                                view! { <td>{v}</td> }
+                                                let v = row.values.get(f).cloned().unwrap_or(serde_json::Value::String(String::new()));
+                                                let f = f.clone();
+                                                let money = matches!(f.as_str(), "credit_limit" | "price" | "amount");
+                                                view! { <td class:num=money>{move || preview_text(lang(), &f, &v)}</td> }
                                             }).collect_view()}
                                         </tr>
                                     }).collect_view()}

@@ -41,11 +41,11 @@ impl Target {
     pub fn columns(self) -> &'static [(&'static str, &'static [&'static str])] {
         match self {
             Target::Customers => &[
-                ("name", &["客户名称", "名称", "简称", "客户", "name", "customer"]),
+                ("name", &["客户名称", "名称", "简称", "客户", "name", "customer", "customer name"]),
                 ("full_name", &["全称", "客户全称", "full name", "full_name"]),
-                ("contact", &["联系人", "contact"]),
+                ("contact", &["联系人", "contact", "contact person"]),
                 ("phone", &["电话", "联系电话", "手机", "phone"]),
-                ("address", &["送货地址", "地址", "address"]),
+                ("address", &["送货地址", "地址", "address", "delivery address"]),
                 ("station", &["货站", "station"]),
                 ("station_contract", &["会员号", "合同号", "合同号/会员号", "member number", "station_contract"]),
                 ("payment", &["结款方式", "付款方式", "payment terms", "payment"]),
@@ -53,7 +53,7 @@ impl Target {
                 ("class", &["等级", "客户等级", "class"]),
                 ("salesperson", &["业务员", "salesperson"]),
                 ("notes", &["备注", "notes"]),
-                ("initials", &["拼音首字母", "拼音", "initials"]),
+                ("initials", &["拼音首字母", "拼音", "initials", "pinyin initials"]),
             ],
             Target::Products => &[
                 ("model", &["型号", "model"]),
@@ -63,7 +63,7 @@ impl Target {
                 ("initials", &["拼音首字母", "拼音", "initials"]),
             ],
             Target::Openings => &[
-                ("customer_name", &["客户名称", "客户", "名称", "name", "customer"]),
+                ("customer_name", &["客户名称", "客户", "名称", "name", "customer", "customer name"]),
                 ("amount", &["期初应收", "期初余额", "金额", "欠款", "amount", "opening balance"]),
                 ("as_of", &["截至日期", "日期", "as of", "date"]),
                 ("notes", &["备注", "notes"]),
@@ -273,20 +273,22 @@ pub fn parse(
             let key = values.get(target.key()).and_then(Value::as_str).unwrap_or("").to_string();
             if let Some(first) = keys.get(&key) {
                 let message = format!("row {row}, {}: {key} is also on row {first}", header_of(target.key()));
-                bad_row(&mut out, row, header_of(target.key()), FieldError::new(target.key(), Problem::Taken), message);
+                let e = FieldError::new(target.key(), Problem::Taken).with_limit(*first);
+                key_row(&mut out, row, header_of(target.key()), e, "repeated", message);
                 continue;
             }
             keys.insert(key.clone(), row);
             if exists(&key) {
                 let message = format!("row {row}, {}: {key} already exists", header_of(target.key()));
-                bad_row(&mut out, row, header_of(target.key()), FieldError::new(target.key(), Problem::Taken), message);
+                let e = FieldError::new(target.key(), Problem::Taken);
+                key_row(&mut out, row, header_of(target.key()), e, "exists", message);
                 continue;
             }
             if target == Target::Openings {
                 let Some(id) = customer_of(&key) else {
                     let message = format!("row {row}, {}: no customer named {key} here", header_of(target.key()));
                     let e = FieldError::new(target.key(), Problem::UnknownChoice);
-                    bad_row(&mut out, row, header_of(target.key()), e, message);
+                    key_row(&mut out, row, header_of(target.key()), e, "unknown_customer", message);
                     continue;
                 };
                 values.insert("customer".to_string(), json!(id));
@@ -306,6 +308,12 @@ fn bad_row(out: &mut Parsed, row: usize, column: String, error: FieldError, mess
     out.errors.push(RowError { row, column, error: Some(error), code: None, message });
 }
 
+/// A row refused for its key, with why: `repeated` (twice in the file), `exists` (already
+/// stored), `unknown_customer` (an opening balance for no customer of the office).
+fn key_row(out: &mut Parsed, row: usize, column: String, error: FieldError, code: &str, message: String) {
+    out.errors.push(RowError { row, column, error: Some(error), code: Some(code.to_string()), message });
+}
+
 fn header_of_template(target: Target, field: &str) -> &'static str {
     target.columns().iter().find(|(f, _)| *f == field).map(|(_, names)| names[0]).unwrap_or("")
 }
@@ -313,6 +321,15 @@ fn header_of_template(target: Target, field: &str) -> &'static str {
 /// The header row of a template to fill in.
 pub fn template(target: Target) -> Vec<&'static str> {
     target.columns().iter().map(|(_, names)| names[0]).collect()
+}
+
+/// The same in English (the last English header each column is known by).
+pub fn template_en(target: Target) -> Vec<&'static str> {
+    target
+        .columns()
+        .iter()
+        .map(|(_, names)| names.iter().rev().find(|n| n.is_ascii()).copied().unwrap_or(names[0]))
+        .collect()
 }
 
 #[cfg(test)]

@@ -285,9 +285,9 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
         let Some(c) = ctx.replica.with(|r| r.get(Kind::CUSTOMER, id).map(CustomerView::from_record)) else {
             return (Vec::new(), Vec::new());
         };
-        let phones = std::iter::once(c.phone.clone())
-            .chain(c.contacts.iter().map(|x| x.phone.clone()))
-            .filter(|p| !p.is_empty())
+        let phones = std::iter::once((c.contact.clone(), c.phone.clone()))
+            .chain(c.contacts.iter().map(|x| (x.name.clone(), x.phone.clone())))
+            .filter(|(_, p)| !p.is_empty())
             .collect::<Vec<_>>();
         let addresses =
             std::iter::once(c.address.clone()).chain(c.addresses).filter(|a| !a.is_empty()).collect::<Vec<_>>();
@@ -518,9 +518,22 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     </div>
                     <TextField id="f-phone" label=("客户电话", "Customer phone") value=phone kind="tel" invalid=invalid("phone") error=error_for("phone")/>
                     <TextField id="f-address" label=("送货地址", "Delivery address") value=address kind="text" invalid=invalid("address") error=error_for("address")/>
-                    // The picked customer's other phones and addresses, offered as the box is typed in (↓ opens them).
-                    <datalist id="f-phone-list">{move || alternatives.get().0.into_iter().map(|p| view! { <option value=p/> }).collect_view()}</datalist>
-                    <datalist id="f-address-list">{move || alternatives.get().1.into_iter().map(|a| view! { <option value=a/> }).collect_view()}</datalist>
+                    // The picked customer's other phones and addresses: one press puts one in its box.
+                    {move || {
+                        let (phones, addresses) = alternatives.get();
+                        (phones.len() + addresses.len() > 2).then(|| view! {
+                            <div class="alternatives" role="group" aria-label=i.s("客户的其他电话和地址", "The customer's other phones and addresses")>
+                                {phones.into_iter().map(|(who, p)| {
+                                    let label = format!("{who} {p}").trim().to_string();
+                                    view! { <button type="button" class="chip alt-phone" data-phone=p.clone() on:click=move |_| phone.set(p.clone())>{label}</button> }
+                                }).collect_view()}
+                                {addresses.into_iter().map(|a| {
+                                    let shown = a.clone();
+                                    view! { <button type="button" class="chip alt-address" on:click=move |_| address.set(a.clone())>{shown}</button> }
+                                }).collect_view()}
+                            </div>
+                        })
+                    }}
                     <div class="field">
                         <label for="f-station">{i.s("货站", "Freight station")}</label>
                         <LookupInput id="f-station" value=station suggest=suggest_stations on_pick=pick_station invalid=invalid("station") described_by="f-station-err"/>
@@ -773,7 +786,7 @@ fn TextField(
     view! {
         <div class="field">
             <label for=id>{move || i.t(label.0, label.1)}</label>
-            <input id=id type=kind list=format!("{id}-list") aria-invalid=move || invalid.get().to_string() aria-describedby=err_id.clone()
+            <input id=id type=kind aria-invalid=move || invalid.get().to_string() aria-describedby=err_id.clone()
                 prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
             <p class="field-error" id=err_id role="alert" hidden=move || error.with(Option::is_none)>{move || error.get().unwrap_or_default()}</p>
         </div>

@@ -14,6 +14,22 @@ use common::engine::workflow;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+/// Where a document owed for links to, and what it is called (中文, English): an order's
+/// page and number, or for an opening balance (期初应收) the customer's page.
+pub fn document_link(ctx: crate::state::Ctx, id: RecordId, number: &str) -> (String, String, String) {
+    let opening =
+        ctx.replica.with_untracked(|r| r.get(Kind::OPENING, id).map(common::desk::opening::Opening::from_record));
+    match opening {
+        Some(o) => {
+            let date = o.as_of.map(|d| d.to_string()).unwrap_or_default();
+            let (zh, en) = common::desk::opening::LABEL;
+            let href = o.customer.map(|c| format!("/customers/{c}")).unwrap_or_else(|| "/customers".into());
+            (href, format!("{zh} {date}"), format!("{en} {date}"))
+        }
+        None => (format!("/orders/{id}"), number.to_string(), number.to_string()),
+    }
+}
+
 fn method_label(lang: Lang, m: Method) -> &'static str {
     let (zh, en) = common::desk::labels::method(m);
     i18n::pick(lang, zh, en)
@@ -117,7 +133,10 @@ fn PaymentRow(p: PaymentView, offset: i32) -> impl IntoView {
             <td data-label=i.s("方式", "Method")>{move || method.map(|m| method_label(i.lang(), m)).unwrap_or_default()}</td>
             <td data-label=i.s("凭证号", "Reference")>{p.reference.clone()}</td>
             <td data-label=i.s("冲抵订单", "Set against")>
-                {allocations.into_iter().map(|(o, n, a)| view! { <span class="allocation"><A href=format!("/orders/{o}")>{n}</A>{format!(" {a}")}</span>" " }).collect_view()}
+                {allocations.into_iter().map(|(o, n, a)| {
+                    let (href, zh, en) = document_link(ctx, o, &n);
+                    view! { <span class="allocation"><A href=href>{move || if i.lang() == Lang::Zh { zh.clone() } else { en.clone() }}</A>{format!(" {a}")}</span>" " }
+                }).collect_view()}
                 {(unallocated.0 > 0).then(|| view! { <span class="muted">{move || if i.lang() == Lang::Zh { format!("未冲抵 {unallocated}") } else { format!("{unallocated} on account") }}</span> })}
             </td>
             <td data-label=i.s("确认", "Confirmed")>
@@ -394,7 +413,10 @@ pub fn CollectionsPage() -> impl IntoView {
                                 <td data-label=i.s("发货", "Shipped")>{a.shipped.to_string()}
                                     <span class="late">{move || if i.lang() == Lang::Zh { format!("({days} 天)") } else { format!(" ({days} days)") }}</span></td>
                                 <td data-label=i.s("客户", "Customer")>{a.customer_name.clone()}</td>
-                                <td data-label=i.s("单号", "Number")><A href=format!("/orders/{}", a.order)>{a.number.clone()}</A></td>
+                                <td data-label=i.s("单号", "Number")>{
+                                    let (href, zh, en) = document_link(ctx, a.order, &a.number);
+                                    view! { <A href=href>{move || if i.lang() == Lang::Zh { zh.clone() } else { en.clone() }}</A> }
+                                }</td>
                                 <td data-label=i.s("未收", "Open") class="num" data-open=a.open.0>{a.open.to_string()}</td>
                             </tr>
                         }

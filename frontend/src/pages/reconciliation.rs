@@ -48,6 +48,13 @@ pub fn Reconciliations(customer: CustomerView) -> impl IntoView {
     let closing_for_send = closing_now.clone();
     let send = move |_| {
         let (from, to) = periods(today)[period.get_untracked()];
+        if sent.with_untracked(|v| v.iter().any(|s| s.from == Some(from) && s.to == Some(to))) {
+            problem.set(Some(
+                i.t("这个期间的对账单已经登记过了。", "A statement for this period is already recorded.").to_string(),
+            ));
+            return;
+        }
+        problem.set(None);
         let values = sent_values(c3.id, &c3.name, from, to, closing_for_send(from, to), today);
         let id = RecordId::new_v7(now_ms(), crate::state::random_bytes());
         match ctx.save_in(office_for_send.clone(), Kind::RECONCILIATION, id, values) {
@@ -124,7 +131,10 @@ fn Answer(id: RecordId, problem: RwSignal<Option<String>>) -> impl IntoView {
     let i = ctx.i18n;
     let letter = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
+    let missing = RwSignal::new(false);
     let key = id.to_string();
+    let reason_id = format!("reason-{key}");
+    let focus_reason = StoredValue::new(reason_id.clone());
     let answer = move |state: State| {
         let today = local_date(now_ms(), ctx.offset_minutes());
         match answer_values(state, letter.get_untracked(), &reason.get_untracked(), today) {
@@ -136,6 +146,8 @@ fn Answer(id: RecordId, problem: RwSignal<Option<String>>) -> impl IntoView {
                 }
             }
             Err(_) => {
+                missing.set(true);
+                focus_reason.with_value(|r| crate::components::focus_id(r));
                 problem.set(Some(i.t("客户有异议时请写明原因。", "Say why the customer disputes it.").to_string()))
             }
         }
@@ -146,8 +158,9 @@ fn Answer(id: RecordId, problem: RwSignal<Option<String>>) -> impl IntoView {
                 on:change=move |ev| letter.set(event_target_checked(&ev))/>{i.s(" 对账函已回", " Letter back")}</label>
             <button type="button" class="recon-confirm" on:click=move |_| answer(State::Confirmed)>{i.s("客户已确认", "Confirmed")}</button>
             <label for=format!("reason-{key}") class="sr-only">{i.s("异议原因", "Why disputed")}</label>
-            <input id=format!("reason-{key}") class="recon-reason" placeholder=i.s("异议原因", "Why disputed")
-                prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+            <input id=reason_id class="recon-reason" placeholder=i.s("异议原因", "Why disputed")
+                aria-invalid=move || missing.get().to_string()
+                prop:value=move || reason.get() on:input=move |ev| { missing.set(false); reason.set(event_target_value(&ev)) }/>
             <button type="button" class="recon-dispute" on:click=move |_| answer(State::Disputed)>{i.s("有异议", "Disputed")}</button>
         </div>
     }

@@ -128,7 +128,7 @@ pub fn CashReport() -> impl IntoView {
     let offices = Memo::new(move |_| {
         let mut v: Vec<String> = ctx
             .replica
-            .with(|r| r.all(Kind::PAYMENT).chain(r.all(Kind::CASH_DAY)).map(|s| s.office.to_string()).collect());
+            .with(|r| r.all(Kind::CUSTOMER).chain(r.all(Kind::CASH_DAY)).map(|s| s.office.to_string()).collect());
         v.push(own.clone());
         v.sort();
         v.dedup();
@@ -145,6 +145,7 @@ pub fn CashReport() -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let problem = RwSignal::new(None::<(String, &'static str, &'static str)>);
+    let saved = RwSignal::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(d) = common::desk::time::Date::from_input(&date.get_untracked(), today) else {
@@ -160,6 +161,7 @@ pub fn CashReport() -> impl IntoView {
                         opening.set(String::new());
                         paid_out.set(String::new());
                         notes.set(String::new());
+                        saved.set(Some(d.to_string()));
                         crate::sync::kick(ctx);
                     }
                     Err(e) => ctx.report_save_error(&e),
@@ -225,7 +227,11 @@ pub fn CashReport() -> impl IntoView {
                 "收入来自当天已确认的回款;期初未填写时接上一天的期末。",
                 "Money in is the confirmed payments dated that day; a day without an opening carries the day before's closing.")}</p>
             {may.then(|| view! {
-                <form class="cash-day" on:submit=save>
+                <form class="cash-day" on:submit=save aria-labelledby="cash-form-h">
+                    <h3 id="cash-form-h">{move || match i.lang() {
+                        crate::i18n::Lang::Zh => format!("填写 {} 的当天资金", office.get()),
+                        crate::i18n::Lang::En => format!("Fill in a day for {}", office.get()),
+                    }}</h3>
                     <div class="field">
                         <label for="cash-date">{i.s("日期", "Date")}</label>
                         <input id="cash-date" prop:value=move || date.get() aria-invalid=invalid("cash-date")
@@ -249,6 +255,10 @@ pub fn CashReport() -> impl IntoView {
                         <input id="cash-notes" prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))/>
                     </div>
                     <button type="submit" id="cash-save" class="primary">{i.s("保存当天资金", "Save the day")}</button>
+                    <p class="muted" role="status">{move || saved.get().map(|d| match i.lang() {
+                        crate::i18n::Lang::Zh => format!("已保存 {d}。"),
+                        crate::i18n::Lang::En => format!("Saved {d}."),
+                    })}</p>
                 </form>
             })}
         </section>

@@ -121,7 +121,10 @@ pub fn StockCount() -> impl IntoView {
     let month = RwSignal::new(this_month);
     let own_for_offices = own.clone();
     let offices = Memo::new(move |_| {
-        let mut v: Vec<String> = ctx.replica.with(|r| r.all(Kind::STOCK_COUNT).map(|s| s.office.to_string()).collect());
+        let mut v: Vec<String> = ctx.replica.with(|r| {
+            // Every office the device knows of (customers are kept by every office).
+            r.all(Kind::STOCK_COUNT).chain(r.all(Kind::CUSTOMER)).map(|s| s.office.to_string()).collect()
+        });
         v.push(own_for_offices.clone());
         v.sort();
         v.dedup();
@@ -328,7 +331,10 @@ pub fn StockCount() -> impl IntoView {
                     <div class="actions">
                         <button type="submit" id="stock-save" class="primary">{i.s("保存", "Save")}</button>
                         " "
-                        <button type="button" id="stock-report" on:click=move |_| submit(true)>{i.s("上报总部", "Report to head office")}</button>
+                        // Head office's own count is not reported to itself.
+                        {(!is_hq).then(|| view! {
+                            <button type="button" id="stock-report" on:click=move |_| submit(true)>{i.s("上报总部", "Report to head office")}</button>
+                        })}
                     </div>
                     <p class="muted" role="status">{move || saved.get().map(|(zh, en)| i.t(zh, en))}</p>
                 </form>

@@ -134,6 +134,10 @@ async fn the_desks_rules_judge_every_imported_row_and_the_catalogue_is_head_offi
     // Head office's customers are not a branch's to import into.
     let (status, _) = import(&clerk, "customers", "office=SZ", xlsx(plain)).await;
     assert_eq!(status, 403);
+    // Nor is an office that does not exist anyone's.
+    let hq = login(&base, "hq_manager").await;
+    let (status, report) = import(&hq, "customers", "office=ZZ", xlsx(plain)).await;
+    assert_eq!((status, report.error.as_deref()), (400, Some("invalid_query")));
     let sz = login(&base, "sz_clerk").await;
     assert!(customers_named(&sz, "导入").await.is_empty(), "another branch does not see them");
     // Products belong to head office's catalogue: a branch cannot import them.

@@ -83,6 +83,7 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     manager.wait_for("h1[data-customer='佛山市美居建材商行']", 10).await;
     manager.click_on("#edit-customer", 10).await;
     retype(&manager, "c-credit_limit", "50000").await;
+    retype(&manager, "c-contacts", "陈会计 0757-8888 1234").await;
     manager.script("const s = document.querySelector('#c-payment'); s.value = 'monthly'; s.dispatchEvent(new Event('change', {bubbles: true}));").await;
     manager.click_on("#c-save", 5).await;
     manager.wait_for("dd[data-credit='5000000']", 10).await;
@@ -107,6 +108,11 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     clerk.wait_for(".suggestions li", 5).await;
     clerk.keys(ENTER).await;
     clerk.wait_until("the customer's terms", "document.querySelector('#f-payment').value === 'monthly'", 10).await;
+    // The customer's other contact is one press away.
+    clerk.click_on(".alt-phone[data-phone='0757-8888 1234']", 10).await;
+    clerk
+        .wait_until("the other phone in its box", "document.querySelector('#f-phone').value === '0757-8888 1234'", 5)
+        .await;
     clerk.click_on("#f-lines-0-model", 5).await;
     clerk.keys("AJ-8801").await;
     clerk.wait_for(".suggestions li", 5).await;
