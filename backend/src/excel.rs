@@ -161,8 +161,19 @@ pub struct ExportParams {
 }
 
 /// The export names, for the error that lists them.
-pub const EXPORTS: &[&str] =
-    &["orders", "customers", "payments", "shipments", "products", "stations", "ageing", "statement", "cash", "stock"];
+pub const EXPORTS: &[&str] = &[
+    "orders",
+    "customers",
+    "payments",
+    "shipments",
+    "products",
+    "stations",
+    "ageing",
+    "statement",
+    "cash",
+    "stock",
+    "collections",
+];
 
 /// `GET /api/export/{name}.xlsx`: the list or statement as a workbook.
 pub async fn export(
@@ -181,6 +192,8 @@ pub async fn export(
         }
     }
     let own_office = user.actor.office.to_string();
+    let only_mine =
+        (user.actor.role == common::desk::permissions::Role::Salesperson).then(|| user.actor.username.clone());
     let offset = user.info.office.utc_offset_minutes;
     let today = local_date(crate::db::now_ms(), offset);
     let (sheet, filename) = state
@@ -201,7 +214,12 @@ pub async fn export(
             if name == "stock" {
                 return stock_sheet(&records, &q, en, today, &own_office);
             }
-            build(&name, &records, &q, en, today, offset)
+            let (mut sheet, filename) = build(&name, &records, &q, en, today, offset)?;
+            // A salesperson's collections are their own customers', as on their phone.
+            if let Some(me) = only_mine.filter(|_| name == "collections") {
+                sheet.rows.retain(|r| r.get(1) == Some(&Cell::Text(me.clone())));
+            }
+            Ok((sheet, filename))
         })
         .await?;
     let bytes = workbook(&[sheet])?;
@@ -466,6 +484,58 @@ fn build_books(
                 ..Default::default()
             };
             Ok((sheet, format!("payments-{stamp}.xlsx")))
+        }
+        "collections" => {
+            // 催款: pay-on-arrival orders arrived and unpaid, then everything overdue.
+            let owners: std::collections::HashMap<common::engine::ids::RecordId, String> =
+                books.customers.iter().map(|c| (c.id, c.salesperson.clone())).collect();
+            let owner = |o: &OrderView| o.customer.and_then(|c| owners.get(&c).cloned()).unwrap_or_default();
+            let arrived_on = |id: common::engine::ids::RecordId| {
+                let mine: Vec<&common::desk::shipping::ShipmentView> =
+                    books.shipments.iter().filter(|s| s.order == Some(id)).collect();
+                common::desk::payments::arrival(&mine)
+            };
+            let chase = common::desk::payments::chase_list(&books.orders, &books.payments, arrived_on, owner, today);
+            let mut rows: Vec<Vec<Cell>> = chase
+                .into_iter()
+                .map(|c| {
+                    vec![
+                        pick(en, ("货到未付", "Arrived, unpaid")).into(),
+                        c.salesperson.into(),
+                        Cell::Date(c.arrived),
+                        c.customer.into(),
+                        c.number.into(),
+                        c.open.into(),
+                    ]
+                })
+                .collect();
+            rows.extend(books.aged(today).into_iter().filter(|a| a.bucket() > 0).map(|a| {
+                vec![
+                    pick(en, ("逾期", "Overdue")).into(),
+                    a.salesperson.into(),
+                    Cell::Date(a.shipped),
+                    a.customer_name.into(),
+                    a.number.into(),
+                    a.open.into(),
+                ]
+            }));
+            let sheet = Sheet {
+                name: pick(en, ("催款", "Collections")),
+                headers: headers(
+                    en,
+                    &[
+                        ("类别", "Kind"),
+                        ("业务员", "Salesperson"),
+                        ("到货/发货", "Arrived / shipped"),
+                        ("客户", "Customer"),
+                        ("单号", "Number"),
+                        ("未收", "Open"),
+                    ],
+                ),
+                rows,
+                ..Default::default()
+            };
+            Ok((sheet, format!("collections-{stamp}.xlsx")))
         }
         "shipments" => {
             let mut ss = books.shipments.clone();

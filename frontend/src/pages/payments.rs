@@ -362,7 +362,10 @@ pub fn CollectionsPage() -> impl IntoView {
     });
     view! {
         <section class="collections-page">
-            <h1>{i.s("催款", "Collections")}</h1>
+            <div class="page-head">
+                <h1>{i.s("催款", "Collections")}</h1>
+                <crate::excel::ExportButton id="export-collections" path="collections.xlsx" filename="collections.xlsx"/>
+            </div>
             <p class="muted">{move || if only_mine {
                 i.t("你的客户里,货到付款、货已到而未收款的订单,到货最早的在前。", "Your customers' pay-on-arrival orders that have arrived and are unpaid, the earliest arrival first.")
             } else {

@@ -203,6 +203,12 @@ async fn an_exported_order_list_has_numbers_as_numbers_dates_as_dates_and_only_w
     assert!(rows.iter().any(|r| r[0] == Data::String(sz_number.clone())), "head office reads every office");
 
     assert_eq!(export(&fs, "ageing.xlsx?by=colour").await.0, 400);
+    for list in ["customers", "payments", "shipments", "products", "stations", "ageing", "collections", "cash", "stock"]
+    {
+        let (status, rows) = export(&fs, &format!("{list}.xlsx")).await;
+        assert_eq!(status, 200, "{list}");
+        assert!(!rows.is_empty(), "{list} has at least its header");
+    }
     assert_eq!(export(&fs, "secrets.xlsx").await.0, 404);
     let resp = reqwest::get(format!("{base}/api/export/orders.xlsx")).await.unwrap();
     assert_eq!(resp.status(), 401, "every export is authenticated");
