@@ -247,6 +247,65 @@ fn criterion_mean_ns(group: &str, id: &str) -> Option<f64> {
     rest[pe..].split([',', '}']).next()?.trim().parse().ok()
 }
 
+/// docs/benchmarks.md's "Statements and ageing" (issue 10): `common`'s and `backend`'s
+/// `books` benches (criterion) and `bench_books` in Chromium (`get`: its RESULT lines).
+fn books_section(get: &dyn Fn(&str) -> String) -> String {
+    let ms = |group: &str, id: &str| {
+        criterion_mean_ns(group, id).map_or("?".to_string(), |ns| {
+            if ns >= 1e9 {
+                format!("{:.2} s", ns / 1e9)
+            } else {
+                format!("{:.1} ms", ns / 1e6)
+            }
+        })
+    };
+    let mut md = String::from(
+        "\n## Statements and ageing\n\nThe records are made by `common/benches/support/books_data.rs` the way the desk makes them, each change through the server's own push rules (which stamp every record's history): customers on monthly terms kept by a manager; orders of 2–5 lines typed by the clerk, reviewed, audited by the cashier, handed to logistics and shipped (the 发货 step and a shipment record for all of it), signed for two days later, one in forty sending a piece back (a station-log return); each customer pays weekly, by a payment the clerk sets against the chosen orders (55%) shipped 30 or more days before, confirmed by the cashier. The orders are spread evenly over the year to yesterday.\n\n- **One customer, 5,000 orders** (branch FS): 10,171 records (5,000 orders, 5,000 shipments, 123 returns, 47 payments set against 2,473 orders, the customer); 35,179 changes; 33.9 MB of record JSON on the server (a 38 MB database).\n- **100,000 orders** over 100 customers (50 each at FS and SZ, 8 salespeople): 207,340 records; 711,290 changes; about half the orders still owed for; 684.7 MB of record JSON on the server (a 770 MB database).\n\n### On the records (`common`, criterion)\n\nWhat the server's export and the browser's screens both run: `Books::read` (every order, shipment, station-log entry, payment and customer read into views, shipping applied to the orders), then `statement_of` or `aged` + `ageing(.., By::Salesperson)`. Native, one core.\n\n| benchmark | work | mean time |\n|---|---|---:|\n",
+    );
+    for (id, work) in [
+        ("statement_5000_month", "read the 5,000-order branch, then the month's statement (408 rows)"),
+        ("statement_5000_year", "the same, then the year's statement (5,170 rows)"),
+        ("statement_5000_year_only", "the year's statement alone, from books already read"),
+        ("ageing_100k", "read the 100,000-order books, age every order owed for, sum by salesperson"),
+        ("ageing_100k_only", "the ageing alone, from books already read"),
+    ] {
+        md += &format!("| {id} | {work} | {} |\n", ms("books", id));
+    }
+    md += "\n### The server's exports (`backend`, criterion)\n\n`GET /api/export/….xlsx` whole, through the real router in-process (no socket): the session check, every record the user may read taken from SQLite and parsed from JSON, the books, the figures, the workbook's bytes. Stores made by the demo set-up plus the records above.\n\n| export | who, what is read | mean time |\n|---|---|---:|\n";
+    for (id, export, who) in [
+        (
+            "statement_5000_month",
+            "statement.xlsx, this month",
+            "FS manager: the branch of the 5,000-order customer (10,171 records)",
+        ),
+        ("statement_5000_year", "statement.xlsx, the year", "the same"),
+        ("ageing_100k", "ageing.xlsx?by=salesperson", "HQ manager: both branches, 100,000 orders (207,340 records)"),
+        (
+            "statement_in_50k_branch_month",
+            "statement.xlsx, this month, of a customer with about 1,000 orders",
+            "FS manager: the whole branch is read, 50,000 orders",
+        ),
+    ] {
+        md += &format!("| {export} | {who} | {} |\n", ms("books_export", id));
+    }
+    md += &format!(
+        "\n### In the browser (headless Chromium, release server on loopback)\n\nA branch's own data: one customer's year pushed over HTTP by the branch's people (each on a device of their own, pushes of up to 500), synced into a fresh profile by the FS manager, then computed by the app from the device's replica. {} orders, not 5,000: the 5,000-order branch is about 8.4 million UTF-16 units as a device stores it, more than Chromium's 10 MiB of localStorage (5,242,880 units), so no browser can hold it. Medians of 5; \"load\" is from navigation start (the app loaded and every record read from localStorage), \"in the app\" from a click on a link the router follows (no page load) until the table is in the page.\n\n| measure | result |\n|---|---:|\n| records synced to the device (orders, shipments, returns, payments, the customer) | {} |\n| localStorage used (UTF-16 units, of 5,242,880) | {} |\n| load of the order form (any page costs this with this replica) | {} ms |\n| load of the month's statement | {} ms |\n| load of the year's statement ({} table rows) | {} ms |\n| load of 报表 (the ageing by salesperson) | {} ms |\n| in the app: the month's statement | {} ms |\n| in the app: the year's statement | {} ms |\n| in the app: 报表 | {} ms |\n| load of the customer's page (where the statement buttons are), once | {} ms |\n",
+        get("books_browser_orders"),
+        get("books_browser_records"),
+        get("books_browser_stored_units"),
+        get("books_browser_form_load_ms"),
+        get("books_browser_statement_month_load_ms"),
+        get("books_browser_statement_year_rows"),
+        get("books_browser_statement_year_load_ms"),
+        get("books_browser_ageing_load_ms"),
+        get("books_browser_statement_month_click_ms"),
+        get("books_browser_statement_year_click_ms"),
+        get("books_browser_ageing_click_ms"),
+        get("books_browser_customer_page_ms"),
+    );
+    md
+}
+
 fn cmd_bench() -> Result {
     ensure_browser()?;
     let dist = dist()?;
@@ -323,9 +382,14 @@ fn cmd_bench() -> Result {
         }
     }
 
+    // Statements and ageing: on the records, then the server's exports (reported below,
+    // with the browser's).
+    run(cargo().args(["bench", "-p", "common", "--bench", "books"]))?;
+    run(cargo().args(["bench", "-p", "backend", "--bench", "books"]))?;
+
     run(cargo().args(["build", "--release", "-p", "backend", "--bin", "salesdesk"]))?;
     let mut results: Vec<(String, String)> = Vec::new();
-    for bin in ["bench_startup", "bench_sync"] {
+    for bin in ["bench_startup", "bench_sync", "bench_books"] {
         let out = cargo()
             .args(["run", "--release", "--quiet", "-p", "tests", "--bin", bin])
             .env("SALESDESK_BIN", root().join("target/release/salesdesk"))
@@ -367,6 +431,7 @@ fn cmd_bench() -> Result {
         get("concurrent_round_trip_p50_ms"),
         get("concurrent_round_trip_p99_ms"),
     );
+    md += &books_section(&get);
     std::fs::write(root().join("docs/benchmarks.md"), &md).map_err(|e| e.to_string())?;
     say("wrote docs/benchmarks.md");
     print!("{md}");
