@@ -528,11 +528,12 @@ pub fn exposure<'a>(
     except: RecordId,
 ) -> Fen {
     use crate::desk::order::Status;
+    let paid_of = crate::desk::ageing::paid_by_order(payments);
     orders
         .into_iter()
         .filter(|o| o.id != except)
         .filter(|o| matches!(o.status, Status::Audited | Status::HandedOver | Status::PartlyShipped | Status::Shipped))
-        .map(|o| open_amount(o, paid(o.id, payments)))
+        .map(|o| open_amount(o, paid_of.get(&o.id).copied().unwrap_or(Fen::ZERO)))
         .fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a))
 }
 
@@ -547,8 +548,10 @@ pub fn balance<'a>(
     use crate::desk::order::Status;
     let mut b = Balance::default();
     let add = |a: Fen, x: Fen| a.checked_add(x).unwrap_or(a);
+    // One pass over the payments, not one per order.
+    let paid_of = crate::desk::ageing::paid_by_order(payments);
     for o in orders {
-        let open = open_amount(o, paid(o.id, payments));
+        let open = open_amount(o, paid_of.get(&o.id).copied().unwrap_or(Fen::ZERO));
         match o.status {
             Status::Shipped | Status::PartlyShipped => {
                 b.receivable = add(b.receivable, open);
@@ -588,13 +591,14 @@ pub fn chase_list<'a>(
     today: Date,
 ) -> Vec<Chase> {
     use crate::desk::order::Status;
+    let paid_of = crate::desk::ageing::paid_by_order(payments);
     let mut out: Vec<Chase> = orders
         .into_iter()
         .filter(|o| o.payment == Some(PaymentTerms::OnArrival))
         .filter(|o| matches!(o.status, Status::Shipped | Status::PartlyShipped))
         .filter_map(|o| {
             let arrived = arrived_on(o.id).filter(|d| *d <= today)?;
-            let open = open_amount(o, paid(o.id, payments));
+            let open = open_amount(o, paid_of.get(&o.id).copied().unwrap_or(Fen::ZERO));
             (open.0 > 0).then(|| Chase {
                 order: o.id,
                 number: o.number.clone(),

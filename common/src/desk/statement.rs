@@ -74,7 +74,9 @@ pub fn statement(
 
 /// The rows, undated order and balance not yet worked out, of what `statement` reads.
 pub fn rows(orders: &[OrderView], shipments: &[ShipmentView], log: &[LogView], payments: &[PaymentView]) -> Vec<Row> {
-    let order_of = |id: Option<RecordId>| id.and_then(|id| orders.iter().find(|o| o.id == id));
+    // By id: a customer with thousands of orders has thousands of shipments to place.
+    let by_id: std::collections::HashMap<RecordId, &OrderView> = orders.iter().map(|o| (o.id, o)).collect();
+    let order_of = |id: Option<RecordId>| id.and_then(|id| by_id.get(&id).copied());
     let mut all: Vec<Row> = Vec::new();
     for s in shipments {
         let (Some(order), Some(date)) = (order_of(s.order), s.ship_date) else { continue };

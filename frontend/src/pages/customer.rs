@@ -34,23 +34,22 @@ pub fn CustomerPage() -> impl IntoView {
     // shipments and payments, oldest first.
     let data = Memo::new(move |_| {
         let Some(c) = customer.get() else { return Default::default() };
-        let mut orders: Vec<OrderView> = ctx.replica.with(|r| {
-            r.all(Kind::ORDER)
-                .filter(|s| s.office.as_str() == c.office)
-                .map(|s| ctx.order_view(s))
-                .filter(|o| o.customer == Some(c.id) || (o.customer.is_none() && o.customer_name == c.name))
-                .collect()
-        });
-        orders.sort_by_key(|o| o.created);
-        let ids: Vec<RecordId> = orders.iter().map(|o| o.id).collect();
-        let mut shipments: Vec<ShipmentView> =
-            ctx.shipments().into_iter().filter(|s| s.order.is_some_and(|o| ids.contains(&o))).collect();
-        shipments.sort_by_key(|s| (s.ship_date, s.created));
-        let mut pays: Vec<payments::PaymentView> = ctx
-            .payments()
+        // Read once (shipping grouped by order): a customer with thousands of orders opens
+        // in a moment, not in minutes.
+        let books = crate::pages::reports::books(ctx);
+        let mine = |id: Option<RecordId>, name: &str| id == Some(c.id) || (id.is_none() && name == c.name);
+        let mut orders: Vec<OrderView> = books
+            .orders
             .into_iter()
-            .filter(|p| p.customer == Some(c.id) || (p.customer.is_none() && p.customer_name == c.name))
+            .filter(|o| o.office.as_str() == c.office && mine(o.customer, &o.customer_name))
             .collect();
+        orders.sort_by_key(|o| o.created);
+        let ids: std::collections::HashSet<RecordId> = orders.iter().map(|o| o.id).collect();
+        let mut shipments: Vec<ShipmentView> =
+            books.shipments.into_iter().filter(|s| s.order.is_some_and(|o| ids.contains(&o))).collect();
+        shipments.sort_by_key(|s| (s.ship_date, s.created));
+        let mut pays: Vec<payments::PaymentView> =
+            books.payments.into_iter().filter(|p| mine(p.customer, &p.customer_name)).collect();
         pays.sort_by_key(|p| (p.date, p.created));
         (orders, shipments, pays)
     });
@@ -68,13 +67,14 @@ pub fn CustomerPage() -> impl IntoView {
     let figures = Memo::new(move |_| {
         let openings = openings.get();
         data.with(|(orders, shipments, pays)| {
-            let first_shipped = |o: RecordId| -> Option<Date> {
-                openings
-                    .iter()
-                    .find(|x| x.id == o)
-                    .and_then(|x| x.as_of)
-                    .or_else(|| shipments.iter().filter(|s| s.order == Some(o)).filter_map(|s| s.ship_date).min())
-            };
+            let mut first: std::collections::HashMap<RecordId, Date> =
+                openings.iter().filter_map(|x| x.as_of.map(|d| (x.id, d))).collect();
+            for s in shipments {
+                if let (Some(o), Some(d)) = (s.order, s.ship_date) {
+                    first.entry(o).and_modify(|e| *e = (*e).min(d)).or_insert(d);
+                }
+            }
+            let first_shipped = |o: RecordId| first.get(&o).copied();
             let docs: Vec<OrderView> = orders.iter().cloned().chain(openings.iter().map(|o| o.as_order())).collect();
             balance(&docs, pays, first_shipped, today, OVERDUE_DAYS)
         })
@@ -165,8 +165,8 @@ pub fn CustomerPage() -> impl IntoView {
                     <th scope="col" class="num">{i.s("未收", "Open")}</th>
                 </tr></thead>
                 <tbody>
-                    {move || { let (orders, _, pays) = data.get(); orders.into_iter().map(|o| {
-                        let paid = payments::paid(o.id, &pays);
+                    {move || { let (orders, _, pays) = data.get(); let paid_of = common::desk::ageing::paid_by_order(&pays); orders.into_iter().map(|o| {
+                        let paid = paid_of.get(&o.id).copied().unwrap_or(common::desk::money::Fen::ZERO);
                         let open = payments::open_amount(&o, paid);
                         let (key, number) = (o.number.clone(), o.number.clone());
                         view! {

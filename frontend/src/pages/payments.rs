@@ -317,7 +317,13 @@ pub fn credit_blocked(ctx: crate::state::Ctx, state: &common::engine::record::Re
         .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
         .credit_limit?;
     let orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
-        r.all(Kind::ORDER).map(|s| ctx.order_view(s)).filter(|o| o.customer == Some(customer)).collect()
+        // Exposure counts partly and wholly shipped alike: no need to read the shipments.
+        let openings = r.all(Kind::OPENING).map(|s| common::desk::opening::Opening::from_record(s).as_order());
+        r.all(Kind::ORDER)
+            .map(OrderView::from_record)
+            .chain(openings)
+            .filter(|o| o.customer == Some(customer))
+            .collect()
     });
     let exposure = payments::exposure(&orders, &ctx.payments(), order.id);
     payments::over_credit(&order, Some(limit), exposure)
@@ -335,22 +341,28 @@ pub fn CollectionsPage() -> impl IntoView {
     let today = local_date(now_ms(), ctx.offset_minutes());
     let me_too = my_name.clone();
     let rows = Memo::new(move |_| {
-        let customers = ctx.customers();
-        let orders: Vec<OrderView> = ctx.replica.with(|r| r.all(Kind::ORDER).map(|s| ctx.order_view(s)).collect());
-        let shipments = ctx.shipments();
+        // Read once: shipments grouped by order, owners by customer.
+        let books = crate::pages::reports::books(ctx);
+        let owners: std::collections::HashMap<RecordId, &str> =
+            books.customers.iter().map(|c| (c.id, c.salesperson.as_str())).collect();
+        let by_name: std::collections::HashMap<&str, &str> =
+            books.customers.iter().map(|c| (c.name.as_str(), c.salesperson.as_str())).collect();
         let owner = |o: &OrderView| {
-            customers
-                .iter()
-                .find(|c| Some(c.id) == o.customer || (o.customer.is_none() && c.name == o.customer_name))
-                .map(|c| c.salesperson.clone())
+            o.customer
+                .and_then(|c| owners.get(&c))
+                .or_else(|| by_name.get(o.customer_name.as_str()))
+                .map(|s| s.to_string())
                 .unwrap_or_default()
         };
-        let arrived_on = |id: RecordId| {
-            let mine: Vec<&common::desk::shipping::ShipmentView> =
-                shipments.iter().filter(|s| s.order == Some(id)).collect();
-            payments::arrival(&mine)
-        };
-        let list = payments::chase_list(&orders, &ctx.payments(), arrived_on, owner, today);
+        let mut ships: std::collections::HashMap<RecordId, Vec<&common::desk::shipping::ShipmentView>> =
+            std::collections::HashMap::new();
+        for s in &books.shipments {
+            if let Some(o) = s.order {
+                ships.entry(o).or_default().push(s);
+            }
+        }
+        let arrived_on = |id: RecordId| payments::arrival(ships.get(&id).map(Vec::as_slice).unwrap_or_default());
+        let list = payments::chase_list(&books.orders, &books.payments, arrived_on, owner, today);
         list.into_iter().filter(|c| !only_mine || c.salesperson == me_too).collect::<Vec<_>>()
     });
     let overdue = Memo::new(move |_| {

@@ -610,13 +610,13 @@ pub fn PrintPicking() -> impl IntoView {
         .and_then(|d| Date::parse(&d))
         .unwrap_or_else(|| local_date(now_ms(), offset));
     let sheets = Callback::new(move |(paper, _): (Paper, usize)| {
-        let rows = ctx.replica.with(|r| {
-            r.all(Kind::ORDER)
-                .map(|s| ctx.order_view(s))
-                .filter(|o| matches!(o.status, Status::Audited | Status::HandedOver | Status::PartlyShipped))
-                .filter(|o| o.created.is_some_and(|c| local_date(c.wall_ms, offset) <= day))
-                .collect::<Vec<_>>()
-        });
+        // Read once, shipping grouped by order.
+        let rows: Vec<OrderView> = crate::pages::reports::books(ctx)
+            .orders
+            .into_iter()
+            .filter(|o| matches!(o.status, Status::Audited | Status::HandedOver | Status::PartlyShipped))
+            .filter(|o| o.created.is_some_and(|c| local_date(c.wall_ms, offset) <= day))
+            .collect();
         let rows: Vec<(OrderView, Vec<PickLine>)> = rows
             .into_iter()
             .map(|o| {
