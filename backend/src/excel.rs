@@ -636,14 +636,10 @@ fn build_books(
     }
 }
 
-fn statement_sheet(books: &Books, q: &ExportParams, en: bool, today: Date) -> Result<(Sheet, String), AppError> {
+/// The `from`..`to` of a query (this month so far when not given), at most `max_days` long.
+fn period(q: &ExportParams, today: Date, max_days: Option<i64>) -> Result<(Date, Date), AppError> {
     let bad =
         |field: &'static str, msg: &str| AppError::bad_request("invalid_query", msg.to_string()).with_field(field);
-    let customer = q
-        .customer
-        .as_deref()
-        .and_then(|c| RecordId::parse(c).ok())
-        .ok_or_else(|| bad("customer", "customer must be a customer's id"))?;
     let from = match q.from.as_deref() {
         Some(d) => Date::parse(d).ok_or_else(|| bad("from", "from must be a date (YYYY-MM-DD)"))?,
         None => Date::new(today.year, today.month, 1).unwrap_or(today),
@@ -655,6 +651,21 @@ fn statement_sheet(books: &Books, q: &ExportParams, en: bool, today: Date) -> Re
     if to < from {
         return Err(bad("to", "the period ends before it starts"));
     }
+    if max_days.is_some_and(|m| to.days() - from.days() > m) {
+        return Err(bad("to", "the period is longer than a year"));
+    }
+    Ok((from, to))
+}
+
+fn statement_sheet(books: &Books, q: &ExportParams, en: bool, today: Date) -> Result<(Sheet, String), AppError> {
+    let bad =
+        |field: &'static str, msg: &str| AppError::bad_request("invalid_query", msg.to_string()).with_field(field);
+    let customer = q
+        .customer
+        .as_deref()
+        .and_then(|c| RecordId::parse(c).ok())
+        .ok_or_else(|| bad("customer", "customer must be a customer's id"))?;
+    let (from, to) = period(q, today, None)?;
     let Some(c) = books.customers.iter().find(|c| c.id == customer) else {
         return Err(AppError::not_found("no such customer here"));
     };
@@ -722,20 +733,8 @@ fn cash_sheet(
 ) -> Result<(Sheet, String), AppError> {
     use common::desk::cash::{report, DayView};
     use common::desk::payments::{Method, PaymentView};
-    let bad =
-        |field: &'static str, msg: &str| AppError::bad_request("invalid_query", msg.to_string()).with_field(field);
     let office = q.office.clone().unwrap_or_else(|| own_office.to_string());
-    let from = match q.from.as_deref() {
-        Some(d) => Date::parse(d).ok_or_else(|| bad("from", "from must be a date (YYYY-MM-DD)"))?,
-        None => Date::new(today.year, today.month, 1).unwrap_or(today),
-    };
-    let to = match q.to.as_deref() {
-        Some(d) => Date::parse(d).ok_or_else(|| bad("to", "to must be a date (YYYY-MM-DD)"))?,
-        None => today,
-    };
-    if to < from || to.days() - from.days() > 366 {
-        return Err(bad("to", "the period must end after it starts, within a year"));
-    }
+    let (from, to) = period(q, today, Some(366))?;
     let days: Vec<DayView> = records.iter().filter(|r| r.kind == Kind::CASH_DAY).map(DayView::from_record).collect();
     let pays: Vec<PaymentView> =
         records.iter().filter(|r| r.kind == Kind::PAYMENT).map(PaymentView::from_record).collect();

@@ -530,6 +530,30 @@ impl Ctx {
         view
     }
 
+    /// A customer's credit limit, if one is set, and what they owe or are committed to
+    /// besides order `except`, as this device knows it (its last sync; the server checks
+    /// again at the audit). Exposure counts partly and wholly shipped alike, so the
+    /// shipments need not be read.
+    pub fn credit_of(
+        &self,
+        customer: RecordId,
+        except: RecordId,
+    ) -> Option<(common::desk::money::Fen, common::desk::money::Fen)> {
+        let limit = self
+            .replica
+            .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
+            .credit_limit?;
+        let orders: Vec<OrderView> = self.replica.with_untracked(|r| {
+            let openings = r.all(Kind::OPENING).map(|s| common::desk::opening::Opening::from_record(s).as_order());
+            r.all(Kind::ORDER)
+                .map(OrderView::from_record)
+                .chain(openings)
+                .filter(|o| o.customer == Some(customer))
+                .collect()
+        });
+        Some((limit, common::desk::payments::exposure(&orders, &self.payments(), except)))
+    }
+
     /// Every payment on this device, tracked.
     pub fn payments(&self) -> Vec<PaymentView> {
         self.replica.with(|r| r.all(Kind::PAYMENT).map(PaymentView::from_record).collect())

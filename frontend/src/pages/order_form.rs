@@ -671,22 +671,7 @@ fn focus_soon_owned(id: String) {
 /// A credit order that takes a known customer over their limit, from what this device
 /// knows (the balance as of its last sync; the server checks again at the audit).
 fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: Option<RecordId>) -> Option<Warning> {
-    let customer = fields.customer?;
-    let limit = ctx
-        .replica
-        .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
-        .credit_limit?;
-    let orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
-        let openings = r.all(Kind::OPENING).map(|s| common::desk::opening::Opening::from_record(s).as_order());
-        // Exposure counts partly and wholly shipped alike: no need to read the shipments.
-        r.all(Kind::ORDER)
-            .map(OrderView::from_record)
-            .chain(openings)
-            .filter(|o| o.customer == Some(customer))
-            .collect()
-    });
-    let pays = ctx.payments();
-    let exposure = common::desk::payments::exposure(&orders, &pays, editing.unwrap_or(RecordId(uuid_nil())));
+    let (limit, exposure) = ctx.credit_of(fields.customer?, editing.unwrap_or(RecordId(uuid_nil())))?;
     let mut this = OrderView::from_record(&common::engine::record::RecordState::new(
         Kind::ORDER,
         RecordId(uuid_nil()),

@@ -311,21 +311,7 @@ pub fn credit_blocked(ctx: crate::state::Ctx, state: &common::engine::record::Re
     if OrderView::overridden(state, common::desk::order::MoneyRule::Credit) {
         return None;
     }
-    let customer = order.customer?;
-    let limit = ctx
-        .replica
-        .with_untracked(|r| r.get(Kind::CUSTOMER, customer).map(common::desk::customer::CustomerView::from_record))?
-        .credit_limit?;
-    let orders: Vec<OrderView> = ctx.replica.with_untracked(|r| {
-        // Exposure counts partly and wholly shipped alike: no need to read the shipments.
-        let openings = r.all(Kind::OPENING).map(|s| common::desk::opening::Opening::from_record(s).as_order());
-        r.all(Kind::ORDER)
-            .map(OrderView::from_record)
-            .chain(openings)
-            .filter(|o| o.customer == Some(customer))
-            .collect()
-    });
-    let exposure = payments::exposure(&orders, &ctx.payments(), order.id);
+    let (limit, exposure) = ctx.credit_of(order.customer?, order.id)?;
     payments::over_credit(&order, Some(limit), exposure)
 }
 

@@ -110,6 +110,17 @@ pub fn ReportsPage() -> impl IntoView {
     }
 }
 
+/// The offices head office can pick in a report: every office this device has customers
+/// or `kind` records of (every office keeps customers), and the person's own.
+pub fn known_offices(ctx: crate::state::Ctx, kind: Kind, own: &str) -> Vec<String> {
+    let mut v: Vec<String> =
+        ctx.replica.with(|r| r.all(Kind::CUSTOMER).chain(r.all(kind)).map(|s| s.office.to_string()).collect());
+    v.push(own.to_string());
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// 日资金报表: the office's money day by day (this month so far), and the form for a day.
 #[component]
 pub fn CashReport() -> impl IntoView {
@@ -125,15 +136,7 @@ pub fn CashReport() -> impl IntoView {
     let office = RwSignal::new(own.clone());
     let today = local_date(now_ms(), ctx.offset_minutes());
     let first = common::desk::time::Date::new(today.year, today.month, 1).unwrap_or(today);
-    let offices = Memo::new(move |_| {
-        let mut v: Vec<String> = ctx
-            .replica
-            .with(|r| r.all(Kind::CUSTOMER).chain(r.all(Kind::CASH_DAY)).map(|s| s.office.to_string()).collect());
-        v.push(own.clone());
-        v.sort();
-        v.dedup();
-        v
-    });
+    let offices = Memo::new(move |_| known_offices(ctx, Kind::CASH_DAY, &own));
     let rows = Memo::new(move |_| {
         let days: Vec<DayView> = ctx.replica.with(|r| r.all(Kind::CASH_DAY).map(DayView::from_record).collect());
         report(&days, &ctx.payments(), &office.get(), first, today)

@@ -120,16 +120,7 @@ pub fn StockCount() -> impl IntoView {
     let office = RwSignal::new(own.clone());
     let month = RwSignal::new(this_month);
     let own_for_offices = own.clone();
-    let offices = Memo::new(move |_| {
-        let mut v: Vec<String> = ctx.replica.with(|r| {
-            // Every office the device knows of (customers are kept by every office).
-            r.all(Kind::STOCK_COUNT).chain(r.all(Kind::CUSTOMER)).map(|s| s.office.to_string()).collect()
-        });
-        v.push(own_for_offices.clone());
-        v.sort();
-        v.dedup();
-        v
-    });
+    let offices = Memo::new(move |_| crate::pages::reports::known_offices(ctx, Kind::STOCK_COUNT, &own_for_offices));
     let count = Memo::new(move |_| {
         let m = month.get();
         let o = OfficeCode::parse(&office.get()).ok()?;

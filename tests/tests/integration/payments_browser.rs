@@ -16,6 +16,28 @@ async fn open_order(b: &Browser, base: &str, id: RecordId) {
     b.wait_for(".order-detail .page-head [data-status]", 30).await;
 }
 
+/// On the 回款 screen: ¥500 from `customer` under `reference`, offered against the orders
+/// numbered `n1` (¥384.00) and `n2` (the ¥116.00 left), oldest first; not yet saved.
+async fn record_500_over_two(cashier: &Browser, customer: &str, reference: &str, n1: &str, n2: &str) {
+    cashier.click_on("nav.main-nav a[href='/payments']", 10).await;
+    cashier.click_on("#new-payment", 10).await;
+    retype(cashier, "pay-customer_name", customer).await;
+    retype(cashier, "pay-amount", "500").await;
+    retype(cashier, "pay-reference", reference).await;
+    let box_of = |n: &str| format!(".allocation-box[data-order='{n}'] input");
+    cashier
+        .wait_until(
+            "the payment spread oldest first",
+            &format!(
+                "document.querySelector(\"{}\")?.value === '384.00' && document.querySelector(\"{}\")?.value === '116.00'",
+                box_of(n1),
+                box_of(n2)
+            ),
+            10,
+        )
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_manager_lets_one_go() {
     let Rig { tmp, server: _server, base, driver } = Rig::start().await;
@@ -32,21 +54,7 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     // The cashier records ¥500, set against both orders oldest first, and confirms it.
     let cashier = driver.session(&tmp.path().join("cashier"), 1280, 900).await;
     log_in(&cashier, &base, "fs_cashier").await;
-    cashier.click_on("nav.main-nav a[href='/payments']", 10).await;
-    cashier.click_on("#new-payment", 10).await;
-    retype(&cashier, "pay-customer_name", "美居建材").await;
-    retype(&cashier, "pay-amount", "500").await;
-    retype(&cashier, "pay-reference", "BOC-1129-01").await;
-    let box_of = |n: &str| format!(".allocation-box[data-order='{n}'] input");
-    cashier
-        .wait_until(
-            "the payment spread oldest first",
-            &format!(
-        "document.querySelector(\"{}\")?.value === '384.00' && document.querySelector(\"{}\")?.value === '116.00'",
-        box_of(&n1), box_of(&n2)),
-            10,
-        )
-        .await;
+    record_500_over_two(&cashier, "美居建材", "BOC-1129-01", &n1, &n2).await;
     cashier.click_on("#pay-save", 5).await;
     cashier
         .wait_for_text("tr[data-payment='BOC-1129-01']", &["¥500.00", &n1, "¥384.00", &n2, "¥116.00", "确认收款"], 10)
@@ -286,23 +294,7 @@ async fn a_payment_set_against_two_shipped_orders_is_on_the_months_statement_and
     // The cashier records ¥500 set against both, oldest first, and confirms it.
     let cashier = driver.session(&tmp.path().join("cashier"), 1280, 900).await;
     log_in(&cashier, &base, "fs_cashier").await;
-    cashier.click_on("nav.main-nav a[href='/payments']", 10).await;
-    cashier.click_on("#new-payment", 10).await;
-    retype(&cashier, "pay-customer_name", &name).await;
-    retype(&cashier, "pay-amount", "500").await;
-    retype(&cashier, "pay-reference", "ICBC-1129-07").await;
-    let box_of = |n: &str| format!(".allocation-box[data-order='{n}'] input");
-    cashier
-        .wait_until(
-            "the payment spread oldest first",
-            &format!(
-                "document.querySelector(\"{}\")?.value === '384.00' && document.querySelector(\"{}\")?.value === '116.00'",
-                box_of(&n1),
-                box_of(&n2)
-            ),
-            10,
-        )
-        .await;
+    record_500_over_two(&cashier, &name, "ICBC-1129-07", &n1, &n2).await;
     cashier.click_on("#pay-save", 5).await;
     cashier.click_on("tr[data-payment='ICBC-1129-07'] .confirm-payment", 10).await;
     cashier.wait_for("tr[data-payment='ICBC-1129-07'][data-confirmed='true']", 10).await;
