@@ -487,15 +487,7 @@ fn build_books(
         }
         "collections" => {
             // 催款: pay-on-arrival orders arrived and unpaid, then everything overdue.
-            let owners: std::collections::HashMap<common::engine::ids::RecordId, String> =
-                books.customers.iter().map(|c| (c.id, c.salesperson.clone())).collect();
-            let owner = |o: &OrderView| o.customer.and_then(|c| owners.get(&c).cloned()).unwrap_or_default();
-            let arrived_on = |id: common::engine::ids::RecordId| {
-                let mine: Vec<&common::desk::shipping::ShipmentView> =
-                    books.shipments.iter().filter(|s| s.order == Some(id)).collect();
-                common::desk::payments::arrival(&mine)
-            };
-            let chase = common::desk::payments::chase_list(&books.orders, &books.payments, arrived_on, owner, today);
+            let chase = books.chase(today);
             let mut rows: Vec<Vec<Cell>> = chase
                 .into_iter()
                 .map(|c| {

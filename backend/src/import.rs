@@ -176,8 +176,8 @@ pub async fn import(
                     return Ok(done);
                 }
             }
-            let existing = existing_keys(&inner.conn, target, &office)?;
             let customers = customer_ids(&inner.conn, &office)?;
+            let existing = existing_keys(&inner.conn, target, &office, &customers)?;
             let parsed = parse(target, &table, |k| existing.contains(k), |name| customers.get(name).cloned());
             write(inner, &user, target, &office, id, parsed, commit)
         })
@@ -219,17 +219,11 @@ fn existing_keys(
     conn: &Connection,
     target: Target,
     office: &OfficeCode,
+    customers: &std::collections::HashMap<String, String>,
 ) -> Result<std::collections::HashSet<String>, AppError> {
     let mut out = std::collections::HashSet::new();
     match target {
-        Target::Customers => {
-            let mut stmt = conn.prepare_cached("SELECT state FROM records WHERE kind = 'customer' AND office = ?1")?;
-            for text in stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0))? {
-                if let Ok(s) = serde_json::from_str(&text?) {
-                    out.insert(CustomerView::from_record(&s).name);
-                }
-            }
-        }
+        Target::Customers => out.extend(customers.keys().cloned()),
         Target::Openings => {
             let mut stmt = conn.prepare_cached("SELECT state FROM records WHERE kind = 'opening' AND office = ?1")?;
             for text in stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0))? {

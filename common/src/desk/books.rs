@@ -9,6 +9,7 @@ use crate::desk::customer::CustomerView;
 use crate::desk::opening::Opening;
 use crate::desk::order::OrderView;
 use crate::desk::payments::PaymentView;
+use crate::desk::payments::{arrival, chase_list, Chase};
 use crate::desk::shipping::{summarize, LogView, ShipmentView};
 use crate::desk::statement::{fold, opening_rows, rows, Statement};
 use crate::desk::time::Date;
@@ -106,20 +107,44 @@ impl Books {
         self.orders.iter().cloned().chain(self.openings.iter().map(Opening::as_order)).collect()
     }
 
-    /// Every order still owed for, aged on `today`, with its customer's salesperson.
-    pub fn aged(&self, today: Date) -> Vec<Aged> {
-        let first = self.first_shipped();
+    /// Who owns the customer of a document: the salesperson of its customer record, or of
+    /// the customer of that name (orders typed before the customer was known).
+    fn owner_lookup(&self) -> impl Fn(&OrderView) -> String + '_ {
         let owners: HashMap<RecordId, &str> = self.customers.iter().map(|c| (c.id, c.salesperson.as_str())).collect();
         let by_name: HashMap<&str, &str> =
             self.customers.iter().map(|c| (c.name.as_str(), c.salesperson.as_str())).collect();
-        let owner = |o: &OrderView| {
+        move |o: &OrderView| {
             o.customer
                 .and_then(|c| owners.get(&c))
                 .or_else(|| by_name.get(o.customer_name.as_str()))
                 .map(|s| s.to_string())
                 .unwrap_or_default()
-        };
-        aged_orders(&self.documents(), &paid_by_order(&self.payments), |o| first.get(&o).copied(), owner, today)
+        }
+    }
+
+    /// Every order still owed for, aged on `today`, with its customer's salesperson.
+    pub fn aged(&self, today: Date) -> Vec<Aged> {
+        let first = self.first_shipped();
+        aged_orders(
+            &self.documents(),
+            &paid_by_order(&self.payments),
+            |o| first.get(&o).copied(),
+            self.owner_lookup(),
+            today,
+        )
+    }
+
+    /// 催款: the pay-on-arrival orders arrived and unpaid on `today`, with their customer's
+    /// salesperson ([`chase_list`]), each order's shipments found once.
+    pub fn chase(&self, today: Date) -> Vec<Chase> {
+        let mut ships: HashMap<RecordId, Vec<&ShipmentView>> = HashMap::new();
+        for s in &self.shipments {
+            if let Some(o) = s.order {
+                ships.entry(o).or_default().push(s);
+            }
+        }
+        let arrived_on = |id: RecordId| arrival(ships.get(&id).map(Vec::as_slice).unwrap_or_default());
+        chase_list(&self.orders, &self.payments, arrived_on, self.owner_lookup(), today)
     }
 }
 

@@ -42,8 +42,7 @@ pub struct Contact {
 /// Reads contacts typed one per line, "姓名 电话" (the phone last; either may be alone).
 pub fn parse_contacts(text: &str) -> Result<Vec<Contact>, FieldError> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-        let at = |p: Problem| FieldError::new(format!("contacts.{n}"), p);
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let phone_at = words.iter().rposition(|w| w.chars().filter(char::is_ascii_digit).count() >= 5);
         let (name, phone) = match phone_at {
@@ -55,27 +54,18 @@ pub fn parse_contacts(text: &str) -> Result<Vec<Contact>, FieldError> {
             }
             None => (line.to_string(), String::new()),
         };
-        if !phone.is_empty() {
-            check_phone(&Value::String(phone.clone())).map_err(at)?;
-        }
-        check_text(&Value::String(name.clone()), 60, false).map_err(at)?;
         out.push(Contact { name, phone });
     }
-    if out.len() > MAX_ALTERNATIVES {
-        return Err(FieldError::new("contacts", Problem::TooLarge).with_limit(MAX_ALTERNATIVES));
-    }
+    // The same rule the server holds the stored list to.
+    let value = serde_json::to_value(&out).map_err(|_| FieldError::new("contacts", Problem::WrongType))?;
+    check_customer_deep("contacts", &value).unwrap_or(Ok(()))?;
     Ok(out)
 }
 
 /// Reads delivery addresses typed one per line.
 pub fn parse_addresses(text: &str) -> Result<Vec<String>, FieldError> {
     let out: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
-    for (n, a) in out.iter().enumerate() {
-        check_text(&Value::String(a.clone()), 200, false).map_err(|p| FieldError::new(format!("addresses.{n}"), p))?;
-    }
-    if out.len() > MAX_ALTERNATIVES {
-        return Err(FieldError::new("addresses", Problem::TooLarge).with_limit(MAX_ALTERNATIVES));
-    }
+    check_customer_deep("addresses", &Value::from(out.clone())).unwrap_or(Ok(()))?;
     Ok(out)
 }
 

@@ -33,11 +33,7 @@ pub const LABEL: (&str, &str) = ("期初余额", "Opening balance");
 
 pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
     match name {
-        field::CUSTOMER => match value.as_str() {
-            Some("") => Ok(()),
-            Some(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
-            None => Err(Problem::WrongType),
-        },
+        field::CUSTOMER => crate::desk::order::check_link(value, false),
         field::CUSTOMER_NAME => check_text(value, 100, true),
         field::AMOUNT => match value.as_i64() {
             Some(0) => Err(Problem::MustBePositive),

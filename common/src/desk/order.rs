@@ -865,6 +865,17 @@ impl OrderFields {
 
 /// Checks one field value arriving in a change, with the same rules as the form.
 /// A text field arriving in a change: a string, not blank if required, at most `max` characters.
+/// A field naming another record by id: a UUID, or empty for none (and `null` where
+/// `null_too`: a payment's customer).
+pub(crate) fn check_link(value: &Value, null_too: bool) -> Result<(), Problem> {
+    match value {
+        Value::Null if null_too => Ok(()),
+        Value::String(s) if s.is_empty() => Ok(()),
+        Value::String(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
+        _ => Err(Problem::WrongType),
+    }
+}
+
 pub(crate) fn check_text(value: &Value, max: usize, required: bool) -> Result<(), Problem> {
     let s = value.as_str().ok_or(Problem::WrongType)?;
     if required && s.trim().is_empty() {

@@ -136,12 +136,7 @@ pub fn allocated(allocations: &[Allocation]) -> Fen {
 
 pub fn check_payment_field(name: &str, value: &Value) -> Result<(), Problem> {
     match name {
-        field::CUSTOMER => match value {
-            Value::Null => Ok(()),
-            Value::String(s) if s.is_empty() => Ok(()),
-            Value::String(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
-            _ => Err(Problem::WrongType),
-        },
+        field::CUSTOMER => crate::desk::order::check_link(value, true),
         field::CUSTOMER_NAME => check_text(value, 100, true),
         field::AMOUNT => check_fen(value, true),
         field::DATE => {

@@ -79,11 +79,7 @@ fn check_date(value: &Value, required: bool) -> Result<(), Problem> {
 
 pub fn check_field(name: &str, value: &Value) -> Result<(), Problem> {
     match name {
-        field::CUSTOMER => match value.as_str() {
-            Some("") => Ok(()),
-            Some(s) => RecordId::parse(s).map(|_| ()).map_err(|_| Problem::WrongType),
-            None => Err(Problem::WrongType),
-        },
+        field::CUSTOMER => crate::desk::order::check_link(value, false),
         field::CUSTOMER_NAME => check_text(value, 100, true),
         field::FROM | field::TO | field::SENT_ON => check_date(value, true),
         field::ANSWERED_ON => check_date(value, false),

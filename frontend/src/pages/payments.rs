@@ -327,28 +327,7 @@ pub fn CollectionsPage() -> impl IntoView {
     let today = local_date(now_ms(), ctx.offset_minutes());
     let me_too = my_name.clone();
     let rows = Memo::new(move |_| {
-        // Read once: shipments grouped by order, owners by customer.
-        let books = crate::pages::reports::books(ctx);
-        let owners: std::collections::HashMap<RecordId, &str> =
-            books.customers.iter().map(|c| (c.id, c.salesperson.as_str())).collect();
-        let by_name: std::collections::HashMap<&str, &str> =
-            books.customers.iter().map(|c| (c.name.as_str(), c.salesperson.as_str())).collect();
-        let owner = |o: &OrderView| {
-            o.customer
-                .and_then(|c| owners.get(&c))
-                .or_else(|| by_name.get(o.customer_name.as_str()))
-                .map(|s| s.to_string())
-                .unwrap_or_default()
-        };
-        let mut ships: std::collections::HashMap<RecordId, Vec<&common::desk::shipping::ShipmentView>> =
-            std::collections::HashMap::new();
-        for s in &books.shipments {
-            if let Some(o) = s.order {
-                ships.entry(o).or_default().push(s);
-            }
-        }
-        let arrived_on = |id: RecordId| payments::arrival(ships.get(&id).map(Vec::as_slice).unwrap_or_default());
-        let list = payments::chase_list(&books.orders, &books.payments, arrived_on, owner, today);
+        let list = crate::pages::reports::books(ctx).chase(today);
         list.into_iter().filter(|c| !only_mine || c.salesperson == me_too).collect::<Vec<_>>()
     });
     let overdue = Memo::new(move |_| {
