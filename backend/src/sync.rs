@@ -505,9 +505,8 @@ pub fn read_pull(
         );
         next = seq;
     }
-    let digest = if more {
-        None
-    } else {
+    // The scope's totals: a progress count while more is to come, the digest at the end.
+    let (digest, total) = {
         let (count, sum): (i64, i64) = conn
             .prepare_cached(
                 "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(sum), 0) FROM scope_digests WHERE ?1 OR office = ?2 OR catalogue",
@@ -520,7 +519,11 @@ pub fn read_pull(
                 digest.sum = digest.sum.wrapping_sub(*d as u64);
             }
         }
-        Some(digest)
+        if more {
+            (None, Some(digest.count))
+        } else {
+            (Some(digest), None)
+        }
     };
     Ok(PullPage {
         protocol: PROTOCOL_VERSION,
@@ -530,6 +533,7 @@ pub fn read_pull(
         server_time,
         digest,
         store: store.to_string(),
+        total,
     })
 }
 
@@ -545,6 +549,8 @@ pub struct PullPage {
     #[serde(skip_serializing_if = "Option::is_none")]
     digest: Option<ScopeDigest>,
     store: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
 }
 
 pub async fn pull(

@@ -174,6 +174,7 @@ impl Server {
             more,
             server_time: self.clock.last,
             store: Some(self.store_id()),
+            total: None,
             digest: (!more).then(|| {
                 ScopeDigest::of(
                     self.store.records.values().map(|(_, s)| s).filter(|s| actor.can_read(s.kind, &s.office)),

@@ -150,7 +150,11 @@ pub fn SyncBadge() -> impl IntoView {
         let s = ctx.sync.get();
         let lang = i.lang();
         let text = |zh: String, en: String| if lang == Lang::Zh { zh } else { en };
-        if s.rounds == 0 && !s.follower && ctx.session.with(Option::is_some) {
+        if let Some((have, total)) = s.progress {
+            // A first sync: how far it has got (the form works meanwhile).
+            let have = have.min(total);
+            ("syncing", text(format!("正在下载记录 {have} / {total}"), format!("Downloading records {have} / {total}")))
+        } else if s.rounds == 0 && !s.follower && ctx.session.with(Option::is_some) {
             ("syncing", text(format!("同步中… · {pending} 条待同步"), format!("Syncing… · {pending} waiting")))
         } else if let Some((en, zh)) = s.error {
             (

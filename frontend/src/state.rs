@@ -66,6 +66,8 @@ pub struct SyncState {
     /// When this device last finished a sync (its clock, UTC ms): what balances and
     /// limits it shows are as of then.
     pub last_ok_ms: Option<u64>,
+    /// A long pull is under way: records held so far, of how many in all.
+    pub progress: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Copy)]
@@ -232,6 +234,15 @@ impl Ctx {
                 OFFSET_MS.with(|o| o.set(m.offset_ms));
                 self.replica.update(|r| r.follow_counters(&m));
             }
+            Incoming::Pack(n, states) => {
+                storage::heard_pack(n, Some(&states));
+                self.replica.update(|r| {
+                    for state in states {
+                        r.put_confirmed(state);
+                    }
+                });
+            }
+            Incoming::PackGone(n) => storage::heard_pack(n, None),
             Incoming::Record(state) => self.replica.update(|r| {
                 r.put_confirmed(state);
             }),
@@ -304,12 +315,13 @@ impl Ctx {
     /// Frees room in a full localStorage by dropping synced records in the order
     /// `Replica::eviction_candidates` gives (they stay on the server). Returns how many.
     fn free_space(&self) -> usize {
-        const BATCH: usize = 50;
+        // Records are stored a pack at a time: free about a pack's worth.
+        const BATCH: usize = common::engine::packs::PACK_RECORDS;
         let victims = self.replica.with_untracked(|r| r.eviction_candidates(BATCH, common::desk::kinds::eviction_rank));
-        for (kind, id) in &victims {
-            storage::remove_record(*kind, *id);
-        }
         if !victims.is_empty() {
+            // Best effort: what could not be written again is on the server, and the
+            // device no longer claims to hold everything (`complete` below).
+            let _ = self.replica.with_untracked(|r| storage::remove_records(&victims, r));
             self.replica.update(|r| {
                 for key in &victims {
                     r.evict_confirmed(*key);

@@ -1,23 +1,29 @@
-//! The device's durable store: localStorage, one key per record and per outbox entry,
-//! so every save is a single small write and nothing is rewritten wholesale.
+//! The device's durable store: localStorage. Confirmed records go many to a key (packs),
+//! written as each sync page or push answer arrives, so a first sync is a few large writes
+//! and records share one compression context; what the person types (outbox) is one small
+//! write per change.
 //!
-//! Keys (schema version 1, prefix `sd1:`):
+//! Keys (prefix `sd1:`; layout version in `sd:schema`):
 //! - `sd1:meta`: client id, clock, next seq, pull cursor
 //! - `sd1:session`: token and user of whoever logged in
 //! - `sd1:counter`: this device's order-number counter
 //! - `sd1:lang`: chosen language
-//! - `sd1:r:{kind}:{id}`: a record as the server confirmed it
+//! - `sd1:p:{n}`: a pack: records as the server confirmed them, written together. A record
+//!   written again goes into a newer pack; the copy in the older one is garbage, dropped when
+//!   packs are compacted (see [`compact`]). On load, copies of one record are merged.
+//! - `sd1:r:{kind}:{id}`: one record (layouts 1–3): still read, moved into packs by [`migrate`]
 //! - `sd1:o:{change id}`: a change waiting to be pushed (seq 0 until the syncing tab sequences it)
 //! - `sd1:x:{change id}`: a change the server refused, with its reason
 //! - `sd1:d:{draft id}`: an order being typed and not saved yet (see `drafts`)
 //!
 //! Several tabs share these keys. Any tab may add outbox entries; only the tab holding the
-//! sync lock (the leader) sequences and pushes them and writes records, refusals and
+//! sync lock (the leader) sequences and pushes them and writes packs, refusals and
 //! `sd1:meta`; the others follow through `storage` events (see `apply_storage_event`).
 
 use common::desk::account::LoginResponse;
 use common::desk::numbering::NumberCounter;
 use common::engine::ids::{ChangeId, RecordId};
+use common::engine::packs::{Key, PackIndex, PACK_RECORDS};
 use common::engine::record::{Change, Kind, RecordState};
 use common::engine::replica::{Refused, Replica, ReplicaMeta};
 use common::engine::storage_codec;
@@ -26,12 +32,20 @@ use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// The layout version of this device's storage. 1: records and changes as plain JSON,
 /// outbox keyed by seq. 2: compressed values, outbox and refusals keyed by change id.
 /// 3: sync protocol 2's records and changes (steps that hold what they approved).
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: confirmed records in packs; values DEFLATE-compressed (`storage_codec`).
+pub const SCHEMA_VERSION: u32 = 4;
+const PACK: &str = "sd1:p:";
+
+thread_local! {
+    /// Which pack holds each confirmed record's newest copy (this tab's view of storage).
+    static PACKS: RefCell<PackIndex> = RefCell::new(PackIndex::default());
+}
 const META: &str = "sd1:meta";
 const SESSION: &str = "sd1:session";
 const COUNTER: &str = "sd1:counter";
@@ -66,7 +80,11 @@ fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
 
 /// Records and changes, the bulk of what is stored, go in compressed (`common::engine::storage_codec`).
 fn put_packed<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
-    LocalStorage::raw().set_item(key, &storage_codec::encode(value)).map_err(|e| {
+    put_raw(key, &storage_codec::encode(value))
+}
+
+fn put_raw(key: &str, value: &str) -> Result<(), SaveError> {
+    LocalStorage::raw().set_item(key, value).map_err(|e| {
         let name = js_sys::Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
         if name == "QuotaExceededError" {
             SaveError::Quota
@@ -78,10 +96,6 @@ fn put_packed<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
 
 fn get_packed<T: DeserializeOwned>(key: &str) -> Option<T> {
     storage_codec::decode(&LocalStorage::raw().get_item(key).ok()??)
-}
-
-fn record_key(state: &RecordState) -> String {
-    format!("sd1:r:{}:{}", state.kind.as_str(), state.id)
 }
 
 fn outbox_key(id: ChangeId) -> String {
@@ -110,6 +124,9 @@ pub fn migrate() -> u32 {
     }
     if found < 3 {
         to_protocol_2();
+    }
+    if found < 4 {
+        into_packs();
     }
     let _ = put(SCHEMA, &SCHEMA_VERSION);
     found
@@ -157,6 +174,14 @@ fn to_protocol_2() {
                 seen.insert((state.kind.to_string(), state.id.to_string()), state);
             }
             LocalStorage::delete(&key);
+        } else if key.starts_with(PACK) {
+            // Packs came after protocol 2, but a store may be marked older than it is.
+            for v in v.as_array().cloned().unwrap_or_default() {
+                if let Some(state) = record_from_v1(v) {
+                    seen.insert((state.kind.to_string(), state.id.to_string()), state);
+                }
+            }
+            LocalStorage::delete(&key);
         } else if key.starts_with("sd1:o:") {
             waiting.push((key, v));
         } else if key.starts_with("sd1:x:") {
@@ -201,16 +226,75 @@ fn to_protocol_2() {
     }
 }
 
+/// Layout 3 → 4: records kept one to a key move into packs, a pack's worth at a time
+/// (written, then the single keys removed: a crash in between leaves two copies of the
+/// same state, which load merges). If storage fills up, the rest stay as they are.
+fn into_packs() {
+    let singles: Vec<String> = all_keys().into_iter().filter(|k| k.starts_with("sd1:r:")).collect();
+    for chunk in singles.chunks(PACK_RECORDS) {
+        let states: Vec<RecordState> = chunk.iter().filter_map(|k| get_packed(k)).collect();
+        if save_records(&states.iter().collect::<Vec<_>>()).is_err() {
+            return;
+        }
+        for key in chunk {
+            LocalStorage::delete(key);
+        }
+    }
+}
+
+fn pack_number(key: &str) -> Option<u64> {
+    key.strip_prefix(PACK)?.parse().ok()
+}
+
+fn pack_key(n: u64) -> String {
+    format!("{PACK}{n}")
+}
+
+/// Every pack's number, in the order written.
+fn pack_numbers() -> Vec<u64> {
+    let mut v: Vec<u64> = all_keys().iter().filter_map(|k| pack_number(k)).collect();
+    v.sort_unstable();
+    v
+}
+
+/// Folds one stored copy of a record into those read so far (copies of one record in two
+/// packs, or a pack and a single key, are merged like any two replicas' copies).
+fn merge_into(all: &mut BTreeMap<Key, RecordState>, state: RecordState) {
+    match all.entry((state.kind, state.id)) {
+        std::collections::btree_map::Entry::Occupied(mut e) => {
+            if e.get_mut().merge(&state).is_err() {
+                *e.get_mut() = state;
+            }
+        }
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(state);
+        }
+    }
+}
+
 /// Loads the replica, or `None` if this browser has none yet (or it was wiped).
 pub fn load_replica() -> Option<Replica> {
     let meta: ReplicaMeta = get(META)?;
-    let mut confirmed = Vec::new();
+    let mut confirmed: BTreeMap<Key, RecordState> = BTreeMap::new();
     let mut outbox = Vec::new();
     let mut refused = Vec::new();
+    let mut index = PackIndex::default();
+    let raw = LocalStorage::raw();
+    for n in pack_numbers() {
+        let Some(stored) = raw.get_item(&pack_key(n)).ok().flatten() else { continue };
+        // A pack that cannot be read is skipped: its records are pulled again after the
+        // digest check finds them missing.
+        let Some(states) = storage_codec::decode::<Vec<RecordState>>(&stored) else { continue };
+        index.wrote(n, states.iter().map(|s| (s.kind, s.id)));
+        for s in states {
+            merge_into(&mut confirmed, s);
+        }
+    }
+    PACKS.with(|p| *p.borrow_mut() = index);
     for key in all_keys() {
         if key.starts_with("sd1:r:") {
             if let Some(r) = get_packed::<RecordState>(&key) {
-                confirmed.push(r);
+                merge_into(&mut confirmed, r);
             }
         } else if key.starts_with("sd1:o:") {
             if let Some(c) = get_packed::<Change>(&key) {
@@ -222,7 +306,7 @@ pub fn load_replica() -> Option<Replica> {
             }
         }
     }
-    Some(Replica::from_parts(meta, confirmed, outbox, refused))
+    Some(Replica::from_parts(meta, confirmed.into_values().collect(), outbox, refused))
 }
 
 pub fn save_meta(meta: &ReplicaMeta) -> Result<(), SaveError> {
@@ -235,8 +319,80 @@ pub fn save_change(change: &Change) -> Result<(), SaveError> {
     put_packed(&outbox_key(change.id), change)
 }
 
-pub fn save_record(state: &RecordState) -> Result<(), SaveError> {
-    put_packed(&record_key(state), state)
+/// Confirmed records, as the newest copies: one new pack per [`PACK_RECORDS`]. Copies in
+/// older packs become garbage; packs left with nothing live are deleted.
+pub fn save_records(states: &[&RecordState]) -> Result<(), SaveError> {
+    let raw = LocalStorage::raw();
+    for chunk in states.chunks(PACK_RECORDS) {
+        let mut n = PACKS.with(|p| p.borrow().next_number());
+        // Never over a pack this tab has not heard of (written by another version of the app).
+        while raw.get_item(&pack_key(n)).ok().flatten().is_some() {
+            n += 1;
+        }
+        put_raw(&pack_key(n), &storage_codec::encode_at(&chunk, storage_codec::LEVEL_DENSE))?;
+        PACKS.with(|p| p.borrow_mut().wrote(n, chunk.iter().map(|s| (s.kind, s.id))));
+    }
+    drop_empty_packs();
+    Ok(())
+}
+
+fn drop_empty_packs() {
+    let empty = PACKS.with(|p| p.borrow().empty());
+    for n in empty {
+        LocalStorage::delete(pack_key(n));
+        PACKS.with(|p| p.borrow_mut().gone(n));
+    }
+}
+
+/// Merges small packs and packs mostly garbage, when enough have built up (see
+/// `PackIndex::compaction`): their live records are written anew, then they go. Best
+/// effort: if storage is full it is tried again after the next write.
+pub fn compact(replica: &Replica) {
+    let Some(chosen) = PACKS.with(|p| p.borrow().compaction()) else { return };
+    let keys: Vec<Key> = PACKS.with(|p| {
+        let p = p.borrow();
+        chosen.iter().flat_map(|n| p.live_in(*n)).collect()
+    });
+    let states: Vec<&RecordState> = keys.iter().filter_map(|k| replica.confirmed.get(k)).collect();
+    if save_records(&states).is_ok() {
+        for n in chosen {
+            LocalStorage::delete(pack_key(n));
+            PACKS.with(|p| p.borrow_mut().gone(n));
+        }
+    }
+}
+
+/// Drops records from the device (they stay on the server) to free room: each pack
+/// holding one is deleted and what else it held live is written again, smaller.
+pub fn remove_records(victims: &[Key], replica: &Replica) -> Result<(), SaveError> {
+    let victims: std::collections::BTreeSet<Key> = victims.iter().copied().collect();
+    let packs: std::collections::BTreeSet<u64> =
+        PACKS.with(|p| victims.iter().filter_map(|k| p.borrow().home_of(k)).collect());
+    for key in &victims {
+        LocalStorage::delete(format!("sd1:r:{}:{}", key.0.as_str(), key.1));
+    }
+    for n in packs {
+        let keep: Vec<&RecordState> = PACKS
+            .with(|p| p.borrow().live_in(n))
+            .into_iter()
+            .filter(|k| !victims.contains(k))
+            .filter_map(|k| replica.confirmed.get(&k))
+            .collect();
+        // Deleted first: storage is full.
+        LocalStorage::delete(pack_key(n));
+        PACKS.with(|p| p.borrow_mut().gone(n));
+        save_records(&keep)?;
+    }
+    Ok(())
+}
+
+/// Another tab wrote pack `n` holding `states`, or deleted it: follow, so that this tab
+/// knows where records are if it becomes the one that writes.
+pub fn heard_pack(n: u64, states: Option<&[RecordState]>) {
+    PACKS.with(|p| match states {
+        Some(states) => p.borrow_mut().wrote(n, states.iter().map(|s| (s.kind, s.id))),
+        None => p.borrow_mut().gone(n),
+    });
 }
 
 pub fn save_refused(r: &Refused) -> Result<(), SaveError> {
@@ -249,10 +405,6 @@ pub fn remove_outbox(id: ChangeId) {
 
 pub fn remove_refused(id: ChangeId) {
     LocalStorage::delete(refused_key(id));
-}
-
-pub fn remove_record(kind: Kind, id: RecordId) {
-    LocalStorage::delete(format!("sd1:r:{}:{id}", kind.as_str()));
 }
 
 /// Everything this tab holds, written back: after another tab or the browser cleared
@@ -268,15 +420,17 @@ pub fn rewrite_all(replica: &Replica, session: Option<&LoginResponse>) -> Result
     for r in replica.refused.values() {
         save_refused(r)?;
     }
-    for s in replica.confirmed.values() {
-        save_record(s)?;
-    }
-    Ok(())
+    PACKS.with(|p| p.borrow_mut().clear());
+    let all: Vec<&RecordState> = replica.confirmed.values().collect();
+    save_records(&all)
 }
 
 /// What a `storage` event from another tab means for this tab's replica.
 pub enum Incoming {
     Meta(ReplicaMeta),
+    /// A pack written, with its number.
+    Pack(u64, Vec<RecordState>),
+    PackGone(u64),
     Record(RecordState),
     RecordGone(Kind, RecordId),
     Outbox(Change),
@@ -300,6 +454,13 @@ pub fn parse_event(key: Option<String>, new_value: Option<String>) -> Incoming {
     }
     if key == SESSION {
         return Incoming::Session;
+    }
+    if let Some(n) = pack_number(&key) {
+        return match parse(&new_value) {
+            Some(states) => Incoming::Pack(n, states),
+            None if new_value.is_none() => Incoming::PackGone(n),
+            None => Incoming::Other,
+        };
     }
     if let Some(rest) = key.strip_prefix("sd1:r:") {
         return match parse(&new_value) {
@@ -377,10 +538,12 @@ pub fn park(owner: &str, replica: &Replica) -> Result<(), SaveError> {
         put_packed(&format!("{PARKED}{owner}"), &parked)?;
     }
     for key in all_keys() {
-        if key.starts_with("sd1:r:") || key.starts_with("sd1:o:") || key.starts_with("sd1:x:") {
+        if key.starts_with("sd1:r:") || key.starts_with(PACK) || key.starts_with("sd1:o:") || key.starts_with("sd1:x:")
+        {
             LocalStorage::delete(&key);
         }
     }
+    PACKS.with(|p| p.borrow_mut().clear());
     Ok(())
 }
 
@@ -408,14 +571,28 @@ pub fn parked_owners() -> Vec<(String, usize)> {
 /// refusals. Used at log-out so the next person on this computer starts clean.
 pub fn forget_records() {
     for key in all_keys() {
-        if key.starts_with("sd1:r:") {
+        if key.starts_with("sd1:r:") || key.starts_with(PACK) {
             LocalStorage::delete(&key);
         }
     }
+    PACKS.with(|p| p.borrow_mut().clear());
     if let Some(mut meta) = get::<ReplicaMeta>(META) {
         meta.cursor = 0;
         let _ = save_meta(&meta);
     }
+}
+
+/// What this origin's localStorage holds, in UTF-16 units (keys and values): what the
+/// browser's quota counts (Chromium: 5,242,880).
+pub fn used_units() -> u64 {
+    let raw = LocalStorage::raw();
+    all_keys()
+        .iter()
+        .map(|k| {
+            k.encode_utf16().count() as u64
+                + raw.get_item(k).ok().flatten().map_or(0, |v| v.encode_utf16().count() as u64)
+        })
+        .sum()
 }
 
 /// When this device last finished a sync (UTC ms): balances it shows are as of then.

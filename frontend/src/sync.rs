@@ -6,7 +6,7 @@ use crate::storage::{self, SaveError};
 use common::desk::account::{LoginRequest, LoginResponse};
 use common::engine::ids::ClientId;
 use common::engine::wire::{
-    ErrorBody, PullResponse, PushResponse, RecoverResponse, ScopeDigest, DEFAULT_PULL_LIMIT, MAX_RECOVER_RECORDS,
+    ErrorBody, PullResponse, PushResponse, RecoverResponse, ScopeDigest, MAX_PULL_LIMIT, MAX_RECOVER_RECORDS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -164,8 +164,10 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         let fx = ctx.replica.try_update(|r| r.on_push(&body, now_ms())).unwrap_or_default();
         // Confirmed records first, then forget the outbox entries: a crash in between
         // only means a change is applied twice, which changes nothing.
-        for state in &fx.confirmed {
-            ctx.with_room(|| storage::save_record(state)).map_err(SyncError::Storage)?;
+        if !fx.confirmed.is_empty() {
+            let states: Vec<&_> = fx.confirmed.iter().collect();
+            ctx.with_room(|| storage::save_records(&states)).map_err(SyncError::Storage)?;
+            ctx.replica.with_untracked(storage::compact);
         }
         for refused in &fx.newly_refused {
             storage::save_refused(refused).map_err(SyncError::Storage)?;
@@ -190,32 +192,105 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
     }
 }
 
+/// One page of a pull, fetched and parsed.
+async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<PullResponse, SyncError> {
+    // What waits here is shown to admins with this device's last sync.
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/sync/pull?cursor={cursor}&limit={MAX_PULL_LIMIT}&pending={pending}", origin()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|_| SyncError::Offline)?;
+    if resp.status().as_u16() != 200 {
+        return Err(error_of(resp).await);
+    }
+    resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))
+}
+
+/// Starts fetching a page now, to be awaited later: the next page comes over the network
+/// while this one is stored.
+async fn prefetch(
+    token: &str,
+    cursor: u64,
+    pending: usize,
+) -> futures_channel::oneshot::Receiver<Result<PullResponse, SyncError>> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let token = token.to_string();
+    spawn_local(async move {
+        let _ = tx.send(fetch_page(token, cursor, pending).await);
+    });
+    // Let the spawned task run up to its request before this one goes back to work.
+    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::UNDEFINED)).await;
+    rx
+}
+
+thread_local! {
+    /// Records were folded in without telling the screens (see `pull_all`).
+    static UNSHOWN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Pulls to the end. A first sync brings thousands of records in pages of up to
+/// [`MAX_PULL_LIMIT`]: each page is stored as one pack before the cursor moves, the next
+/// page is already on its way meanwhile, and the screens are told of new records at most
+/// once a second (and at the end), not once per page; the badge counts what has arrived.
 async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncError> {
-    let client = reqwest::Client::new();
+    let pending = || ctx.replica.with_untracked(|r| r.outbox.len());
+    let mut asked = ctx.replica.with_untracked(|r| r.meta.cursor);
+    let mut next = Some(prefetch(token, asked, pending()).await);
+    let mut shown_at = 0.0;
     loop {
-        let (cursor, pending) = ctx.replica.with_untracked(|r| (r.meta.cursor, r.outbox.len()));
-        // What waits here is shown to admins with this device's last sync.
-        let resp = client
-            .get(format!("{}/api/sync/pull?cursor={cursor}&limit={DEFAULT_PULL_LIMIT}&pending={pending}", origin()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|_| SyncError::Offline)?;
-        if resp.status().as_u16() != 200 {
-            return Err(error_of(resp).await);
+        let Some(coming) = next.take() else { return Ok(None) };
+        let page = coming.await.unwrap_or(Err(SyncError::Offline))?;
+        // The replica moved meanwhile (its records were forgotten): ask again from there.
+        let at = ctx.replica.with_untracked(|r| r.meta.cursor);
+        if at != asked {
+            asked = at;
+            next = Some(prefetch(token, at, pending()).await);
+            continue;
         }
-        let page: PullResponse = resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
         ctx.heard_server_time(page.server_time);
         check_store(ctx, page.store.as_deref())?;
-        let records = ctx.replica.try_update(|r| r.on_pull(&page, now_ms())).unwrap_or_default();
-        for state in &records {
-            ctx.with_room(|| storage::save_record(state)).map_err(SyncError::Storage)?;
+        if page.more {
+            asked = page.cursor;
+            next = Some(prefetch(token, page.cursor, pending()).await);
+        }
+        let now = js_sys::Date::now();
+        let show = !page.more || now - shown_at >= 1000.0;
+        let PullResponse { records, cursor, server_time, more, total, digest, .. } = page;
+        let fold = |r: &mut common::engine::replica::Replica| r.take_page(records, cursor, server_time, now_ms());
+        let keys = if show {
+            shown_at = now;
+            UNSHOWN.with(|u| u.set(false));
+            ctx.replica.try_update(fold).unwrap_or_default()
+        } else {
+            UNSHOWN.with(|u| u.set(true));
+            ctx.replica.try_update_untracked(fold).unwrap_or_default()
+        };
+        if !keys.is_empty() {
+            ctx.with_room(|| {
+                ctx.replica.with_untracked(|r| {
+                    storage::save_records(&keys.iter().filter_map(|k| r.confirmed.get(k)).collect::<Vec<_>>())
+                })
+            })
+            .map_err(SyncError::Storage)?;
+            ctx.replica.with_untracked(storage::compact);
         }
         // The cursor moves on disk only once the page's records are there.
         ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
-        if !page.more {
-            return Ok(page.digest);
+        let progress = total.filter(|_| more).map(|t| (ctx.replica.with_untracked(|r| r.confirmed.len() as u64), t));
+        if ctx.sync.with_untracked(|s| s.progress) != progress {
+            ctx.sync.update(|s| s.progress = progress);
         }
+        if !more {
+            return Ok(digest);
+        }
+    }
+}
+
+/// Screens not yet told of records folded in during a pull that ended early are told now.
+fn show_unshown(ctx: Ctx) {
+    if UNSHOWN.with(|u| u.replace(false)) {
+        ctx.replica.notify();
     }
 }
 
@@ -266,6 +341,7 @@ pub async fn sync_now(ctx: Ctx) {
         other => other,
     };
     RUNNING.with(|r| r.set(false));
+    show_unshown(ctx);
     let state = match result {
         Ok(()) => {
             let now = crate::state::now_ms();

@@ -2,5 +2,6 @@
 //! a child process, and a small WebDriver client for headless Chromium.
 
 pub mod keyboard;
+pub mod orders;
 pub mod process;
 pub mod webdriver;

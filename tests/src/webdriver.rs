@@ -255,6 +255,13 @@ impl Browser {
         }
     }
 
+    /// A DevTools protocol command (profiling, say); its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.post("/goog/cdp/execute", json!({"cmd": cmd, "params": params}))
+            .await
+            .unwrap_or_else(|e| panic!("cdp {cmd}: {e}"))
+    }
+
     /// Runs `js` in every page this browser opens from now on, before the page's own
     /// scripts (a clock set wrong, say).
     pub async fn on_every_page(&self, js: &str) {

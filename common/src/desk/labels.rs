@@ -6,6 +6,25 @@ use crate::desk::order::{PaymentStamp, PaymentTerms, Status};
 use crate::desk::payments::Method;
 use crate::desk::permissions::Role;
 
+/// What a kind of record is called.
+pub fn kind(k: crate::engine::record::Kind) -> (&'static str, &'static str) {
+    use crate::engine::record::Kind;
+    match k {
+        Kind::ORDER => ("订单", "Orders"),
+        Kind::CUSTOMER => ("客户", "Customers"),
+        Kind::PRODUCT => ("产品", "Products"),
+        Kind::STATION => ("物流站", "Stations"),
+        Kind::SHIPMENT => ("发货", "Shipments"),
+        Kind::STATION_LOG => ("物流站记录", "Station log"),
+        Kind::PAYMENT => ("收款", "Payments"),
+        Kind::RECONCILIATION => ("对账", "Statements sent"),
+        Kind::CASH_DAY => ("日资金报表", "Cash days"),
+        Kind::OPENING => ("期初余额", "Opening balances"),
+        Kind::STOCK_COUNT => ("盘点", "Stock counts"),
+        _ => ("其他", "Other"),
+    }
+}
+
 pub fn status(s: Status) -> (&'static str, &'static str) {
     match s {
         Status::Entered => ("已录入", "Entered"),

@@ -10,6 +10,7 @@ pub mod history;
 pub mod import;
 pub mod kinds;
 pub mod labels;
+pub mod listing;
 pub mod money;
 pub mod numbering;
 pub mod opening;

@@ -1012,8 +1012,9 @@ pub struct OrderView {
 impl OrderView {
     pub fn from_record(state: &RecordState) -> OrderView {
         let s = |f: &str| state.get_str(f).to_string();
+        // Read from the stored JSON in place (a list derives thousands of these).
         let lines: Vec<OrderLine> =
-            state.get(field::LINES).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+            state.get(field::LINES).and_then(|v| Vec::<OrderLine>::deserialize(v).ok()).unwrap_or_default();
         let total = lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a));
         let progress = workflow::progress(&WORKFLOW, state);
         let action_at =

@@ -5,6 +5,7 @@
 pub mod canonical;
 pub mod hlc;
 pub mod ids;
+pub mod packs;
 pub mod push;
 pub mod record;
 pub mod replica;

@@ -88,8 +88,15 @@ pub struct Replica {
     /// several tabs can add changes without ever handing out the same seq.
     pub outbox: BTreeMap<ChangeId, Change>,
     pub refused: BTreeMap<ChangeId, Refused>,
-    /// `confirmed` with the outbox applied: what people see.
-    view: BTreeMap<Key, RecordState>,
+    /// The records this device has changed and the server has not settled, as `confirmed`
+    /// with the outbox applied. What people see is this over `confirmed` (a few dozen
+    /// records over ten thousand: not a second copy of everything).
+    overlay: BTreeMap<Key, RecordState>,
+    /// When each record as shown last changed (see [`Replica::version`]).
+    versions: std::collections::HashMap<Key, u64>,
+    /// The version of every record not in `versions`: bumped when everything is rebuilt.
+    base_version: u64,
+    next_version: u64,
 }
 
 /// What a push response changed, for the caller to persist in this order:
@@ -133,17 +140,51 @@ impl Replica {
         let highest = outbox.values().map(|c| c.seq).chain(refused.values().map(|r| r.change.seq)).max().unwrap_or(0);
         meta.next_seq = meta.next_seq.max(highest + 1);
         let confirmed = confirmed.into_iter().map(|s| ((s.kind, s.id), s)).collect();
-        let mut r = Replica { meta, confirmed, outbox, refused, view: BTreeMap::new() };
+        let mut r = Replica {
+            meta,
+            confirmed,
+            outbox,
+            refused,
+            overlay: BTreeMap::new(),
+            versions: Default::default(),
+            base_version: 0,
+            next_version: 1,
+        };
         r.rebuild_view();
         r
     }
 
     fn rebuild_view(&mut self) {
-        let mut view = self.confirmed.clone();
+        let mut overlay: BTreeMap<Key, RecordState> = BTreeMap::new();
         for change in self.pending_in_order() {
-            apply_to(&mut view, change);
+            let key = (change.kind, change.record);
+            match overlay.entry(key) {
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    let _ = e.get_mut().apply(change);
+                }
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let state = match self.confirmed.get(&key) {
+                        Some(s) => {
+                            let mut s = s.clone();
+                            let _ = s.apply(change);
+                            s
+                        }
+                        None => RecordState::from_change(change),
+                    };
+                    e.insert(state);
+                }
+            }
         }
-        self.view = view;
+        self.overlay = overlay;
+        self.versions.clear();
+        self.base_version = self.next_version;
+        self.next_version += 1;
+    }
+
+    /// A number that changes whenever the record as shown changes (and stays put while it
+    /// does not): screens keep what they derived from a record until it moves.
+    pub fn version(&self, kind: Kind, id: RecordId) -> u64 {
+        self.versions.get(&(kind, id)).copied().unwrap_or(self.base_version)
     }
 
     /// Outbox changes in the order they were made (seq, then timestamp for unsequenced ones).
@@ -154,9 +195,15 @@ impl Replica {
     }
 
     fn refresh_key(&mut self, key: Key) {
-        let mut state = self.confirmed.get(&key).cloned();
+        self.versions.insert(key, self.next_version);
+        self.next_version += 1;
         let mut mine: Vec<&Change> = self.outbox.values().filter(|c| (c.kind, c.record) == key).collect();
+        if mine.is_empty() {
+            self.overlay.remove(&key);
+            return;
+        }
         sort_pending(&mut mine);
+        let mut state = self.confirmed.get(&key).cloned();
         for change in mine {
             match &mut state {
                 Some(s) => {
@@ -166,17 +213,27 @@ impl Replica {
             }
         }
         match state {
-            Some(s) => self.view.insert(key, s),
-            None => self.view.remove(&key),
+            Some(s) => self.overlay.insert(key, s),
+            None => self.overlay.remove(&key),
         };
     }
 
     pub fn get(&self, kind: Kind, id: RecordId) -> Option<&RecordState> {
-        self.view.get(&(kind, id))
+        let key = (kind, id);
+        self.overlay.get(&key).or_else(|| self.confirmed.get(&key))
     }
 
+    fn shown(&self, key: &Key) -> bool {
+        self.overlay.contains_key(key) || self.confirmed.contains_key(key)
+    }
+
+    /// Every record of `kind` as shown, in id order.
     pub fn all(&self, kind: Kind) -> impl Iterator<Item = &RecordState> {
-        self.view.range((kind, RecordId(uuid::Uuid::nil()))..=(kind, RecordId(uuid::Uuid::max()))).map(|(_, s)| s)
+        let range = (kind, RecordId(uuid::Uuid::nil()))..=(kind, RecordId(uuid::Uuid::max()));
+        Merged {
+            confirmed: self.confirmed.range(range.clone()).peekable(),
+            overlay: self.overlay.range(range).peekable(),
+        }
     }
 
     /// The record has changes this device made that the server has not settled.
@@ -220,7 +277,7 @@ impl Replica {
     /// A record that exists only in refused changes (a new order the server refused), as
     /// those changes had it: so a person can still open it, copy it, or let it go.
     pub fn refused_record(&self, kind: Kind, id: RecordId) -> Option<RecordState> {
-        if self.view.contains_key(&(kind, id)) {
+        if self.shown(&(kind, id)) {
             return None;
         }
         let mut state: Option<RecordState> = None;
@@ -265,7 +322,7 @@ impl Replica {
         now_ms: u64,
         random: [u8; 10],
     ) -> Option<Change> {
-        let current = self.view.get(&(kind, id));
+        let current = self.get(kind, id);
         let set = match current {
             Some(s) => s.writes_for(values),
             None => RecordState::new(kind, id, office.clone()).writes_for(values),
@@ -395,33 +452,40 @@ impl Replica {
 
     /// Folds in a page of a pull; returns the records to persist (merged confirmed states).
     pub fn on_pull(&mut self, resp: &PullResponse, now_ms: u64) -> Vec<RecordState> {
-        self.observe(resp.server_time, now_ms);
-        let mut out = Vec::with_capacity(resp.records.len());
-        for incoming in &resp.records {
-            out.push(self.put_confirmed(incoming.clone()));
-        }
-        self.meta.cursor = resp.cursor;
-        out
+        let keys = self.take_page(resp.records.clone(), resp.cursor, resp.server_time, now_ms);
+        keys.iter().filter_map(|k| self.confirmed.get(k).cloned()).collect()
+    }
+
+    /// [`Replica::on_pull`] taking the page's records: no copies made. Returns the keys of
+    /// the records to persist (their merged states are in `confirmed`).
+    pub fn take_page(&mut self, records: Vec<RecordState>, cursor: u64, server_time: Hlc, now_ms: u64) -> Vec<Key> {
+        self.observe(server_time, now_ms);
+        let keys = records.into_iter().map(|incoming| self.merge_confirmed(incoming)).collect();
+        self.meta.cursor = cursor;
+        keys
     }
 
     /// Merges a record state into the confirmed copy (from a pull, or another tab).
     pub fn put_confirmed(&mut self, incoming: RecordState) -> RecordState {
+        let key = self.merge_confirmed(incoming);
+        self.confirmed[&key].clone()
+    }
+
+    fn merge_confirmed(&mut self, incoming: RecordState) -> Key {
         let key = (incoming.kind, incoming.id);
-        let merged = match self.confirmed.get_mut(&key) {
+        match self.confirmed.get_mut(&key) {
             Some(s) => {
                 if s.merge(&incoming).is_err() {
                     // A record never changes office; if the server says otherwise, it wins.
                     *s = incoming;
                 }
-                s.clone()
             }
             None => {
-                self.confirmed.insert(key, incoming.clone());
-                incoming
+                self.confirmed.insert(key, incoming);
             }
-        };
+        }
         self.refresh_key(key);
-        merged
+        key
     }
 
     /// Drops a confirmed record from this device (it stays on the server).
@@ -539,13 +603,30 @@ fn sort_pending(changes: &mut [&Change]) {
     changes.sort_by_key(|c| (if c.seq == 0 { u64::MAX } else { c.seq }, c.ts, c.id));
 }
 
-fn apply_to(view: &mut BTreeMap<Key, RecordState>, change: &Change) {
-    match view.get_mut(&(change.kind, change.record)) {
-        Some(s) => {
-            let _ = s.apply(change);
-        }
-        None => {
-            view.insert((change.kind, change.record), RecordState::from_change(change));
+/// Records as shown: the overlay's copy where there is one, else the confirmed one; both
+/// ranges are in key order, so one pass merges them.
+struct Merged<'a, C: Iterator<Item = (&'a Key, &'a RecordState)>, O: Iterator<Item = (&'a Key, &'a RecordState)>> {
+    confirmed: std::iter::Peekable<C>,
+    overlay: std::iter::Peekable<O>,
+}
+
+impl<'a, C, O> Iterator for Merged<'a, C, O>
+where
+    C: Iterator<Item = (&'a Key, &'a RecordState)>,
+    O: Iterator<Item = (&'a Key, &'a RecordState)>,
+{
+    type Item = &'a RecordState;
+
+    fn next(&mut self) -> Option<&'a RecordState> {
+        match (self.confirmed.peek(), self.overlay.peek()) {
+            (Some((c, _)), Some((o, _))) if c < o => self.confirmed.next().map(|(_, s)| s),
+            (Some((c, _)), Some((o, _))) if c == o => {
+                self.confirmed.next();
+                self.overlay.next().map(|(_, s)| s)
+            }
+            (_, Some(_)) => self.overlay.next().map(|(_, s)| s),
+            (Some(_), None) => self.confirmed.next().map(|(_, s)| s),
+            (None, None) => None,
         }
     }
 }
@@ -592,6 +673,47 @@ mod tests {
             r.edit(CUSTOMER, ID, &gz(), &values(&[("name", json!("美居"))]), None, "u", 1001, [2; 10]).is_none(),
             "no-op edits make no change"
         );
+    }
+
+    fn confirmed(kind: Kind, n: u128, name: &str) -> RecordState {
+        let id = RecordId(uuid::Uuid::from_u128(n));
+        let change = Change {
+            id: ChangeId(uuid::Uuid::from_u128(1000 + n)),
+            seq: 1,
+            kind,
+            record: id,
+            office: gz(),
+            ts: Hlc { wall_ms: 10, counter: 0, node: 1 },
+            by: "x".into(),
+            set: RecordState::new(kind, id, gz()).writes_for(&values(&[("name", json!(name))])),
+            event: None,
+        };
+        RecordState::from_change(&change)
+    }
+
+    #[test]
+    fn records_show_in_id_order_with_this_device_s_edits_over_the_confirmed_copies() {
+        let mut r = replica();
+        r.take_page((1..=4).map(|n| confirmed(CUSTOMER, n * 10, "confirmed")).collect(), 4, Hlc::ZERO, 1000);
+        r.put_confirmed(confirmed(ORDER, 15, "an order"));
+        let id = |n: u128| RecordId(uuid::Uuid::from_u128(n));
+        let v_20 = r.version(CUSTOMER, id(20));
+        let v_30 = r.version(CUSTOMER, id(30));
+        r.edit(CUSTOMER, id(20), &gz(), &values(&[("name", json!("edited"))]), None, "u", 2000, [1; 10]).unwrap();
+        r.edit(CUSTOMER, id(25), &gz(), &values(&[("name", json!("new"))]), None, "u", 2001, [2; 10]).unwrap();
+        let shown: Vec<(u128, &str)> = r.all(CUSTOMER).map(|s| (s.id.0.as_u128(), s.get_str("name"))).collect();
+        assert_eq!(shown, [(10, "confirmed"), (20, "edited"), (25, "new"), (30, "confirmed"), (40, "confirmed")]);
+        assert_eq!(r.all(ORDER).count(), 1);
+        assert_ne!(r.version(CUSTOMER, id(20)), v_20, "an edited record has a new version");
+        assert_eq!(r.version(CUSTOMER, id(30)), v_30, "an untouched one keeps its own");
+        let v_25 = r.version(CUSTOMER, id(25));
+        r.take_page(vec![confirmed(CUSTOMER, 30, "pulled")], 5, Hlc::ZERO, 3000);
+        assert_ne!(r.version(CUSTOMER, id(30)), v_30, "a pulled change moves it");
+        assert_eq!(r.version(CUSTOMER, id(25)), v_25);
+        r.forget_confirmed();
+        let shown: Vec<u128> = r.all(CUSTOMER).map(|s| s.id.0.as_u128()).collect();
+        assert_eq!(shown, [20, 25], "this device's edits stay shown");
+        assert_ne!(r.version(CUSTOMER, id(25)), v_25, "everything rebuilt has a new version");
     }
 
     #[test]
@@ -811,6 +933,7 @@ mod tests {
             server_time: Hlc::ZERO,
             digest: None,
             store: None,
+            total: None,
         };
         r.on_pull(&resp, 6000);
         let shown = r.get(CUSTOMER, ID).unwrap();

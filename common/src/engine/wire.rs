@@ -154,6 +154,10 @@ pub struct PullResponse {
     /// The identity of the server's store (see [`RecoverRequest`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// On a page with more to come: how many records this user may read in all, so that a
+    /// device's first sync can show how far it has got. Added in protocol 2; optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// The server's store was restored from a backup (its identity, `store` in every push

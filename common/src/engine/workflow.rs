@@ -181,11 +181,23 @@ impl Progress {
     }
 }
 
-fn diffs(approved: &BTreeMap<String, Value>, now: &BTreeMap<String, Value>) -> Vec<Diff> {
+/// The guarded values as the record holds them now, borrowed (`null` for a field never
+/// set): deriving where a record stands compares them with each step's, and copying them
+/// for every record of a list would cost more than the comparing.
+fn current<'a>(wf: &Workflow, state: &'a RecordState) -> Vec<(&'static str, &'a Value)> {
+    static NULL: Value = Value::Null;
+    wf.guarded.iter().map(|f| (*f, state.get(f).unwrap_or(&NULL))).collect()
+}
+
+fn differs(approved: &BTreeMap<String, Value>, now: &[(&str, &Value)]) -> bool {
+    now.iter().any(|(field, value)| approved.get(*field).map_or(!value.is_null(), |was| was != *value))
+}
+
+fn diffs(approved: &BTreeMap<String, Value>, now: &[(&str, &Value)]) -> Vec<Diff> {
     now.iter()
         .filter_map(|(field, value)| {
-            let was = approved.get(field).cloned().unwrap_or(Value::Null);
-            (was != *value).then(|| Diff { field: field.clone(), approved: was, now: value.clone() })
+            let was = approved.get(*field).cloned().unwrap_or(Value::Null);
+            (was != **value).then(|| Diff { field: field.to_string(), approved: was, now: (*value).clone() })
         })
         .collect()
 }
@@ -196,9 +208,9 @@ fn events_of<'a>(state: &'a RecordState, code: &'a str) -> impl DoubleEndedItera
 
 /// Derives where `state` stands in `wf`.
 pub fn progress(wf: &Workflow, state: &RecordState) -> Progress {
-    let now = wf.snapshot(state);
+    let now = current(wf, state);
     let guarded_conflict = wf.guarded.iter().any(|f| state.fields.get(*f).is_some_and(|s| s.is_conflict()));
-    let matches = |e: &Event| !guarded_conflict && diffs(&e.approved, &now).is_empty();
+    let matches = |e: &Event| !guarded_conflict && !differs(&e.approved, &now);
 
     let mut counting: BTreeMap<&'static str, Hlc> = BTreeMap::new();
     let mut stage = None;
@@ -451,7 +463,7 @@ pub fn check_step(
                     "the record has a conflict to settle before it can be approved",
                 ));
             }
-            let changed = diffs(&write.approved, &wf.snapshot(state));
+            let changed = diffs(&write.approved, &current(wf, state));
             if !changed.is_empty() {
                 let names: Vec<&str> = changed.iter().map(|d| d.field.as_str()).collect();
                 return Err(Refusal::new(

@@ -6,11 +6,11 @@ use crate::components::StatusLabel;
 use crate::drafts;
 use crate::i18n::{self, I18n, Lang};
 use crate::state::use_ctx;
+use common::desk::listing::{rows_changed, Listing};
 use common::desk::order::{OrderDraft, OrderView, Status};
 use common::desk::search::{OrderFilter, Queue};
-use common::desk::shipping::{summarize, LogView, ShipmentView};
 use common::desk::time::{format_local, Date};
-use common::engine::ids::{OfficeCode, RecordId};
+use common::engine::ids::OfficeCode;
 use common::engine::record::Kind;
 use common::engine::replica::SyncMark;
 use leptos::prelude::*;
@@ -45,7 +45,7 @@ enum Tab {
 }
 
 /// Rows rendered at first, and added by each "show more".
-const PAGE: usize = 200;
+const PAGE: usize = 100;
 
 /// ↑/↓ between the rows' links (↓ from the search box enters the list), so the list is
 /// worked from the keyboard. Boxes where the arrows mean something keep them.
@@ -94,31 +94,13 @@ pub fn OrderList() -> impl IntoView {
     let more_filters = RwSignal::new(false);
     // A desk scrolls through today's orders, not ten thousand rows: render a page at a time.
     let shown = RwSignal::new(PAGE);
-    let views = Memo::new(move |_| {
-        ctx.replica.with(|r| {
-            // Shipments by order, once, so that each order shows 部分发货 while goods remain.
-            let mut shipments: std::collections::BTreeMap<RecordId, Vec<ShipmentView>> = Default::default();
-            for s in r.all(Kind::SHIPMENT).map(ShipmentView::from_record) {
-                if let Some(o) = s.order {
-                    shipments.entry(o).or_default().push(s);
-                }
-            }
-            let returns: Vec<LogView> = r.all(Kind::STATION_LOG).map(LogView::from_record).collect();
-            let mut v: Vec<(OrderView, SyncMark)> = r
-                .all(Kind::ORDER)
-                .map(|s| {
-                    let mut o = OrderView::from_record(s);
-                    if let Some(list) = shipments.get(&o.id) {
-                        o.apply_shipping(&summarize(&o, list, &returns));
-                    }
-                    let mark = r.sync_mark(Kind::ORDER, o.id);
-                    (o, mark)
-                })
-                .collect();
-            v.sort_by_key(|o| std::cmp::Reverse(o.0.created));
-            v
-        })
-    });
+    // Rows derived once per version of each order (see `common::desk::listing`): a new
+    // order pulled, or one reviewed, re-derives one row, not ten thousand.
+    let listing = StoredValue::new(Listing::default());
+    let views = Memo::new_with_compare(
+        move |_| ctx.replica.with(|r| listing.try_update_value(|l| l.rows(r)).unwrap_or_default()),
+        rows_changed,
+    );
     let filter = move |queue: Queue| OrderFilter {
         text: text.get(),
         status: Status::parse(&status.get()),
@@ -303,7 +285,7 @@ fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
 }
 
 #[component]
-fn OrderRow(order: OrderView, mark: SyncMark, offset: i32, is_hq: bool) -> impl IntoView {
+fn OrderRow(order: std::sync::Arc<OrderView>, mark: SyncMark, offset: i32, is_hq: bool) -> impl IntoView {
     let i = crate::i18n::use_i18n();
     let href = format!("/orders/{}", order.id);
     let date = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();

@@ -14,6 +14,9 @@ pub fn Settings() -> impl IntoView {
     let device = move || ctx.session.with(|s| s.as_ref().map(|s| s.device_no)).unwrap_or(0);
     let client = move || ctx.replica.with(|r| r.meta.client.to_string());
     let counts = move || ctx.replica.with(|r| (r.confirmed.len(), r.outbox.len(), r.refused.len()));
+    // Characters (UTF-16 units) stored, as the browser's quota counts them: Chromium allows
+    // about 5.2 million, Safari about half.
+    let used = crate::storage::used_units();
     view! {
         <section>
             <h1>{i.s("设置", "Settings")}</h1>
@@ -25,7 +28,14 @@ pub fn Settings() -> impl IntoView {
             <dl class="facts">
                 <dt>{i.s("设备编号", "Device number")}</dt><dd>{device}</dd>
                 <dt>{i.s("设备标识", "Device id")}</dt><dd class="mono">{client}</dd>
-                <dt>{i.s("本机记录", "Records on this device")}</dt><dd>{move || counts().0}</dd>
+                <dt>{i.s("本机记录", "Records on this device")}</dt><dd data-held="all">{move || counts().0}</dd>
+                {common::engine::record::Kind::ALL.into_iter().map(|kind| {
+                    let n = move || ctx.replica.with(|r| r.confirmed.keys().filter(|k| k.0 == kind).count());
+                    let (zh, en) = common::desk::labels::kind(kind);
+                    view! { <dt class="sub">{i.s(zh, en)}</dt><dd data-held=kind.as_str().to_string()>{n}</dd> }
+                }).collect_view()}
+                <dt>{i.s("本机存储已用", "Browser storage used")}</dt>
+                <dd data-used=used>{format!("{:.1} / 5.2 M", used as f64 / 1e6)}</dd>
                 <dt>{i.s("待同步", "Waiting to sync")}</dt><dd>{move || counts().1}</dd>
                 <dt>{i.s("被拒绝", "Refused")}</dt><dd>{move || counts().2}</dd>
             </dl>

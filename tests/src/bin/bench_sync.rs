@@ -4,7 +4,6 @@
 //! Prints `RESULT name value` lines for `cargo xtask bench`.
 
 use common::desk::account::LoginResponse;
-use common::desk::order::OrderDraft;
 use common::engine::hlc::Clock;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
@@ -27,6 +26,7 @@ struct Dev {
     clock: Clock,
     seq: u64,
     n: u128,
+    rng: tests::orders::Rng,
 }
 
 async fn login(base: &str, user: &str, n: u128) -> Dev {
@@ -41,7 +41,16 @@ async fn login(base: &str, user: &str, n: u128) -> Dev {
         .json()
         .await
         .unwrap();
-    Dev { http, base: base.into(), login, client, clock: Clock::new(0x7000 + n as u64), seq: 0, n }
+    Dev {
+        http,
+        base: base.into(),
+        login,
+        client,
+        clock: Clock::new(0x7000 + n as u64),
+        seq: 0,
+        n,
+        rng: tests::orders::Rng::new(n as u64),
+    }
 }
 
 fn now_ms() -> u64 {
@@ -50,7 +59,7 @@ fn now_ms() -> u64 {
 
 impl Dev {
     fn order(&mut self, k: usize) -> Change {
-        let draft = OrderDraft::sample(k);
+        let draft = tests::orders::realistic_order(&mut self.rng);
         let mut values = draft.validate().unwrap().to_values();
         values.insert("number".into(), json!(format!("FS-261128-{:02}-{:04}", self.n, k)));
         self.seq += 1;
@@ -150,9 +159,16 @@ async fn main() {
     println!("RESULT first_sync_pages {pages}");
 
     // 100 clients syncing at once: each round trip is a push of one change and a pull.
+    if std::env::var("BENCH_ONLY_BROWSER").is_err() {
+        concurrent(&base).await;
+    }
+    browser(&base, tmp.path()).await;
+}
+
+async fn concurrent(base: &str) {
     let mut clients = Vec::new();
     for n in 0..CLIENTS {
-        clients.push(login(&base, ["fs_clerk", "sz_clerk", "hq_clerk"][n % 3], 2000 + n as u128).await);
+        clients.push(login(base, ["fs_clerk", "sz_clerk", "hq_clerk"][n % 3], 2000 + n as u128).await);
     }
     let tasks: Vec<_> = clients
         .into_iter()
@@ -184,13 +200,22 @@ async fn main() {
     }
     println!("RESULT concurrent_round_trip_p50_ms {:.1}", percentile(&mut all, 0.5));
     println!("RESULT concurrent_round_trip_p99_ms {:.1}", percentile(&mut all, 0.99));
+}
 
+async fn browser(base: &str, tmp: &std::path::Path) {
     // The same first sync in Chromium: log in on a fresh profile, wait for the list.
     let driver = Driver::start().await;
-    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    let b = driver.session(&tmp.join("profile"), 1280, 900).await;
     b.goto(&format!("{base}/login")).await;
     b.type_into(&b.wait_for("#username", 30).await, "fs_clerk").await;
     b.type_into(&b.wait_for("#password", 5).await, "demo1234").await;
+    // BENCH_PROFILE=file: a CPU profile of the first sync, for Chromium's DevTools.
+    let profile = std::env::var("BENCH_PROFILE").ok();
+    if profile.is_some() {
+        b.cdp("Profiler.enable", json!({})).await;
+        b.cdp("Profiler.setSamplingInterval", json!({"interval": 200})).await;
+        b.cdp("Profiler.start", json!({})).await;
+    }
     let started = Instant::now();
     b.click(&b.wait_for("button[type=submit]", 5).await).await;
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -199,15 +224,24 @@ async fn main() {
         if done.as_bool() == Some(true) || Instant::now() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     println!("RESULT first_sync_browser_ms {:.0}", started.elapsed().as_secs_f64() * 1000.0);
-    let held = b.script("return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:order:')).length").await;
-    println!("RESULT browser_orders_held {}", held.as_u64().unwrap_or(0));
-    let per = b
-        .script("const ks = Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:order:')); let n = 0; for (const k of ks) n += k.length + localStorage.getItem(k).length; return ks.length ? Math.round(n / ks.length) : 0")
-        .await;
-    let per = per.as_u64().unwrap_or(0);
+    if let Some(file) = profile {
+        let p = b.cdp("Profiler.stop", json!({})).await;
+        std::fs::write(file, serde_json::to_vec(&p).unwrap()).unwrap();
+    }
+    // What the device holds, as its settings page counts it, and what that takes.
+    b.goto(&format!("{base}/settings")).await;
+    let held: u64 = b.text(&b.wait_for("dd[data-held='order']", 30).await).await.trim().parse().unwrap_or(0);
+    println!("RESULT browser_orders_held {held}");
+    let used = b
+        .script("let n = 0; for (const k of Object.keys(localStorage)) if (k.startsWith('sd1:p:')) n += k.length + localStorage.getItem(k).length; return n")
+        .await
+        .as_u64()
+        .unwrap_or(0);
+    // Orders are nearly all of it (the catalogue and customers: a few dozen records).
+    let per = used.checked_div(held).unwrap_or(0);
     println!("RESULT stored_chars_per_order {per}");
     // Chromium: 10 MiB per origin, counted in UTF-16 code units (5,242,880 characters).
     if let Some(fit) = 5_242_880u64.checked_div(per) {

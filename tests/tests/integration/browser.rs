@@ -274,6 +274,8 @@ async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
 
     // Keep filling until nothing synced is left to drop: the save is refused, loudly,
     // the form keeps what was typed, and the unsynced orders are all still stored.
+    // Records go a pack at a time: one eviction may free room for several more orders.
+    let mut saved = 2;
     let mut refused = false;
     for _ in 0..8 {
         b.script(FILL_STORAGE).await;
@@ -305,10 +307,11 @@ async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
             refused = true;
             break;
         }
+        saved += 1;
     }
     assert!(refused, "storage never ran out of evictable records");
     let outbox = b.script(OUTBOX_SIZE).await.as_u64().unwrap();
-    assert!(outbox >= 4, "every unsynced change is still stored ({outbox})");
+    assert_eq!(outbox, saved, "every unsynced change is still stored");
 
     // Room again: the same form saves; back online, everything syncs.
     b.script(FREE_STORAGE).await;
@@ -355,19 +358,13 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
     b.refresh().await;
     log_in(&b, &base, "fs_clerk").await;
     b.wait_for(&format!("tr[data-number='{n1}'][data-sync='synced']"), 30).await;
-    let customers = b.script(COUNT_CUSTOMERS).await;
-    assert_eq!(customers.as_u64(), Some(10), "the office's customers are back on the device");
+    assert_eq!(held(&b, &base, "customer").await, 10, "the office's customers are back on the device");
 
-    // Some keys lost behind the app's back: the scope digest no longer matches the
-    // server's, and the next sync pulls everything again.
-    b.script("Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).slice(0, 3).forEach((k) => localStorage.removeItem(k)); return true").await;
+    // The records lost behind the app's back (the meta with the cursor kept): the scope
+    // digest no longer matches the server's, and the next sync pulls everything again.
+    b.script("Object.keys(localStorage).filter((k) => k.startsWith('sd1:p:')).forEach((k) => localStorage.removeItem(k)); return true").await;
     b.refresh().await;
-    b.wait_until(
-        "the lost customers to be pulled again",
-        &format!("({}) === 10", COUNT_CUSTOMERS.trim_start_matches("return ")),
-        30,
-    )
-    .await;
+    b.wait_until("the lost customers to be pulled again", &held_is("customer", 10), 30).await;
 
     // Storage written by the previous version (plain JSON, layout 1, sync protocol 1)
     // with a review waiting in its outbox: upgraded on load, nothing in the outbox lost.
@@ -384,7 +381,7 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
     ))
     .await;
     b.refresh().await;
-    b.wait_until("the storage to be upgraded", "localStorage.getItem('sd:schema') === '3'", 30).await;
+    b.wait_until("the storage to be upgraded", "localStorage.getItem('sd:schema') === '4'", 30).await;
     show_orders(&b).await;
     b.wait_for(&format!("tr[data-number='{n1}'][data-sync='synced']"), 30).await;
     let upgraded = fs.order(order.id).await;
@@ -392,7 +389,65 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
     assert!(upgraded.events.values().any(|e| e.step == "review" && e.by == "fs_clerk"), "and so did the review");
 }
 
-const COUNT_CUSTOMERS: &str = "return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:customer:')).length";
+/// How many records of `kind` this browser holds, as its settings page says.
+async fn held(b: &Browser, base: &str, kind: &str) -> u64 {
+    b.goto(&format!("{base}/settings")).await;
+    let dd = b.wait_for(&format!("dd[data-held='{kind}']"), 30).await;
+    b.text(&dd).await.trim().parse().unwrap()
+}
+
+/// A condition for `wait_until` on the settings page: it counts `n` records of `kind`.
+fn held_is(kind: &str, n: u64) -> String {
+    format!("document.querySelector(\"dd[data-held='{kind}']\")?.textContent.trim() === '{n}'")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_stored_one_to_a_key_by_the_previous_version_move_into_packs_and_read_offline() {
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let mut fs = login(&base, "fs_clerk").await;
+    let orders: Vec<_> = (1..=3).map(|k| fs.new_order(k)).collect();
+    fs.push(orders).await;
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    b.wait_for(&format!("tr[data-number='{}'][data-sync='synced']", fs.number(3)), 30).await;
+    let before: Vec<(&str, u64)> =
+        vec![("order", held(&b, &base, "order").await), ("customer", held(&b, &base, "customer").await)];
+    assert_eq!(before, [("order", 3), ("customer", 10)]);
+
+    // What the previous version kept: every record under a key of its own, lz-string
+    // compressed (layout 3). Written from the server's own copies of this office's records.
+    let page = fs.pull_page(0, 1000).await;
+    assert!(!page.more);
+    let singles: serde_json::Map<String, serde_json::Value> = page
+        .records
+        .iter()
+        .map(|r| {
+            let key = format!("sd1:r:{}:{}", r.kind.as_str(), r.id);
+            (key, json!(common::engine::storage_codec::encode_layout3(r)))
+        })
+        .collect();
+    b.script(&format!(
+        "Object.keys(localStorage).filter((k) => k.startsWith('sd1:p:')).forEach((k) => localStorage.removeItem(k));
+         for (const [k, v] of Object.entries({})) localStorage.setItem(k, v);
+         localStorage.setItem('sd:schema', '3'); return true",
+        serde_json::Value::Object(singles)
+    ))
+    .await;
+
+    // Opened again with the server gone: everything shown comes from the moved records.
+    server.kill();
+    b.refresh().await;
+    b.wait_until("the storage to be upgraded", "localStorage.getItem('sd:schema') === '4'", 30).await;
+    let left = b.script("return Object.keys(localStorage).filter((k) => k.startsWith('sd1:r:')).length").await;
+    assert_eq!(left.as_u64(), Some(0), "no record is left under a key of its own");
+    let packs = b.script("return Object.keys(localStorage).filter((k) => k.startsWith('sd1:p:')).length").await;
+    assert!(packs.as_u64().unwrap() >= 1);
+    let after: Vec<(&str, u64)> =
+        vec![("order", held(&b, &base, "order").await), ("customer", held(&b, &base, "customer").await)];
+    assert_eq!(after, before);
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{}'][data-sync='synced']", fs.number(2)), 30).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
