@@ -319,18 +319,50 @@ pub fn save_change(change: &Change) -> Result<(), SaveError> {
     put_packed(&outbox_key(change.id), change)
 }
 
+/// A confirmed record to store: its state, or (new from a pull) the JSON the server sent,
+/// stored as sent rather than written out again.
+pub enum Stored<'a> {
+    State(&'a RecordState),
+    Sent(Key, &'a str),
+}
+
+impl Stored<'_> {
+    fn key(&self) -> Key {
+        match self {
+            Stored::State(s) => (s.kind, s.id),
+            Stored::Sent(k, _) => *k,
+        }
+    }
+}
+
 /// Confirmed records, as the newest copies: one new pack per [`PACK_RECORDS`]. Copies in
 /// older packs become garbage; packs left with nothing live are deleted.
 pub fn save_records(states: &[&RecordState]) -> Result<(), SaveError> {
+    save_stored(&states.iter().map(|s| Stored::State(s)).collect::<Vec<_>>())
+}
+
+pub fn save_stored(items: &[Stored<'_>]) -> Result<(), SaveError> {
     let raw = LocalStorage::raw();
-    for chunk in states.chunks(PACK_RECORDS) {
+    for chunk in items.chunks(PACK_RECORDS) {
         let mut n = PACKS.with(|p| p.borrow().next_number());
         // Never over a pack this tab has not heard of (written by another version of the app).
         while raw.get_item(&pack_key(n)).ok().flatten().is_some() {
             n += 1;
         }
-        put_raw(&pack_key(n), &storage_codec::encode_at(&chunk, storage_codec::LEVEL_DENSE))?;
-        PACKS.with(|p| p.borrow_mut().wrote(n, chunk.iter().map(|s| (s.kind, s.id))));
+        let mut json = String::with_capacity(chunk.len() * 1500);
+        json.push('[');
+        for (k, item) in chunk.iter().enumerate() {
+            if k > 0 {
+                json.push(',');
+            }
+            match item {
+                Stored::State(s) => json.push_str(&serde_json::to_string(s).unwrap_or_default()),
+                Stored::Sent(_, text) => json.push_str(text),
+            }
+        }
+        json.push(']');
+        put_raw(&pack_key(n), &storage_codec::encode_json(json.as_bytes(), storage_codec::LEVEL_DENSE))?;
+        PACKS.with(|p| p.borrow_mut().wrote(n, chunk.iter().map(Stored::key)));
     }
     drop_empty_packs();
     Ok(())

@@ -6,7 +6,7 @@ use crate::storage::{self, SaveError};
 use common::desk::account::{LoginRequest, LoginResponse};
 use common::engine::ids::ClientId;
 use common::engine::wire::{
-    ErrorBody, PullResponse, PushResponse, RecoverResponse, ScopeDigest, MAX_PULL_LIMIT, MAX_RECOVER_RECORDS,
+    ErrorBody, PushResponse, RecoverResponse, ScopeDigest, MAX_PULL_LIMIT, MAX_RECOVER_RECORDS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -192,8 +192,8 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
     }
 }
 
-/// One page of a pull, fetched and parsed.
-async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<PullResponse, SyncError> {
+/// One page of a pull as it arrived: its text, parsed later where it is stored.
+async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<String, SyncError> {
     // What waits here is shown to admins with this device's last sync.
     let resp = reqwest::Client::new()
         .get(format!("{}/api/sync/pull?cursor={cursor}&limit={MAX_PULL_LIMIT}&pending={pending}", origin()))
@@ -204,7 +204,28 @@ async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<PullRe
     if resp.status().as_u16() != 200 {
         return Err(error_of(resp).await);
     }
-    resp.json().await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))
+    resp.text().await.map_err(|_| SyncError::Offline)
+}
+
+/// [`common::engine::wire::PullResponse`] with each record's JSON kept as sent, so that a record new to this
+/// device is stored as the server wrote it instead of being written out again.
+#[derive(serde::Deserialize)]
+struct SentPage<'a> {
+    #[serde(borrow)]
+    records: Vec<&'a serde_json::value::RawValue>,
+    cursor: u64,
+    more: bool,
+    server_time: common::engine::hlc::Hlc,
+    #[serde(default)]
+    digest: Option<ScopeDigest>,
+    #[serde(default)]
+    store: Option<String>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+fn bad_answer(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Server(format!("unreadable answer: {e}"), format!("服务器的回答无法读取:{e}"))
 }
 
 /// Starts fetching a page now, to be awaited later: the next page comes over the network
@@ -213,7 +234,7 @@ async fn prefetch(
     token: &str,
     cursor: u64,
     pending: usize,
-) -> futures_channel::oneshot::Receiver<Result<PullResponse, SyncError>> {
+) -> futures_channel::oneshot::Receiver<Result<String, SyncError>> {
     let (tx, rx) = futures_channel::oneshot::channel();
     let token = token.to_string();
     spawn_local(async move {
@@ -240,7 +261,8 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
     let mut shown_at = 0.0;
     loop {
         let Some(coming) = next.take() else { return Ok(None) };
-        let page = coming.await.unwrap_or(Err(SyncError::Offline))?;
+        let text = coming.await.unwrap_or(Err(SyncError::Offline))?;
+        let page: SentPage<'_> = serde_json::from_str(&text).map_err(bad_answer)?;
         // The replica moved meanwhile (its records were forgotten): ask again from there.
         let at = ctx.replica.with_untracked(|r| r.meta.cursor);
         if at != asked {
@@ -256,7 +278,9 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
         }
         let now = js_sys::Date::now();
         let show = !page.more || now - shown_at >= 1000.0;
-        let PullResponse { records, cursor, server_time, more, total, digest, .. } = page;
+        let SentPage { records: sent, cursor, server_time, more, total, digest, .. } = page;
+        let records =
+            sent.iter().map(|r| serde_json::from_str(r.get())).collect::<Result<Vec<_>, _>>().map_err(bad_answer)?;
         let fold = |r: &mut common::engine::replica::Replica| r.take_page(records, cursor, server_time, now_ms());
         let keys = if show {
             shown_at = now;
@@ -269,7 +293,15 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
         if !keys.is_empty() {
             ctx.with_room(|| {
                 ctx.replica.with_untracked(|r| {
-                    storage::save_records(&keys.iter().filter_map(|k| r.confirmed.get(k)).collect::<Vec<_>>())
+                    let items: Vec<storage::Stored<'_>> = keys
+                        .iter()
+                        .zip(&sent)
+                        .filter_map(|((key, new), text)| match new {
+                            true => Some(storage::Stored::Sent(*key, text.get())),
+                            false => r.confirmed.get(key).map(storage::Stored::State),
+                        })
+                        .collect();
+                    storage::save_stored(&items)
                 })
             })
             .map_err(SyncError::Storage)?;

@@ -453,12 +453,19 @@ impl Replica {
     /// Folds in a page of a pull; returns the records to persist (merged confirmed states).
     pub fn on_pull(&mut self, resp: &PullResponse, now_ms: u64) -> Vec<RecordState> {
         let keys = self.take_page(resp.records.clone(), resp.cursor, resp.server_time, now_ms);
-        keys.iter().filter_map(|k| self.confirmed.get(k).cloned()).collect()
+        keys.iter().filter_map(|(k, _)| self.confirmed.get(k).cloned()).collect()
     }
 
     /// [`Replica::on_pull`] taking the page's records: no copies made. Returns the keys of
-    /// the records to persist (their merged states are in `confirmed`).
-    pub fn take_page(&mut self, records: Vec<RecordState>, cursor: u64, server_time: Hlc, now_ms: u64) -> Vec<Key> {
+    /// the records to persist (their merged states are in `confirmed`), each with whether
+    /// the record was new here (so what is stored is exactly what the server sent).
+    pub fn take_page(
+        &mut self,
+        records: Vec<RecordState>,
+        cursor: u64,
+        server_time: Hlc,
+        now_ms: u64,
+    ) -> Vec<(Key, bool)> {
         self.observe(server_time, now_ms);
         let keys = records.into_iter().map(|incoming| self.merge_confirmed(incoming)).collect();
         self.meta.cursor = cursor;
@@ -467,25 +474,27 @@ impl Replica {
 
     /// Merges a record state into the confirmed copy (from a pull, or another tab).
     pub fn put_confirmed(&mut self, incoming: RecordState) -> RecordState {
-        let key = self.merge_confirmed(incoming);
+        let (key, _) = self.merge_confirmed(incoming);
         self.confirmed[&key].clone()
     }
 
-    fn merge_confirmed(&mut self, incoming: RecordState) -> Key {
+    fn merge_confirmed(&mut self, incoming: RecordState) -> (Key, bool) {
         let key = (incoming.kind, incoming.id);
-        match self.confirmed.get_mut(&key) {
+        let new = match self.confirmed.get_mut(&key) {
             Some(s) => {
                 if s.merge(&incoming).is_err() {
                     // A record never changes office; if the server says otherwise, it wins.
                     *s = incoming;
                 }
+                false
             }
             None => {
                 self.confirmed.insert(key, incoming);
+                true
             }
-        }
+        };
         self.refresh_key(key);
-        key
+        (key, new)
     }
 
     /// Drops a confirmed record from this device (it stays on the server).

@@ -28,8 +28,12 @@ pub fn encode<T: Serialize>(value: &T) -> String {
 
 /// The same, choosing DEFLATE's level.
 pub fn encode_at<T: Serialize>(value: &T, level: u8) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    let packed = miniz_oxide::deflate::compress_to_vec(&json, level);
+    encode_json(&serde_json::to_vec(value).unwrap_or_default(), level)
+}
+
+/// JSON already written (records passed on as the server sent them), compressed.
+pub fn encode_json(json: &[u8], level: u8) -> String {
+    let packed = miniz_oxide::deflate::compress_to_vec(json, level);
     let mut out = String::with_capacity(2 + packed.len() * 8 / 15 * 3);
     out.push(MARK);
     to_units(&packed, &mut out);
