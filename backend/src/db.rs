@@ -200,6 +200,8 @@ pub struct Db {
     /// Sessions checked, by token hash: the generation they were read at, the person, and
     /// when the session expires.
     pub(crate) sessions: Arc<crate::auth::SessionCache>,
+    /// The tail's newest seq, for pulls waiting for something new.
+    newest: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Reader connections: a read takes whichever is free.
@@ -325,6 +327,7 @@ impl Db {
             tail: Arc::new(RwLock::new(tail)),
             auth_generation: Arc::new(AtomicU64::new(0)),
             sessions: Default::default(),
+            newest: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -399,6 +402,13 @@ impl Db {
                 tail.reset(u64::MAX, BTreeMap::new());
             }
         }
+        let last = tail.last();
+        self.newest.send_if_modified(|n| std::mem::replace(n, last) != last);
+    }
+
+    /// Told whenever new record states are committed (see `wait` in docs/sync-protocol.md).
+    pub fn watch_newest(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.newest.subscribe()
     }
 
     /// A pull answered from the tail, if it reaches back to `cursor`.

@@ -488,7 +488,13 @@ pub struct PullParams {
     pub limit: Option<u32>,
     /// How many changes the device has waiting (shown to admins with its last sync).
     pub pending: Option<u32>,
+    /// Seconds to hold an answer that would be empty until something new is committed
+    /// (at most [`MAX_PULL_WAIT_S`]): a long poll, for devices with nothing to push.
+    pub wait: Option<u32>,
 }
+
+/// Longest a pull waits for something new: well inside the usual 60 s proxy timeouts.
+pub const MAX_PULL_WAIT_S: u32 = 25;
 
 /// Damaged records met while serving pulls, kept out of the scope digests sent: by key,
 /// their office, whether catalogue, and the digest the totals count for them.
@@ -596,24 +602,38 @@ pub async fn pull(
         return Err(AppError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_PULL_LIMIT}"))
             .with_field("limit"));
     }
-    let server_time = state.db.server_time();
+    let wait = p.wait.unwrap_or(0);
+    if wait > MAX_PULL_WAIT_S {
+        return Err(AppError::bad_request("invalid_query", format!("wait is at most {MAX_PULL_WAIT_S} seconds"))
+            .with_field("wait"));
+    }
     note_seen(&state, &user, p.pending).await?;
     let store = state.db.store_id().to_string();
     // Nearly up to date (as every device syncing often is): from memory, as committed.
     let scope = crate::tail::Scope { is_hq: user.actor.is_hq, office: user.actor.office.as_str() };
-    if let Some(a) = state.db.pull_tail(&scope, p.cursor, limit as usize) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait.into());
+    // Watched before the first look, so nothing committed in between is missed.
+    let mut newest = state.db.watch_newest();
+    while let Some(a) = state.db.pull_tail(&scope, p.cursor, limit as usize) {
+        if a.records.is_empty() && !a.more && tokio::time::Instant::now() < deadline {
+            tokio::select! {
+                changed = newest.changed() => if changed.is_ok() { continue },
+                () = tokio::time::sleep_until(deadline) => continue,
+            }
+        }
         let digest = a.digest.map(|d| served_digest(d, &user, &state.damaged));
         let page = PullPage {
             protocol: PROTOCOL_VERSION,
             records: a.records,
             cursor: a.cursor,
             more: a.more,
-            server_time,
+            server_time: state.db.server_time(),
             digest,
             store,
         };
         return Ok(Json(page));
     }
+    let server_time = state.db.server_time();
     let damaged = state.damaged.clone();
     let resp =
         state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, &store, &damaged)).await?;

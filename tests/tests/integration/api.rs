@@ -481,3 +481,32 @@ async fn pulls_answered_from_memory_match_the_stores_own_answers_after_a_restart
     assert_eq!(before, after);
     drop(dir);
 }
+
+#[tokio::test]
+async fn a_pull_that_waits_answers_as_soon_as_something_new_is_committed() {
+    let app = spawn_app().await;
+    let hq = login(&app.url(""), "hq_clerk").await;
+    let end = pages_from(&hq, 0, 1000).await.last().unwrap().1;
+    let pull = |wait: u32| {
+        let url = format!("{}/api/sync/pull?cursor={end}&wait={wait}", hq.base);
+        hq.http.get(url).bearer_auth(hq.token()).send()
+    };
+    // Nothing new: the answer comes when the wait is over, empty, with the digest.
+    let started = std::time::Instant::now();
+    let page: common::engine::wire::PullResponse = pull(1).await.unwrap().json().await.unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!((page.records.len(), page.cursor, page.more), (0, end, false));
+    assert!(page.digest.is_some());
+    // Something new from another office: the waiting pull answers with it at once.
+    let mut fs = login(&app.url(""), "fs_clerk").await;
+    let order = fs.new_order(1);
+    let waiting = tokio::spawn(pull(20));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    fs.push(vec![order.clone()]).await;
+    let page: common::engine::wire::PullResponse = waiting.await.unwrap().unwrap().json().await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(page.records.iter().map(|r| r.id).collect::<Vec<_>>(), [order.record]);
+    // Longer than the server holds an answer: refused.
+    assert_eq!(pull(26).await.unwrap().status(), 400);
+}
