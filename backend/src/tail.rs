@@ -150,7 +150,7 @@ impl Tail {
         let mut next = cursor;
         let mut more = false;
         for e in self.entries.range(from..) {
-            if self.latest.get(&e.key) != Some(&e.seq) || !scope.sees(&e.office, e.catalogue_kind) {
+            if !scope.sees(&e.office, e.catalogue_kind) || self.latest.get(&e.key) != Some(&e.seq) {
                 continue;
             }
             if records.len() == limit {
