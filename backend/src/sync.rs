@@ -8,6 +8,7 @@ use crate::tail::{Published, Shared, Written};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Json;
 use common::desk::kinds::{DeskLookup, DeskRules};
 use common::desk::money::Fen;
@@ -596,7 +597,7 @@ pub async fn pull(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<PullParams>,
-) -> Result<Json<PullPage>, AppError> {
+) -> Result<axum::response::Response, AppError> {
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
         return Err(AppError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_PULL_LIMIT}"))
@@ -631,13 +632,17 @@ pub async fn pull(
             digest,
             store,
         };
-        return Ok(Json(page));
+        // Written once into a buffer of the right size (not grown, and copied, as it fills).
+        let mut body = Vec::with_capacity(a.bytes + 512);
+        serde_json::to_writer(&mut body, &page).map_err(AppError::internal)?;
+        let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        return Ok((json, body).into_response());
     }
     let server_time = state.db.server_time();
     let damaged = state.damaged.clone();
     let resp =
         state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, &store, &damaged)).await?;
-    Ok(Json(resp))
+    Ok(Json(resp).into_response())
 }
 
 /// A device sends back what a server restored from a backup may have lost (see

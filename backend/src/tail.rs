@@ -56,6 +56,8 @@ impl Published {
 
 struct Entry {
     seq: u64,
+    /// The record has a newer state further on: this one is not sent.
+    superseded: bool,
     catalogue_kind: bool,
     key: Arc<(String, String)>,
     office: String,
@@ -77,31 +79,52 @@ impl Scope<'_> {
 /// A pull answered from the tail.
 pub struct Answer {
     pub records: Vec<Shared>,
+    /// The records' length in JSON, to size the answer's buffer once.
+    pub bytes: usize,
     pub cursor: u64,
     pub more: bool,
     /// The scope's totals (before damaged records are taken out), when `!more`.
     pub digest: Option<ScopeDigest>,
 }
 
-#[derive(Default)]
 pub struct Tail {
     /// Every state with a seq above `start` is here: a cursor at or above it can be answered.
     start: u64,
     /// The store's newest seq.
     last: u64,
     entries: VecDeque<Entry>,
-    /// Each record's newest seq here: older entries of it are skipped, as the store keeps
-    /// only the newest.
+    /// Each record's newest seq here: older entries of it are marked superseded, as the
+    /// store keeps only the newest.
     latest: HashMap<Arc<(String, String)>, u64>,
     bytes: usize,
     /// The scope digest totals, as in the `scope_digests` table.
     totals: BTreeMap<(String, bool), (i64, i64)>,
+    /// How much record text it keeps.
+    max_bytes: usize,
+}
+
+impl Default for Tail {
+    fn default() -> Tail {
+        Tail::with_room(MAX_BYTES)
+    }
 }
 
 impl Tail {
+    pub fn with_room(max_bytes: usize) -> Tail {
+        Tail {
+            start: 0,
+            last: 0,
+            entries: VecDeque::new(),
+            latest: HashMap::new(),
+            bytes: 0,
+            totals: BTreeMap::new(),
+            max_bytes,
+        }
+    }
+
     /// Empty, at the store's newest seq, with its totals.
     pub fn reset(&mut self, last: u64, totals: BTreeMap<(String, bool), (i64, i64)>) {
-        *self = Tail { start: last, last, totals, ..Tail::default() };
+        *self = Tail { start: last, last, totals, ..Tail::with_room(self.max_bytes) };
     }
 
     pub fn last(&self) -> u64 {
@@ -117,17 +140,29 @@ impl Tail {
             }
             self.last = w.seq;
             let key = Arc::new((w.kind, w.id));
-            self.latest.insert(key.clone(), w.seq);
+            if let Some(older) = self.latest.insert(key.clone(), w.seq) {
+                let at = self.entries.partition_point(|e| e.seq < older);
+                if let Some(e) = self.entries.get_mut(at).filter(|e| e.seq == older) {
+                    e.superseded = true;
+                }
+            }
             self.bytes += w.text.get().len();
             let catalogue_kind = matches!(key.0.as_str(), "product" | "station");
-            self.entries.push_back(Entry { seq: w.seq, catalogue_kind, key, office: w.office, text: w.text });
+            self.entries.push_back(Entry {
+                seq: w.seq,
+                superseded: false,
+                catalogue_kind,
+                key,
+                office: w.office,
+                text: w.text,
+            });
         }
         for (scope, (count, sum)) in published.totals {
             let e = self.totals.entry(scope).or_default();
             e.0 += count;
             e.1 = e.1.wrapping_add(sum);
         }
-        while self.bytes > MAX_BYTES {
+        while self.bytes > self.max_bytes {
             let Some(old) = self.entries.pop_front() else { break };
             self.bytes -= old.text.get().len();
             self.start = old.seq;
@@ -147,10 +182,11 @@ impl Tail {
         // Entries hold consecutive positions in seq order: skip to the first after `cursor`.
         let from = self.entries.partition_point(|e| e.seq <= cursor);
         let mut records = Vec::new();
+        let mut bytes = 0;
         let mut next = cursor;
         let mut more = false;
         for e in self.entries.range(from..) {
-            if !scope.sees(&e.office, e.catalogue_kind) || self.latest.get(&e.key) != Some(&e.seq) {
+            if e.superseded || !scope.sees(&e.office, e.catalogue_kind) {
                 continue;
             }
             if records.len() == limit {
@@ -158,6 +194,7 @@ impl Tail {
                 break;
             }
             records.push(Shared(e.text.clone()));
+            bytes += e.text.get().len() + 1;
             next = e.seq;
         }
         let digest = (!more).then(|| {
@@ -170,7 +207,7 @@ impl Tail {
             }
             ScopeDigest { count: count as u64, sum: sum as u64 }
         });
-        Some(Answer { records, cursor: next, more, digest })
+        Some(Answer { records, bytes, cursor: next, more, digest })
     }
 }
 
@@ -218,5 +255,24 @@ mod tests {
         assert!(tail.pull(&fs, 15, 2).is_none());
         // Out of order: refused.
         assert!(!tail.publish(Published { states: vec![written(14, "order", "c", "FS")], ..Default::default() }));
+    }
+
+    #[test]
+    fn the_oldest_states_leave_first_and_pulls_from_before_them_go_to_the_store() {
+        let one = written(1, "order", "a", "FS").text.get().len();
+        let mut tail = Tail::with_room(3 * one);
+        tail.reset(0, BTreeMap::new());
+        let states = vec![
+            written(1, "order", "a", "FS"),
+            written(2, "order", "b", "FS"),
+            written(3, "order", "a", "FS"),
+            written(4, "order", "c", "FS"),
+        ];
+        assert!(tail.publish(Published { states, ..Default::default() }));
+        let fs = Scope { is_hq: false, office: "FS" };
+        assert!(tail.pull(&fs, 0, 10).is_none(), "seq 1 has left");
+        let a = tail.pull(&fs, 1, 10).unwrap();
+        assert_eq!(ids(&a), [r#"{"id":"b","seq":2}"#, r#"{"id":"a","seq":3}"#, r#"{"id":"c","seq":4}"#]);
+        assert_eq!(a.bytes, ids(&a).iter().map(|r| r.len() + 1).sum::<usize>());
     }
 }
