@@ -103,7 +103,7 @@ fn ingest(c: &mut Criterion) {
                 state.db.with(|inner| {
                     for push in pushes.chunks(1) {
                         for result in
-                            backend::sync::apply_pushes(inner, push).unwrap_or_else(|e| panic!("{}", e.message))
+                            backend::sync::apply_pushes(inner, push).unwrap_or_else(|e| panic!("{}", e.message)).0
                         {
                             result.unwrap_or_else(|e| panic!("{}", e.message));
                         }

@@ -121,6 +121,21 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(AppError::unauthorized("log in first: this request has no session token"));
         };
         let hash = token_hash(token);
+        // Checked before: the same answer, unless an account or session changed since.
+        let generation = state.db.auth_generation();
+        let cached = {
+            let sessions = state.db.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            sessions.get(&hash).filter(|(g, _, _)| *g == generation).map(|(_, user, expires)| (user.clone(), *expires))
+        };
+        if let Some((user, expires)) = cached {
+            if expires >= now_ms() {
+                if let Some(who) = &who {
+                    who.set(&user.info.username, user.info.office.code.as_str());
+                }
+                return Ok(user);
+            }
+        }
+        let db = state.db.clone();
         state
             .db
             .read(move |conn| {
@@ -144,8 +159,14 @@ impl FromRequestParts<AppState> for CurrentUser {
                     .optional()?
                     .unwrap_or(0);
                 let client = ClientId::parse(&client).map_err(AppError::internal)?;
-                let session = Session { token_hash: hash, last_seen_ms, pending };
-                Ok(CurrentUser::from_info(info, client, device_no, session))
+                let session = Session { token_hash: hash.clone(), last_seen_ms, pending };
+                let user = CurrentUser::from_info(info, client, device_no, session);
+                let mut sessions = db.sessions.lock().unwrap_or_else(|p| p.into_inner());
+                if sessions.len() >= MAX_CACHED_SESSIONS {
+                    sessions.clear();
+                }
+                sessions.insert(hash, (generation, user.clone(), expires));
+                Ok(user)
             })
             .await
             .inspect(|user| {
@@ -153,6 +174,22 @@ impl FromRequestParts<AppState> for CurrentUser {
                     who.set(&user.info.username, user.info.office.code.as_str());
                 }
             })
+    }
+}
+
+/// Sessions checked, by token hash: the generation of accounts they were read at (see
+/// [`crate::db::Db::call`]), the person, and when the session expires.
+pub(crate) type SessionCache = std::sync::Mutex<std::collections::HashMap<String, (u64, CurrentUser, u64)>>;
+
+/// Sessions kept checked in memory; past this many, the cache starts again.
+const MAX_CACHED_SESSIONS: usize = 10_000;
+
+/// A session's device synced: its cached copy learns when, so that the next pull does not
+/// write it again.
+pub(crate) fn noted(db: &crate::db::Db, token_hash: &str, last_seen_ms: u64, pending: u32) {
+    if let Some((_, user, _)) = db.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(token_hash) {
+        user.session.last_seen_ms = last_seen_ms;
+        user.session.pending = pending;
     }
 }
 

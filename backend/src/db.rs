@@ -3,11 +3,14 @@
 //! anyway, and a single writer keeps each push one short transaction.
 
 use crate::error::AppError;
+use crate::tail::{Published, Tail};
 use common::engine::hlc::{Clock, Hlc};
 pub use rusqlite::Connection;
 use rusqlite::{params, OptionalExtension};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn now_ms() -> u64 {
@@ -179,17 +182,36 @@ pub struct Inner {
     pub clock: Clock,
 }
 
-/// The writer (one connection, with the server clock) and a reader connection: with
-/// WAL, reads (sessions, pulls) never wait behind a writer's fsync.
+/// The writer (one connection, with the server clock) and a few reader connections: with
+/// WAL, reads (sessions, pulls) never wait behind a writer's fsync, nor behind each other.
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Mutex<Inner>>,
-    reader: Arc<Mutex<Connection>>,
+    readers: Arc<Readers>,
     /// The server clock's latest timestamp, for answers that write nothing.
     last: Arc<Mutex<Hlc>>,
     /// The store's identity: new when it is created and on each restore from a backup.
     store_id: Arc<str>,
+    /// The newest record states, for pulls (see [`crate::tail`]).
+    tail: Arc<RwLock<Tail>>,
+    /// Moves on every write but pushes and sync notes: sessions cached before it moved are
+    /// read again (a log-out, a password changed, an account disabled, an office edited).
+    auth_generation: Arc<AtomicU64>,
+    /// Sessions checked, by token hash: the generation they were read at, the person, and
+    /// when the session expires.
+    pub(crate) sessions: Arc<crate::auth::SessionCache>,
+    /// The tail's newest seq, for pulls waiting for something new.
+    newest: Arc<tokio::sync::watch::Sender<u64>>,
 }
+
+/// Reader connections: a read takes whichever is free.
+struct Readers {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+/// How many reader connections: reads of different requests run side by side.
+const READERS: usize = 4;
 
 /// The database opened only to read it (checks, while a server may run).
 pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
@@ -281,6 +303,9 @@ fn load_clock(conn: &Connection) -> rusqlite::Result<Clock> {
 impl Db {
     pub fn open(path: &Path) -> Result<Db, AppError> {
         let mut conn = open_connection(path)?;
+        // The writer reads the pages each push touches (records, their indexes, the change
+        // log): kept in its own cache (64 MB at most) rather than read again from the file.
+        conn.pragma_update(None, "cache_size", -65536)?;
         migrate(&mut conn)?;
         backfill_digests(&mut conn)?;
         let clock = load_clock(&conn)?;
@@ -290,44 +315,131 @@ impl Db {
             Some(id) => id,
             None => crate::ops::new_identity(&conn)?,
         };
-        let reader = open_connection(path)?;
+        let conns = (0..READERS).map(|_| open_connection(path).map(Mutex::new)).collect::<Result<_, _>>()?;
         let last = Arc::new(Mutex::new(clock.last));
+        let mut tail = Tail::default();
+        reset_tail(&conn, &mut tail)?;
         Ok(Db {
             inner: Arc::new(Mutex::new(Inner { conn, clock })),
-            reader: Arc::new(Mutex::new(reader)),
+            readers: Arc::new(Readers { conns, next: AtomicUsize::new(0) }),
             last,
             store_id: store_id.into(),
+            tail: Arc::new(RwLock::new(tail)),
+            auth_generation: Arc::new(AtomicU64::new(0)),
+            sessions: Default::default(),
+            newest: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs `f` on the writer, on a blocking thread: for writes that may touch accounts or
+    /// sessions (their cached copies are read again afterwards).
     pub async fn call<R, F>(&self, f: F) -> Result<R, AppError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Inner) -> Result<R, AppError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        let last = self.last.clone();
+        self.run(true, move |inner| f(inner).map(|r| (r, Published::default()))).await
+    }
+
+    /// [`Db::call`] for writes that touch no account, session office or device number
+    /// (pushes, a device's last sync): cached sessions stay.
+    pub async fn call_quiet<R, F>(&self, f: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Inner) -> Result<R, AppError> + Send + 'static,
+    {
+        self.run(false, move |inner| f(inner).map(|r| (r, Published::default()))).await
+    }
+
+    /// [`Db::call_quiet`] for a transaction that wrote record states: `f` commits, and
+    /// returns what it wrote, which goes to the tail for pulls.
+    pub async fn call_publishing<R, F>(&self, f: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Inner) -> Result<(R, Published), AppError> + Send + 'static,
+    {
+        self.run(false, f).await
+    }
+
+    async fn run<R, F>(&self, accounts: bool, f: F) -> Result<R, AppError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Inner) -> Result<(R, Published), AppError> + Send + 'static,
+    {
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = inner.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = db.inner.lock().unwrap_or_else(|p| p.into_inner());
             let result = f(&mut guard);
-            *last.lock().unwrap_or_else(|p| p.into_inner()) = guard.clock.last;
+            *db.last.lock().unwrap_or_else(|p| p.into_inner()) = guard.clock.last;
+            let result = result.map(|(r, published)| {
+                db.after_write(&guard.conn, published);
+                r
+            });
+            if result.is_err() {
+                db.after_write(&guard.conn, Published::default());
+            }
+            if accounts {
+                db.auth_generation.fetch_add(1, Ordering::AcqRel);
+            }
             result
         })
         .await
         .map_err(AppError::internal)?
     }
 
-    /// Runs a read-only `f` on the reader connection, on a blocking thread.
+    /// Under the writer's lock, after its transaction: the tail takes what was committed,
+    /// and starts again from the store if anything else wrote records.
+    fn after_write(&self, conn: &Connection, published: Published) {
+        let mut tail = self.tail.write().unwrap_or_else(|p| p.into_inner());
+        let in_order = tail.publish(published);
+        let newest: rusqlite::Result<u64> = conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)));
+        if !in_order || newest.as_ref().ok() != Some(&tail.last()) {
+            if let Err(e) = reset_tail(conn, &mut tail) {
+                tracing::error!("cannot read the store's newest records: {}", e.message);
+                // An empty tail past every cursor answers nothing: pulls go to the store.
+                tail.reset(u64::MAX, BTreeMap::new());
+            }
+        }
+        let last = tail.last();
+        self.newest.send_if_modified(|n| std::mem::replace(n, last) != last);
+    }
+
+    /// Told whenever new record states are committed (see `wait` in docs/sync-protocol.md).
+    pub fn watch_newest(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.newest.subscribe()
+    }
+
+    /// A pull answered from the tail, if it reaches back to `cursor`.
+    pub fn pull_tail(&self, scope: &crate::tail::Scope<'_>, cursor: u64, limit: usize) -> Option<crate::tail::Answer> {
+        self.tail.read().unwrap_or_else(|p| p.into_inner()).pull(scope, cursor, limit)
+    }
+
+    /// The generation of accounts and sessions now (see [`Db::call`]).
+    pub fn auth_generation(&self) -> u64 {
+        self.auth_generation.load(Ordering::Acquire)
+    }
+
+    /// Runs a read-only `f` on a reader connection, on a blocking thread.
     pub async fn read<R, F>(&self, f: F) -> Result<R, AppError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, AppError> + Send + 'static,
     {
-        let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || f(&reader.lock().unwrap_or_else(|p| p.into_inner())))
-            .await
-            .map_err(AppError::internal)?
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = readers.conns.len();
+            let first = readers.next.fetch_add(1, Ordering::Relaxed) % n;
+            let free = (0..n).find_map(|i| readers.conns[(first + i) % n].try_lock().ok());
+            let conn = match free {
+                Some(c) => c,
+                None => readers.conns[first].lock().unwrap_or_else(|p| p.into_inner()),
+            };
+            f(&conn)
+        })
+        .await
+        .map_err(AppError::internal)?
     }
 
     pub fn store_id(&self) -> &str {
@@ -350,8 +462,24 @@ impl Db {
     /// For start-up work (migrations, demo data) outside the runtime.
     pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+        let r = f(&mut guard);
+        self.after_write(&guard.conn, Published::default());
+        self.auth_generation.fetch_add(1, Ordering::AcqRel);
+        r
     }
+}
+
+/// The tail emptied at the store's newest seq, with the store's scope totals.
+fn reset_tail(conn: &Connection, tail: &mut Tail) -> Result<(), AppError> {
+    let newest: u64 = conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM records")?.query_row([], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached("SELECT office, catalogue, count, sum FROM scope_digests")?;
+    let totals = stmt
+        .query_map([], |r| {
+            Ok(((r.get::<_, String>(0)?, r.get::<_, bool>(1)?), (r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)))
+        })?
+        .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
+    tail.reset(newest, totals);
+    Ok(())
 }
 
 impl Inner {

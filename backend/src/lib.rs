@@ -15,6 +15,7 @@ pub mod ops;
 pub mod setup;
 pub mod statics;
 pub mod sync;
+pub mod tail;
 pub mod throttle;
 pub mod upgrade;
 

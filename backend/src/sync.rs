@@ -4,9 +4,11 @@ use crate::auth::CurrentUser;
 use crate::db::{now_ms, Inner};
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::tail::{Published, Shared, Written};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Json;
 use common::desk::kinds::{DeskLookup, DeskRules};
 use common::desk::money::Fen;
@@ -67,11 +69,13 @@ fn load_record(tx: &Connection, kind: Kind, id: &str) -> Result<Option<(RecordSt
 }
 
 /// Writes record states inside one transaction (or savepoint): hands out pull seqs and
-/// keeps the per-scope digest totals in memory, written once by [`RecordWriter::finish`].
+/// keeps the per-scope digest totals in memory, written once by [`RecordWriter::finish`],
+/// and what it wrote, for the tail of pulls once committed.
 #[derive(Default)]
 pub struct RecordWriter {
     next_seq: Option<u64>,
     totals: std::collections::BTreeMap<(String, bool), (i64, i64)>,
+    written: Vec<Written>,
 }
 
 impl RecordWriter {
@@ -103,6 +107,14 @@ impl RecordWriter {
              ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
         )?
         .execute(params![kind, id, state.office.as_str(), text, seq, digest])?;
+        let text = RawValue::from_string(text).map_err(AppError::internal)?;
+        self.written.push(Written {
+            seq,
+            kind: kind.to_string(),
+            id,
+            office: state.office.as_str().to_string(),
+            text: text.into(),
+        });
         // The scope digests move by this record's difference, so reading them stays O(1).
         let entry = self.totals.entry((state.office.as_str().to_string(), state.kind.is_catalogue())).or_default();
         match old {
@@ -112,15 +124,16 @@ impl RecordWriter {
         Ok(seq)
     }
 
-    pub fn finish(self, tx: &Connection) -> Result<(), AppError> {
-        for ((office, catalogue), (count, delta)) in self.totals {
+    /// Writes the scope totals; returns what was written, for [`crate::db::Db::call_publishing`].
+    pub fn finish(self, tx: &Connection) -> Result<Published, AppError> {
+        for ((office, catalogue), (count, delta)) in &self.totals {
             tx.prepare_cached(
                 "INSERT INTO scope_digests(office, catalogue, count, sum) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(office, catalogue) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum",
             )?
             .execute(params![office, catalogue, count, delta])?;
         }
-        Ok(())
+        Ok(Published { states: self.written, totals: self.totals })
     }
 }
 
@@ -331,31 +344,46 @@ pub(crate) fn push_in(
     clock: &mut common::engine::hlc::Clock,
     now: u64,
 ) -> Result<PushResponse, AppError> {
+    push_writing(tx, stations, user, req, clock, now).map(|(resp, _)| resp)
+}
+
+/// [`push_in`], and what it wrote.
+fn push_writing(
+    tx: &Connection,
+    stations: &std::collections::BTreeMap<String, String>,
+    user: &CurrentUser,
+    req: &IncomingPush,
+    clock: &mut common::engine::hlc::Clock,
+    now: u64,
+) -> Result<(PushResponse, Published), AppError> {
     let mut store = SqlStore { tx, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
     let lookup = SqlLookup { conn: tx, stations };
     let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
     let resp = process_push(&mut store, &rules, &user.author(), req, clock, now)?;
-    store.writer.finish(tx)?;
-    Ok(resp)
+    let written = store.writer.finish(tx)?;
+    Ok((resp, written))
 }
 
 /// Applies several pushes in one transaction, each in its own savepoint (one failing
-/// leaves the others whole), with one commit — one fsync — for all of them.
+/// leaves the others whole), with one commit — one fsync — for all of them. Returns
+/// each push's answer, and what was written (committed).
 pub fn apply_pushes(
     inner: &mut Inner,
     work: &[(CurrentUser, IncomingPush)],
-) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
+) -> Result<(Vec<Result<PushResponse, AppError>>, Published), AppError> {
     let now = now_ms();
     let Inner { conn, clock } = inner;
     let mut tx = conn.transaction()?;
     let mut out = Vec::with_capacity(work.len());
+    let mut written = Published::default();
     let stations = station_contracts(&tx)?;
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        match push_in(&sp, &stations, user, req, clock, now) {
-            Ok(resp) => {
+        match push_writing(&sp, &stations, user, req, clock, now) {
+            Ok((resp, w)) => {
                 sp.commit()?;
                 out.push(Ok(resp));
+                written.append(w);
             }
             // Dropping the savepoint rolls back this push alone.
             Err(e) => out.push(Err(e)),
@@ -364,11 +392,15 @@ pub fn apply_pushes(
     tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)")?
         .execute(params![clock.last.encode()])?;
     tx.commit()?;
-    Ok(out)
+    Ok((out, written))
 }
 
-/// Most pushes committed together.
-const GROUP_MAX: usize = 64;
+/// Most pushes committed together: every device of a busy company syncing at once (a
+/// hundred single changes) goes in one commit.
+const GROUP_MAX: usize = 256;
+/// Most changes committed together: a group of large pushes (first uploads of 500) stops
+/// here, so that one transaction stays short for the pushes behind it.
+const GROUP_MAX_CHANGES: usize = 2_000;
 
 struct PushJob {
     user: CurrentUser,
@@ -387,15 +419,19 @@ impl PushQueue {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PushJob>();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
+                let mut changes = first.req.changes.len();
                 let mut jobs = vec![first];
-                while jobs.len() < GROUP_MAX {
+                while jobs.len() < GROUP_MAX && changes < GROUP_MAX_CHANGES {
                     match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
+                        Ok(j) => {
+                            changes += j.req.changes.len();
+                            jobs.push(j);
+                        }
                         Err(_) => break,
                     }
                 }
                 let (work, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| ((j.user, j.req), j.reply)).unzip();
-                match db.call(move |inner| apply_pushes(inner, &work)).await {
+                match db.call_publishing(move |inner| apply_pushes(inner, &work)).await {
                     Ok(results) => {
                         for (result, reply) in results.into_iter().zip(replies) {
                             let _ = reply.send(result);
@@ -453,7 +489,13 @@ pub struct PullParams {
     pub limit: Option<u32>,
     /// How many changes the device has waiting (shown to admins with its last sync).
     pub pending: Option<u32>,
+    /// Seconds to hold an answer that would be empty until something new is committed
+    /// (at most [`MAX_PULL_WAIT_S`]): a long poll, for devices with nothing to push.
+    pub wait: Option<u32>,
 }
+
+/// Longest a pull waits for something new: well inside the usual 60 s proxy timeouts.
+pub const MAX_PULL_WAIT_S: u32 = 25;
 
 /// Damaged records met while serving pulls, kept out of the scope digests sent: by key,
 /// their office, whether catalogue, and the digest the totals count for them.
@@ -500,9 +542,9 @@ pub fn read_pull(
             continue;
         }
         // Stored states are sent as stored: no parse and re-serialise per record.
-        records.push(
-            RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?,
-        );
+        let raw =
+            RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?;
+        records.push(Shared(raw.into()));
         next = seq;
     }
     // The scope's totals: a progress count while more is to come, the digest at the end.
@@ -512,13 +554,7 @@ pub fn read_pull(
                 "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(sum), 0) FROM scope_digests WHERE ?1 OR office = ?2 OR catalogue",
             )?
             .query_row(params![user.actor.is_hq, user.actor.office.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let mut digest = ScopeDigest { count: count as u64, sum: sum as u64 };
-        for (office, catalogue, d) in known_damaged.lock().unwrap_or_else(|p| p.into_inner()).values() {
-            if *catalogue || user.actor.is_hq || office == user.actor.office.as_str() {
-                digest.count = digest.count.saturating_sub(1);
-                digest.sum = digest.sum.wrapping_sub(*d as u64);
-            }
-        }
+        let digest = served_digest(ScopeDigest { count: count as u64, sum: sum as u64 }, user, known_damaged);
         if more {
             (None, Some(digest.count))
         } else {
@@ -537,12 +573,23 @@ pub fn read_pull(
     })
 }
 
+/// A scope's digest as sent: without the damaged records met, which are not served.
+fn served_digest(mut digest: ScopeDigest, user: &CurrentUser, known_damaged: &Damaged) -> ScopeDigest {
+    for (office, catalogue, d) in known_damaged.lock().unwrap_or_else(|p| p.into_inner()).values() {
+        if *catalogue || user.actor.is_hq || office == user.actor.office.as_str() {
+            digest.count = digest.count.saturating_sub(1);
+            digest.sum = digest.sum.wrapping_sub(*d as u64);
+        }
+    }
+    digest
+}
+
 /// [`common::engine::wire::PullResponse`] as the server writes it: the same JSON, with each
 /// record's stored text passed through.
 #[derive(Serialize)]
 pub struct PullPage {
     protocol: u32,
-    records: Vec<Box<RawValue>>,
+    records: Vec<Shared>,
     cursor: u64,
     more: bool,
     server_time: common::engine::hlc::Hlc,
@@ -557,19 +604,54 @@ pub async fn pull(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(p): ApiQuery<PullParams>,
-) -> Result<Json<PullPage>, AppError> {
+) -> Result<axum::response::Response, AppError> {
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
         return Err(AppError::bad_request("invalid_query", format!("limit must be between 1 and {MAX_PULL_LIMIT}"))
             .with_field("limit"));
     }
-    let server_time = state.db.server_time();
+    let wait = p.wait.unwrap_or(0);
+    if wait > MAX_PULL_WAIT_S {
+        return Err(AppError::bad_request("invalid_query", format!("wait is at most {MAX_PULL_WAIT_S} seconds"))
+            .with_field("wait"));
+    }
     note_seen(&state, &user, p.pending).await?;
     let store = state.db.store_id().to_string();
+    // Nearly up to date (as every device syncing often is): from memory, as committed.
+    let scope = crate::tail::Scope { is_hq: user.actor.is_hq, office: user.actor.office.as_str() };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait.into());
+    // Watched before the first look, so nothing committed in between is missed.
+    let mut newest = state.db.watch_newest();
+    while let Some(a) = state.db.pull_tail(&scope, p.cursor, limit as usize) {
+        if a.records.is_empty() && !a.more && tokio::time::Instant::now() < deadline {
+            tokio::select! {
+                changed = newest.changed() => if changed.is_ok() { continue },
+                () = tokio::time::sleep_until(deadline) => continue,
+            }
+        }
+        let totals = served_digest(a.totals, &user, &state.damaged);
+        let (digest, total) = if a.more { (None, Some(totals.count)) } else { (Some(totals), None) };
+        let page = PullPage {
+            protocol: PROTOCOL_VERSION,
+            records: a.records,
+            cursor: a.cursor,
+            more: a.more,
+            server_time: state.db.server_time(),
+            digest,
+            store,
+            total,
+        };
+        // Written once into a buffer of the right size (not grown, and copied, as it fills).
+        let mut body = Vec::with_capacity(a.bytes + 512);
+        serde_json::to_writer(&mut body, &page).map_err(AppError::internal)?;
+        let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        return Ok((json, body).into_response());
+    }
+    let server_time = state.db.server_time();
     let damaged = state.damaged.clone();
     let resp =
         state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, &store, &damaged)).await?;
-    Ok(Json(resp))
+    Ok(Json(resp).into_response())
 }
 
 /// A device sends back what a server restored from a backup may have lost (see
@@ -602,7 +684,7 @@ pub async fn recover(
     }
     let resp = state
         .db
-        .call(move |inner| {
+        .call_publishing(move |inner| {
             let now = now_ms();
             let tx = inner.conn.transaction()?;
             let stations = station_contracts(&tx)?;
@@ -618,7 +700,7 @@ pub async fn recover(
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);
             let resp = process_recovery(&mut store, &rules, may_write, &req, &store_id)?;
-            store.writer.finish(&tx)?;
+            let written = store.writer.finish(&tx)?;
             tx.commit()?;
             if resp.restored > 0 || !resp.refused.is_empty() {
                 tracing::warn!(
@@ -629,7 +711,7 @@ pub async fn recover(
                     "a device sent back records the restored store had lost"
                 );
             }
-            Ok(resp)
+            Ok((resp, written))
         })
         .await?;
     Ok(Json(resp))
@@ -644,14 +726,17 @@ async fn note_seen(state: &AppState, user: &CurrentUser, pending: Option<u32>) -
         return Ok(());
     }
     let hash = user.session.token_hash.clone();
+    // Touches no account: cached sessions stay, this one's copy is brought up to date.
     state
         .db
-        .call(move |inner| {
+        .call_quiet(move |inner| {
             inner.conn.execute(
                 "UPDATE sessions SET last_seen_ms = ?2, pending = ?3 WHERE token_hash = ?1",
                 params![hash, now, pending],
             )?;
             Ok(())
         })
-        .await
+        .await?;
+    crate::auth::noted(&state.db, &user.session.token_hash, now, pending);
+    Ok(())
 }

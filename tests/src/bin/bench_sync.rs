@@ -1,6 +1,6 @@
 //! Sync at scale, against the release server on loopback: ingest of 10,000 orders over
-//! HTTP, a first sync of them into an empty client (native and in Chromium), round trips
-//! with 100 concurrent syncing clients, and how many orders fit in localStorage.
+//! HTTP, a first sync of them into an empty client (native and in Chromium), and how many
+//! orders fit in localStorage. (Round trips with 100 concurrent syncing clients: `bench_roundtrip`.)
 //! Prints `RESULT name value` lines for `cargo xtask bench`.
 
 use common::desk::account::LoginResponse;
@@ -15,8 +15,6 @@ use tests::webdriver::Driver;
 
 const ORDERS: usize = 10_000;
 const DEVICES: usize = 20;
-const CLIENTS: usize = 100;
-const ROUND_TRIPS: usize = 20;
 
 struct Dev {
     http: reqwest::Client,
@@ -105,11 +103,6 @@ impl Dev {
     }
 }
 
-fn percentile(v: &mut [f64], q: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() - 1) as f64 * q).round() as usize]
-}
-
 #[tokio::main]
 async fn main() {
     let dist = std::env::var("SALESDESK_DIST").expect("SALESDESK_DIST: run through `cargo xtask bench`");
@@ -158,48 +151,8 @@ async fn main() {
     println!("RESULT first_sync_native_ms {:.0}", started.elapsed().as_secs_f64() * 1000.0);
     println!("RESULT first_sync_pages {pages}");
 
-    // 100 clients syncing at once: each round trip is a push of one change and a pull.
-    if std::env::var("BENCH_ONLY_BROWSER").is_err() {
-        concurrent(&base).await;
-    }
+    // 100 clients syncing at once: see bench_roundtrip (the same RESULT names).
     browser(&base, tmp.path()).await;
-}
-
-async fn concurrent(base: &str) {
-    let mut clients = Vec::new();
-    for n in 0..CLIENTS {
-        clients.push(login(base, ["fs_clerk", "sz_clerk", "hq_clerk"][n % 3], 2000 + n as u128).await);
-    }
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .map(|mut d| {
-            tokio::spawn(async move {
-                let mut times = Vec::new();
-                let mut cursor = d.pull(0, 1000).await.cursor;
-                for k in 0..ROUND_TRIPS {
-                    let mut c = d.order(50_000 + k);
-                    if d.login.user.office.code.as_str() != "FS" {
-                        let office = d.login.user.office.code.clone();
-                        c.office = office.clone();
-                        c.set.get_mut("number").unwrap().value =
-                            json!(format!("{office}-261128-{:02}-{:04}", d.n % 100, k));
-                    }
-                    let t = Instant::now();
-                    d.push(vec![c]).await;
-                    let page = d.pull(cursor, 500).await;
-                    times.push(t.elapsed().as_secs_f64() * 1000.0);
-                    cursor = page.cursor;
-                }
-                times
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    println!("RESULT concurrent_round_trip_p50_ms {:.1}", percentile(&mut all, 0.5));
-    println!("RESULT concurrent_round_trip_p99_ms {:.1}", percentile(&mut all, 0.99));
 }
 
 async fn browser(base: &str, tmp: &std::path::Path) {

@@ -2,8 +2,8 @@
 
 use crate::helpers::*;
 use common::engine::ids::RecordId;
-use common::engine::record::Kind;
-use common::engine::wire::{ErrorBody, Outcome, PushRequest, PROTOCOL_VERSION};
+use common::engine::record::{Kind, RecordState};
+use common::engine::wire::{ErrorBody, Outcome, PushRequest, ScopeDigest, PROTOCOL_VERSION};
 use serde_json::json;
 
 async fn error_of(resp: reqwest::Response) -> (u16, ErrorBody) {
@@ -414,4 +414,99 @@ async fn the_database_file_survives_a_restart() {
     assert_eq!(fs.orders().await.len(), 1);
     let products = fs.pull_all().await.into_iter().filter(|r| r.kind == Kind::PRODUCT).count();
     assert_eq!(products, 50, "demo data is seeded once, not again on restart");
+}
+
+/// What a device reads from `cursor` on, page by page: records, cursors, whether more, digests.
+async fn pages_from(
+    d: &Device,
+    mut cursor: u64,
+    limit: u32,
+) -> Vec<(Vec<RecordState>, u64, bool, Option<ScopeDigest>)> {
+    let mut out = Vec::new();
+    loop {
+        let page = d.pull_page(cursor, limit).await;
+        cursor = page.cursor;
+        let more = page.more;
+        out.push((page.records, page.cursor, page.more, page.digest));
+        if !more {
+            return out;
+        }
+    }
+}
+
+#[tokio::test]
+async fn pulls_answered_from_memory_match_the_stores_own_answers_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let serve = |path: std::path::PathBuf| async move {
+        let state = backend::open_state(&path, None, true).unwrap_or_else(|e| panic!("{}", e.message));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, backend::app(state)).await.unwrap() });
+        (format!("http://{addr}"), server)
+    };
+    let (base, server) = serve(path.clone()).await;
+    let hq = login(&base, "hq_clerk").await;
+    let start = pages_from(&hq, 0, 1000).await.last().unwrap().1;
+    let mut fs = login(&base, "fs_clerk").await;
+    let mut sz = login(&base, "sz_clerk").await;
+    let (a, b, c) = (fs.new_order(1), fs.new_order(2), sz.new_order(1));
+    fs.push(vec![a.clone(), b]).await;
+    sz.push(vec![c]).await;
+    // An order changed again: only its newest state is sent.
+    let stored = fs.order(a.record).await;
+    let office = fs.office();
+    let edit = fs.change(Kind::ORDER, a.record, &office, Some(&stored), [("notes".to_string(), json!("again"))].into());
+    let d = fs.new_order(3);
+    fs.push(vec![edit, d]).await;
+    let mut before = Vec::new();
+    for d in [&hq, &fs, &sz] {
+        for limit in [1, 2, 100] {
+            before.push(pages_from(d, start, limit).await);
+        }
+    }
+    assert_eq!(before[2].last().unwrap().0.len(), 4, "hq sees three orders of FS (one changed twice) and one of SZ");
+    server.abort();
+    let _ = server.await;
+
+    // A new server's memory starts empty: the same pulls are answered by the store.
+    let (base, _server) = serve(path).await;
+    let mut after = Vec::new();
+    for user in ["hq_clerk", "fs_clerk", "sz_clerk"] {
+        let d = login(&base, user).await;
+        for limit in [1, 2, 100] {
+            after.push(pages_from(&d, start, limit).await);
+        }
+    }
+    assert_eq!(before, after);
+    drop(dir);
+}
+
+#[tokio::test]
+async fn a_pull_that_waits_answers_as_soon_as_something_new_is_committed() {
+    let app = spawn_app().await;
+    let hq = login(&app.url(""), "hq_clerk").await;
+    let end = pages_from(&hq, 0, 1000).await.last().unwrap().1;
+    let pull = |wait: u32| {
+        let url = format!("{}/api/sync/pull?cursor={end}&wait={wait}", hq.base);
+        hq.http.get(url).bearer_auth(hq.token()).send()
+    };
+    // Nothing new: the answer comes when the wait is over, empty, with the digest.
+    let started = std::time::Instant::now();
+    let page: common::engine::wire::PullResponse = pull(1).await.unwrap().json().await.unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!((page.records.len(), page.cursor, page.more), (0, end, false));
+    assert!(page.digest.is_some());
+    // Something new from another office: the waiting pull answers with it at once.
+    let mut fs = login(&app.url(""), "fs_clerk").await;
+    let order = fs.new_order(1);
+    let waiting = tokio::spawn(pull(20));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    fs.push(vec![order.clone()]).await;
+    let page: common::engine::wire::PullResponse = waiting.await.unwrap().unwrap().json().await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(page.records.iter().map(|r| r.id).collect::<Vec<_>>(), [order.record]);
+    // Longer than the server holds an answer: refused.
+    assert_eq!(pull(26).await.unwrap().status(), 400);
 }
