@@ -122,6 +122,9 @@ fn ensure_browser() -> Result {
         ("nginx", "/usr/sbin/nginx"),
         ("curl", "/usr/bin/curl"),
         ("openssl", "/usr/bin/openssl"),
+        // WebKit (Safari's engine, on iPhones): its WebDriver and MiniBrowser, on a virtual display.
+        ("webkit2gtk-driver", "/usr/bin/WebKitWebDriver"),
+        ("xvfb", "/usr/bin/Xvfb"),
     ])
 }
 
