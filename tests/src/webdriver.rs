@@ -1,11 +1,12 @@
 //! Just enough of the W3C WebDriver protocol to drive Debian's Chromium through
-//! chromedriver: sessions with their own profile directory, navigation, elements, keys
-//! and scripts.
+//! chromedriver, or WebKit (Safari's engine, as on iPhones) through WebKitGTK's
+//! WebKitWebDriver and MiniBrowser: sessions, navigation, elements, keys and scripts.
 //!
-//! Every process a test starts ends with the test, passing or panicking: chromedriver runs
+//! Every process a test starts ends with the test, passing or panicking: the driver runs
 //! in a process group of its own, and dropping the [`Driver`] closes every session it
-//! opened (so Chromium shuts down) and then kills the whole group, Chromium's helper
-//! processes included.
+//! opened (so the browser shuts down) and then kills the whole group, the browser's helper
+//! processes included. WebKit needs a display: a virtual one (Xvfb) is started for each
+//! WebKit driver, in a group of its own, and ended after the driver's group.
 
 use serde_json::{json, Value};
 use std::os::unix::process::CommandExt;
@@ -18,13 +19,65 @@ pub const ENTER: &str = "\u{E007}";
 pub const ARROW_DOWN: &str = "\u{E015}";
 pub const CONTROL: &str = "\u{E009}";
 
+/// Which browser a [`Driver`] drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    WebKit,
+}
+
 pub struct Driver {
     child: Child,
     pub base: String,
+    pub engine: Engine,
     http: reqwest::Client,
     port: u16,
     /// Sessions opened and not yet closed, closed on drop.
     sessions: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// WebKit only: the virtual display the browser draws on.
+    display: Option<Child>,
+    /// WebKit only: the driver's own `HOME` and XDG directories, and its log (what
+    /// WebKitWebDriver, MiniBrowser and WebKit's processes print).
+    home: Option<tempfile::TempDir>,
+}
+
+/// WebKitGTK's MiniBrowser, the browser WebKitWebDriver starts: `WEBKIT_MINIBROWSER`, or
+/// wherever the installed WebKitGTK (4.0, 4.1 or 6.0) keeps it.
+pub fn minibrowser() -> Option<std::path::PathBuf> {
+    if let Ok(p) = std::env::var("WEBKIT_MINIBROWSER") {
+        return Some(p.into());
+    }
+    let libs = std::fs::read_dir("/usr/lib").into_iter().flatten().filter_map(Result::ok).map(|e| e.path());
+    std::iter::once(std::path::PathBuf::from("/usr/lib"))
+        .chain(libs)
+        .flat_map(|lib| ["webkit2gtk-4.1", "webkit2gtk-4.0", "webkitgtk-6.0"].map(|v| lib.join(v).join("MiniBrowser")))
+        .find(|p| p.is_file())
+}
+
+/// Starts Xvfb on a free display of its choosing (`-displayfd`: no race with another test
+/// picking the same number) in a process group of its own; the child and its display.
+fn start_xvfb() -> (Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "1920x1200x24"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start Xvfb: run `cargo xtask test`, which installs Debian's xvfb");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let _ = out.read_line(&mut line);
+    let n = line.trim();
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("Xvfb gave no display number ({line:?})");
+    }
+    // Whatever Xvfb writes later must not block it: the pipe is kept drained.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, format!(":{n}"))
 }
 
 impl Driver {
@@ -46,22 +99,96 @@ impl Driver {
         let d = Driver {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            engine: Engine::Chromium,
             http: reqwest::Client::new(),
             port,
             sessions: Default::default(),
+            display: None,
+            home: None,
         };
+        d.wait_ready().await;
+        d
+    }
+
+    /// WebKitWebDriver, driving WebKitGTK's MiniBrowser on a virtual display of its own.
+    /// Its `HOME` and XDG directories are fresh and removed with it; every session is a new
+    /// MiniBrowser whose storage (localStorage, service workers, caches) starts empty and
+    /// lives in memory only.
+    pub async fn start_webkit() -> Driver {
+        let path = std::env::var("WEBKIT_WEBDRIVER").unwrap_or_else(|_| "/usr/bin/WebKitWebDriver".into());
+        assert!(
+            Path::new(&path).exists(),
+            "{path} is missing: run `cargo xtask test`, which installs Debian's webkit2gtk-driver and xvfb"
+        );
+        let home = tempfile::Builder::new().prefix("salesdesk-webkit-").tempdir().expect("a HOME for WebKit");
+        let h = home.path();
+        for d in ["data", "cache", "config", "runtime"] {
+            std::fs::create_dir_all(h.join(d)).unwrap();
+        }
+        let _ = std::fs::set_permissions(h.join("runtime"), std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        let log = std::fs::File::create(h.join("webkit.log")).expect("WebKit's log");
+        let port = crate::process::free_port();
+        let (mut display, name) = start_xvfb();
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .env("DISPLAY", name)
+            .env("HOME", h)
+            .env("XDG_DATA_HOME", h.join("data"))
+            .env("XDG_CACHE_HOME", h.join("cache"))
+            .env("XDG_CONFIG_HOME", h.join("config"))
+            .env("XDG_RUNTIME_DIR", h.join("runtime"))
+            // No accessibility bus, no session bus of the desktop's to look for.
+            .env("NO_AT_BRIDGE", "1")
+            .env("GTK_A11Y", "none")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            // Its own process group: MiniBrowser and WebKit's processes are killed with it.
+            .process_group(0)
+            .spawn();
+        let child = match child {
+            Ok(c) => c,
+            Err(e) => {
+                kill_group(display.id(), "-KILL");
+                let _ = display.wait();
+                panic!("start WebKitWebDriver: {e}");
+            }
+        };
+        let d = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            engine: Engine::WebKit,
+            http: reqwest::Client::new(),
+            port,
+            sessions: Default::default(),
+            display: Some(display),
+            home: Some(home),
+        };
+        d.wait_ready().await;
+        d
+    }
+
+    async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if d.http.get(format!("{}/status", d.base)).send().await.is_ok() {
-                return d;
+            if self.http.get(format!("{}/status", self.base)).send().await.is_ok() {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("chromedriver did not start");
+        panic!("{:?}'s driver did not start", self.engine);
     }
 
     /// A browser on its own profile directory; the same directory later is the same browser, reopened.
+    ///
+    /// In WebKit the directory is not used: every session is a new browser with empty
+    /// storage, and a browser closed cannot be reopened (see [`Driver::webkit_session`]).
     pub async fn session(&self, profile: &Path, width: u32, height: u32) -> Browser {
+        if self.engine == Engine::WebKit {
+            return self.webkit_session(width, height).await;
+        }
         let args = vec![
             "--headless=new".to_string(),
             "--no-sandbox".into(),
@@ -92,6 +219,10 @@ impl Driver {
         }}});
         let v: Value =
             self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
+        self.browser(v)
+    }
+
+    fn browser(&self, v: Value) -> Browser {
         let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).push(id.clone());
         Browser {
@@ -99,7 +230,28 @@ impl Driver {
             http: self.http.clone(),
             sessions: self.sessions.clone(),
             id,
+            log: self.home.as_ref().map(|h| h.path().join("webkit.log")),
         }
+    }
+
+    /// A new MiniBrowser (WebKit) whose window is `width` × `height`: an ephemeral browser,
+    /// its storage empty at the start and gone when it closes. GTK windows have a minimum
+    /// width (about 450 px): narrower asks get that.
+    pub async fn webkit_session(&self, width: u32, height: u32) -> Browser {
+        assert_eq!(self.engine, Engine::WebKit, "a WebKit session needs Driver::start_webkit");
+        let binary = minibrowser().expect("no MiniBrowser: run `cargo xtask test`, which installs webkit2gtk-driver");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "MiniBrowser",
+            "webkitgtk:browserOptions": {
+                "binary": binary,
+                "args": ["--automation"]
+            }
+        }}});
+        let v: Value =
+            self.http.post(format!("{}/session", self.base)).json(&caps).send().await.unwrap().json().await.unwrap();
+        let b = self.browser(v);
+        let _ = b.post("/window/rect", json!({"width": width, "height": height})).await;
+        b
     }
 }
 
@@ -135,18 +287,33 @@ fn delete_session(port: u16, id: &str) {
     }
 }
 
+fn kill_group(pgid: u32, signal: &str) {
+    let _ = Command::new("kill").args([signal, "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
-        // Close the sessions first, so each Chromium shuts down cleanly...
+        // Close the sessions first, so each browser shuts down cleanly...
         let open = std::mem::take(&mut *self.sessions.lock().unwrap_or_else(|p| p.into_inner()));
         for id in open {
             delete_session(self.port, &id);
         }
-        // ...then end chromedriver and whatever is left in its process group.
-        let pgid = self.child.id();
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+        // ...then end the driver and whatever is left in its process group.
+        kill_group(self.child.id(), "-KILL");
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The display last, once nothing draws on it; asked first to go, so that it
+        // removes its socket and lock file.
+        if let Some(mut x) = self.display.take() {
+            kill_group(x.id(), "-TERM");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(x.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            kill_group(x.id(), "-KILL");
+            let _ = x.kill();
+            let _ = x.wait();
+        }
     }
 }
 
@@ -155,6 +322,8 @@ pub struct Browser {
     http: reqwest::Client,
     sessions: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     id: String,
+    /// WebKit only: the driver's log (WebKit's own messages; not the pages' console).
+    log: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -374,7 +543,7 @@ impl Browser {
     pub async fn script(&self, js: &str) -> Value {
         self.post("/execute/sync", json!({"script": js, "args": []}))
             .await
-            .unwrap_or_else(|e| panic!("script failed: {e}"))
+            .unwrap_or_else(|e| panic!("script failed: {e}\nscript: {js}"))
     }
 
     pub async fn body_text(&self) -> String {
@@ -415,7 +584,13 @@ impl Browser {
     }
 
     /// What the page wrote to its console (errors and panics above all), for a failing test.
+    /// WebKit's driver gives no console: there, the last lines of what WebKit itself printed.
     pub async fn console(&self) -> String {
+        if let Some(log) = &self.log {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            return lines[lines.len().saturating_sub(60)..].join("\n");
+        }
         match self.post("/se/log", json!({"type": "browser"})).await {
             Ok(Value::Array(entries)) => entries
                 .iter()
