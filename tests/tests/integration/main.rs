@@ -20,3 +20,4 @@ mod print_browser;
 mod protocol;
 mod shipping;
 mod shipping_browser;
+mod webkit;
