@@ -78,14 +78,14 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                 <A href="/payments">{i.s("回款", "Payments")}</A>
                 <A href="/collections">{i.s("催款", "Collections")}</A>
                 <A href="/shipments">{i.s("发货", "Shipments")}
-                    {move || match crate::pages::shipping::overdue_calls(ctx) {
+                    {move || match ctx.overdue_calls() {
                         0 => None,
                         n => Some(view! { <span class="badge danger" id="late-calls" data-count=n
                             aria-label=move || if i.lang() == crate::i18n::Lang::Zh { format!("{n} 个发货通知已超时") } else { format!("{n} shipment calls late") }>{n}</span> }),
                     }}
                 </A>
                 <A href="/reports">{i.s("报表", "Reports")}</A>
-                {move || crate::pages::catalogue::keeps_stations(&ctx).then(|| view! {
+                {move || ctx.keeps_stations().then(|| view! {
                     <A href="/catalogue">{i.s("产品与物流", "Catalogue")}</A>
                 })}
                 {move || ctx.actor().is_some_and(|a| common::desk::admin::may_manage_users_of(&a, &a.office)).then(|| view! {

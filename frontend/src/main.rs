@@ -1,4 +1,7 @@
 //! Salesdesk's browser app: Leptos, rendered on the client, working from localStorage.
+//! Built twice: the full app, and (without the `full` feature) the small core a phone
+//! downloads first. Shared modules hold code only the full app calls.
+#![cfg_attr(not(feature = "full"), allow(dead_code))]
 
 mod admin_api;
 mod components;
@@ -36,6 +39,30 @@ fn App() -> impl IntoView {
     view! {
         <Show when=move || !ctx.elsewhere.get() fallback=|| view! { <pages::OtherTab/> }>
         <Router>
+            {routes()}
+        </Router>
+        </Show>
+    }
+}
+
+/// The core app's screens; any other address is the full app's (the page loads again,
+/// and `boot.js` picks the full app for it).
+#[cfg(not(feature = "full"))]
+fn routes() -> impl IntoView {
+    view! {
+        <Routes fallback=|| view! { <pages::ElsewhereInFullApp/> }>
+            <Route path=path!("/login") view=pages::login::LoginPage/>
+            <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
+            <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
+            <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
+            <Route path=path!("/orders/:id/edit") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
+        </Routes>
+    }
+}
+
+#[cfg(feature = "full")]
+fn routes() -> impl IntoView {
+    view! {
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/setup") view=pages::setup::SetupPage/>
@@ -59,8 +86,6 @@ fn App() -> impl IntoView {
                 <Route path=path!("/reports") view=|| view! { <Shell><pages::reports::ReportsPage/></Shell> }/>
                 <Route path=path!("/settings") view=|| view! { <Shell><pages::settings::Settings/></Shell> }/>
             </Routes>
-        </Router>
-        </Show>
     }
 }
 

@@ -516,6 +516,38 @@ impl Ctx {
     }
 
     /// Every shipment on this device, tracked.
+    /// Shipments whose morning call is late (the badge on 发货 in the menu).
+    pub fn overdue_calls(&self) -> usize {
+        let offset = self.offset_minutes();
+        let now = now_ms();
+        let (hour, _) = self.office_rules();
+        self.replica.with(|r| {
+            r.all(Kind::SHIPMENT).filter(|s| ShipmentView::from_record(s).notice_overdue(now, offset, hour)).count()
+        })
+    }
+
+    /// This office's hour for the morning calls and days to wait for a receipt.
+    pub fn office_rules(&self) -> (u32, u32) {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| (s.user.office.notice_hour, s.user.office.receipt_days)))
+            .unwrap_or((
+                common::desk::shipping::DEFAULT_NOTICE_HOUR,
+                common::desk::shipping::DEFAULT_RECEIPT_DAYS as u32,
+            ))
+    }
+
+    /// Whether this person keeps the office's list of stations (the 产品与物流 screen).
+    pub fn keeps_stations(&self) -> bool {
+        use common::desk::permissions::Role;
+        self.actor().is_some_and(|a| {
+            if a.is_hq {
+                matches!(a.role, Role::Manager | Role::Admin)
+            } else {
+                matches!(a.role, Role::Clerk | Role::Manager | Role::Admin)
+            }
+        })
+    }
+
     pub fn shipments(&self) -> Vec<ShipmentView> {
         self.replica.with(|r| r.all(Kind::SHIPMENT).map(ShipmentView::from_record).collect())
     }

@@ -1,6 +1,11 @@
 // Starts the app (a file of its own: the content security policy allows no inline script).
-import init from '/salesdesk.js';
-init({ module_or_path: '/salesdesk_bg.wasm' });
+// The log-in, the order list and the order form are the core, a small download for a
+// phone; every other screen is the full app's. The core, asked for another screen, loads
+// the page again and lands here.
+const p = location.pathname;
+const core = p === '/' || p === '/login' || p === '/orders' || p === '/orders/new' || /^\/orders\/[^/]+\/edit$/.test(p);
+const app = core ? 'salesdesk' : 'salesdesk_full';
+import(`/${app}.js`).then((m) => m.default({ module_or_path: `/${app}_bg.wasm` }));
 // The service worker keeps the app openable with no server reachable (secure origins only).
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker not registered', e));

@@ -4,7 +4,8 @@
 // localStorage and goes through the sync protocol.
 const VERSION = '__SALESDESK_BUILD__';
 const CACHE = 'salesdesk-' + VERSION;
-const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/style.css'];
+// Both apps, so that every screen opens offline once the app has been opened online once.
+const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/salesdesk_full.js', '/salesdesk_full_bg.wasm', '/style.css'];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener('install', (event) => {

@@ -143,28 +143,35 @@ fn dist() -> Result<PathBuf> {
     ensure_wasm_target()?;
     let wasm_bindgen = ensure_wasm_bindgen()?;
     let wasm_opt = ensure_wasm_opt()?;
-    run(cargo().args(["build", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"]))?;
     let root = root();
     let out = root.join("dist");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
-    run(Command::new(&wasm_bindgen)
-        .args(["--target", "web", "--no-typescript", "--out-name", "salesdesk", "--out-dir"])
-        .arg(&out)
-        .arg(&wasm))?;
+    // Two builds of one app: the core a phone downloads first (log-in, order list, order
+    // form) and the full app, which `boot.js` starts for every other screen.
+    for (name, features) in [("salesdesk", &["--no-default-features"][..]), ("salesdesk_full", &[][..])] {
+        run(cargo()
+            .args(["build", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"])
+            .args(features))?;
+        let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
+        run(Command::new(&wasm_bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-name", name, "--out-dir"])
+            .arg(&out)
+            .arg(&wasm))?;
+        let bg = out.join(format!("{name}_bg.wasm"));
+        run(Command::new(&wasm_opt)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+            ])
+            .arg(&bg)
+            .arg("-o")
+            .arg(&bg))?;
+    }
     let bg = out.join("salesdesk_bg.wasm");
-    run(Command::new(&wasm_opt)
-        .args([
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-        ])
-        .arg(&bg)
-        .arg("-o")
-        .arg(&bg))?;
     let stat = root.join("frontend/static");
     for f in ["index.html", "style.css", "boot.js"] {
         std::fs::copy(stat.join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
@@ -175,6 +182,8 @@ fn dist() -> Result<PathBuf> {
         fnv(&[
             &std::fs::read(&bg).unwrap_or_default(),
             &std::fs::read(out.join("salesdesk.js")).unwrap_or_default(),
+            &std::fs::read(out.join("salesdesk_full_bg.wasm")).unwrap_or_default(),
+            &std::fs::read(out.join("salesdesk_full.js")).unwrap_or_default(),
             &std::fs::read(stat.join("style.css")).unwrap_or_default(),
             &std::fs::read(stat.join("index.html")).unwrap_or_default(),
             &std::fs::read(stat.join("boot.js")).unwrap_or_default()
@@ -186,7 +195,16 @@ fn dist() -> Result<PathBuf> {
     std::fs::write(out.join("sw.js"), sw).map_err(|e| e.to_string())?;
     // Compressed once here, at the best quality, and served as they are.
     ensure_apt(&[("brotli", "/usr/bin/brotli")])?;
-    for f in ["index.html", "style.css", "boot.js", "sw.js", "salesdesk.js", "salesdesk_bg.wasm"] {
+    for f in [
+        "index.html",
+        "style.css",
+        "boot.js",
+        "sw.js",
+        "salesdesk.js",
+        "salesdesk_bg.wasm",
+        "salesdesk_full.js",
+        "salesdesk_full_bg.wasm",
+    ] {
         let path = out.join(f);
         run(Command::new("brotli").args(["-q", "11", "-f", "-k", "-o"]).arg(out.join(format!("{f}.br"))).arg(&path))?;
         run(Command::new("gzip").args(["-9", "-f", "-k", "-n"]).arg(&path))?;

@@ -19,14 +19,8 @@ pub fn keeps_products(ctx: &crate::state::Ctx) -> bool {
     ctx.actor().is_some_and(|a| a.is_hq && matches!(a.role, Role::Manager | Role::Admin))
 }
 
-pub fn keeps_stations(ctx: &crate::state::Ctx) -> bool {
-    ctx.actor().is_some_and(|a| {
-        if a.is_hq {
-            matches!(a.role, Role::Manager | Role::Admin)
-        } else {
-            matches!(a.role, Role::Clerk | Role::Manager | Role::Admin)
-        }
-    })
+fn keeps_stations(ctx: &crate::state::Ctx) -> bool {
+    ctx.keeps_stations()
 }
 
 /// A text box of a catalogue form with its error beneath.

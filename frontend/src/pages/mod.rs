@@ -1,25 +1,59 @@
 //! One module per screen.
 
+#[cfg(feature = "full")]
 pub mod admin;
+#[cfg(feature = "full")]
 pub mod catalogue;
+#[cfg(feature = "full")]
 pub mod customer;
+#[cfg(feature = "full")]
 pub mod customers;
 pub mod login;
+#[cfg(feature = "full")]
 pub mod order_detail;
 pub mod order_form;
 pub mod orders;
+#[cfg(feature = "full")]
 pub mod payments;
+#[cfg(feature = "full")]
 pub mod print;
+#[cfg(feature = "full")]
 pub mod reconciliation;
+#[cfg(feature = "full")]
 pub mod reports;
+#[cfg(feature = "full")]
 pub mod settings;
+#[cfg(feature = "full")]
 pub mod setup;
+#[cfg(feature = "full")]
 pub mod shipping;
+#[cfg(feature = "full")]
 pub mod stock;
 
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 use leptos_router::components::A;
+
+/// In the core app, a screen only the full app has: load the page again, and `boot.js`
+/// starts the full app for this address (from the service worker's cache when offline).
+#[cfg(not(feature = "full"))]
+#[component]
+pub fn ElsewhereInFullApp() -> impl IntoView {
+    let i = use_i18n();
+    let to = leptos_router::hooks::use_location();
+    let (path, search, hash) = (to.pathname.get_untracked(), to.search.get_untracked(), to.hash.get_untracked());
+    let with = |mark: &str, s: String| if s.is_empty() || s.starts_with(mark) { s } else { format!("{mark}{s}") };
+    let target = format!("{path}{}{}", with("?", search), with("#", hash));
+    if let Some(w) = web_sys::window() {
+        // The router may not have put the new address in the bar yet: go there.
+        let _ = if w.location().pathname().ok().as_deref() == Some(path.as_str()) {
+            w.location().reload()
+        } else {
+            w.location().assign(&target)
+        };
+    }
+    view! { <main class="narrow"><p class="muted" role="status">{i.s("正在打开…", "Opening…")}</p></main> }
+}
 
 #[component]
 pub fn NotFound() -> impl IntoView {

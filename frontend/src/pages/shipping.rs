@@ -720,7 +720,7 @@ pub fn ShipmentsPage() -> impl IntoView {
     let shipments = Memo::new(move |_| ctx.shipments());
     let log = Memo::new(move |_| ctx.station_log());
     let now = now_ms();
-    let (hour, days) = office_rules(ctx);
+    let (hour, days) = ctx.office_rules();
     // The calls to make, one per order (all its shipments not yet told), oldest first.
     let calls = Memo::new(move |_| {
         shipments.with(|s| {
@@ -1050,19 +1050,4 @@ fn StationCallForm(on_done: Callback<()>) -> impl IntoView {
             </div>
         </form>
     }
-}
-
-/// Shipments whose morning call is late, for the badge in the navigation.
-pub fn overdue_calls(ctx: crate::state::Ctx) -> usize {
-    let offset = ctx.offset_minutes();
-    let now = now_ms();
-    let (hour, _) = office_rules(ctx);
-    ctx.shipments().iter().filter(|s| s.notice_overdue(now, offset, hour)).count()
-}
-
-/// This office's hour for the morning calls and days to wait for a receipt.
-fn office_rules(ctx: crate::state::Ctx) -> (u32, u32) {
-    ctx.session
-        .with_untracked(|s| s.as_ref().map(|s| (s.user.office.notice_hour, s.user.office.receipt_days)))
-        .unwrap_or((shipping::DEFAULT_NOTICE_HOUR, shipping::DEFAULT_RECEIPT_DAYS as u32))
 }

@@ -107,7 +107,8 @@ impl Dev {
 async fn main() {
     let dist = std::env::var("SALESDESK_DIST").expect("SALESDESK_DIST: run through `cargo xtask bench`");
     let tmp = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(free_port(), &tmp.path().join("data"), Some(std::path::Path::new(&dist))).await;
+    let mut server =
+        ServerProcess::start(free_port(), &tmp.path().join("data"), Some(std::path::Path::new(&dist))).await;
     let base = server.base();
 
     // Ingest: 10,000 orders from 20 devices, pushes of 500, devices in parallel.
@@ -152,10 +153,33 @@ async fn main() {
     println!("RESULT first_sync_pages {pages}");
 
     // 100 clients syncing at once: see bench_roundtrip (the same RESULT names).
-    browser(&base, tmp.path()).await;
+    browser(&mut server, tmp.path()).await;
 }
 
-async fn browser(base: &str, tmp: &std::path::Path) {
+/// Milliseconds from navigation start until the order list shows its rows.
+const LIST_READY_JS: &str = "return new Promise((resolve) => { const t = () => document.querySelector('tr[data-number]') ? resolve(performance.now()) : requestAnimationFrame(t); t(); })";
+
+/// Types `text` into the list's search box one character at a time, as a person does;
+/// for each keystroke the milliseconds from the input event until the filtered list has
+/// been rendered (the next frame after the app's work), and the rows it then shows.
+fn typing_js(text: &str) -> String {
+    format!(
+        "const box = document.getElementById('q'); const text = {text:?}; const out = []; box.value = ''; box.dispatchEvent(new Event('input', {{bubbles: true}}));
+         const frame = () => new Promise((r) => setTimeout(() => requestAnimationFrame(() => r()), 0));
+         return (async () => {{ await frame(); for (let k = 1; k <= [...text].length; k++) {{
+           const t0 = performance.now(); box.value = [...text].slice(0, k).join(''); box.dispatchEvent(new Event('input', {{bubbles: true}}));
+           await frame(); out.push([performance.now() - t0, document.querySelectorAll('tr[data-number]').length]); }} return out; }})()"
+    )
+}
+
+fn stats(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (p(0.5), p(0.9))
+}
+
+async fn browser(server: &mut ServerProcess, tmp: &std::path::Path) {
+    let base = &server.base();
     // The same first sync in Chromium: log in on a fresh profile, wait for the list.
     let driver = Driver::start().await;
     let b = driver.session(&tmp.join("profile"), 1280, 900).await;
@@ -200,5 +224,37 @@ async fn browser(base: &str, tmp: &std::path::Path) {
     if let Some(fit) = 5_242_880u64.checked_div(per) {
         println!("RESULT orders_fitting_in_quota {fit}");
     }
+
+    // Opening the app again with the server gone, already logged in: the service worker
+    // serves the app, the device's replica fills the list.
+    b.wait_until(
+        "the service worker to hold the app",
+        "navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)",
+        30,
+    )
+    .await;
+    server.kill();
+    let mut opens = Vec::new();
+    for _ in 0..15 {
+        b.goto(&format!("{base}/orders")).await;
+        opens.push(b.script(LIST_READY_JS).await.as_f64().expect("timing"));
+    }
+    let (p50, p90) = stats(opens);
+    println!("RESULT open_offline_list_p50_ms {p50:.0}");
+    println!("RESULT open_offline_list_p90_ms {p90:.0}");
+
+    // Filtering the 10,000 orders, a keystroke at a time: by customer, then by number.
+    let mut keys = Vec::new();
+    for text in ["顺德", "FS-261128-03-01"] {
+        let typed = b.script(&typing_js(text)).await;
+        for k in typed.as_array().into_iter().flatten() {
+            keys.push(k[0].as_f64().unwrap_or(f64::MAX));
+        }
+        let last = typed.as_array().and_then(|a| a.last()).map(|k| k[1].as_u64().unwrap_or(0)).unwrap_or(0);
+        assert!(last > 0, "searching {text} found nothing");
+    }
+    let (p50, p90) = stats(keys);
+    println!("RESULT filter_keystroke_p50_ms {p50:.1}");
+    println!("RESULT filter_keystroke_p90_ms {p90:.1}");
     b.close().await;
 }

@@ -37,7 +37,8 @@ pub(crate) async fn log_in(b: &Browser, base: &str, user: &str) {
 pub(crate) async fn wait_offline_ready(b: &Browser) {
     b.wait_until(
         "the service worker to cache the app",
-        "navigator.serviceWorker.ready.then(() => caches.keys()).then((ks) => Promise.all(ks.map((k) => caches.open(k).then((c) => c.match('/salesdesk_bg.wasm'))))).then((rs) => !!navigator.serviceWorker.controller && rs.some((r) => !!r))",
+        // Both apps: the core (log-in, list, form) and the full one (every other screen).
+        "navigator.serviceWorker.ready.then(() => caches.keys()).then((ks) => Promise.all(ks.map((k) => caches.open(k).then((c) => Promise.all([c.match('/salesdesk_bg.wasm'), c.match('/salesdesk_full_bg.wasm')]))))).then((rs) => !!navigator.serviceWorker.controller && rs.some(([core, full]) => !!core && !!full))",
         30,
     )
     .await;
