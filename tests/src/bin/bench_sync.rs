@@ -234,6 +234,15 @@ async fn browser(server: &mut ServerProcess, tmp: &std::path::Path) {
     )
     .await;
     server.kill();
+    if let Ok(file) = std::env::var("BENCH_PROFILE") {
+        b.cdp("Profiler.enable", json!({})).await;
+        b.cdp("Profiler.setSamplingInterval", json!({"interval": 200})).await;
+        b.cdp("Profiler.start", json!({})).await;
+        b.goto(&format!("{base}/orders")).await;
+        b.script(LIST_READY_JS).await;
+        let p = b.cdp("Profiler.stop", json!({})).await;
+        std::fs::write(format!("{file}.open"), serde_json::to_vec(&p).unwrap()).unwrap();
+    }
     let mut opens = Vec::new();
     for _ in 0..15 {
         b.goto(&format!("{base}/orders")).await;
