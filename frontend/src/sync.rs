@@ -421,9 +421,44 @@ pub fn kick(ctx: Ctx) {
     spawn_local(sync_now(ctx));
 }
 
+thread_local! {
+    /// The server refused `wait` (it is older than the long poll): poll every few seconds.
+    static NO_LONG_POLL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How long the server may hold a pull that has nothing new (its limit is 25 s).
+const LONG_POLL_S: u32 = 20;
+
+/// Waits until the server has something new for this device, or `LONG_POLL_S` passed
+/// (a long poll: one request held open instead of one every few seconds). What it
+/// answers is not kept: the sync round that follows pulls it properly. False if it could
+/// not ask (offline, an older server, logged out): then the caller waits a while instead.
+async fn news(ctx: Ctx) -> bool {
+    if NO_LONG_POLL.with(Cell::get) {
+        return false;
+    }
+    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else { return false };
+    let cursor = ctx.replica.with_untracked(|r| r.meta.cursor);
+    let asked = reqwest::Client::new()
+        .get(format!("{}/api/sync/pull?cursor={cursor}&limit=1&wait={LONG_POLL_S}", origin()))
+        .bearer_auth(token)
+        .send()
+        .await;
+    match asked.map(|r| r.status().as_u16()) {
+        Ok(200) => true,
+        Ok(400) => {
+            NO_LONG_POLL.with(|n| n.set(true));
+            false
+        }
+        _ => false,
+    }
+}
+
 /// Once this tab holds the sync lock (Web Locks: one tab per browser profile at a time;
-/// when it closes, the next tab takes over), runs forever: sync now, then every few
-/// seconds, sooner while changes wait. Browsers without Web Locks have one tab sync.
+/// when it closes, the next tab takes over), runs forever: sync now; while changes wait,
+/// again every two seconds; when nothing waits, as soon as the server has something new
+/// (a long poll; every ten seconds if the server cannot be asked). A change made here
+/// starts a sync at once by itself (`kick`). Browsers without Web Locks have one tab sync.
 pub fn start_loop(ctx: Ctx) {
     let become_leader = move || {
         LEADER.with(|l| l.set(true));
@@ -431,8 +466,15 @@ pub fn start_loop(ctx: Ctx) {
         spawn_local(async move {
             loop {
                 sync_now(ctx).await;
-                let wait = if ctx.replica.with_untracked(|r| r.outbox.is_empty()) { 10_000 } else { 2_000 };
-                gloo_timers::future::TimeoutFuture::new(wait).await;
+                let idle = ctx.replica.with_untracked(|r| r.outbox.is_empty());
+                let synced = ctx.sync.with_untracked(|s| s.error.is_none() && !s.offline);
+                if idle && synced && news(ctx).await {
+                    // At most a round a second however busy the office: what others
+                    // change meanwhile comes in the same pull.
+                    gloo_timers::future::TimeoutFuture::new(1_000).await;
+                    continue;
+                }
+                gloo_timers::future::TimeoutFuture::new(if idle { 10_000 } else { 2_000 }).await;
             }
         });
     };

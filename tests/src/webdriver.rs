@@ -391,6 +391,17 @@ impl Browser {
             .unwrap_or_else(|e| panic!("network conditions: {e}"));
     }
 
+    /// Chromium's network slowed to `bytes_per_s` down (a phone on a weak network);
+    /// `set_offline(false)` lifts it.
+    pub async fn set_throughput(&self, bytes_per_s: u64) {
+        let conditions = json!({"network_conditions": {
+            "offline": false, "latency": 20, "download_throughput": bytes_per_s, "upload_throughput": bytes_per_s
+        }});
+        self.post("/chromium/network_conditions", conditions)
+            .await
+            .unwrap_or_else(|e| panic!("network conditions: {e}"));
+    }
+
     /// Downloads from now on go to `dir` without asking.
     pub async fn allow_downloads(&self, dir: &std::path::Path) {
         std::fs::create_dir_all(dir).unwrap();

@@ -390,6 +390,44 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
     assert!(upgraded.events.values().any(|e| e.step == "review" && e.by == "fs_clerk"), "and so did the review");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_on_a_slow_network_counts_its_progress_while_the_clerk_takes_an_order() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    // A branch with three thousand orders already: three pages of a pull.
+    let mut fs = login(&base, "fs_clerk").await;
+    let orders: Vec<_> = (1..=3000).map(|k| fs.new_order(k)).collect();
+    for batch in orders.chunks(500) {
+        fs.push(batch.to_vec()).await;
+    }
+    // A new laptop on a weak line: the first sync takes tens of seconds.
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    // Pages of a thousand orders: several seconds each, so the count is seen between them.
+    b.set_throughput(30_000).await;
+    b.goto(&format!("{base}/login")).await;
+    b.type_into(&b.wait_for("#username", 30).await, "fs_clerk").await;
+    b.type_into(&b.wait_for("#password", 5).await, PASSWORD).await;
+    b.click(&b.wait_for("button[type=submit]", 5).await).await;
+    let badge = b.wait_for_text(".sync-badge", &["正在下载记录"], 60).await;
+    let (have, total) = badge
+        .rsplit_once(' ')
+        .and_then(|(left, total)| {
+            Some((left.split_whitespace().rev().nth(1)?.parse::<u64>().ok()?, total.parse::<u64>().ok()?))
+        })
+        .unwrap_or_else(|| panic!("no count in {badge:?}"));
+    assert!(total >= 3000 && have < total, "{badge}");
+
+    // Meanwhile the phone rings: the form works with what has arrived (the customers and
+    // the catalogue come first), and the order is saved on the device.
+    let number = take_order_with_keyboard(&b).await;
+    b.set_offline(false).await;
+    b.wait_for(".sync-badge[data-sync='synced']", 120).await;
+    assert_eq!(held(&b, &base, "order").await, 3001, "every order arrived, the new one included");
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{number}'][data-sync='synced']"), 30).await;
+    let on_server = fs.orders().await.into_iter().filter(|o| o.get_str("number") == number).count();
+    assert_eq!(on_server, 1);
+}
+
 /// How many records of `kind` this browser holds, as its settings page says.
 async fn held(b: &Browser, base: &str, kind: &str) -> u64 {
     b.goto(&format!("{base}/settings")).await;
