@@ -360,7 +360,9 @@ fn pouchdb_first_sync_ms() -> Option<f64> {
 /// docs/benchmarks.md's "Sync at scale" (issue 11): first sync against PouchDB, storage,
 /// opening offline, filtering, WebKit beside Chromium, 100 devices syncing at once.
 fn sync_section(get: &dyn Fn(&str) -> String, was: &dyn Fn(&str) -> String) -> String {
-    let row = |what: &str, k: &str, unit: &str| format!("| {what} | {} {unit} | {} {unit} |\n", get(k), was(k));
+    let row = |what: &str, k: &str, unit: &str| {
+        format!("| {what} | {} | {} |\n", format!("{} {unit}", get(k)).trim(), format!("{} {unit}", was(k)).trim())
+    };
     let ratio = match (get("pouchdb_first_sync_browser_ms").parse::<f64>(), get("first_sync_browser_ms").parse::<f64>())
     {
         (Ok(p), Ok(s)) if s > 0.0 => format!("{:.1}×", p / s),
@@ -413,6 +415,7 @@ fn sync_section(get: &dyn Fn(&str) -> String, was: &dyn Fn(&str) -> String) -> S
     md += &row("round trips per second, all devices", "concurrent_round_trips_per_s", "");
     md += &row("records each pull brings (the others' new orders)", "concurrent_records_per_pull", "");
     md += &row("server CPU per round trip", "concurrent_server_cpu_ms_per_round_trip", "ms");
+    md += "\nBefore issue 11 the first sync was measured with one sample order repeated 10,000 times (smaller and far more alike than these), and the 100-device round trips by a benchmark that did not measure what it said: 101 devices from one address, over the server's per-address connection cap; three users holding 100 sessions, over the session cap, so older sessions ended; pushes refused while still answered 200; devices starting thousands of records behind, so each round trip pulled a catch-up page. `bench_roundtrip` gives each device its own loopback address, twelve clerks with ten sessions each, pushes that must be applied, and devices in step before timing. The server now answers a pull from a recent cursor from the newest states it keeps in memory as committed (`backend/src/tail.rs`), caches sessions, reads on four connections and commits up to 256 pushes per fsync; an idle device waits on a long poll (`wait`).\n";
     md
 }
 
@@ -477,7 +480,7 @@ fn cmd_bench() -> Result {
         }
     );
 
-    md += "\nWhere the core's bytes go (its wasm before `wasm-opt`, code by crate from the name section; measured for issue 11): Rust's generic library code instantiated for the app's types is the largest part — slice sorting 104 KB (the stable sort is instantiated afresh at every call site), `BTreeMap` 88 KB, serde's derived readers 78 KB, drop glue 60 KB; then Leptos's renderer `tachys` 212 KB, `reactive_graph` 127 KB, `leptos` and `leptos_router` 72 KB; `common` 175 KB (the order rules, steps, storage codec, the reading of older stores); the app's own screens 154 KB (the order form's body alone 18 KB); `serde_json` 64 KB; `reqwest` with `http`, `url`, `idna` and ICU about 95 KB (`HeaderName::from_bytes` alone 17 KB; reqwest is the project's chosen HTTP client); `miniz_oxide` 19 KB (DEFLATE for storage, both ways); data 267 KB (the screens' text in two languages, the pinyin table, panic locations). What was done: the screens used less often (order detail and its steps, shipping, payments, customers, reports, printing, administration, settings) moved out of the core into the full app (one module of 875.5 KB brotli before; now 535 KB core, 925 KB full). Next candidates: one non-generic sorting helper instead of a sort per call site, hand-written readers for the step enums (`Action` 17 KB, `ShipAction` 10 KB), and the order form's body split into smaller components.\n";
+    md += "\nWhere the core's bytes go (its wasm before `wasm-opt`, code by crate from the name section; measured for issue 11): Rust's generic library code instantiated for the app's types is the largest part — slice sorting 104 KB (the stable sort is instantiated afresh at every call site), `BTreeMap` 88 KB, serde's derived readers 78 KB, drop glue 60 KB; then Leptos's renderer `tachys` 212 KB, `reactive_graph` 127 KB, `leptos` and `leptos_router` 72 KB; `common` 175 KB (the order rules, steps, storage codec, the reading of older stores); the app's own screens 154 KB (the order form's body alone 18 KB); `serde_json` 64 KB; `reqwest` with `http`, `url`, `idna` and ICU about 95 KB (`HeaderName::from_bytes` alone 17 KB; reqwest is the project's chosen HTTP client); `miniz_oxide` 19 KB (DEFLATE for storage, both ways); data 267 KB (the screens' text in two languages, the pinyin table, panic locations). What was done: the screens used less often (order detail and its steps, shipping, payments, customers, reports, printing, administration, settings) moved out of the core into the full app (one module of 875.5 KB brotli at the end of issue 10; the two builds are in the table above). Next candidates: one non-generic sorting helper instead of a sort per call site, hand-written readers for the step enums (`Action` 17 KB, `ShipAction` 10 KB), and the order form's body split into smaller components.\n";
 
     let table = root().join("common/src/desk/pinyin_initials.txt");
     md += &format!(
@@ -496,6 +499,7 @@ fn cmd_bench() -> Result {
             md += &format!("| {id} | {work} | {:.2} ms | {:.0} /s |\n", ns / 1e6, n / (ns / 1e9));
         }
     }
+    md += "\nThese move by up to 2× from one sitting to the next on the shared build machine (the commit before issue 11, measured on the same day as this run, gives the same figures): compare within one run.\n";
 
     run(cargo().args(["bench", "-p", "backend", "--bench", "ingest"]))?;
     let push = criterion_mean_ns("ingest", "push_path");
