@@ -197,7 +197,8 @@ async fn main() {
     b.wait_for(".sync-badge[data-sync='synced']", 300).await;
     // Everything held, as the settings page counts it.
     b.goto(&format!("{base}/settings")).await;
-    let held = |kind: Kind| format!("document.querySelector(\"dd[data-held='{}']\")?.textContent.trim()", kind.as_str());
+    let held =
+        |kind: Kind| format!("document.querySelector(\"dd[data-held='{}']\")?.textContent.trim()", kind.as_str());
     b.wait_until(
         "the first sync",
         &format!(
