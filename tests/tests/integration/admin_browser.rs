@@ -91,6 +91,10 @@ async fn a_new_company_sets_up_a_branch_and_a_clerk_whose_order_survives_being_d
     // The clerk, on a phone: logs in, goes out of signal, takes an order.
     let phone = driver.session(&tmp.path().join("phone"), 390, 844).await;
     log_in_as(&phone, &base, "gz_li", "gz-li-pass").await;
+    // The full app first: opening another build while emulating a lost signal races
+    // Chromium re-applying the emulation to the new page (a real outage has no such gap).
+    phone.goto(&format!("{base}/customers")).await;
+    phone.wait_for("nav.main-nav", 30).await;
     phone.set_offline(true).await;
     type_order(&phone).await;
     let number = phone.text(&phone.wait_for(".order-detail [data-number]", 5).await).await;

@@ -372,6 +372,10 @@ async fn one_persons_unsynced_work_stays_theirs_when_someone_else_logs_in_on_the
     let Rig { tmp, server: _server, base, driver } = Rig::start().await;
     let b = driver.session(&tmp.path().join("shared-pc"), 1280, 900).await;
     log_in(&b, &base, "fs_clerk").await;
+    // The full app first: opening another build while emulating a lost signal races
+    // Chromium re-applying the emulation to the new page (a real outage has no such gap).
+    b.goto(&format!("{base}/customers")).await;
+    b.wait_for("nav.main-nav", 30).await;
     // Offline, the branch clerk takes an order, then leaves the desk.
     b.set_offline(true).await;
     let number = take_order_with_keyboard(&b).await;
