@@ -6,11 +6,6 @@
 //!
 //! `SALESDESK_BIN=target/release/salesdesk SALESDESK_DIST=dist cargo run --release -p tests --bin bench_webkit`
 
-use common::desk::account::LoginResponse;
-use common::engine::hlc::Clock;
-use common::engine::ids::{ChangeId, ClientId, RecordId};
-use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{PushRequest, PROTOCOL_VERSION};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tests::process::{free_port, ServerProcess};
@@ -18,80 +13,6 @@ use tests::webdriver::{Browser, Driver};
 
 const ORDERS: usize = 10_000;
 const DEVICES: usize = 20;
-
-struct Dev {
-    http: reqwest::Client,
-    base: String,
-    login: LoginResponse,
-    client: ClientId,
-    clock: Clock,
-    seq: u64,
-    n: u128,
-    rng: tests::orders::Rng,
-}
-
-async fn login(base: &str, user: &str, n: u128) -> Dev {
-    let client = ClientId(uuid::Uuid::from_u128(0xB000_0000 + n));
-    let http = reqwest::Client::new();
-    let login: LoginResponse = http
-        .post(format!("{base}/api/login"))
-        .json(&json!({"username": user, "password": "demo1234", "client": client}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Dev {
-        http,
-        base: base.into(),
-        login,
-        client,
-        clock: Clock::new(0x7000 + n as u64),
-        seq: 0,
-        n,
-        rng: tests::orders::Rng::new(n as u64),
-    }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
-}
-
-impl Dev {
-    fn order(&mut self, k: usize) -> Change {
-        let draft = tests::orders::realistic_order(&mut self.rng);
-        let mut values = draft.validate().unwrap().to_values();
-        values.insert("number".into(), json!(format!("FS-261128-{:02}-{:04}", self.n, k)));
-        self.seq += 1;
-        let id = RecordId(uuid::Uuid::from_u128((self.n << 96) | u128::from(self.seq)));
-        let office = self.login.user.office.code.clone();
-        Change {
-            id: ChangeId(uuid::Uuid::from_u128((self.n << 96) | (1 << 64) | u128::from(self.seq))),
-            seq: self.seq,
-            kind: Kind::ORDER,
-            record: id,
-            office: office.clone(),
-            ts: self.clock.tick(now_ms()),
-            by: self.login.user.username.clone(),
-            set: RecordState::new(Kind::ORDER, id, office).writes_for(&values),
-            event: None,
-        }
-    }
-
-    async fn push(&self, changes: Vec<Change>) {
-        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes };
-        let resp = self
-            .http
-            .post(format!("{}/api/sync/push", self.base))
-            .bearer_auth(&self.login.token)
-            .json(&req)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-    }
-}
 
 /// Fills this origin's (empty) localStorage with values of one character repeated
 /// (`arguments[0]`) until it is refused, halving the piece each time down to one character;
@@ -143,26 +64,8 @@ async fn main() {
     let base = server.base();
 
     // 10,000 orders from 20 devices, pushes of 500, devices in parallel (as bench_sync).
-    let mut devs = Vec::new();
-    for n in 0..DEVICES {
-        devs.push(login(&base, "fs_clerk", n as u128 + 1).await);
-    }
-    let started = Instant::now();
-    let tasks: Vec<_> = devs
-        .into_iter()
-        .map(|mut d| {
-            tokio::spawn(async move {
-                let changes: Vec<Change> = (0..ORDERS / DEVICES).map(|k| d.order(k)).collect();
-                for batch in changes.chunks(500) {
-                    d.push(batch.to_vec()).await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    eprintln!("ingested {ORDERS} orders in {:.1} s", started.elapsed().as_secs_f64());
+    let secs = tests::ingest::ingest(&base, ORDERS, DEVICES).await;
+    eprintln!("ingested {ORDERS} orders in {secs:.1} s");
 
     let driver = Driver::start_webkit().await;
     let b = driver.webkit_session(1280, 900).await;
