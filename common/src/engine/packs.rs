@@ -92,10 +92,6 @@ impl PackIndex {
         self.packs.iter().filter(|(_, p)| p.live == 0).map(|(n, _)| *n).collect()
     }
 
-    pub fn numbers(&self) -> Vec<u64> {
-        self.packs.keys().copied().collect()
-    }
-
     /// Records stored in all packs, garbage included, and those live.
     pub fn counts(&self) -> (usize, usize) {
         self.packs.values().fold((0, 0), |(s, l), p| (s + p.stored, l + p.live))
