@@ -80,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .route("/sync/recover", post(sync::recover))
+        .route("/sync/records", get(sync::records))
         .fallback(api_not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));

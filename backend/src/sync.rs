@@ -17,8 +17,9 @@ use common::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use common::engine::push::{process_push, process_recovery, Store};
 use common::engine::record::{Kind, RecordState};
 use common::engine::wire::{
-    ChangeResult, IncomingPush, Outcome, PushResponse, PushedChange, RecoverRequest, RecoverResponse, ScopeDigest,
-    DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, MAX_PUSH_CHANGES, MAX_RECOVER_RECORDS, PROTOCOL_VERSION,
+    ChangeResult, FetchResponse, IncomingPush, Outcome, PushResponse, PushedChange, RecoverRequest, RecoverResponse,
+    ScopeDigest, DEFAULT_PULL_LIMIT, MAX_FETCH, MAX_PULL_LIMIT, MAX_PUSH_CHANGES, MAX_RECOVER_RECORDS,
+    PROTOCOL_VERSION,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -652,6 +653,127 @@ pub async fn pull(
     let resp =
         state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, &store, &damaged)).await?;
     Ok(Json(resp).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchParams {
+    pub kind: String,
+    /// Comma-separated record ids.
+    pub ids: Option<String>,
+    /// A search among orders: number, customer name or phone, as the order list matches.
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// What a fetch asks for.
+enum Fetch {
+    Ids(Vec<RecordId>),
+    Search(String),
+}
+
+/// Longest search text.
+const MAX_FETCH_QUERY: usize = 100;
+
+/// Records outside the pull (see [`FetchResponse`]): a device whose storage was full
+/// dropped its oldest synced orders, and fetches one when it is opened, or searches the
+/// server's orders for older ones. Only what this user may read is sent.
+pub async fn records(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(p): ApiQuery<FetchParams>,
+) -> Result<Json<FetchResponse>, AppError> {
+    let bad = |field: &'static str, message: &str| AppError::bad_request("invalid_query", message).with_field(field);
+    let kind = Kind::parse(&p.kind)
+        .filter(|k| common::desk::kinds::spec(*k).is_some())
+        .ok_or_else(|| bad("kind", "unknown kind of record"))?;
+    let limit = p.limit.unwrap_or(50) as usize;
+    if limit == 0 || limit > MAX_FETCH {
+        return Err(bad("limit", &format!("limit must be between 1 and {MAX_FETCH}")));
+    }
+    let fetch = match (p.ids, p.q) {
+        (Some(ids), None) => {
+            let ids = ids
+                .split(',')
+                .map(|s| RecordId::parse(s.trim()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| bad("ids", "ids are record ids (UUIDs), separated by commas"))?;
+            if ids.is_empty() || ids.len() > MAX_FETCH {
+                return Err(bad("ids", &format!("between 1 and {MAX_FETCH} ids")));
+            }
+            Fetch::Ids(ids)
+        }
+        (None, Some(q)) => {
+            let q = q.trim().to_string();
+            if kind != Kind::ORDER {
+                return Err(bad("q", "the server searches orders only"));
+            }
+            if q.is_empty() || q.chars().count() > MAX_FETCH_QUERY {
+                return Err(bad("q", &format!("a search text of 1 to {MAX_FETCH_QUERY} characters")));
+            }
+            Fetch::Search(q)
+        }
+        _ => return Err(bad("ids", "give either ids or q")),
+    };
+    let server_time = state.db.server_time();
+    let (records, more) = state.db.read(move |conn| read_fetch(conn, &user, kind, &fetch, limit)).await?;
+    Ok(Json(FetchResponse { protocol: PROTOCOL_VERSION, records, more, server_time }))
+}
+
+fn read_fetch(
+    conn: &Connection,
+    user: &CurrentUser,
+    kind: Kind,
+    fetch: &Fetch,
+    limit: usize,
+) -> Result<(Vec<RecordState>, bool), AppError> {
+    let readable = |office: &str| kind.is_catalogue() || user.actor.is_hq || office == user.actor.office.as_str();
+    let parse = |text: &str, digest: i64, id: &str| -> Result<Option<RecordState>, AppError> {
+        if !intact(text, digest) {
+            let _ = damaged(kind.as_str(), id);
+            return Ok(None);
+        }
+        serde_json::from_str(text).map(Some).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))
+    };
+    let mut out = Vec::new();
+    match fetch {
+        Fetch::Ids(ids) => {
+            let mut stmt =
+                conn.prepare_cached("SELECT state, digest, office FROM records WHERE kind = ?1 AND id = ?2")?;
+            for id in ids {
+                let row = stmt
+                    .query_row(params![kind.as_str(), id.to_string()], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                    })
+                    .optional()?;
+                if let Some((text, digest, _)) = row.filter(|(_, _, office)| readable(office)) {
+                    out.extend(parse(&text, digest, &id.to_string())?);
+                }
+            }
+            Ok((out, false))
+        }
+        Fetch::Search(q) => {
+            // Matched as the order list matches (separators, case and pinyin initials
+            // aside), so every order in scope is read, newest change first: an occasional
+            // search, on a reader connection.
+            let filter = common::desk::search::OrderFilter { text: q.clone(), ..Default::default() };
+            let mut stmt = conn.prepare_cached(
+                "SELECT state, digest, id FROM records WHERE kind = ?1 AND (?2 OR office = ?3) ORDER BY seq DESC",
+            )?;
+            let mut rows = stmt.query(params![kind.as_str(), user.actor.is_hq, user.actor.office.as_str()])?;
+            while let Some(r) = rows.next()? {
+                let (text, digest, id): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let Some(state) = parse(&text, digest, &id)? else { continue };
+                if filter.accepts(&common::desk::order::OrderView::from_record(&state), 0) {
+                    if out.len() == limit {
+                        return Ok((out, true));
+                    }
+                    out.push(state);
+                }
+            }
+            Ok((out, false))
+        }
+    }
 }
 
 /// A device sends back what a server restored from a backup may have lost (see

@@ -13,6 +13,7 @@
 
 pub mod desk;
 pub mod engine;
+pub mod sort;
 
 pub use desk::money::Fen;
 pub use engine::hlc::{Clock, Hlc};

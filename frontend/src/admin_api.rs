@@ -72,7 +72,7 @@ async fn call<T: DeserializeOwned>(
             field: None,
         });
     }
-    let e = resp.json::<ErrorBody>().await.unwrap_or(ErrorBody {
+    let e = crate::sync::read_json::<ErrorBody>(resp).await.unwrap_or(ErrorBody {
         error: "http".into(),
         message: format!("the server answered {status}"),
         field: None,

@@ -78,7 +78,7 @@ pub fn list() -> Vec<Draft> {
         .filter_map(|k| LocalStorage::get::<Draft>(&k).ok())
         .filter(|d| d.owner.is_none() || d.owner == me)
         .collect();
-    v.sort_by_key(|d: &Draft| std::cmp::Reverse(d.updated_ms));
+    common::sort::sort_by_key(&mut v, |d: &Draft| std::cmp::Reverse(d.updated_ms));
     v
 }
 

@@ -18,7 +18,7 @@ fn token(ctx: crate::state::Ctx) -> String {
 
 async fn server_error(resp: reqwest::Response) -> ApiError {
     let status = resp.status().as_u16();
-    let e = resp.json::<ErrorBody>().await.unwrap_or(ErrorBody {
+    let e = crate::sync::read_json::<ErrorBody>(resp).await.unwrap_or(ErrorBody {
         error: "http".into(),
         message: format!("the server answered {status}"),
         field: None,

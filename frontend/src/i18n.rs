@@ -285,3 +285,25 @@ pub fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
         Lang::En => en,
     }
 }
+
+/// How a fetch from the server went (an order this device no longer holds, or a search of
+/// the server's older orders).
+pub fn fetched(lang: Lang, f: &crate::sync::Fetched) -> String {
+    use crate::sync::Fetched;
+    match (f, lang) {
+        (Fetched::Asking, Lang::Zh) => "正在向服务器查找…".into(),
+        (Fetched::Asking, Lang::En) => "Asking the server…".into(),
+        (Fetched::Found(0, _), Lang::Zh) => "服务器上没有更多符合的订单。".into(),
+        (Fetched::Found(0, _), Lang::En) => "The server has no more matching orders.".into(),
+        (Fetched::Found(n, false), Lang::Zh) => format!("从服务器取回了 {n} 张较早的订单。"),
+        (Fetched::Found(n, false), Lang::En) => format!("Brought back {n} older orders from the server."),
+        (Fetched::Found(n, true), Lang::Zh) => format!("从服务器取回了 {n} 张;符合的还有更多,请多输入几个字缩小范围。"),
+        (Fetched::Found(n, true), Lang::En) => {
+            format!("Brought back {n} from the server; more match: type more to narrow the search.")
+        }
+        (Fetched::Offline, Lang::Zh) => "连不上服务器:联网后再试。".into(),
+        (Fetched::Offline, Lang::En) => "Cannot reach the server: try again when online.".into(),
+        (Fetched::Failed(m), Lang::Zh) => format!("服务器没有给出结果:{m}"),
+        (Fetched::Failed(m), Lang::En) => format!("The server gave no answer: {m}"),
+    }
+}

@@ -202,7 +202,7 @@ fn to_protocol_2() {
         let seq = v.get("seq").and_then(Value::as_u64).filter(|s| *s > 0).unwrap_or(u64::MAX);
         (seq, v.get("ts").and_then(Value::as_str).unwrap_or_default().to_string())
     };
-    waiting.sort_by_key(|(_, v)| order_of(v));
+    common::sort::sort_by_key(&mut waiting, |(_, v)| order_of(v));
     for (key, v) in waiting {
         let record = (
             v.get("kind").and_then(Value::as_str).unwrap_or_default().to_string(),
@@ -253,7 +253,7 @@ fn pack_key(n: u64) -> String {
 /// Every pack's number, in the order written.
 fn pack_numbers() -> Vec<u64> {
     let mut v: Vec<u64> = all_keys().iter().filter_map(|k| pack_number(k)).collect();
-    v.sort_unstable();
+    common::sort::sort(&mut v);
     v
 }
 

@@ -88,7 +88,7 @@ pub fn aged_orders<'a>(
             })
         })
         .collect();
-    out.sort_by(|a, b| (a.shipped, &a.number).cmp(&(b.shipped, &b.number)));
+    crate::sort::sort_by(&mut out, |a, b| (a.shipped, &a.number).cmp(&(b.shipped, &b.number)));
     out
 }
 
@@ -154,7 +154,7 @@ pub fn ageing(aged: &[Aged], by: By) -> (Vec<AgeingRow>, AgeingRow) {
         total.add(a);
     }
     let mut rows: Vec<AgeingRow> = rows.into_values().collect();
-    rows.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.key.cmp(&b.key)));
+    crate::sort::sort_by(&mut rows, |a, b| b.total.cmp(&a.total).then_with(|| a.key.cmp(&b.key)));
     (rows, total)
 }
 

@@ -60,7 +60,7 @@ pub fn history(state: Option<&RecordState>, pending: &[&Change]) -> Vec<Entry> {
         if let Some(c) = created {
             stamps.push(c);
         }
-        stamps.sort();
+        crate::sort::sort(&mut stamps);
         stamps.dedup();
         for at in stamps {
             let log = s.log.get(&at);
@@ -102,7 +102,7 @@ pub fn history(state: Option<&RecordState>, pending: &[&Change]) -> Vec<Entry> {
     // This device's waiting changes, each against the record as it stood just before.
     let mut seen = state.cloned();
     let mut mine: Vec<&&Change> = pending.iter().collect();
-    mine.sort_by_key(|c| (c.ts, c.id));
+    crate::sort::sort_by_key(&mut mine, |c| (c.ts, c.id));
     for c in mine {
         let edits = c
             .set
@@ -132,7 +132,7 @@ pub fn history(state: Option<&RecordState>, pending: &[&Change]) -> Vec<Entry> {
             None => seen = Some(RecordState::from_change(c)),
         }
     }
-    out.sort_by_key(|e| e.at);
+    crate::sort::sort_by_key(&mut out, |e| e.at);
     out
 }
 

@@ -76,7 +76,7 @@ impl Listing {
             rows.insert(s.id, (stamp, view));
         }
         self.rows = rows;
-        out.sort_by_key(|(o, _)| std::cmp::Reverse(o.created));
+        crate::sort::sort_by_key(&mut out, |(o, _)| std::cmp::Reverse(o.created));
         out
     }
 }

@@ -604,7 +604,7 @@ pub fn chase_list<'a>(
             })
         })
         .collect();
-    out.sort_by(|a, b| (a.arrived, &a.number).cmp(&(b.arrived, &b.number)));
+    crate::sort::sort_by(&mut out, |a, b| (a.arrived, &a.number).cmp(&(b.arrived, &b.number)));
     out
 }
 

@@ -48,7 +48,7 @@ pub fn lookup<'a, T>(items: &'a [T], query: &str, limit: usize, keys: impl Fn(&T
     }
     let mut hits: Vec<(u8, usize, &T)> =
         items.iter().enumerate().filter_map(|(i, t)| score(query, &keys(t)).map(|s| (s, i, t))).collect();
-    hits.sort_by_key(|(s, i, _)| (*s, *i));
+    crate::sort::sort_by_key(&mut hits, |(s, i, _)| (*s, *i));
     hits.into_iter().take(limit).map(|(_, _, t)| t).collect()
 }
 

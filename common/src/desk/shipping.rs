@@ -923,7 +923,7 @@ pub fn summarize<'a>(
     };
     let fits = |q: &LineQty| order.lines.get(q.line).is_some_and(|l| l.model == q.model);
     let mut mine: Vec<&ShipmentView> = shipments.into_iter().filter(|s| s.order == Some(order.id)).collect();
-    mine.sort_by_key(|s| (s.ship_date, s.created));
+    crate::sort::sort_by_key(&mut mine, |s| (s.ship_date, s.created));
     for s in mine {
         out.shipments += 1;
         out.waybills.extend(s.waybills.iter().cloned());
@@ -959,7 +959,7 @@ pub fn notice_list<'a>(shipments: impl IntoIterator<Item = &'a ShipmentView>) ->
     // Signed for: the customer has the goods, there is nothing left to tell them.
     let mut out: Vec<&ShipmentView> =
         shipments.into_iter().filter(|s| s.notified.is_none() && s.receipt.is_none()).collect();
-    out.sort_by_key(|s| (s.ship_date, s.created));
+    crate::sort::sort_by_key(&mut out, |s| (s.ship_date, s.created));
     out
 }
 
@@ -979,6 +979,6 @@ pub fn unconfirmed<'a>(
         .into_iter()
         .filter(|s| s.receipt.is_none() && s.ship_date.is_some_and(|d| d.plus_days(days) < today) && !returned(s))
         .collect();
-    out.sort_by_key(|s| (s.ship_date, s.created));
+    crate::sort::sort_by_key(&mut out, |s| (s.ship_date, s.created));
     out
 }

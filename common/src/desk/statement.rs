@@ -141,7 +141,7 @@ pub fn opening_rows(openings: &[crate::desk::opening::Opening]) -> Vec<Row> {
 /// The statement of `all` rows between `from` and `to` (both included): rows before
 /// `from` make the balance brought forward.
 pub fn fold(mut all: Vec<Row>, from: Date, to: Date) -> Statement {
-    all.sort_by_key(|r| (r.date, r.kind, r.record));
+    crate::sort::sort_by_key(&mut all, |r| (r.date, r.kind, r.record));
     let add = |a: Fen, b: Fen| a.checked_add(b).unwrap_or(a);
     let sub = |a: Fen, b: Fen| Fen(a.0.saturating_sub(b.0));
     let mut opening = Fen::ZERO;

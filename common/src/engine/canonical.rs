@@ -37,7 +37,7 @@ fn write(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            crate::sort::sort_by(&mut keys, |a, b| a.encode_utf16().cmp(b.encode_utf16()));
             out.push(b'{');
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {

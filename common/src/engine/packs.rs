@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(ix.home_of(&key(5)), Some(2));
         assert_eq!(ix.home_of(&key(4)), Some(1));
         let mut live = ix.live_in(1);
-        live.sort();
+        crate::sort::sort(&mut live);
         assert_eq!(live.len(), 8);
         ix.wrote(3, keys(0..10));
         assert_eq!(ix.empty(), vec![1, 2]);

@@ -263,14 +263,14 @@ impl Replica {
             .filter(|(k, _)| !pending.contains(k))
             .map(|(k, s)| (rank(k.0), s.created(), *k))
             .collect();
-        v.sort();
+        crate::sort::sort(&mut v);
         v.into_iter().take(max).map(|(_, _, k)| k).collect()
     }
 
     pub fn refused_for(&self, kind: Kind, id: RecordId) -> Vec<&Refused> {
         let mut v: Vec<&Refused> =
             self.refused.values().filter(|r| r.change.kind == kind && r.change.record == id).collect();
-        v.sort_by_key(|r| (r.change.ts, r.change.id));
+        crate::sort::sort_by_key(&mut v, |r| (r.change.ts, r.change.id));
         v
     }
 
@@ -363,7 +363,7 @@ impl Replica {
     pub fn assign_seqs(&mut self) -> Vec<Change> {
         let mut fresh: Vec<(Hlc, ChangeId)> =
             self.outbox.values().filter(|c| c.seq == 0).map(|c| (c.ts, c.id)).collect();
-        fresh.sort();
+        crate::sort::sort(&mut fresh);
         let mut out = Vec::with_capacity(fresh.len());
         for (_, id) in fresh {
             if let Some(c) = self.outbox.get_mut(&id) {
@@ -381,7 +381,7 @@ impl Replica {
         if changes.is_empty() {
             return None;
         }
-        changes.sort_by_key(|c| c.seq);
+        crate::sort::sort_by_key(&mut changes, |c| c.seq);
         let changes = changes.into_iter().take(max).cloned().collect();
         Some(PushRequest { protocol: PROTOCOL_VERSION, client: self.meta.client, changes })
     }
@@ -609,7 +609,7 @@ impl Replica {
 }
 
 fn sort_pending(changes: &mut [&Change]) {
-    changes.sort_by_key(|c| (if c.seq == 0 { u64::MAX } else { c.seq }, c.ts, c.id));
+    crate::sort::sort_by_key(changes, |c| (if c.seq == 0 { u64::MAX } else { c.seq }, c.ts, c.id));
 }
 
 /// Records as shown: the overlay's copy where there is one, else the confirmed one; both

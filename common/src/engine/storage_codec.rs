@@ -50,7 +50,8 @@ pub fn decode<T: DeserializeOwned>(stored: &str) -> Option<T> {
     if let Some(body) = stored.strip_prefix(MARK) {
         let packed = from_units(body)?;
         let json = miniz_oxide::inflate::decompress_to_vec(&packed).ok()?;
-        return serde_json::from_slice(&json).ok();
+        // From `&str`, as everything else is read: one compiled reader per type.
+        return serde_json::from_str(std::str::from_utf8(&json).ok()?).ok();
     }
     match stored.strip_prefix('~') {
         Some(packed) => {

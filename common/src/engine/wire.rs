@@ -160,6 +160,23 @@ pub struct PullResponse {
     pub total: Option<u64>,
 }
 
+/// `GET /api/sync/records`: records fetched outside the pull, by id or by a search (a
+/// device whose storage was full dropped its oldest synced records; the server keeps
+/// them). The client merges them like pulled records; its cursor does not move.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FetchResponse {
+    pub protocol: u32,
+    /// The records asked for that this user may read (others, and unknown ids, are left out).
+    pub records: Vec<RecordState>,
+    /// A search found more than `limit`: the newest are sent.
+    #[serde(default)]
+    pub more: bool,
+    pub server_time: Hlc,
+}
+
+/// Most ids one fetch names, and most records one search returns.
+pub const MAX_FETCH: usize = 100;
+
 /// The server's store was restored from a backup (its identity, `store` in every push
 /// and pull answer, changed): it may have lost changes it had acknowledged, which this
 /// device still holds in its confirmed records. Before anything else, the device sends

@@ -358,7 +358,7 @@ pub fn check_edit<'a>(
     }
     if guarded && !progress.counting.is_empty() {
         let mut back: Vec<&'static str> = progress.counting.keys().copied().collect();
-        back.sort_by_key(|s| wf.steps.iter().position(|x| x.code == *s));
+        crate::sort::sort_by_key(&mut back, |s| wf.steps.iter().position(|x| x.code == *s));
         return Ok(EditEffect::SendsBack(back));
     }
     Ok(EditEffect::Allowed)
@@ -429,7 +429,7 @@ pub fn check_step(
         let given: Vec<&str> = write.approved.keys().map(String::as_str).collect();
         if given != {
             let mut w = wanted.clone();
-            w.sort_unstable();
+            crate::sort::sort(&mut w);
             w
         } {
             return Err(Refusal::new(

@@ -72,7 +72,7 @@ fn station_calls(id: RecordId) -> impl IntoView {
     let name = ctx.replica.with_untracked(|r| r.get(Kind::STATION, id).map(|s| s.get_str("name").to_string()));
     let mut calls: Vec<common::desk::shipping::LogView> =
         ctx.station_log().into_iter().filter(|e| Some(&e.station) == name.as_ref()).collect();
-    calls.sort_by_key(|e| std::cmp::Reverse((e.date, e.created)));
+    common::sort::sort_by_key(&mut calls, |e| std::cmp::Reverse((e.date, e.created)));
     view! {
         <h4>{i.s("进返货记录", "Arrivals and returns")}</h4>
         {calls.is_empty().then(|| view! { <p class="muted">{i.s("还没有记录。", "None yet.")}</p> })}
@@ -128,7 +128,7 @@ fn Products() -> impl IntoView {
     let products = Memo::new(move |_| {
         let mut ps: Vec<ProductView> =
             ctx.replica.with(|r| r.all(Kind::PRODUCT).map(ProductView::from_record).collect());
-        ps.sort_by(|a, b| a.model.cmp(&b.model));
+        common::sort::sort_by(&mut ps, |a, b| a.model.cmp(&b.model));
         ps
     });
     let open = move |p: Option<&ProductView>| {
@@ -261,7 +261,7 @@ fn Stations() -> impl IntoView {
     let stations = Memo::new(move |_| {
         let mut ss: Vec<StationView> =
             ctx.replica.with(|r| r.all(Kind::STATION).map(StationView::from_record).collect());
-        ss.sort_by(|a, b| (a.office != "HQ", &a.name).cmp(&(b.office != "HQ", &b.name)));
+        common::sort::sort_by(&mut ss, |a, b| (a.office != "HQ", &a.name).cmp(&(b.office != "HQ", &b.name)));
         ss
     });
     let open = move |s: Option<&StationView>| {

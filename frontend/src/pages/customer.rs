@@ -43,14 +43,14 @@ pub fn CustomerPage() -> impl IntoView {
             .into_iter()
             .filter(|o| o.office.as_str() == c.office && mine(o.customer, &o.customer_name))
             .collect();
-        orders.sort_by_key(|o| o.created);
+        common::sort::sort_by_key(&mut orders, |o| o.created);
         let ids: std::collections::HashSet<RecordId> = orders.iter().map(|o| o.id).collect();
         let mut shipments: Vec<ShipmentView> =
             books.shipments.into_iter().filter(|s| s.order.is_some_and(|o| ids.contains(&o))).collect();
-        shipments.sort_by_key(|s| (s.ship_date, s.created));
+        common::sort::sort_by_key(&mut shipments, |s| (s.ship_date, s.created));
         let mut pays: Vec<payments::PaymentView> =
             books.payments.into_iter().filter(|p| mine(p.customer, &p.customer_name)).collect();
-        pays.sort_by_key(|p| (p.date, p.created));
+        common::sort::sort_by_key(&mut pays, |p| (p.date, p.created));
         (orders, shipments, pays)
     });
     let today = local_date(now_ms(), offset);

@@ -46,7 +46,7 @@ pub fn CustomerList() -> impl IntoView {
             .into_iter()
             .filter(|c| q.trim().is_empty() || score(&q, &[&c.name, &c.phone, &c.initials, &c.full_name]).is_some())
             .collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
+        common::sort::sort_by(&mut v, |a, b| a.name.cmp(&b.name));
         v
     });
     view! {

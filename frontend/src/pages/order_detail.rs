@@ -107,8 +107,9 @@ pub fn OrderDetail() -> impl IntoView {
         })
     });
     view! {
-        <Show when=move || found.with(Option::is_some) fallback=move || view! {
-            <section><h1>{i.s("找不到这张订单", "Order not found")}</h1><A href="/orders">{i.s("回到订单", "Back to orders")}</A></section>
+        <Show when=move || found.with(Option::is_some) fallback=move || match id.get() {
+            Some(id) => view! { <NotOnDevice id=id/> }.into_any(),
+            None => view! { <section><h1>{i.s("找不到这张订单", "Order not found")}</h1><A href="/orders">{i.s("回到订单", "Back to orders")}</A></section> }.into_any(),
         }>
             <section class="order-detail">
                 // What is typed in the step boxes lives as long as the order is open, not as
@@ -123,6 +124,48 @@ pub fn OrderDetail() -> impl IntoView {
                 {move || id.get().map(|id| view! { <OrderHistory id=id/> })}
             </section>
         </Show>
+    }
+}
+
+/// An order this device does not hold: synced orders are dropped from a full device (the
+/// server keeps them), so it is fetched; once it arrives the page shows it.
+#[component]
+fn NotOnDevice(id: RecordId) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let fetched = RwSignal::new(crate::sync::Fetched::Asking);
+    let fetch = move || {
+        fetched.set(crate::sync::Fetched::Asking);
+        leptos::task::spawn_local(async move {
+            let got = crate::sync::fetch_records(ctx, Kind::ORDER, crate::sync::Wanted::Ids(vec![id])).await;
+            fetched.set(got);
+        });
+    };
+    fetch();
+    view! {
+        <section class="not-on-device">
+            {move || match fetched.get() {
+                crate::sync::Fetched::Asking => view! {
+                    <p role="status">{i.s("这张订单不在本机,正在从服务器取回…", "This order is not on this device: fetching it from the server…")}</p>
+                }.into_any(),
+                crate::sync::Fetched::Found(..) => view! {
+                    <h1>{i.s("找不到这张订单", "Order not found")}</h1>
+                }.into_any(),
+                crate::sync::Fetched::Offline => view! {
+                    <h1>{i.s("这张订单不在本机", "This order is not on this device")}</h1>
+                    <p>{i.s(
+                        "存储满时,较早的已同步订单会从本机移除(服务器上都还在)。联网后就能打开。",
+                        "When storage is full, older synced orders are removed from this device (the server keeps them). It opens once you are online.",
+                    )}</p>
+                    <button type="button" on:click=move |_| fetch()>{i.s("重试", "Try again")}</button>
+                }.into_any(),
+                crate::sync::Fetched::Failed(m) => view! {
+                    <h1>{i.s("找不到这张订单", "Order not found")}</h1>
+                    <p class="muted">{m}</p>
+                }.into_any(),
+            }}
+            <p><A href="/orders">{i.s("回到订单", "Back to orders")}</A></p>
+        </section>
     }
 }
 
@@ -318,7 +361,7 @@ fn OrderHistory(id: RecordId) -> impl IntoView {
             .map(|e| (None, e))
             .collect();
         entries.extend(related_history(ctx, id));
-        entries.sort_by_key(|(_, e)| e.at);
+        common::sort::sort_by_key(&mut entries, |(_, e)| e.at);
         name_my_entries(ctx, entries.iter_mut().map(|(_, e)| e));
         entries
     };
@@ -555,7 +598,7 @@ fn Steps(state: RecordState) -> impl IntoView {
         }
         receiver_missing.set(false);
         let mut chosen: Vec<String> = copies.get_untracked().into_iter().map(String::from).collect();
-        chosen.sort_by_key(|c| order::HAND_OVER_COPIES.iter().position(|x| x == c));
+        common::sort::sort_by_key(&mut chosen, |c| order::HAND_OVER_COPIES.iter().position(|x| x == c));
         run(Action::HandOver { received_by: who, copies: chosen });
     };
     let stamp = RwSignal::new(order::default_stamp(order.payment));

@@ -239,8 +239,41 @@ pub fn OrderList() -> impl IntoView {
                         </Show>
                     </p>
                 </Show>
+                // Older synced orders may have been dropped from this device to make room.
+                <Show when=move || !text.with(|t| t.trim().is_empty()) && !ctx.replica.with(|r| r.meta.complete)>
+                    <ServerSearch text=text/>
+                </Show>
             </Show>
         </section>
+    }
+}
+
+/// This device dropped older synced orders when its storage was full (the server keeps
+/// them): the search can ask the server too, and what it finds comes back to the list.
+#[component]
+fn ServerSearch(text: RwSignal<String>) -> impl IntoView {
+    let ctx = use_ctx();
+    let i = ctx.i18n;
+    let fetched = RwSignal::new(None::<crate::sync::Fetched>);
+    let search = move |_| {
+        let q = text.get_untracked().trim().to_string();
+        fetched.set(Some(crate::sync::Fetched::Asking));
+        leptos::task::spawn_local(async move {
+            let got = crate::sync::fetch_records(ctx, Kind::ORDER, crate::sync::Wanted::Orders(q)).await;
+            fetched.set(Some(got));
+        });
+    };
+    view! {
+        <p class="server-search">
+            <span class="muted">{i.s("本机存储满时移除过较早的已同步订单(服务器上都还在)。", "Older synced orders were removed from this device when its storage was full (the server keeps them).")}</span>
+            " "
+            <button type="button" id="search-server" on:click=search
+                disabled=move || fetched.with(|f| f == &Some(crate::sync::Fetched::Asking))>
+                {i.s("在服务器上查找", "Search the server")}
+            </button>
+            " "
+            <span role="status">{move || fetched.with(|f| f.as_ref().map(|f| i18n::fetched(i.lang(), f)))}</span>
+        </p>
     }
 }
 

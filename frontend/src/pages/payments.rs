@@ -52,7 +52,7 @@ fn open_orders(ctx: crate::state::Ctx, customer: &str) -> Vec<(RecordId, String,
             .filter(|o| o.customer_name == name && o.status != Status::Voided)
             .collect()
     });
-    orders.sort_by_key(|o| o.created);
+    common::sort::sort_by_key(&mut orders, |o| o.created);
     orders
         .into_iter()
         .map(|o| {
@@ -71,7 +71,7 @@ pub fn PaymentsPage() -> impl IntoView {
     let may_record = ctx.actor().is_some_and(|a| payments::RECORDERS.contains(&a.role));
     let list = Memo::new(move |_| {
         let mut ps = ctx.payments();
-        ps.sort_by_key(|p| std::cmp::Reverse((p.date, p.created)));
+        common::sort::sort_by_key(&mut ps, |p| std::cmp::Reverse((p.date, p.created)));
         ps
     });
     let open = RwSignal::new(false);
@@ -334,7 +334,7 @@ pub fn CollectionsPage() -> impl IntoView {
         let aged = crate::pages::reports::books(ctx).aged(today);
         let mut v: Vec<common::desk::ageing::Aged> =
             aged.into_iter().filter(|a| a.bucket() > 0 && (!only_mine || a.salesperson == my_name)).collect();
-        v.sort_by(|a, b| (&a.salesperson, a.shipped).cmp(&(&b.salesperson, b.shipped)));
+        common::sort::sort_by(&mut v, |a, b| (&a.salesperson, a.shipped).cmp(&(&b.salesperson, b.shipped)));
         v
     });
     view! {

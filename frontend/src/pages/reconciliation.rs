@@ -35,7 +35,7 @@ pub fn Reconciliations(customer: CustomerView) -> impl IntoView {
                 .filter(|s| s.customer == Some(c.id) || (s.customer.is_none() && s.customer_name == c.name))
                 .collect()
         });
-        v.sort_by_key(|s| std::cmp::Reverse((s.sent_on, s.created)));
+        common::sort::sort_by_key(&mut v, |s| std::cmp::Reverse((s.sent_on, s.created)));
         v
     });
     // What each period's statement says now, from this device's books.

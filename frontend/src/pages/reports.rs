@@ -116,7 +116,7 @@ pub fn known_offices(ctx: crate::state::Ctx, kind: Kind, own: &str) -> Vec<Strin
     let mut v: Vec<String> =
         ctx.replica.with(|r| r.all(Kind::CUSTOMER).chain(r.all(kind)).map(|s| s.office.to_string()).collect());
     v.push(own.to_string());
-    v.sort();
+    common::sort::sort(&mut v);
     v.dedup();
     v
 }

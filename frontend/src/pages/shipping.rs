@@ -163,7 +163,7 @@ pub fn ShippingPanel(id: RecordId) -> impl IntoView {
             <div class="shipment-list">
                 {move || {
                     let (_, mut list) = shipping.get();
-                    list.sort_by_key(|s| (s.ship_date, s.created));
+                    common::sort::sort_by_key(&mut list, |s| (s.ship_date, s.created));
                     list.into_iter().map(|s| view! { <ShipmentCard shipment=s on_order_page=true/> }).collect_view()
                 }}
             </div>
@@ -806,7 +806,7 @@ fn StationLog() -> impl IntoView {
     let may_log = ctx.actor().is_some_and(|a| shipping::STATION_LOGGERS.contains(&a.role));
     let log = Memo::new(move |_| {
         let mut l = ctx.station_log();
-        l.sort_by_key(|e| std::cmp::Reverse(e.created));
+        common::sort::sort_by_key(&mut l, |e| std::cmp::Reverse(e.created));
         l
     });
     let open = RwSignal::new(false);

@@ -3,7 +3,8 @@
 //! what one device can no longer do to another.
 
 use crate::helpers::*;
-use common::engine::record::{Change, Kind};
+use common::engine::ids::RecordId;
+use common::engine::record::{Change, Kind, RecordState};
 use common::engine::wire::{Outcome, PushResponse, PROTOCOL_VERSION};
 use serde_json::{json, Value};
 
@@ -329,4 +330,102 @@ async fn a_step_impossible_from_what_its_author_saw_is_refused_with_the_reason()
     let edit = fs.change(Kind::ORDER, id, &voided.office, Some(&voided), [("notes".into(), json!("改"))].into());
     let r = fs.push(vec![edit]).await.results.remove(0);
     assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("closed")), "edits of a voided order");
+}
+
+/// GET `/api/sync/records` as `device`: the status and the JSON answer.
+async fn fetch(device: &Device, query: &str) -> (u16, serde_json::Value) {
+    let resp = device
+        .http
+        .get(format!("{}/api/sync/records?{query}", device.base))
+        .bearer_auth(device.token())
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+fn fetched_numbers(body: &serde_json::Value) -> Vec<String> {
+    let records: Vec<RecordState> = serde_json::from_value(body["records"].clone()).unwrap();
+    let mut v: Vec<String> = records.iter().map(|r| r.get_str("number").to_string()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn an_order_dropped_from_a_full_device_is_fetched_by_id_by_its_office_and_head_office_only() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut fs = login(&base, "fs_clerk").await;
+    let order = fs.new_order(1);
+    let (id, number) = (order.record, fs.number(1));
+    assert_eq!(fs.push(vec![order]).await.results[0].outcome, Outcome::Applied);
+    let unknown = RecordId::new_v7(now_ms(), random10());
+    let (status, body) = fetch(&fs, &format!("kind=order&ids={id},{unknown}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(fetched_numbers(&body), vec![number.clone()], "the unknown id is left out");
+    let hq = login(&base, "hq_manager").await;
+    assert_eq!(fetched_numbers(&fetch(&hq, &format!("kind=order&ids={id}")).await.1), vec![number]);
+    let sz = login(&base, "sz_clerk").await;
+    let (status, body) = fetch(&sz, &format!("kind=order&ids={id}")).await;
+    assert_eq!(status, 200);
+    assert!(fetched_numbers(&body).is_empty(), "another branch's order is not sent: {body}");
+}
+
+#[tokio::test]
+async fn a_search_of_the_servers_orders_matches_as_the_order_list_does_within_the_office() {
+    let app = spawn_app().await;
+    let base = app.url("");
+    let mut fs = login(&base, "fs_clerk").await;
+    let office = fs.office();
+    let mut changes = Vec::new();
+    for (seq, customer) in [(1, "顺德美居建材"), (2, "南海华艺卫浴"), (3, "美居装饰")] {
+        let id = RecordId::new_v7(now_ms(), random10());
+        let number = fs.number(seq);
+        changes.push(fs.change(Kind::ORDER, id, &office, None, order_values(&number, customer, 2)));
+    }
+    fs.push(changes).await;
+    let mut sz = login(&base, "sz_clerk").await;
+    let sz_office = sz.office();
+    let id = RecordId::new_v7(now_ms(), random10());
+    let number = sz.number(1);
+    let c = sz.change(Kind::ORDER, id, &sz_office, None, order_values(&number, "深圳美居", 1));
+    sz.push(vec![c]).await;
+
+    // By part of a name, or by number: only this office's orders.
+    let (status, body) = fetch(&fs, &format!("kind=order&q={}", urlencode("美居"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(fetched_numbers(&body), vec![fs.number(1), fs.number(3)]);
+    assert_eq!(body["more"], false);
+    assert_eq!(fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", urlencode("华艺"))).await.1), vec![fs.number(2)]);
+    assert_eq!(fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", fs.number(2))).await.1), vec![fs.number(2)]);
+    // A limit below what matches sends the newest and says there is more.
+    let (_, body) = fetch(&fs, &format!("kind=order&limit=1&q={}", urlencode("美居"))).await;
+    assert_eq!((fetched_numbers(&body), &body["more"]), (vec![fs.number(3)], &serde_json::json!(true)));
+    // Head office searches every office.
+    let hq = login(&base, "hq_manager").await;
+    assert_eq!(fetched_numbers(&fetch(&hq, &format!("kind=order&q={}", urlencode("美居"))).await.1).len(), 3);
+}
+
+#[tokio::test]
+async fn a_fetch_that_cannot_be_answered_is_refused_naming_the_parameter() {
+    let app = spawn_app().await;
+    let fs = login(&app.url(""), "fs_clerk").await;
+    for (query, field) in [
+        ("kind=order", "ids"),
+        ("kind=order&ids=not-an-id", "ids"),
+        ("kind=parcel&ids=0193a1b2-c3d4-7000-8000-00000000abcd", "kind"),
+        ("kind=customer&q=abc", "q"),
+        ("kind=order&q=%20", "q"),
+        ("kind=order&q=abc&limit=0", "limit"),
+        ("kind=order&q=abc&limit=101", "limit"),
+    ] {
+        let (status, body) = fetch(&fs, query).await;
+        assert_eq!((status, body["field"].as_str()), (400, Some(field)), "{query}: {body}");
+    }
+    let anonymous = reqwest::get(app.url("/api/sync/records?kind=order&q=abc")).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
