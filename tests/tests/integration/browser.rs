@@ -260,6 +260,22 @@ const FILL_STORAGE: &str = "let i = 0; for (const size of [200000, 20000, 2000, 
 const FREE_STORAGE: &str = "Object.keys(localStorage).filter((k) => k.startsWith('junk')).forEach((k) => localStorage.removeItem(k)); return true";
 const OUTBOX_SIZE: &str = "return Object.keys(localStorage).filter((k) => k.startsWith('sd1:o:')).length";
 
+/// Fills the order form for a customer the device does not know (no lookup needed).
+async fn type_order_for_a_new_customer(b: &Browser) {
+    b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
+    let customer = b.wait_for("#f-customer_name", 10).await;
+    b.click(&customer).await;
+    b.keys("某某建材").await;
+    b.click(&b.wait_for("#f-lines-0-model", 5).await).await;
+    b.keys("AJ-9901").await;
+    b.click(&b.wait_for("#f-lines-0-quantity", 5).await).await;
+    b.keys("1").await;
+    b.click(&b.wait_for("#f-lines-0-unit_price", 5).await).await;
+    b.keys("10").await;
+    b.click(&b.wait_for("#f-payment", 5).await).await;
+    b.keys("款").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
     let Rig { tmp, mut server, base, driver } = Rig::start().await;
@@ -280,18 +296,7 @@ async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
     let mut refused = false;
     for _ in 0..8 {
         b.script(FILL_STORAGE).await;
-        b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
-        let customer = b.wait_for("#f-customer_name", 10).await;
-        b.click(&customer).await;
-        b.keys("某某建材").await;
-        b.click(&b.wait_for("#f-lines-0-model", 5).await).await;
-        b.keys("AJ-9901").await;
-        b.click(&b.wait_for("#f-lines-0-quantity", 5).await).await;
-        b.keys("1").await;
-        b.click(&b.wait_for("#f-lines-0-unit_price", 5).await).await;
-        b.keys("10").await;
-        b.click(&b.wait_for("#f-payment", 5).await).await;
-        b.keys("款").await;
+        type_order_for_a_new_customer(&b).await;
         save_confirming(&b).await;
         // The eviction notice can show before the saved order opens: wait for either end.
         b.wait_until(
@@ -324,6 +329,39 @@ async fn a_full_storage_evicts_synced_records_and_never_unsynced_changes() {
         b.wait_for(&format!("tr[data-number='{n}'][data-sync='synced']"), 60).await;
     }
     b.wait_for(".sync-badge[data-sync='synced']", 60).await;
+
+    // Full again, now that those orders are synced: they are the first to go, and the
+    // server still has them.
+    b.script(FILL_STORAGE).await;
+    type_order_for_a_new_customer(&b).await;
+    save_confirming(&b).await;
+    b.wait_for(".order-detail [data-number]", 10).await;
+    b.wait_for_text(".notice", &["已同步的旧记录"], 10).await;
+    b.script(FREE_STORAGE).await;
+    let fs = login(&base, "fs_clerk").await;
+    let mut orders = fs.orders().await;
+    orders.sort_by_key(|o| o.created());
+    let (searched, opened, offline) = (&orders[0], &orders[1], &orders[2]);
+    let number = |o: &common::engine::record::RecordState| o.get_str("number").to_string();
+    // Searched for in the list: not on the device, so the list offers the server's orders.
+    show_orders(&b).await;
+    b.click(&b.wait_for("#q", 10).await).await;
+    b.keys(&number(searched)).await;
+    let ask = b.wait_for("#search-server", 10).await;
+    assert!(b.find(&format!("tr[data-number='{}']", number(searched))).await.is_none(), "dropped from the device");
+    b.click(&ask).await;
+    b.wait_for(&format!("tr[data-number='{}'][data-sync='synced']", number(searched)), 30).await;
+    b.wait_for_text(".server-search [role='status']", &["取回了 1 张"], 10).await;
+    // Opened by its address (a link kept elsewhere): fetched, then shown.
+    b.goto(&format!("{base}/orders/{}", opened.id)).await;
+    b.wait_for(&format!(".order-detail [data-number='{}']", number(opened)), 30).await;
+    // With no server, the page says where the order is instead of that it does not exist.
+    server.kill();
+    b.goto(&format!("{base}/orders/{}", offline.id)).await;
+    b.wait_for_text(".not-on-device h1", &["这张订单不在本机"], 30).await;
+    server.restart().await;
+    b.click(&b.wait_for(".not-on-device button", 10).await).await;
+    b.wait_for(&format!(".order-detail [data-number='{}']", number(offline)), 30).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
