@@ -87,6 +87,8 @@ pub struct Ctx {
     /// Bumped when a blank new order is asked for (F2, save and start another).
     pub new_order: RwSignal<u64>,
     blank_requested: RwSignal<bool>,
+    /// The menu's late-calls count, kept per shipment version (see `LateCalls`).
+    late_calls: StoredValue<common::desk::shipping::LateCalls>,
 }
 
 pub fn use_ctx() -> Ctx {
@@ -134,6 +136,7 @@ impl Ctx {
             drafts: RwSignal::new(0),
             new_order: RwSignal::new(0),
             blank_requested: RwSignal::new(false),
+            late_calls: StoredValue::new(Default::default()),
         }
     }
 
@@ -521,9 +524,7 @@ impl Ctx {
         let offset = self.offset_minutes();
         let now = now_ms();
         let (hour, _) = self.office_rules();
-        self.replica.with(|r| {
-            r.all(Kind::SHIPMENT).filter(|s| ShipmentView::from_record(s).notice_overdue(now, offset, hour)).count()
-        })
+        self.replica.with(|r| self.late_calls.try_update_value(|c| c.count(r, now, offset, hour)).unwrap_or(0))
     }
 
     /// This office's hour for the morning calls and days to wait for a receipt.

@@ -729,12 +729,50 @@ impl ShipmentView {
     /// Whether the morning call is late: not made by `hour` o'clock (office time) of the
     /// day after the shipment left.
     pub fn notice_overdue(&self, now_ms: u64, offset_minutes: i32, hour: u32) -> bool {
+        self.call_owed().is_some_and(|shipped| call_late(shipped, now_ms, offset_minutes, hour))
+    }
+
+    /// The day it left, while its morning call is still owed (nobody called, not signed for).
+    fn call_owed(&self) -> Option<Date> {
         if self.notified.is_some() || self.receipt.is_some() {
-            return false;
+            return None;
         }
-        let Some(shipped) = self.ship_date else { return false };
-        let (today, h, _) = local(now_ms, offset_minutes);
-        today > shipped.plus_days(1) || today == shipped.plus_days(1) && h >= hour
+        self.ship_date
+    }
+}
+
+/// Whether the call for goods that left on `shipped` is late: not made by `hour` o'clock
+/// (office time) of the day after.
+fn call_late(shipped: Date, now_ms: u64, offset_minutes: i32, hour: u32) -> bool {
+    let (today, h, _) = local(now_ms, offset_minutes);
+    today > shipped.plus_days(1) || today == shipped.plus_days(1) && h >= hour
+}
+
+/// The menu's count of late morning calls over every shipment on a device, deriving again
+/// only the shipments whose record moved: a busy branch holds thousands, and the menu
+/// counts again whenever a sync brings something.
+#[derive(Default)]
+pub struct LateCalls {
+    /// Per shipment: the record's version when seen, and the day it left if the call is owed.
+    seen: std::collections::HashMap<RecordId, (u64, Option<Date>)>,
+}
+
+impl LateCalls {
+    pub fn count(&mut self, r: &crate::engine::replica::Replica, now_ms: u64, offset_minutes: i32, hour: u32) -> usize {
+        let kind = crate::engine::record::Kind::SHIPMENT;
+        let mut seen = std::collections::HashMap::with_capacity(self.seen.len());
+        let mut late = 0;
+        for s in r.all(kind) {
+            let version = r.version(kind, s.id);
+            let owed = match self.seen.remove(&s.id) {
+                Some((was, owed)) if was == version => owed,
+                _ => ShipmentView::from_record(s).call_owed(),
+            };
+            late += usize::from(owed.is_some_and(|d| call_late(d, now_ms, offset_minutes, hour)));
+            seen.insert(s.id, (version, owed));
+        }
+        self.seen = seen;
+        late
     }
 }
 

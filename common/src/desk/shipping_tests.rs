@@ -5,14 +5,15 @@ use crate::desk::kinds::DeskRules;
 use crate::desk::order::{Action, LineDraft, OrderDraft, OrderView, PaymentStamp, Status};
 use crate::desk::permissions::{Actor, Role};
 use crate::desk::shipping::{
-    self, notice_list, summarize, unconfirmed, LogView, ShipAction, ShipmentDraft, ShipmentView, Shipping,
+    self, notice_list, summarize, unconfirmed, LateCalls, LogView, ShipAction, ShipmentDraft, ShipmentView, Shipping,
     SHIPMENT_WORKFLOW,
 };
 use crate::desk::time::Date;
 use crate::engine::hlc::Hlc;
-use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
+use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::engine::push::{validate_change, Author};
 use crate::engine::record::{Change, Kind, RecordState, StepWrite};
+use crate::engine::replica::Replica;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -428,4 +429,42 @@ fn the_form_will_not_ship_more_than_is_left_and_the_order_lists_every_waybill() 
     view.apply_shipping(&summarize(&view, &all, &[]));
     assert_eq!(view.status, Status::Shipped);
     assert_eq!(view.shipment, Some(("DB-100, DB-2".to_string(), 3)));
+}
+
+#[test]
+fn the_late_calls_badge_counts_as_the_morning_list_does_and_follows_a_call_made_on_the_device() {
+    let order = shipped_order();
+    let mut logistics = Person::new(Role::Logistics, false, 3);
+    let dated = |mut s: RecordState, day: &str| {
+        s.fields.get_mut("ship_date").unwrap().heads.values_mut().for_each(|v| *v = json!(day));
+        s
+    };
+    let friday = dated(ship(&mut logistics, &order, 101, &[(0, 1)]).unwrap(), "2026-11-27");
+    let saturday = dated(ship(&mut logistics, &order, 100, &[(0, 1)]).unwrap(), "2026-11-28");
+    let sunday = dated(ship(&mut logistics, &order, 102, &[(0, 1)]).unwrap(), "2026-11-29");
+    let mut r = Replica::new(ClientId(uuid::Uuid::from_u128(9)), 9);
+    r.take_page(vec![friday.clone(), saturday, sunday], 3, Hlc::ZERO, 0);
+    let monday_9 = 1_796_000_400_000 - 1_000; // 2026-11-30 08:59:59 +08:00
+    let by_views = |r: &Replica| {
+        r.all(Kind::SHIPMENT).filter(|s| ShipmentView::from_record(s).notice_overdue(monday_9, 480, 10)).count()
+    };
+    let mut badge = LateCalls::default();
+    assert_eq!((badge.count(&r, monday_9, 480, 10), by_views(&r)), (2, 2), "Friday's and Saturday's");
+    // This device calls about Friday's: one left.
+    let call = ShipAction::Notify { spoke_to: "陈老板".into(), said: String::new() };
+    r.edit(
+        Kind::SHIPMENT,
+        friday.id,
+        &fs(),
+        &BTreeMap::new(),
+        Some(call.to_write(&SHIPMENT_WORKFLOW, Some(&friday))),
+        "fs_clerk",
+        monday_9,
+        [2; 10],
+    )
+    .unwrap();
+    assert_eq!((badge.count(&r, monday_9, 480, 10), by_views(&r)), (1, 1));
+    // Later in the morning Sunday's is late too: the time moves, not the records.
+    let monday_10 = monday_9 + 3_601_000; // 10:00:00
+    assert_eq!(badge.count(&r, monday_10, 480, 10), 2);
 }
