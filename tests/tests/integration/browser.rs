@@ -23,16 +23,6 @@ pub(crate) async fn retype(b: &Browser, id: &str, text: &str) {
     b.type_into(&e, text).await;
 }
 
-pub(crate) async fn log_in(b: &Browser, base: &str, user: &str) {
-    b.goto(&format!("{base}/login")).await;
-    let name = b.wait_for("#username", 30).await;
-    b.type_into(&name, user).await;
-    let pw = b.wait_for("#password", 5).await;
-    b.type_into(&pw, PASSWORD).await;
-    b.click(&b.wait_for("button[type=submit]", 5).await).await;
-    b.wait_for(".sync-badge[data-sync='synced']", 30).await;
-}
-
 /// The service worker controls the page and holds the app shell, so it opens offline.
 pub(crate) async fn wait_offline_ready(b: &Browser) {
     b.wait_until(
@@ -70,35 +60,90 @@ pub(crate) async fn branch_clerk_ready_offline(driver: &Driver, profile: &std::p
     b
 }
 
-/// Takes a two-line phone order with the keyboard alone; returns its number.
-pub(crate) async fn take_order_with_keyboard(b: &Browser) -> String {
-    b.click(&b.wait_for("nav a[href='/orders/new']", 10).await).await;
-    let customer = b.wait_for("#f-customer_name", 10).await;
-    b.click(&customer).await;
-    b.keys("美居").await;
-    b.wait_for(".suggestions li", 5).await;
-    b.keys(ENTER).await;
-    assert_eq!(b.active_id().await, "f-delivery_date", "Enter picks the customer and jumps past what it filled");
-    let phone = b.find("#f-phone").await.unwrap();
-    assert!(b.prop(&phone, "value").await.unwrap_or_default().len() > 5, "picking the customer fills the phone");
+/// Logs in as `user`. The app puts the cursor in the first box once the screen is drawn,
+/// and WebKit may draw it well after the box exists: typing before would lose letters to
+/// that move, so each step waits for the app to be where a person would see it.
+pub(crate) async fn log_in(b: &Browser, base: &str, user: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.wait_for("#username", 30).await;
+    wait_focus(b, "username", "the cursor in the user name").await;
+    type_in(b, "username", user, user).await;
+    type_in(b, "password", PASSWORD, PASSWORD).await;
+    b.click_on("button[type=submit]", 5).await;
+    b.wait_for(".sync-badge[data-sync='synced']", 30).await;
+}
 
-    b.click(&b.wait_for("#f-lines-0-model", 5).await).await;
-    b.keys("AJ-8801").await;
+/// Waits until the box `id` has the keyboard.
+async fn wait_focus(b: &Browser, id: &str, why: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = b.active_id().await;
+        if now == id {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let fields = b
+                .script(
+                    "return Array.from(document.querySelectorAll('input')).map((e) => e.id + '=' + e.value).join(' ')",
+                )
+                .await;
+            panic!("timed out waiting for {why}: the cursor is in {now:?}, not {id:?}; boxes: {fields}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Types into the box `id` (WebDriver focuses it first) and waits until it holds `value`.
+async fn type_in(b: &Browser, id: &str, text: &str, value: &str) {
+    let e = b.wait_for(&format!("#{id}"), 10).await;
+    b.type_into(&e, text).await;
+    b.wait_until(
+        &format!("{id} to read {value:?}"),
+        &format!(
+            "document.getElementById('{id}') && document.getElementById('{id}').value === {}",
+            serde_json::json!(value)
+        ),
+        10,
+    )
+    .await;
+}
+
+/// Presses keys in the box `id`, which has the keyboard.
+async fn press(b: &Browser, id: &str, keys: &str) {
+    let e = b.wait_for(&format!("#{id}"), 10).await;
+    b.type_into(&e, keys).await;
+}
+
+/// Takes a two-line phone order with the keyboard alone; returns its number. Each step
+/// waits for the cursor to move rather than expecting it at once: a key can return before
+/// what the app does on the next frame (in WebKit always, in Chromium under load), and the
+/// form's first focus may come after the boxes are there.
+pub(crate) async fn take_order_with_keyboard(b: &Browser) -> String {
+    b.click_on("nav a[href='/orders/new']", 10).await;
+    wait_focus(b, "f-customer_name", "the new order's cursor in the customer box").await;
+    type_in(b, "f-customer_name", "美居", "美居").await;
     b.wait_for(".suggestions li", 5).await;
-    b.keys(ENTER).await;
-    assert_eq!(b.active_id().await, "f-lines-0-quantity", "after the product, Enter goes to the quantity");
-    b.keys("12").await;
-    b.keys(ENTER).await;
-    assert_eq!(b.active_id().await, "f-lines-0-unit_price");
-    b.keys(ENTER).await;
-    assert_eq!(b.active_id().await, "f-lines-1-model", "a new line is ready");
-    b.keys("sjf").await; // pinyin initials of 三角阀
+    press(b, "f-customer_name", ENTER).await;
+    wait_focus(b, "f-delivery_date", "Enter to pick the customer and jump past what it filled").await;
+    b.wait_until("the customer's phone filled in", "document.getElementById('f-phone').value.length > 5", 5).await;
+
+    type_in(b, "f-lines-0-model", "AJ-8801", "AJ-8801").await;
     b.wait_for(".suggestions li", 5).await;
-    b.keys(ARROW_DOWN).await;
-    b.keys(ENTER).await;
-    b.keys("5").await;
+    press(b, "f-lines-0-model", ENTER).await;
+    wait_focus(b, "f-lines-0-quantity", "Enter after the product to go to the quantity").await;
+    type_in(b, "f-lines-0-quantity", "12", "12").await;
+    press(b, "f-lines-0-quantity", ENTER).await;
+    wait_focus(b, "f-lines-0-unit_price", "Enter after the quantity to go to the price").await;
+    press(b, "f-lines-0-unit_price", ENTER).await;
+    wait_focus(b, "f-lines-1-model", "Enter after the price to go to a new line").await;
+    type_in(b, "f-lines-1-model", "sjf", "sjf").await; // pinyin initials of 三角阀
+    b.wait_until("two or more 三角阀 offered", "document.querySelectorAll('.suggestions li').length >= 2", 5).await;
+    press(b, "f-lines-1-model", ARROW_DOWN).await;
+    press(b, "f-lines-1-model", ENTER).await;
+    wait_focus(b, "f-lines-1-quantity", "Enter after the second product to go to its quantity").await;
+    type_in(b, "f-lines-1-quantity", "5", "5").await;
     b.snapshot("order-form").await;
-    b.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    press(b, "f-lines-1-quantity", &format!("{CONTROL}{ENTER}{CONTROL}")).await;
     // The same order for the same customer minutes after another is asked about first.
     b.wait_until(
         "the order to be saved or a confirmation asked",
@@ -107,18 +152,10 @@ pub(crate) async fn take_order_with_keyboard(b: &Browser) -> String {
     )
     .await;
     if b.find("#confirm-save").await.is_some() {
-        // The form moves the cursor to 仍然保存 on the next frame; Ctrl+Enter confirms
-        // only from there, so wait for it rather than race it.
-        b.wait_until(
-            "the cursor on the confirmation",
-            "document.activeElement && document.activeElement.id === 'confirm-save'",
-            10,
-        )
-        .await;
+        wait_focus(b, "confirm-save", "the cursor on the confirmation").await;
         b.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
     }
-    let number = b.wait_for(".order-detail [data-number]", 10).await;
-    b.text(&number).await
+    b.text(&b.wait_for(".order-detail [data-number]", 10).await).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

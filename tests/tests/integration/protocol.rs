@@ -396,7 +396,10 @@ async fn a_search_of_the_servers_orders_matches_as_the_order_list_does_within_th
     assert_eq!(status, 200, "{body}");
     assert_eq!(fetched_numbers(&body), vec![fs.number(1), fs.number(3)]);
     assert_eq!(body["more"], false);
-    assert_eq!(fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", urlencode("华艺"))).await.1), vec![fs.number(2)]);
+    assert_eq!(
+        fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", urlencode("华艺"))).await.1),
+        vec![fs.number(2)]
+    );
     assert_eq!(fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", fs.number(2))).await.1), vec![fs.number(2)]);
     // A limit below what matches sends the newest and says there is more.
     let (_, body) = fetch(&fs, &format!("kind=order&limit=1&q={}", urlencode("美居"))).await;
