@@ -296,6 +296,7 @@ pub fn fetched(lang: Lang, f: &crate::sync::Fetched) -> String {
         (Fetched::Found(0, _), Lang::Zh) => "服务器上没有更多符合的订单。".into(),
         (Fetched::Found(0, _), Lang::En) => "The server has no more matching orders.".into(),
         (Fetched::Found(n, false), Lang::Zh) => format!("从服务器取回了 {n} 张较早的订单。"),
+        (Fetched::Found(1, false), Lang::En) => "Brought back 1 older order from the server.".into(),
         (Fetched::Found(n, false), Lang::En) => format!("Brought back {n} older orders from the server."),
         (Fetched::Found(n, true), Lang::Zh) => format!("从服务器取回了 {n} 张;符合的还有更多,请多输入几个字缩小范围。"),
         (Fetched::Found(n, true), Lang::En) => {

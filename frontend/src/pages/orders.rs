@@ -231,7 +231,7 @@ pub fn OrderList() -> impl IntoView {
                         </tbody>
                     </table>
                     <p class="list-foot">
-                        <span class="muted">{move || format!("{} {}", rows.with(Vec::len), i.t("张订单", "orders"))}</span>
+                        <span class="muted">{move || { let n = rows.with(Vec::len); format!("{n} {}", i.t("张订单", if n == 1 { "order" } else { "orders" })) }}</span>
                         <Show when=move || { shown.get() < rows.with(Vec::len) }>
                             <button type="button" on:click=move |_| shown.update(|n| *n += PAGE)>
                                 {move || format!("{} ({})", i.t("显示更多", "Show more"), rows.with(Vec::len) - shown.get())}
@@ -264,16 +264,17 @@ fn ServerSearch(text: RwSignal<String>) -> impl IntoView {
         });
     };
     view! {
-        <p class="server-search">
-            <span class="muted">{i.s("本机存储满时移除过较早的已同步订单(服务器上都还在)。", "Older synced orders were removed from this device when its storage was full (the server keeps them).")}</span>
-            " "
-            <button type="button" id="search-server" on:click=search
-                disabled=move || fetched.with(|f| f == &Some(crate::sync::Fetched::Asking))>
-                {i.s("在服务器上查找", "Search the server")}
-            </button>
-            " "
-            <span role="status">{move || fetched.with(|f| f.as_ref().map(|f| i18n::fetched(i.lang(), f)))}</span>
-        </p>
+        <div class="server-search">
+            <p>
+                <span class="muted">{i.s("本机存储满时移除过较早的已同步订单(服务器上都还在)。", "Older synced orders were removed from this device when its storage was full (the server keeps them).")}</span>
+                " "
+                <button type="button" id="search-server" on:click=search
+                    disabled=move || fetched.with(|f| f == &Some(crate::sync::Fetched::Asking))>
+                    {i.s("在服务器上查找", "Search the server")}
+                </button>
+            </p>
+            <p role="status">{move || fetched.with(|f| f.as_ref().map(|f| i18n::fetched(i.lang(), f)))}</p>
+        </div>
     }
 }
 
