@@ -214,18 +214,26 @@ impl ShipAction {
 
     /// Reads and checks a step's details: every detail known, the required ones given.
     pub fn from_parts(step: &str, data: &BTreeMap<String, Value>) -> Result<ShipAction, FieldError> {
-        let mut obj: serde_json::Map<String, Value> = data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        obj.insert("type".into(), Value::String(step.to_string()));
-        let action = ShipAction::deserialize(Value::Object(obj)).map_err(|e| {
-            let text = e.to_string();
-            if text.contains("unknown field") {
-                FieldError::new("data", Problem::UnknownField)
-            } else if text.contains("missing field") {
-                FieldError::new("data", Problem::Required)
-            } else {
-                FieldError::new("data", Problem::WrongType)
+        let d = order::Details { data, named: false };
+        let action = match step {
+            "notify" => {
+                d.only(&["said", "spoke_to"])?;
+                ShipAction::Notify { spoke_to: d.text("spoke_to")?, said: d.text_or_empty("said")? }
             }
-        })?;
+            "receipt" => {
+                d.only(&["date", "letter", "signer"])?;
+                ShipAction::Receipt { date: d.text("date")?, signer: d.text("signer")?, letter: d.flag("letter")? }
+            }
+            "correct" => {
+                d.only(&["reason"])?;
+                ShipAction::Correct { reason: d.text("reason")? }
+            }
+            "print" => {
+                d.only(&["form"])?;
+                ShipAction::Print { form: d.text_or_empty("form")? }
+            }
+            _ => return Err(FieldError::new("data", Problem::WrongType)),
+        };
         let text = |f: &str, v: &str, required: bool| {
             if required && v.trim().is_empty() {
                 Err(FieldError::new(f, Problem::Required))

@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 /// A protocol-1 action (`{"type": "ship", "waybill": …}`) as the step a person took on
 /// `seen`. `None` if it is not an action protocol 1 knew.
 pub fn step_from_v1(action: &Value, seen: Option<&RecordState>) -> Option<crate::engine::record::StepWrite> {
-    let action: Action = serde_json::from_value(action.clone()).ok()?;
+    let mut data = action.as_object()?.clone();
+    let Some(Value::String(step)) = data.remove("type") else { return None };
+    let action = Action::read_parts(&step, &data.into_iter().collect()).ok()?;
     Some(action.to_write(seen))
 }
 
