@@ -222,8 +222,8 @@ pub enum Fetched {
 
 /// Records the pull will not bring again: synced records this device dropped when its
 /// storage was full (the server keeps them). Merged like pulled ones (the cursor stays),
-/// and stored if there is room: where there is none they are held for this visit only
-/// (the server has them; nothing unsynced is ever dropped to make room for them).
+/// and stored if there is room and this is the syncing tab: otherwise they are held for this
+/// visit only (the server has them; nothing unsynced is ever dropped to make room for them).
 pub async fn fetch_records(ctx: Ctx, kind: common::engine::record::Kind, wanted: Wanted) -> Fetched {
     let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else {
         return Fetched::Offline;
@@ -268,11 +268,15 @@ pub async fn fetch_records(ctx: Ctx, kind: common::engine::record::Kind, wanted:
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let refs: Vec<&common::engine::record::RecordState> = merged.iter().collect();
-    match storage::save_records(&refs) {
-        Ok(()) => ctx.replica.with_untracked(storage::compact),
-        Err(SaveError::Quota) => {}
-        Err(e) => ctx.report_save_error(&e),
+    // Packs are numbered by the syncing tab, the one that writes confirmed records: another
+    // tab holds what it fetched for the visit.
+    if LEADER.with(Cell::get) {
+        let refs: Vec<&common::engine::record::RecordState> = merged.iter().collect();
+        match storage::save_records(&refs) {
+            Ok(()) => ctx.replica.with_untracked(storage::compact),
+            Err(SaveError::Quota) => {}
+            Err(e) => ctx.report_save_error(&e),
+        }
     }
     Fetched::Found(new, more)
 }
