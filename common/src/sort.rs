@@ -7,6 +7,7 @@
 //! that order. Same results as `slice::sort_by`: stable, ties keep their order.
 
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Sorts `v` stably by `cmp`, like `slice::sort_by`.
 pub fn sort_by<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
@@ -25,6 +26,26 @@ pub fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
 /// Sorts `v` stably in its natural order, like `slice::sort`.
 pub fn sort<T: Ord>(v: &mut [T]) {
     sort_by(v, T::cmp);
+}
+
+/// Collects pairs into a map, like `collect()` (a later pair replaces an earlier one with
+/// the same key), by inserting them one by one: std's `FromIterator` sorts them first with
+/// a sort compiled for each key and value type.
+pub fn map_of<K: Ord, V>(pairs: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
+    let mut map = BTreeMap::new();
+    for (k, v) in pairs {
+        map.insert(k, v);
+    }
+    map
+}
+
+/// Collects items into a set, like `collect()`, without std's per-type sort (see [`map_of`]).
+pub fn set_of<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+    let mut set = BTreeSet::new();
+    for t in items {
+        set.insert(t);
+    }
+    set
 }
 
 /// The positions `0..n` in the order `cmp` gives them: the one place that sorts.
@@ -89,6 +110,16 @@ mod tests {
             sort_by(&mut ours, |a, b| b.cmp(a));
             let mut std = v;
             std.sort_by(|a, b| b.cmp(a));
+            prop_assert_eq!(ours, std);
+        }
+
+        #[test]
+        fn maps_and_sets_hold_what_collect_would(pairs in proptest::collection::vec((0u8..20, any::<u16>()), 0..100)) {
+            let ours = map_of(pairs.clone());
+            let std: BTreeMap<u8, u16> = pairs.iter().copied().collect();
+            prop_assert_eq!(ours, std);
+            let ours = set_of(pairs.iter().map(|p| p.0));
+            let std: BTreeSet<u8> = pairs.iter().map(|p| p.0).collect();
             prop_assert_eq!(ours, std);
         }
     }

@@ -397,9 +397,8 @@ pub fn compact(replica: &Replica) {
 /// Drops records from the device (they stay on the server) to free room: each pack
 /// holding one is deleted and what else it held live is written again, smaller.
 pub fn remove_records(victims: &[Key], replica: &Replica) -> Result<(), SaveError> {
-    let victims: std::collections::BTreeSet<Key> = victims.iter().copied().collect();
-    let packs: std::collections::BTreeSet<u64> =
-        PACKS.with(|p| victims.iter().filter_map(|k| p.borrow().home_of(k)).collect());
+    let victims = common::sort::set_of(victims.iter().copied());
+    let packs = PACKS.with(|p| common::sort::set_of(victims.iter().filter_map(|k| p.borrow().home_of(k))));
     for key in &victims {
         LocalStorage::delete(format!("sd1:r:{}:{}", key.0.as_str(), key.1));
     }

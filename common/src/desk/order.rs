@@ -123,7 +123,7 @@ pub(crate) fn step_data<T: Serialize>(step: &T) -> BTreeMap<String, Value> {
     match serde_json::to_value(step) {
         Ok(Value::Object(mut m)) => {
             m.remove("type");
-            m.into_iter().collect()
+            crate::sort::map_of(m)
         }
         _ => BTreeMap::new(),
     }

@@ -135,11 +135,11 @@ impl Replica {
         outbox: Vec<Change>,
         refused: Vec<Refused>,
     ) -> Replica {
-        let outbox: BTreeMap<ChangeId, Change> = outbox.into_iter().map(|c| (c.id, c)).collect();
-        let refused: BTreeMap<ChangeId, Refused> = refused.into_iter().map(|r| (r.change.id, r)).collect();
+        let outbox = crate::sort::map_of(outbox.into_iter().map(|c| (c.id, c)));
+        let refused = crate::sort::map_of(refused.into_iter().map(|r| (r.change.id, r)));
         let highest = outbox.values().map(|c| c.seq).chain(refused.values().map(|r| r.change.seq)).max().unwrap_or(0);
         meta.next_seq = meta.next_seq.max(highest + 1);
-        let confirmed = confirmed.into_iter().map(|s| ((s.kind, s.id), s)).collect();
+        let confirmed = crate::sort::map_of(confirmed.into_iter().map(|s| ((s.kind, s.id), s)));
         let mut r = Replica {
             meta,
             confirmed,
@@ -256,7 +256,7 @@ impl Replica {
     /// with unsynced changes; by `rank` of their kind (lowest first: the domain says which
     /// kinds matter least offline), oldest first within a rank.
     pub fn eviction_candidates(&self, max: usize, rank: impl Fn(Kind) -> u8) -> Vec<Key> {
-        let pending: std::collections::BTreeSet<Key> = self.outbox.values().map(|c| (c.kind, c.record)).collect();
+        let pending = crate::sort::set_of(self.outbox.values().map(|c| (c.kind, c.record)));
         let mut v: Vec<(u8, Option<Hlc>, Key)> = self
             .confirmed
             .iter()
@@ -295,8 +295,7 @@ impl Replica {
     /// Every record of `kind` with a refusal waiting to be seen: as shown here, or (a
     /// refused new record) as its refused changes had it.
     pub fn with_refusals(&self, kind: Kind) -> Vec<RecordState> {
-        let ids: std::collections::BTreeSet<RecordId> =
-            self.refused.values().filter(|r| r.change.kind == kind).map(|r| r.change.record).collect();
+        let ids = crate::sort::set_of(self.refused.values().filter(|r| r.change.kind == kind).map(|r| r.change.record));
         ids.into_iter().filter_map(|id| self.get(kind, id).cloned().or_else(|| self.refused_record(kind, id))).collect()
     }
 

@@ -83,7 +83,7 @@ impl Workflow {
 
     /// The record's guarded values as it holds them now (`null` for a field never set).
     pub fn snapshot(&self, state: &RecordState) -> BTreeMap<String, Value> {
-        self.guarded.iter().map(|f| (f.to_string(), state.get(f).cloned().unwrap_or(Value::Null))).collect()
+        crate::sort::map_of(self.guarded.iter().map(|f| (f.to_string(), state.get(f).cloned().unwrap_or(Value::Null))))
     }
 
     /// The step event a person makes on `state` as they see it: what they approve is
