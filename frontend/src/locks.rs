@@ -67,7 +67,7 @@ pub struct OneTab;
 
 const TAB_KEY: &str = "sd1:tab";
 /// An entry older than this is a closed tab's.
-const STALE_MS: f64 = 6_000.0;
+const STALE_MS: i64 = 6_000;
 
 thread_local! {
     /// This tab's id, kept in session storage so that it survives the tab's reloads.
@@ -84,6 +84,12 @@ thread_local! {
     };
 }
 
+/// The clock in whole milliseconds: written and read as an integer, so no float formatting
+/// or parsing is compiled in for it.
+pub(crate) fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -94,14 +100,14 @@ impl OneTab {
         let Some(s) = storage() else { return false };
         let Some(v) = s.get_item(TAB_KEY).ok().flatten() else { return false };
         let mut parts = v.split(' ');
-        let (id, at) = (parts.next().unwrap_or(""), parts.next().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0));
-        TAB_ID.with(|me| id != me) && js_sys::Date::now() - at < STALE_MS
+        let (id, at) = (parts.next().unwrap_or(""), parts.next().and_then(|t| t.parse::<i64>().ok()).unwrap_or(0));
+        TAB_ID.with(|me| id != me) && now_ms() - at < STALE_MS
     }
 
     /// This tab is the one in use (now, and on every heartbeat).
     pub fn claim() {
         if let Some(s) = storage() {
-            let _ = TAB_ID.with(|me| s.set_item(TAB_KEY, &format!("{me} {}", js_sys::Date::now())));
+            let _ = TAB_ID.with(|me| s.set_item(TAB_KEY, &format!("{me} {}", now_ms())));
         }
     }
 

@@ -22,7 +22,7 @@ fn write(out: &mut Vec<u8>, value: &Value) {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => out.extend_from_slice(i.to_string().as_bytes()),
             (None, Some(u)) => out.extend_from_slice(u.to_string().as_bytes()),
-            _ => out.extend_from_slice(es_number(n.as_f64().unwrap_or(0.0)).as_bytes()),
+            _ => out.extend_from_slice(es_number(&n.to_string()).as_bytes()),
         },
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
@@ -73,17 +73,28 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// A fractional number as ECMAScript's `Number.prototype.toString` writes it.
-fn es_number(f: f64) -> String {
-    if f == 0.0 {
+/// A fractional number as ECMAScript's `Number.prototype.toString` writes it, from the
+/// shortest round-trip digits serde_json writes (in whichever notation it chose): the
+/// formatter is already in every build that writes JSON, where `core`'s `{:e}` would
+/// bring its own.
+fn es_number(written: &str) -> String {
+    let (negative, s) = match written.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, written),
+    };
+    let (mantissa, exp) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i32>().unwrap_or(0)),
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let leading = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_matches('0').to_string();
+    if digits.is_empty() {
         return "0".into();
     }
-    let s = format!("{f:e}");
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let n = exp + 1;
+    // The value is 0.`digits` × 10^n.
+    let n = int.len() as i32 - leading as i32 + exp;
     let k = digits.len() as i32;
     let body = if (1..=21).contains(&n) && k <= n {
         format!("{digits}{}", "0".repeat((n - k) as usize))
@@ -135,5 +146,20 @@ mod tests {
             canon(json!([0, -12, 12850, 1.5, 0.000001, 1e21, 1e-7, 123456789012345680000.0])),
             "[0,-12,12850,1.5,0.000001,1e+21,1e-7,123456789012345680000]"
         );
+        let cases = [
+            (-0.5, "-0.5"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (123.456, "123.456"),
+            (1.5e-7, "1.5e-7"),
+            (1e20, "100000000000000000000"),
+            (2.5e21, "2.5e+21"),
+            (-1.25e-9, "-1.25e-9"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (-0.0, "0"),
+        ];
+        for (f, es) in cases {
+            assert_eq!(canon(json!(f)), es, "{f:e}");
+        }
     }
 }
