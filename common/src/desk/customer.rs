@@ -424,7 +424,7 @@ impl ProductForm {
         text("unit", &self.unit);
         let initials = match self.initials.trim() {
             "" => ProductForm::auto_initials(&self.name),
-            typed => typed.to_lowercase(),
+            typed => typed.to_ascii_lowercase(),
         };
         text("initials", &initials);
         match Fen::parse(&self.price) {

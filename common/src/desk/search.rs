@@ -6,9 +6,27 @@ use crate::desk::permissions::Role;
 use crate::desk::time::{local_date, Date};
 use crate::engine::ids::OfficeCode;
 
-/// Lower-case, without spaces, dashes or brackets, so `0757-2233 4455` matches `07572233`.
+/// Lower-case, without spaces, dashes or brackets, so `0757-2233 4455` matches `07572233`;
+/// what an input method types in full width as its ASCII (`０７５７` matches `0757`).
 pub fn normalize(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace() && !"-()（）".contains(*c)).flat_map(char::to_lowercase).collect()
+    s.chars().map(fold).filter(|c| !c.is_whitespace() && !"-()（）".contains(*c)).collect()
+}
+
+/// One character as search compares it: full-width ASCII as ASCII, then lower case for the
+/// alphabets names are written in here (Latin with Latin-1's accents, Greek, Cyrillic).
+/// A table of our own, so the app does not carry std's case tables for every script.
+fn fold(c: char) -> char {
+    let c = match c {
+        '！'..='～' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        other => other,
+    };
+    let lower = match c {
+        'A'..='Z' | 'À'..='Þ' if c != '×' => c as u32 + 0x20,
+        'Α'..='Ω' | 'А'..='Я' => c as u32 + 0x20,
+        'Ѐ'..='Џ' => c as u32 + 0x50,
+        _ => return c,
+    };
+    char::from_u32(lower).unwrap_or(c)
 }
 
 /// How well `query` matches any of `haystacks`: `None` for no match, lower is better
@@ -149,6 +167,17 @@ mod tests {
         assert_eq!(score("fsmj", &["佛山美居", "FSMJ"]), Some(0));
         assert_eq!(score("aj 88", &["AJ-8801", "面盆龙头"]), Some(0));
         assert_eq!(score("xyz", &["AJ-8801"]), None);
+    }
+
+    #[test]
+    fn full_width_typing_and_capitals_of_other_alphabets_match() {
+        assert_eq!(score("０７５７　２２３３", &["0757-2233-4455"]), Some(0));
+        assert_eq!(score("ＡＪ－８８", &["aj-8801"]), Some(0));
+        assert_eq!(score("café", &["CAFÉ ÀLA"]), Some(0));
+        assert_eq!(score("москва", &["МОСКВА"]), Some(0));
+        assert_eq!(score("ёж", &["ЁЖ"]), Some(0));
+        assert_eq!(score("αβ", &["ΑΒΓ"]), Some(0));
+        assert_eq!(score("×", &["÷"]), None);
     }
 
     #[test]

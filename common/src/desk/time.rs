@@ -58,7 +58,7 @@ impl Date {
     /// `12.5` or `1205` (the next such day, this year or next), `2026-12-05`,
     /// `2026/12/5`, full-width digits too. `None` if it is none of these.
     pub fn from_input(input: &str, today: Date) -> Option<Date> {
-        let s = crate::desk::money::half_width(input).trim().to_lowercase();
+        let s = crate::desk::money::half_width(input).trim().to_ascii_lowercase();
         let relative = match s.as_str() {
             "今天" | "今" | "jt" | "today" => Some(0),
             "明天" | "明" | "mt" | "tomorrow" => Some(1),

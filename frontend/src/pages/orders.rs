@@ -176,7 +176,7 @@ pub fn OrderList() -> impl IntoView {
                 {is_hq.then(|| view! {
                     <div class="filter secondary">
                         <label for="office">{i.s("办公室", "Office")}</label>
-                        <input id="office" placeholder="FS" prop:value=move || office.get() on:input=move |ev| office.set(event_target_value(&ev).trim().to_uppercase())/>
+                        <input id="office" placeholder="FS" prop:value=move || office.get() on:input=move |ev| office.set(event_target_value(&ev).trim().to_ascii_uppercase())/>
                     </div>
                 })}
                 <div class="filter secondary">
