@@ -66,6 +66,7 @@ fn routes() -> impl IntoView {
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/setup") view=pages::setup::SetupPage/>
+                <Route path=path!("/upgrade") view=pages::Upgraded/>
                 <Route path=path!("/admin") view=|| view! { <Shell><pages::admin::AdminPage/></Shell> }/>
                 <Route path=path!("/catalogue") view=|| view! { <Shell><pages::catalogue::CataloguePage/></Shell> }/>
                 <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
@@ -123,5 +124,10 @@ fn listen_to_outside_world(ctx: Ctx) {
 
 fn main() {
     console_error_panic_hook::set_once();
+    #[cfg(not(feature = "full"))]
+    if storage::is_older() {
+        pages::upgrade_in_full_app();
+        return;
+    }
     leptos::mount::mount_to_body(App);
 }

@@ -109,6 +109,7 @@ fn fresh_replica() -> Replica {
 
 impl Ctx {
     pub fn load() -> Ctx {
+        #[cfg(feature = "full")]
         storage::migrate();
         let lang = Lang::parse(&storage::load_lang().unwrap_or_default());
         let mut session = storage::load_session();

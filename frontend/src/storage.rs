@@ -112,10 +112,24 @@ fn all_keys() -> Vec<String> {
     (0..n).filter_map(|i| raw.key(i).ok().flatten()).collect()
 }
 
+/// The layout this device's storage is in: 0 for an empty store.
+pub fn layout() -> u32 {
+    get(SCHEMA).unwrap_or(if get::<ReplicaMeta>(META).is_some() { 1 } else { 0 })
+}
+
+/// Whether an older version of the app wrote this device's storage. The core reads only
+/// this version's layout and leaves the upgrade to the full app, which carries the readers
+/// of every earlier one.
+#[cfg(not(feature = "full"))]
+pub fn is_older() -> bool {
+    (1..SCHEMA_VERSION).contains(&layout())
+}
+
 /// Brings storage written by an older version of the app up to [`SCHEMA_VERSION`].
 /// Returns the version found (0 for an empty store). A newer layout is left untouched.
+#[cfg(feature = "full")]
 pub fn migrate() -> u32 {
-    let found: u32 = get(SCHEMA).unwrap_or(if get::<ReplicaMeta>(META).is_some() { 1 } else { 0 });
+    let found = layout();
     if found == 0 || found >= SCHEMA_VERSION {
         return found;
     }

@@ -55,6 +55,35 @@ pub fn ElsewhereInFullApp() -> impl IntoView {
     view! { <main class="narrow"><p class="muted" role="status">{i.s("正在打开…", "Opening…")}</p></main> }
 }
 
+/// The core, finding storage an older version wrote, hands it to the full app to upgrade
+/// (`/upgrade` is not a core address, so `boot.js` starts the full app, from the service
+/// worker's cache when offline), which then shows the screen that was asked for.
+#[cfg(not(feature = "full"))]
+pub fn upgrade_in_full_app() {
+    let Some(w) = web_sys::window() else { return };
+    let l = w.location();
+    let here = format!("{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default());
+    let _ = l.replace(&format!("/upgrade?to={}", js_sys::encode_uri_component(&here)));
+}
+
+/// Where the full app lands after upgrading an older version's storage (done as it
+/// loaded, by `Ctx::load`): on the screen the core was asked for.
+#[cfg(feature = "full")]
+#[component]
+pub fn Upgraded() -> impl IntoView {
+    let to = leptos_router::hooks::use_query_map().get_untracked().get("to");
+    let to = to.filter(|t| is_own_screen(t)).unwrap_or_else(|| "/orders".to_string());
+    let replace = leptos_router::NavigateOptions { replace: true, ..Default::default() };
+    view! { <leptos_router::components::Redirect path=to options=replace/> }
+}
+
+/// An address of this app's own screens (so `?to=` cannot send anyone elsewhere, or back
+/// to `/upgrade`).
+#[cfg(feature = "full")]
+fn is_own_screen(to: &str) -> bool {
+    to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') && !to.starts_with("/upgrade")
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     let i = use_i18n();

@@ -443,7 +443,8 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
     b.wait_until("the lost customers to be pulled again", &held_is("customer", 10), 30).await;
 
     // Storage written by the previous version (plain JSON, layout 1, sync protocol 1)
-    // with a review waiting in its outbox: upgraded on load, nothing in the outbox lost.
+    // with a review waiting in its outbox: upgraded on load (the core hands it to the full
+    // app, which lands on the screen asked for), nothing in the outbox lost.
     let mut fs = login(&base, "fs_clerk").await;
     let order = fs.orders().await.into_iter().find(|o| o.get_str("number") == n1).unwrap();
     let waiting =
@@ -456,8 +457,11 @@ async fn cleared_storage_is_rebuilt_and_unsynced_work_in_another_tab_survives() 
         serde_json::json!(v1.to_string())
     ))
     .await;
-    b.refresh().await;
+    b.goto(&format!("{base}/orders/new")).await;
     b.wait_until("the storage to be upgraded", "localStorage.getItem('sd:schema') === '4'", 30).await;
+    b.wait_for("#f-customer_name", 30).await;
+    let path = b.script("return location.pathname").await;
+    assert_eq!(path.as_str(), Some("/orders/new"), "the upgrade ends on the screen that was opened");
     show_orders(&b).await;
     b.wait_for(&format!("tr[data-number='{n1}'][data-sync='synced']"), 30).await;
     let upgraded = fs.order(order.id).await;
