@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 /// The session's token (from `ctx`, which tasks can carry: `use_ctx` is not there once a
 /// task runs).
 fn token(ctx: crate::state::Ctx) -> String {
-    ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default()
+    ctx.token().unwrap_or_default()
 }
 
 async fn server_error(resp: reqwest::Response) -> ApiError {

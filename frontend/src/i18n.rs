@@ -304,7 +304,7 @@ pub fn fetched(lang: Lang, f: &crate::sync::Fetched) -> String {
         }
         (Fetched::Offline, Lang::Zh) => "连不上服务器:联网后再试。".into(),
         (Fetched::Offline, Lang::En) => "Cannot reach the server: try again when online.".into(),
-        (Fetched::Failed(m), Lang::Zh) => format!("服务器没有给出结果:{m}"),
-        (Fetched::Failed(m), Lang::En) => format!("The server gave no answer: {m}"),
+        (Fetched::Failed(_, m), Lang::Zh) => format!("服务器没有给出结果:{m}"),
+        (Fetched::Failed(m, _), Lang::En) => format!("The server gave no answer: {m}"),
     }
 }

@@ -36,6 +36,7 @@ fn App() -> impl IntoView {
     listen_to_outside_world(ctx);
     one_tab_without_web_locks(ctx);
     sync::start_loop(ctx);
+    ctx.fetch_pinyin();
     view! {
         <Show when=move || !ctx.elsewhere.get() fallback=|| view! { <pages::OtherTab/> }>
         <Router>
@@ -110,7 +111,10 @@ fn listen_to_outside_world(ctx: Ctx) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let online = Closure::<dyn Fn()>::new(move || sync::kick(ctx));
+    let online = Closure::<dyn Fn()>::new(move || {
+        ctx.fetch_pinyin();
+        sync::kick(ctx)
+    });
     let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
     online.forget();
     let storage = Closure::<dyn Fn(web_sys::StorageEvent)>::new(move |e: web_sys::StorageEvent| {

@@ -89,6 +89,8 @@ pub struct Ctx {
     blank_requested: RwSignal<bool>,
     /// The menu's late-calls count, kept per shipment version (see `LateCalls`).
     late_calls: StoredValue<common::desk::shipping::LateCalls>,
+    /// Set once the pinyin table is installed: lookups by initials follow it.
+    pub pinyin: RwSignal<bool>,
 }
 
 pub fn use_ctx() -> Ctx {
@@ -138,7 +140,31 @@ impl Ctx {
             new_order: RwSignal::new(0),
             blank_requested: RwSignal::new(false),
             late_calls: StoredValue::new(Default::default()),
+            pinyin: RwSignal::new(common::desk::pinyin::has_table()),
         }
+    }
+
+    /// The session's token, for the server's API; `None` when logged out.
+    pub fn token(&self) -> Option<String> {
+        self.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    }
+
+    /// Fetches the pinyin-initials table (`/pinyin.txt`, from the service worker's cache
+    /// when offline) once the app runs, so it is not part of the download a phone waits
+    /// for before the first screen; until it is in, Han names give no initials. Tried again when the
+    /// browser comes back online.
+    pub fn fetch_pinyin(&self) {
+        if self.pinyin.get_untracked() {
+            return;
+        }
+        let ready = self.pinyin;
+        leptos::task::spawn_local(async move {
+            let Ok(resp) = reqwest::get(format!("{}/pinyin.txt", crate::sync::origin())).await else { return };
+            let Ok(text) = resp.text().await else { return };
+            if common::desk::pinyin::install(text.into_bytes()) {
+                ready.set(true);
+            }
+        });
     }
 
     /// The server's time as just heard (log-in, push, pull): measure this device's clock
@@ -667,6 +693,7 @@ impl Ctx {
     }
 
     pub fn customers(&self) -> Vec<CustomerView> {
+        self.pinyin.track();
         self.replica.with(|r| r.all(Kind::CUSTOMER).map(CustomerView::from_record).collect())
     }
 

@@ -217,7 +217,8 @@ pub enum Fetched {
     /// more than the server sends at once.
     Found(usize, bool),
     Offline,
-    Failed(String),
+    /// Why not, as (English, 中文).
+    Failed(String, String),
 }
 
 /// Records the pull will not bring again: synced records this device dropped when its
@@ -225,7 +226,7 @@ pub enum Fetched {
 /// and stored if there is room and this is the syncing tab: otherwise they are held for this
 /// visit only (the server has them; nothing unsynced is ever dropped to make room for them).
 pub async fn fetch_records(ctx: Ctx, kind: common::engine::record::Kind, wanted: Wanted) -> Fetched {
-    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else {
+    let Some(token) = ctx.token() else {
         return Fetched::Offline;
     };
     let query = match &wanted {
@@ -242,16 +243,19 @@ pub async fn fetch_records(ctx: Ctx, kind: common::engine::record::Kind, wanted:
         Ok(r) => {
             return match error_of(r).await {
                 SyncError::Offline => Fetched::Offline,
-                SyncError::Server(en, _) => Fetched::Failed(en),
-                SyncError::Auth => Fetched::Failed("log in again".into()),
-                SyncError::Storage(_) | SyncError::StoreChanged(_) => Fetched::Failed(String::new()),
+                SyncError::Server(en, zh) => Fetched::Failed(en, zh),
+                SyncError::Auth => {
+                    session_ended(ctx);
+                    Fetched::Failed("log in again.".into(), "请重新登录。".into())
+                }
+                SyncError::Storage(_) | SyncError::StoreChanged(_) => Fetched::Failed(String::new(), String::new()),
             }
         }
         Err(_) => return Fetched::Offline,
     };
     let body: common::engine::wire::FetchResponse = match read_json(resp).await {
         Ok(b) => b,
-        Err(e) => return Fetched::Failed(e),
+        Err(e) => return Fetched::Failed(e.clone(), e),
     };
     ctx.heard_server_time(body.server_time);
     let more = body.more;
@@ -444,7 +448,7 @@ pub async fn sync_now(ctx: Ctx) {
     if !LEADER.with(Cell::get) || ctx.elsewhere.get_untracked() {
         return;
     }
-    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else { return };
+    let Some(token) = ctx.token() else { return };
     if RUNNING.with(|r| r.replace(true)) {
         return;
     }
@@ -526,7 +530,7 @@ async fn news(ctx: Ctx) -> bool {
     if NO_LONG_POLL.with(Cell::get) {
         return false;
     }
-    let Some(token) = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())) else { return false };
+    let Some(token) = ctx.token() else { return false };
     let cursor = ctx.replica.with_untracked(|r| r.meta.cursor);
     let asked = reqwest::Client::new()
         .get(format!("{}/api/sync/pull?cursor={cursor}&limit=1&wait={LONG_POLL_S}", origin()))

@@ -5,7 +5,8 @@
 const VERSION = '__SALESDESK_BUILD__';
 const CACHE = 'salesdesk-' + VERSION;
 // Both apps, so that every screen opens offline once the app has been opened online once.
-const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/salesdesk_full.js', '/salesdesk_full_bg.wasm', '/style.css'];
+// The pinyin table too: the app fetches it once it runs, for lookups by initials.
+const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/salesdesk_full.js', '/salesdesk_full_bg.wasm', '/style.css', '/pinyin.txt'];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener('install', (event) => {

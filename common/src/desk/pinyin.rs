@@ -20,9 +20,51 @@
 //!   table (the rare ones of the extension blocks), other scripts.
 //!
 //! So `AJ-8801 三角阀` → `aj8801sjf`, and `（佛山）美居建材商行` → `fsmjjcsh`.
+//!
+//! The table is compiled in with the `pinyin-table` feature (on by default: the server,
+//! the tests). The browser app builds without it and [`install`]s the same file, fetched
+//! as `/pinyin.txt` once its first screen shows, so the download a phone waits for is
+//! smaller; until then Han characters give no initials (as if outside the table).
 
 /// Generated: see the module's documentation. Never edit by hand.
+#[cfg(feature = "pinyin-table")]
 const TABLE: &[u8] = include_bytes!("pinyin_initials.txt");
+
+#[cfg(not(feature = "pinyin-table"))]
+static INSTALLED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+#[cfg(feature = "pinyin-table")]
+fn table() -> &'static [u8] {
+    TABLE
+}
+
+#[cfg(not(feature = "pinyin-table"))]
+fn table() -> &'static [u8] {
+    INSTALLED.get().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// Whether initials of Han characters can be given (the table is compiled in or installed).
+pub fn has_table() -> bool {
+    !table().is_empty()
+}
+
+/// Whether `bytes` has the table's shape: one byte for every character of the block, in
+/// rows of [`ROW`] each ending in a newline.
+pub fn is_table(bytes: &[u8]) -> bool {
+    bytes.len() == (LAST - FIRST + 1) as usize / ROW * (ROW + 1)
+        && bytes.chunks(ROW + 1).all(|row| row[ROW] == b'\n' && row[..ROW].iter().all(|b| *b != b'\n'))
+}
+
+/// Installs the table fetched at run time (`pinyin_initials.txt` as served); refused
+/// (`false`) unless it has the table's shape. A table compiled in stays as it is.
+pub fn install(bytes: Vec<u8>) -> bool {
+    if !is_table(&bytes) {
+        return false;
+    }
+    #[cfg(not(feature = "pinyin-table"))]
+    let _ = INSTALLED.set(bytes);
+    true
+}
 const FIRST: u32 = 0x4E00;
 const LAST: u32 = 0x9FFF;
 /// Characters per row of the table (each row ends with a newline).
@@ -38,7 +80,7 @@ pub fn han_initial(c: char) -> Option<char> {
         return None;
     }
     let i = (code - FIRST) as usize;
-    match TABLE.get(i / ROW * (ROW + 1) + i % ROW) {
+    match table().get(i / ROW * (ROW + 1) + i % ROW) {
         Some(&b) if b.is_ascii_lowercase() => Some(char::from(b)),
         _ => None,
     }
@@ -74,7 +116,23 @@ pub fn initials(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "pinyin-table")))]
+mod without_the_table {
+    use super::*;
+
+    #[test]
+    fn han_characters_give_initials_once_the_served_table_is_installed() {
+        assert!(!has_table());
+        assert_eq!(initials("AJ-8801 三角阀"), "aj8801", "letters and digits need no table");
+        assert!(!install(b"<!doctype html>".to_vec()));
+        assert!(!has_table(), "a page that is not the table is not installed");
+        assert!(install(include_bytes!("pinyin_initials.txt").to_vec()));
+        assert!(has_table());
+        assert_eq!(initials("AJ-8801 三角阀"), "aj8801sjf");
+    }
+}
+
+#[cfg(all(test, feature = "pinyin-table"))]
 mod tests {
     use super::*;
 
@@ -99,8 +157,11 @@ mod tests {
 
     #[test]
     fn the_table_covers_the_whole_block_and_nothing_past_it() {
-        assert_eq!(TABLE.len(), (LAST - FIRST + 1) as usize / ROW * (ROW + 1));
-        assert!(TABLE.chunks(ROW + 1).all(|row| row[ROW] == b'\n'));
+        assert!(is_table(TABLE));
+        assert!(has_table());
+        assert!(install(TABLE.to_vec()), "the served file installs");
+        assert!(!install(TABLE[1..].to_vec()), "a cut file does not");
+        assert!(!install(b"<!doctype html>".to_vec()), "nor a page that is not it");
         assert_eq!(han_initial('一'), Some('y'));
         assert_eq!(han_initial('\u{9FA5}'), Some('y'), "龥, the last of the original block");
         assert_eq!(han_initial('\u{4DFF}'), None);

@@ -371,15 +371,19 @@ impl RecordState {
     /// or that are in conflict (writing settles the conflict), each replacing every head
     /// this replica sees.
     pub fn writes_for(&self, values: &BTreeMap<String, Value>) -> BTreeMap<String, FieldWrite> {
-        crate::sort::map_of(values.iter().filter(|(name, value)| match self.fields.get(name.as_str()) {
-                Some(f) => f.is_conflict() || f.winner().map(|(_, v)| v) != Some(*value),
-                None => true,
-            })
-            .map(|(name, value)| {
-                let replaces =
-                    self.fields.get(name.as_str()).map(|f| f.heads.keys().copied().collect()).unwrap_or_default();
-                (name.clone(), FieldWrite { value: value.clone(), replaces })
-            }))
+        crate::sort::map_of(
+            values
+                .iter()
+                .filter(|(name, value)| match self.fields.get(name.as_str()) {
+                    Some(f) => f.is_conflict() || f.winner().map(|(_, v)| v) != Some(*value),
+                    None => true,
+                })
+                .map(|(name, value)| {
+                    let replaces =
+                        self.fields.get(name.as_str()).map(|f| f.heads.keys().copied().collect()).unwrap_or_default();
+                    (name.clone(), FieldWrite { value: value.clone(), replaces })
+                }),
+        )
     }
 
     /// The state as canonical JSON (RFC 8785, [`crate::engine::canonical`]): what the

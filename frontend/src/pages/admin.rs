@@ -127,7 +127,7 @@ fn role_options(i: I18n, may: impl Fn(Role) -> bool + Copy + Send + Sync + 'stat
 pub fn AdminPage() -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
-    let token = move || ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
+    let token = move || ctx.token().unwrap_or_default();
     let offices: RwSignal<Vec<Office>> = RwSignal::new(Vec::new());
     let users: RwSignal<Vec<User>> = RwSignal::new(Vec::new());
     let load_error: RwSignal<Option<ApiError>> = RwSignal::new(None);
@@ -211,7 +211,7 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
         if let Err(e) = form.check() {
             return error.set(Some(invalid(e.field, e.message)));
         }
-        let token = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
+        let token = ctx.token().unwrap_or_default();
         spawn_local(async move {
             match admin_api::put_office(&token, &c, &form).await {
                 Ok(list) => {
@@ -385,7 +385,7 @@ fn AddUser(
         if let Err(e) = new.check() {
             return error.set(Some(invalid(e.field, e.message)));
         }
-        let token = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
+        let token = ctx.token().unwrap_or_default();
         spawn_local(async move {
             match admin_api::add_user(&token, &new).await {
                 Ok(()) => {
@@ -446,7 +446,7 @@ fn UserEditor(
     let active = RwSignal::new(user.active);
     let password = RwSignal::new(String::new());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
-    let token = move || ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
+    let token = move || ctx.token().unwrap_or_default();
     let original = user.clone();
     let name_for_save = username.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {

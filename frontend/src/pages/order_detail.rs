@@ -159,9 +159,9 @@ fn NotOnDevice(id: RecordId) -> impl IntoView {
                     )}</p>
                     <button type="button" on:click=move |_| fetch()>{i.s("重试", "Try again")}</button>
                 }.into_any(),
-                crate::sync::Fetched::Failed(m) => view! {
+                crate::sync::Fetched::Failed(en, zh) => view! {
                     <h1>{i.s("找不到这张订单", "Order not found")}</h1>
-                    <p class="muted">{m}</p>
+                    <p class="muted">{move || if i.lang() == Lang::Zh { zh.clone() } else { en.clone() }}</p>
                 }.into_any(),
             }}
             <p><A href="/orders">{i.s("回到订单", "Back to orders")}</A></p>

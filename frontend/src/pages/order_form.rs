@@ -240,6 +240,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
 
     let customers = Memo::new(move |_| ctx.customers());
     let products = Memo::new(move |_| {
+        ctx.pinyin.track();
         ctx.replica.with(|r| r.all(Kind::PRODUCT).map(ProductView::from_record).collect::<Vec<_>>())
     });
     let stations = Memo::new(move |_| {

@@ -64,7 +64,7 @@ fn ChangePassword() -> impl IntoView {
             }));
         }
         let change = PasswordChange { current: current.get_untracked(), new: new.get_untracked() };
-        let token = ctx.session.with_untracked(|s| s.as_ref().map(|s| s.token.clone())).unwrap_or_default();
+        let token = ctx.token().unwrap_or_default();
         spawn_local(async move {
             match admin_api::change_password(&token, &change).await {
                 Ok(()) => {

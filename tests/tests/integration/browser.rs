@@ -260,6 +260,20 @@ async fn two_tabs_of_one_browser_take_orders_offline_and_both_sync() {
     let n2 = take_order_with_keyboard(&b).await;
     assert_ne!(n1, n2, "the two tabs share one number counter");
 
+    // A customer first typed at order entry is found by the pinyin initials of its name:
+    // the table the app fetches once it runs came, in this tab opened offline, from the
+    // service worker's cache.
+    type_order_for_a_new_customer(&b).await;
+    save_confirming(&b).await;
+    b.click_on("nav a[href='/orders/new']", 10).await;
+    type_in(&b, "f-customer_name", "mmjc", "mmjc").await;
+    b.wait_until(
+        "某某建材 offered for its initials",
+        "[...document.querySelectorAll('.suggestions li')].some((li) => li.textContent.includes('某某建材'))",
+        10,
+    )
+    .await;
+
     b.switch_to(&first_tab).await;
     show_orders(&b).await;
     b.wait_for(&format!("tr[data-number='{n2}'][data-sync='pending']"), 10).await;
