@@ -130,7 +130,7 @@ fn main() {
     console_error_panic_hook::set_once();
     #[cfg(not(feature = "full"))]
     if storage::is_older() {
-        pages::upgrade_in_full_app();
+        pages::open_in_full_app();
         return;
     }
     leptos::mount::mount_to_body(App);

@@ -5,9 +5,7 @@ use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
 use common::desk::account::{LoginRequest, LoginResponse};
 use common::engine::ids::ClientId;
-use common::engine::wire::{
-    ErrorBody, PushResponse, RecoverResponse, ScopeDigest, MAX_PULL_LIMIT, MAX_RECOVER_RECORDS,
-};
+use common::engine::wire::{ErrorBody, PushResponse, ScopeDigest, MAX_PULL_LIMIT};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
@@ -124,7 +122,9 @@ fn check_store(ctx: Ctx, theirs: Option<&str>) -> Result<(), SyncError> {
 
 /// The server was restored from a backup: send back every record this device holds, so
 /// that nothing acknowledged since the backup is lost; then pull everything again.
+#[cfg(feature = "full")]
 async fn recover(ctx: Ctx, token: &str, store: &str) -> Result<(), SyncError> {
+    use common::engine::wire::{RecoverResponse, MAX_RECOVER_RECORDS};
     let client = reqwest::Client::new();
     let requests = ctx.replica.with_untracked(|r| r.recovery_requests(store, MAX_RECOVER_RECORDS));
     web_sys::console::warn_1(&"the server was restored from a backup: sending back what this device holds".into());
@@ -459,10 +459,18 @@ pub async fn sync_now(ctx: Ctx) {
         verify_and_repair(ctx, &token, digest).await
     };
     let result = match round().await {
+        #[cfg(feature = "full")]
         Err(SyncError::StoreChanged(store)) => match recover(ctx, &token, &store).await {
             Ok(()) => round().await,
             Err(e) => Err(e),
         },
+        // The recovery is the full app's to make (a server restored from a backup is rare):
+        // the core opens the same screen there (a draft being typed is kept on the device).
+        #[cfg(not(feature = "full"))]
+        Err(SyncError::StoreChanged(store)) => {
+            crate::pages::open_in_full_app();
+            Err(SyncError::StoreChanged(store))
+        }
         other => other,
     };
     RUNNING.with(|r| r.set(false));

@@ -55,19 +55,21 @@ pub fn ElsewhereInFullApp() -> impl IntoView {
     view! { <main class="narrow"><p class="muted" role="status">{i.s("正在打开…", "Opening…")}</p></main> }
 }
 
-/// The core, finding storage an older version wrote, hands it to the full app to upgrade
-/// (`/upgrade` is not a core address, so `boot.js` starts the full app, from the service
-/// worker's cache when offline), which then shows the screen that was asked for.
+/// The core hands what only the full app does (upgrading storage an older version wrote,
+/// recovering after the server was restored from a backup) to the full app: `/upgrade` is
+/// not a core address, so `boot.js` starts the full app (from the service worker's cache
+/// when offline), which does it as it loads and then shows the screen that was open.
 #[cfg(not(feature = "full"))]
-pub fn upgrade_in_full_app() {
+pub fn open_in_full_app() {
     let Some(w) = web_sys::window() else { return };
     let l = w.location();
     let here = format!("{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default());
     let _ = l.replace(&format!("/upgrade?to={}", js_sys::encode_uri_component(&here)));
 }
 
-/// Where the full app lands after upgrading an older version's storage (done as it
-/// loaded, by `Ctx::load`): on the screen the core was asked for.
+/// Where the full app lands when the core hands it work (see `open_in_full_app`; the
+/// storage upgrade is done as the app loads, by `Ctx::load`, the recovery by the sync loop):
+/// on the screen that was open.
 #[cfg(feature = "full")]
 #[component]
 pub fn Upgraded() -> impl IntoView {

@@ -434,3 +434,49 @@ async fn a_browser_whose_storage_went_back_in_time_keeps_its_new_work() {
     want.sort();
     assert_eq!(numbers, want, "three orders, three numbers");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_server_is_restored_from_a_backup_the_browser_sends_back_the_order_it_lost() {
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let data = tmp.path().join("data");
+    let backup = tmp.path().join("backup.sqlite");
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    let first = take_order_with_keyboard(&b).await;
+    b.wait_for(".order-detail [data-sync='synced']", 30).await;
+    let out = crate::ops::salesdesk(&["backup", backup.to_str().unwrap()], &data);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let second = take_order_with_keyboard(&b).await;
+    b.wait_for(".order-detail [data-sync='synced']", 30).await;
+
+    // The server goes back to the backup, which has not heard of the second order.
+    server.kill();
+    let out = crate::ops::salesdesk(&["restore", backup.to_str().unwrap()], &data);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    server.restart().await;
+    let numbers = |orders: Vec<RecordState>| {
+        let mut n: Vec<String> = orders.iter().map(|o| o.get_str("number").to_string()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(numbers(login(&base, "fs_clerk").await.orders().await), vec![first.clone()]);
+
+    // On the order list (the small core app), the next sync finds the server restored: the
+    // recovery is done by the full app, on the same screen, and the order goes back.
+    show_orders(&b).await;
+    b.script("dispatchEvent(new Event('online')); return true").await;
+    let fs = login(&base, "fs_clerk").await;
+    let mut want = vec![first, second];
+    want.sort();
+    for _ in 0..60 {
+        if numbers(fs.orders().await) == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(numbers(fs.orders().await), want, "the server has the order it had lost");
+    b.wait_for("#q", 10).await;
+    let path = b.script("return location.pathname").await;
+    assert_eq!(path.as_str(), Some("/orders"), "still on the order list");
+    assert!(b.find(".refused-badge").await.is_none(), "nothing refused");
+}

@@ -103,7 +103,7 @@ impl Phone {
     }
 }
 
-fn salesdesk(args: &[&str], data: &Path) -> std::process::Output {
+pub(crate) fn salesdesk(args: &[&str], data: &Path) -> std::process::Output {
     let out = std::process::Command::new(tests::process::salesdesk_bin())
         .args(args)
         .arg("--data")
