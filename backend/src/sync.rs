@@ -757,6 +757,7 @@ fn read_fetch(
             // aside), so every order in scope is read, newest change first: an occasional
             // search, on a reader connection.
             let filter = common::desk::search::OrderFilter { text: q.clone(), ..Default::default() };
+            let filter = filter.prepare();
             let mut stmt = conn.prepare_cached(
                 "SELECT state, digest, id FROM records WHERE kind = ?1 AND (?2 OR office = ?3) ORDER BY seq DESC",
             )?;

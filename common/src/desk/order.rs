@@ -1129,6 +1129,9 @@ pub struct OrderView {
     pub void_reason: Option<String>,
     pub created: Option<Hlc>,
     pub field_conflicts: Vec<FieldConflict>,
+    /// The number, customer name and phone as the order list's search compares them
+    /// ([`crate::desk::search::searchable`]): worked out once, not on every keystroke.
+    pub search: String,
 }
 
 impl OrderView {
@@ -1158,13 +1161,17 @@ impl OrderView {
             }
             Cancelled::No => None,
         };
+        let number = s(field::NUMBER);
+        let customer_name = s(field::CUSTOMER_NAME);
+        let phone = s(field::PHONE);
         OrderView {
             id: state.id,
             office: state.office.clone(),
-            number: s(field::NUMBER),
+            search: crate::desk::search::searchable(&[&number, &customer_name, &phone]),
+            number,
             customer: state.get(field::CUSTOMER).and_then(Value::as_str).and_then(|c| RecordId::parse(c).ok()),
-            customer_name: s(field::CUSTOMER_NAME),
-            phone: s(field::PHONE),
+            customer_name,
+            phone,
             address: s(field::ADDRESS),
             station: s(field::STATION),
             station_contract: s(field::STATION_CONTRACT),

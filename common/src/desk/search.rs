@@ -70,6 +70,40 @@ pub fn lookup<'a, T>(items: &'a [T], query: &str, limit: usize, keys: impl Fn(&T
     hits.into_iter().take(limit).map(|(_, _, t)| t).collect()
 }
 
+/// `haystacks` normalized once for [`TextQuery::matches`], one line each (a normalized
+/// term holds no line break, so it cannot match across two of them).
+pub fn searchable(haystacks: &[&str]) -> String {
+    haystacks.iter().map(|h| normalize(h)).collect::<Vec<_>>().join("\n")
+}
+
+/// A search box's text, normalized once for matching many records as [`score`] does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextQuery {
+    whole: String,
+    terms: Vec<String>,
+    blank: bool,
+}
+
+impl TextQuery {
+    pub fn new(text: &str) -> TextQuery {
+        TextQuery {
+            whole: normalize(text),
+            terms: text.split_whitespace().map(normalize).filter(|t| !t.is_empty()).collect(),
+            blank: text.trim().is_empty(),
+        }
+    }
+
+    /// Nothing typed (or only spaces): everything matches.
+    pub fn is_blank(&self) -> bool {
+        self.blank
+    }
+
+    /// Whether [`score`] would find the query in the haystacks `searchable` made into `hay`.
+    pub fn matches(&self, hay: &str) -> bool {
+        self.blank || hay.contains(&self.whole) || self.terms.iter().all(|t| hay.contains(t.as_str()))
+    }
+}
+
 /// A desk's work queue: the orders waiting for one step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -134,31 +168,62 @@ pub struct OrderFilter {
 }
 
 impl OrderFilter {
+    /// Whether the list shows `order`. Over many orders, [`OrderFilter::prepare`] once.
     pub fn accepts(&self, order: &OrderView, offset_minutes: i32) -> bool {
-        if !self.queue.accepts(order) || self.office.as_ref().is_some_and(|o| *o != order.office) {
+        self.prepare().accepts(order, offset_minutes)
+    }
+
+    /// The filter with its text normalized once, for a whole list.
+    pub fn prepare(&self) -> PreparedFilter<'_> {
+        PreparedFilter { filter: self, text: TextQuery::new(&self.text) }
+    }
+}
+
+/// An [`OrderFilter`] ready to run over a list (see [`OrderFilter::prepare`]).
+pub struct PreparedFilter<'a> {
+    filter: &'a OrderFilter,
+    text: TextQuery,
+}
+
+impl PreparedFilter<'_> {
+    pub fn accepts(&self, order: &OrderView, offset_minutes: i32) -> bool {
+        let f = self.filter;
+        if !f.queue.accepts(order) || f.office.as_ref().is_some_and(|o| *o != order.office) {
             return false;
         }
-        if let Some(st) = self.status {
+        if let Some(st) = f.status {
             if order.status != st {
                 return false;
             }
         }
-        if self.from.is_some() || self.to.is_some() {
+        if f.from.is_some() || f.to.is_some() {
             let Some(created) = order.created else {
                 return false;
             };
             let day = local_date(created.wall_ms, offset_minutes);
-            if self.from.is_some_and(|f| day < f) || self.to.is_some_and(|t| day > t) {
+            if f.from.is_some_and(|from| day < from) || f.to.is_some_and(|to| day > to) {
                 return false;
             }
         }
-        self.text.trim().is_empty() || score(&self.text, &[&order.number, &order.customer_name, &order.phone]).is_some()
+        self.text.matches(&order.search)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_prepared_query_matches_exactly_what_score_finds(
+            query in "[ a-c0-2Ａ（）-]{0,6}",
+            hay in proptest::collection::vec("[ a-dA-C0-3（）-]{0,8}", 3),
+        ) {
+            let haystacks: Vec<&str> = hay.iter().map(String::as_str).collect();
+            prop_assert_eq!(TextQuery::new(&query).matches(&searchable(&haystacks)), score(&query, &haystacks).is_some());
+        }
+    }
 
     #[test]
     fn matches_names_phones_and_initials() {

@@ -115,6 +115,7 @@ pub fn OrderList() -> impl IntoView {
     let rows = Memo::new(move |_| {
         let Tab::Queue(q) = tab.get() else { return Vec::new() };
         let f = filter(q);
+        let f = f.prepare();
         views.with(|v| v.iter().filter(|(o, _)| f.accepts(o, offset)).cloned().collect::<Vec<_>>())
     });
     let refused = Memo::new(move |_| {
