@@ -10,5 +10,6 @@ pub mod push;
 pub mod record;
 pub mod replica;
 pub mod storage_codec;
+pub mod versions;
 pub mod wire;
 pub mod workflow;

@@ -13,6 +13,7 @@
 
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
+use crate::engine::versions::Versions;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -87,7 +88,7 @@ pub struct FieldState {
     pub replaced: BTreeSet<Hlc>,
     /// Live versions: written and not replaced by any version known here. Usually one.
     #[serde(rename = "v")]
-    pub heads: BTreeMap<Hlc, Value>,
+    pub heads: Versions,
 }
 
 impl FieldState {
@@ -131,7 +132,7 @@ impl FieldState {
 
 /// Two copies of one version never differ unless a client forged one; the larger (by its
 /// JSON text) wins so that even then every replica picks the same.
-fn insert_version(heads: &mut BTreeMap<Hlc, Value>, ts: Hlc, value: &Value) {
+fn insert_version(heads: &mut Versions, ts: Hlc, value: &Value) {
     let keep_existing = match heads.get(&ts) {
         Some(existing) if existing == value => true,
         Some(existing) => {
