@@ -45,7 +45,7 @@ pub fn records_to_protocol_2(tx: &rusqlite::Transaction<'_>) -> Result<(), AppEr
                 .ok()
                 .and_then(|b| b.get("ts").and_then(Value::as_str).and_then(|t| Hlc::parse(t).ok()));
             let (Some(ts), Ok(office)) = (ts, OfficeCode::parse(&office)) else { continue };
-            state.log.entry(ts).or_insert(LogEntry {
+            state.log.or_insert_with(ts, || LogEntry {
                 by,
                 name,
                 role,

@@ -9,7 +9,7 @@ pub mod packs;
 pub mod push;
 pub mod record;
 pub mod replica;
+pub mod sorted_map;
 pub mod storage_codec;
-pub mod versions;
 pub mod wire;
 pub mod workflow;

@@ -13,7 +13,7 @@
 
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
-use crate::engine::versions::Versions;
+use crate::engine::sorted_map::SortedMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,7 +88,7 @@ pub struct FieldState {
     pub replaced: BTreeSet<Hlc>,
     /// Live versions: written and not replaced by any version known here. Usually one.
     #[serde(rename = "v")]
-    pub heads: Versions,
+    pub heads: SortedMap<Hlc, Value>,
 }
 
 impl FieldState {
@@ -132,7 +132,7 @@ impl FieldState {
 
 /// Two copies of one version never differ unless a client forged one; the larger (by its
 /// JSON text) wins so that even then every replica picks the same.
-fn insert_version(heads: &mut Versions, ts: Hlc, value: &Value) {
+fn insert_version(heads: &mut SortedMap<Hlc, Value>, ts: Hlc, value: &Value) {
     let keep_existing = match heads.get(&ts) {
         Some(existing) if existing == value => true,
         Some(existing) => {
@@ -212,15 +212,15 @@ pub struct LogEntry {
 /// One record as every replica stores it, server and devices alike.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordState {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub events: BTreeMap<Hlc, Event>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub events: SortedMap<Hlc, Event>,
     #[serde(default)]
     pub fields: BTreeMap<String, FieldState>,
     pub id: RecordId,
     pub kind: Kind,
     /// Who made each stored change, and when the server got it (the history).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub log: BTreeMap<Hlc, LogEntry>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub log: SortedMap<Hlc, LogEntry>,
     pub office: OfficeCode,
 }
 
@@ -271,7 +271,7 @@ pub struct FieldConflict {
 
 /// Inserts `value` at `key` unless an entry that sorts first by `order` is there: a merge
 /// that gives the same result in any order.
-fn keep_first<V: Clone, O: Ord>(map: &mut BTreeMap<Hlc, V>, key: Hlc, value: &V, order: impl Fn(&V) -> O) {
+fn keep_first<V: Clone, O: Ord>(map: &mut SortedMap<Hlc, V>, key: Hlc, value: &V, order: impl Fn(&V) -> O) {
     match map.get_mut(&key) {
         Some(mine) if order(value) < order(mine) => *mine = value.clone(),
         Some(_) => {}
@@ -283,7 +283,14 @@ fn keep_first<V: Clone, O: Ord>(map: &mut BTreeMap<Hlc, V>, key: Hlc, value: &V,
 
 impl RecordState {
     pub fn new(kind: Kind, id: RecordId, office: OfficeCode) -> RecordState {
-        RecordState { kind, id, office, fields: BTreeMap::new(), events: BTreeMap::new(), log: BTreeMap::new() }
+        RecordState {
+            kind,
+            id,
+            office,
+            fields: BTreeMap::new(),
+            events: SortedMap::default(),
+            log: SortedMap::default(),
+        }
     }
 
     /// A record as it stands after `change`, starting from nothing.
@@ -317,7 +324,7 @@ impl RecordState {
             self.fields.entry(name.clone()).or_default().add(change.ts, &write.value, &write.replaces);
         }
         if let Some(step) = &change.event {
-            self.events.entry(change.ts).or_insert_with(|| Event::new(step, &change.by));
+            self.events.or_insert_with(change.ts, || Event::new(step, &change.by));
         }
     }
 
