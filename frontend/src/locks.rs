@@ -1,6 +1,7 @@
 //! Web Locks (`navigator.locks`): how tabs of one browser take turns. Browsers without
 //! them (old Safari) run as a single tab would.
 
+use crate::state::device_now_ms;
 use js_sys::{Function, Promise, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -67,7 +68,7 @@ pub struct OneTab;
 
 const TAB_KEY: &str = "sd1:tab";
 /// An entry older than this is a closed tab's.
-const STALE_MS: i64 = 6_000;
+const STALE_MS: u64 = 6_000;
 
 thread_local! {
     /// This tab's id, kept in session storage so that it survives the tab's reloads.
@@ -84,12 +85,6 @@ thread_local! {
     };
 }
 
-/// The clock in whole milliseconds: written and read as an integer, so no float formatting
-/// or parsing is compiled in for it.
-pub(crate) fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
-}
-
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -100,14 +95,15 @@ impl OneTab {
         let Some(s) = storage() else { return false };
         let Some(v) = s.get_item(TAB_KEY).ok().flatten() else { return false };
         let mut parts = v.split(' ');
-        let (id, at) = (parts.next().unwrap_or(""), parts.next().and_then(|t| t.parse::<i64>().ok()).unwrap_or(0));
-        TAB_ID.with(|me| id != me) && now_ms() - at < STALE_MS
+        let (id, at) = (parts.next().unwrap_or(""), parts.next().and_then(|t| t.parse::<u64>().ok()).unwrap_or(0));
+        // Whole milliseconds, so no float formatting or parsing is compiled in for them.
+        TAB_ID.with(|me| id != me) && device_now_ms().saturating_sub(at) < STALE_MS
     }
 
     /// This tab is the one in use (now, and on every heartbeat).
     pub fn claim() {
         if let Some(s) = storage() {
-            let _ = TAB_ID.with(|me| s.set_item(TAB_KEY, &format!("{me} {}", now_ms())));
+            let _ = TAB_ID.with(|me| s.set_item(TAB_KEY, &format!("{me} {}", device_now_ms())));
         }
     }
 

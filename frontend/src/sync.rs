@@ -60,9 +60,9 @@ async fn error_of(resp: reqwest::Response) -> SyncError {
 fn reload_for_new_version() {
     let Some(w) = web_sys::window() else { return };
     let Ok(Some(session)) = w.session_storage() else { return };
-    let last: i64 = session.get_item("sd:reloaded").ok().flatten().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let now = crate::locks::now_ms();
-    if now - last > 60_000 {
+    let last: u64 = session.get_item("sd:reloaded").ok().flatten().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let now = crate::state::device_now_ms();
+    if now.saturating_sub(last) > 60_000 {
         let _ = session.set_item("sd:reloaded", &now.to_string());
         let _ = w.location().reload();
     }

@@ -93,11 +93,6 @@ impl TextQuery {
         }
     }
 
-    /// Nothing typed (or only spaces): everything matches.
-    pub fn is_blank(&self) -> bool {
-        self.blank
-    }
-
     /// Whether [`score`] would find the query in the haystacks `searchable` made into `hay`.
     pub fn matches(&self, hay: &str) -> bool {
         self.blank || hay.contains(&self.whole) || self.terms.iter().all(|t| hay.contains(t.as_str()))
