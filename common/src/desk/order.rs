@@ -1450,7 +1450,7 @@ mod tests {
         let mut state = RecordState::new(crate::engine::record::Kind::ORDER, id, office);
         let writes = state.writes_for(&fields.to_values());
         for (name, w) in writes {
-            state.fields.entry(name).or_default().heads.insert(Hlc::ZERO, w.value);
+            state.fields.or_default(name.as_str()).heads.insert(Hlc::ZERO, w.value);
         }
         assert!(fields.changed(&state).is_empty());
         let mut notes_only = fields.clone();

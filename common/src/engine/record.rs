@@ -215,7 +215,7 @@ pub struct RecordState {
     #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
     pub events: SortedMap<Hlc, Event>,
     #[serde(default)]
-    pub fields: BTreeMap<String, FieldState>,
+    pub fields: SortedMap<String, FieldState>,
     pub id: RecordId,
     pub kind: Kind,
     /// Who made each stored change, and when the server got it (the history).
@@ -287,7 +287,7 @@ impl RecordState {
             kind,
             id,
             office,
-            fields: BTreeMap::new(),
+            fields: SortedMap::default(),
             events: SortedMap::default(),
             log: SortedMap::default(),
         }
@@ -321,7 +321,7 @@ impl RecordState {
 
     fn apply_unchecked(&mut self, change: &Change) {
         for (name, write) in &change.set {
-            self.fields.entry(name.clone()).or_default().add(change.ts, &write.value, &write.replaces);
+            self.fields.or_default(name.as_str()).add(change.ts, &write.value, &write.replaces);
         }
         if let Some(step) = &change.event {
             self.events.or_insert_with(change.ts, || Event::new(step, &change.by));
@@ -332,7 +332,7 @@ impl RecordState {
     pub fn merge(&mut self, other: &RecordState) -> Result<(), MergeError> {
         self.check_same(other.kind, other.id, &other.office)?;
         for (name, field) in &other.fields {
-            self.fields.entry(name.clone()).or_default().merge(field);
+            self.fields.or_default(name.as_str()).merge(field);
         }
         for (ts, event) in &other.events {
             keep_first(&mut self.events, *ts, event, |e| serde_json::to_string(e).unwrap_or_default());

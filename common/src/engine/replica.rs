@@ -857,11 +857,7 @@ mod tests {
         let order = |n: u128| RecordId(uuid::Uuid::from_u128(1000 + n));
         let mk = |kind: Kind, id: RecordId, ms: u64| {
             let mut s = RecordState::new(kind, id, gz());
-            s.fields
-                .entry("name".into())
-                .or_default()
-                .heads
-                .insert(Hlc { wall_ms: ms, counter: 0, node: 1 }, json!("x"));
+            s.fields.or_default("name").heads.insert(Hlc { wall_ms: ms, counter: 0, node: 1 }, json!("x"));
             s
         };
         r.put_confirmed(mk(PRODUCT, RecordId(uuid::Uuid::from_u128(1)), 1));

@@ -2,6 +2,7 @@
 
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
 use std::marker::PhantomData;
 
 /// A map kept as a list sorted by key, for the record's parts that hold a few entries
@@ -20,20 +21,50 @@ impl<K, V> Default for SortedMap<K, V> {
 }
 
 impl<K: Ord, V> SortedMap<K, V> {
-    fn find(&self, key: &K) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.cmp(key))
+    /// Looked up by anything the key borrows as (`&str` for `String` keys), as a map is.
+    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.0.binary_search_by(|(k, _)| k.borrow().cmp(key))
     }
 
-    pub fn contains_key(&self, key: &K) -> bool {
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).is_ok()
     }
 
-    pub fn get(&self, key: &K) -> Option<&V> {
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| &self.0[i].1)
     }
 
-    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// The value of `key`, a default one put there if there is none
+    /// (`entry(key.to_owned()).or_default()`, without making a key when there is one).
+    pub fn or_default<Q: Ord + ?Sized + ToOwned<Owned = K>>(&mut self, key: &Q) -> &mut V
+    where
+        K: Borrow<Q>,
+        V: Default,
+    {
+        let i = match self.find(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key.to_owned(), V::default()));
+                i
+            }
+        };
+        &mut self.0[i].1
     }
 
     /// Sets the value of `key`, returning the one it replaces.
@@ -108,10 +139,10 @@ impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
 }
 
 /// Like a map's: panics if `key` is not there.
-impl<K: Ord, V> std::ops::Index<&K> for SortedMap<K, V> {
+impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> std::ops::Index<&Q> for SortedMap<K, V> {
     type Output = V;
 
-    fn index(&self, key: &K) -> &V {
+    fn index(&self, key: &Q) -> &V {
         self.get(key).expect("no entry for this key")
     }
 }
@@ -191,6 +222,18 @@ mod tests {
             prop_assert_eq!(&json, &serde_json::to_string(&map).unwrap());
             prop_assert_eq!(serde_json::from_str::<Versions>(&json).unwrap(), ours);
         }
+    }
+
+    #[test]
+    fn named_entries_are_found_by_str_and_made_once_in_name_order() {
+        let mut fields: SortedMap<String, Vec<u8>> = SortedMap::default();
+        fields.or_default("phone").push(1);
+        fields.or_default("address").push(2);
+        fields.or_default("phone").push(3);
+        assert_eq!(fields.get("phone"), Some(&vec![1, 3]));
+        assert!(fields.contains_key("address") && !fields.contains_key("notes"));
+        assert_eq!(fields.keys().map(String::as_str).collect::<Vec<_>>(), ["address", "phone"]);
+        assert_eq!(serde_json::to_string(&fields).unwrap(), r#"{"address":[2],"phone":[1,3]}"#);
     }
 
     #[test]

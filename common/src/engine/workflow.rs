@@ -371,7 +371,7 @@ fn as_seen(wf: &Workflow, state: &RecordState, write: &StepWrite) -> RecordState
     seen.events.retain(|t, _| write.seen.contains(t));
     for (field, value) in &write.approved {
         if wf.guarded.contains(&field.as_str()) {
-            let f = seen.fields.entry(field.clone()).or_default();
+            let f = seen.fields.or_default(field.as_str());
             f.heads = [(Hlc::ZERO, value.clone())].into();
         }
     }
