@@ -299,7 +299,7 @@ pub fn LookupInput(
                 aria-activedescendant=move || if showing() { option_id(active.get()) } else { String::new() }
                 aria-invalid=move || invalid.get().to_string()
                 aria-describedby=described_by
-                prop:value=move || value.get()
+                prop:value=value
                 on:input=move |ev| {
                     value.set(event_target_value(&ev));
                     open.set(true);

@@ -83,10 +83,10 @@ pub fn LoginPage() -> impl IntoView {
                 <form on:submit=submit.clone() novalidate>
                     <label for="username">{i.s("用户名", "User name")}</label>
                     <input id="username" name="username" autocomplete="username" autofocus
-                        prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev))/>
+                        prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
                     <label for="password">{i.s("密码", "Password")}</label>
                     <input id="password" name="password" type="password" autocomplete="current-password"
-                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
                     {move || error.get().map(|(zh, en)| view! { <p class="field-error" role="alert">{if i.lang() == crate::i18n::Lang::Zh { zh } else { en }}</p> })}
                     <button type="submit" class="primary" disabled=move || busy.get()>{i.s("登录", "Log in")}</button>
                 </form>

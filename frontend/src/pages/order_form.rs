@@ -546,7 +546,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                         <input id="f-delivery_date" type="text" autocomplete="off"
                             placeholder=i.s("今天 / 明天 / +3 / 12-05", "today / tomorrow / +3 / 12-05")
                             aria-invalid=move || invalid("delivery_date").get().to_string() aria-describedby="f-delivery_date-err"
-                            prop:value=move || delivery.get() on:input=move |ev| delivery.set(event_target_value(&ev))
+                            prop:value=delivery on:input=move |ev| delivery.set(event_target_value(&ev))
                             on:blur=move |_| {
                                 if let Some(d) = Date::from_input(&delivery.get_untracked(), local_date(now_ms(), offset)) {
                                     delivery.set(d.to_string());
@@ -558,7 +558,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                         <label for="f-payment">{i.s("结款方式", "Payment terms")}</label>
                         <select id="f-payment" aria-invalid=move || invalid("payment").get().to_string() aria-describedby="f-payment-err"
                             data-enter-skip=move || (!payment.get().is_empty()).then_some("")
-                            prop:value=move || payment.get() on:change=move |ev| payment.set(event_target_value(&ev))>
+                            prop:value=payment on:change=move |ev| payment.set(event_target_value(&ev))>
                             <option value="">{i.s("请选择", "Choose")}</option>
                             {PaymentTerms::ALL.into_iter().map(|p| view! {
                                 <option value=p.code() selected=move || payment.get() == p.code()>{move || i18n::payment(i.lang(), p)}</option>
@@ -594,14 +594,14 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                 <div class="field wide">
                     <label for="f-notes">{i.s("备注", "Notes")}" "<span class="muted">{move || format!("({}/{})", notes.with(|n| n.chars().count()), order::MAX_NOTES)}</span></label>
                     <textarea id="f-notes" rows="2" aria-invalid=move || invalid("notes").get().to_string() aria-describedby="f-notes-err"
-                        prop:value=move || notes.get() on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                        prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
                     <ErrorText id="f-notes-err" text=error_for("notes")/>
                 </div>
                 {(mode == Mode::Correction).then(|| view! {
                     <div class="field wide">
                         <label for="f-reason">{i.s("更正原因(必填,记入经过)", "Reason for the correction (required, kept in the history)")}</label>
                         <input id="f-reason" aria-invalid=move || invalid("reason").get().to_string() aria-describedby="f-reason-err"
-                            prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                            prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
                         <ErrorText id="f-reason-err" text=error_for("reason")/>
                     </div>
                 })}
@@ -778,7 +778,7 @@ fn TextField(
         <div class="field">
             <label for=id>{move || i.t(label.0, label.1)}</label>
             <input id=id type=kind aria-invalid=move || invalid.get().to_string() aria-describedby=err_id.clone()
-                prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
+                prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
             <p class="field-error" id=err_id role="alert" hidden=move || error.with(Option::is_none)>{move || error.get().unwrap_or_default()}</p>
         </div>
     }
@@ -867,7 +867,7 @@ fn LineRow(
                     aria-invalid=move || invalid(col).get().to_string()
                     aria-describedby=err_id
                     data-enter-skip=skip.then_some("")
-                    prop:value=move || value.get()
+                    prop:value=value
                     on:focus=move |ev| if numeric { select_on_focus(ev) }
                     on:input=move |ev| { value.set(event_target_value(&ev)); on_change.run(()); }/>
                 <span class="field-error" id=err_id role="alert" hidden=move || err(col)().is_none()>{move || err(col)().unwrap_or_default()}</span>

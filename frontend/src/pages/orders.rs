@@ -163,7 +163,7 @@ pub fn OrderList() -> impl IntoView {
                 <div class="filter wide">
                     <label for="q">{i.s("搜索", "Search")}</label>
                     <input id="q" type="search" placeholder=i.s("单号、客户或电话", "Number, customer or phone")
-                        prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
+                        prop:value=text on:input=move |ev| text.set(event_target_value(&ev))/>
                 </div>
                 <button type="button" class="quiet phone-only" aria-expanded=move || more_filters.get().to_string()
                     on:click=move |_| more_filters.update(|v| *v = !*v)>{i.s("更多筛选", "More filters")}</button>
@@ -177,16 +177,16 @@ pub fn OrderList() -> impl IntoView {
                 {is_hq.then(|| view! {
                     <div class="filter secondary">
                         <label for="office">{i.s("办公室", "Office")}</label>
-                        <input id="office" placeholder="FS" prop:value=move || office.get() on:input=move |ev| office.set(event_target_value(&ev).trim().to_ascii_uppercase())/>
+                        <input id="office" placeholder="FS" prop:value=office on:input=move |ev| office.set(event_target_value(&ev).trim().to_ascii_uppercase())/>
                     </div>
                 })}
                 <div class="filter secondary">
                     <label for="from">{i.s("从", "From")}</label>
-                    <input id="from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                    <input id="from" type="date" prop:value=from on:input=move |ev| from.set(event_target_value(&ev))/>
                 </div>
                 <div class="filter secondary">
                     <label for="to">{i.s("到", "To")}</label>
-                    <input id="to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                    <input id="to" type="date" prop:value=to on:input=move |ev| to.set(event_target_value(&ev))/>
                 </div>
             </form>
             <Show when=move || tab.get() == Tab::Drafts>
