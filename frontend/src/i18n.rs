@@ -221,7 +221,7 @@ pub fn show_value(lang: Lang, field: &str, v: &serde_json::Value) -> String {
     use serde_json::Value;
     match (field, v) {
         (_, Value::Null) => pick(lang, "(空)", "(empty)").to_string(),
-        ("lines", _) => match serde_json::from_value::<Vec<OrderLine>>(v.clone()) {
+        ("lines", _) => match <Vec<OrderLine> as serde::Deserialize>::deserialize(v) {
             Ok(lines) => lines
                 .iter()
                 .map(|l| format!("{} {} ×{} @{}", l.model, l.name, l.quantity, l.unit_price))

@@ -80,7 +80,7 @@ pub fn check_customer_deep(name: &str, value: &Value) -> Option<Result<(), Field
             }
             for (n, raw) in items.iter().enumerate() {
                 let at = |p: Problem| FieldError::new(format!("contacts.{n}"), p);
-                let c: Contact = serde_json::from_value(raw.clone()).map_err(|_| at(Problem::WrongType))?;
+                let c: Contact = serde::Deserialize::deserialize(raw).map_err(|_| at(Problem::WrongType))?;
                 check_text(&Value::String(c.name.clone()), 60, false).map_err(at)?;
                 if !c.phone.is_empty() {
                     check_phone(&Value::String(c.phone)).map_err(at)?;
@@ -290,8 +290,8 @@ impl CustomerView {
             salesperson: s("salesperson"),
             notes: s("notes"),
             office: r.office.as_str().to_string(),
-            contacts: r.get("contacts").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
-            addresses: r.get("addresses").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+            contacts: r.get("contacts").and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
+            addresses: r.get("addresses").and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
         }
     }
 }

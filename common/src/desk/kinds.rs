@@ -417,7 +417,7 @@ impl DeskRules<'_> {
             return Err(Refusal::new("not_ready", "record the order's 发货 step before its shipments"));
         }
         let lines: Vec<LineQty> =
-            value(lines_field).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+            value(lines_field).and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default();
         if let Some(q) = lines.iter().find(|q| q.line >= view.lines.len()) {
             return Err(invalid(format!("the order has no line {}", q.line)));
         }

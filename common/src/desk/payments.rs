@@ -114,7 +114,7 @@ pub fn check_allocations(value: &Value, amount: Option<Fen>) -> Result<Vec<Alloc
     let mut out: Vec<Allocation> = Vec::new();
     for (i, raw) in items.iter().enumerate() {
         let a: Allocation =
-            serde_json::from_value(raw.clone()).map_err(|_| at(format!("allocations.{i}"), Problem::WrongType))?;
+            serde::Deserialize::deserialize(raw).map_err(|_| at(format!("allocations.{i}"), Problem::WrongType))?;
         if a.amount.0 <= 0 {
             return Err(at(format!("allocations.{i}.amount"), Problem::MustBePositive));
         }
@@ -189,7 +189,7 @@ impl PaymentView {
             notes: state.get_str(field::NOTES).to_string(),
             allocations: state
                 .get(field::ALLOCATIONS)
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .and_then(|v| serde::Deserialize::deserialize(v).ok())
                 .unwrap_or_default(),
             created: state.created(),
             confirmed: progress.counts("confirm"),

@@ -300,7 +300,7 @@ pub fn check_line_qtys(name: &str, value: &Value, required: bool) -> Result<(), 
     }
     for (i, raw) in items.iter().enumerate() {
         let q: LineQty =
-            serde_json::from_value(raw.clone()).map_err(|_| at(format!("{name}.{i}"), Problem::WrongType))?;
+            serde::Deserialize::deserialize(raw).map_err(|_| at(format!("{name}.{i}"), Problem::WrongType))?;
         if q.line >= order::MAX_LINES {
             return Err(at(format!("{name}.{i}.line"), Problem::TooLarge));
         }
@@ -334,7 +334,7 @@ pub fn check_waybills(value: &Value) -> Result<(), FieldError> {
     let mut seen: Vec<String> = Vec::new();
     for (i, raw) in items.iter().enumerate() {
         let w: Waybill =
-            serde_json::from_value(raw.clone()).map_err(|_| at(format!("waybills.{i}"), Problem::WrongType))?;
+            serde::Deserialize::deserialize(raw).map_err(|_| at(format!("waybills.{i}"), Problem::WrongType))?;
         let number = w.number.trim().to_string();
         if number.is_empty() {
             return Err(at(format!("waybills.{i}.number"), Problem::Required));
@@ -713,9 +713,9 @@ impl ShipmentView {
             expected_arrival: Date::parse(state.get_str(field::EXPECTED)),
             waybills: state
                 .get(field::WAYBILLS)
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .and_then(|v| serde::Deserialize::deserialize(v).ok())
                 .unwrap_or_default(),
-            lines: state.get(field::LINES).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+            lines: state.get(field::LINES).and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
             direct: state.get(field::DIRECT).and_then(Value::as_bool).unwrap_or(false),
             full_name: s(field::FULL_NAME),
             to_branch: OfficeCode::parse(state.get_str(field::TO_BRANCH)).ok(),
@@ -892,7 +892,10 @@ impl LogView {
             order: RecordId::parse(state.get_str(log_field::ORDER)).ok(),
             order_number: s(log_field::ORDER_NUMBER),
             shipment: RecordId::parse(state.get_str(log_field::SHIPMENT)).ok(),
-            lines: state.get(log_field::LINES).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+            lines: state
+                .get(log_field::LINES)
+                .and_then(|v| serde::Deserialize::deserialize(v).ok())
+                .unwrap_or_default(),
             date: Date::parse(state.get_str(log_field::DATE)),
             notes: s(log_field::NOTES),
             created: state.created(),

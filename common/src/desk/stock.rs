@@ -146,7 +146,7 @@ pub fn check_lines(value: &Value) -> Result<Vec<CountLine>, FieldError> {
             }
         }
         let line: CountLine =
-            serde_json::from_value(raw.clone()).map_err(|_| at(format!("lines.{i}"), Problem::WrongType))?;
+            serde::Deserialize::deserialize(raw).map_err(|_| at(format!("lines.{i}"), Problem::WrongType))?;
         let mut errors = Vec::new();
         check_line(&mut errors, i, &line);
         if let Some(e) = errors.into_iter().next() {
@@ -220,7 +220,7 @@ impl CountView {
         CountView {
             office: r.office.to_string(),
             month: Month::parse(r.get_str(field::MONTH)),
-            lines: r.get(field::LINES).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+            lines: r.get(field::LINES).and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
             reported_on: Date::parse(r.get_str(field::REPORTED_ON)),
             notes: r.get_str(field::NOTES).to_string(),
         }
