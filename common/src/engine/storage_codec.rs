@@ -47,18 +47,19 @@ pub fn encode_layout3<T: Serialize>(value: &T) -> String {
 }
 
 pub fn decode<T: DeserializeOwned>(stored: &str) -> Option<T> {
+    // From `&str`, as everything else is read, in one place: one compiled reader per type.
+    serde_json::from_str(&decode_text(stored)?).ok()
+}
+
+/// The JSON text a stored value holds, whichever form it was written in.
+pub fn decode_text(stored: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
     if let Some(body) = stored.strip_prefix(MARK) {
-        let packed = from_units(body)?;
-        let json = inflate(&packed)?;
-        // From `&str`, as everything else is read: one compiled reader per type.
-        return serde_json::from_str(std::str::from_utf8(&json).ok()?).ok();
+        return String::from_utf8(inflate(&from_units(body)?)?).ok().map(Cow::Owned);
     }
     match stored.strip_prefix('~') {
-        Some(packed) => {
-            let wide = lz_str::decompress_from_utf16(packed)?;
-            serde_json::from_str(&String::from_utf16(&wide).ok()?).ok()
-        }
-        None => serde_json::from_str(stored).ok(),
+        Some(packed) => String::from_utf16(&lz_str::decompress_from_utf16(packed)?).ok().map(Cow::Owned),
+        None => Some(Cow::Borrowed(stored)),
     }
 }
 
