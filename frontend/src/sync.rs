@@ -64,7 +64,18 @@ fn reload_for_new_version() {
     let now = crate::state::device_now_ms();
     if now.saturating_sub(last) > 60_000 {
         let _ = session.set_item("sd:reloaded", &now.to_string());
-        let _ = w.location().reload();
+        // boot.js fetches the new app first: the page's files come from the worker's cache.
+        match js_sys::Reflect::get(&w, &"salesdeskUpdate".into())
+            .ok()
+            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok())
+        {
+            Some(update) => {
+                let _ = update.call0(&w);
+            }
+            None => {
+                let _ = w.location().reload();
+            }
+        }
     }
 }
 

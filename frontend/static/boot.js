@@ -10,3 +10,14 @@ import(`/${app}.js`).then((m) => m.default({ module_or_path: `/${app}_bg.wasm` }
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker not registered', e));
 }
+// The server is newer than this app (it refused our protocol): fetch the new worker, which
+// brings the new app into its cache, and load the page again once it has taken over (or
+// after 10 s if no newer worker came, to meet the server's answer again).
+window.salesdeskUpdate = () => {
+  const reload = () => location.reload();
+  const sw = navigator.serviceWorker;
+  if (!sw || !sw.controller) return reload();
+  sw.addEventListener('controllerchange', reload, { once: true });
+  setTimeout(reload, 10000);
+  sw.getRegistration().then((r) => (r ? r.update() : reload())).catch(reload);
+};

@@ -158,6 +158,114 @@ pub(crate) async fn take_order_with_keyboard(b: &Browser) -> String {
     b.text(&b.wait_for(".order-detail [data-number]", 10).await).await
 }
 
+/// Something at the server's address that takes connections and never answers (a branch
+/// link that hangs rather than fails): the first line of each request it was sent.
+async fn hanging_link(port: u16) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    use tokio::io::AsyncReadExt;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the server's port, free again");
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.contains(&b'\n') {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_string();
+                log.lock().unwrap().push(line);
+                // Never answers; the connection ends with the test.
+                std::future::pending::<()>().await;
+            });
+        }
+    });
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_opens_from_the_device_without_waiting_on_a_branch_link_that_hangs() {
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let b = branch_clerk_ready_offline(&driver, &tmp.path().join("profile"), &base).await;
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+
+    server.kill();
+    let seen = hanging_link(port).await;
+    b.goto(&format!("{base}/orders")).await;
+    b.wait_for(".order-list #q", 30).await;
+    b.goto(&format!("{base}/orders/new")).await;
+    b.wait_for("#f-customer_name", 30).await;
+
+    // The page and the app came from the device: nothing of them was asked of the link
+    // (the browser's own check for a newer worker, and sync, may be waiting on it).
+    let asked: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| !line.starts_with("GET /sw.js") && !line.contains(" /api/"))
+        .cloned()
+        .collect();
+    assert!(asked.is_empty(), "the app waited on the network for {asked:?}");
+    b.close().await;
+}
+
+/// A copy of the built app as a later deploy: the same app under another build id, its page
+/// marked so a test can tell which one it was served.
+fn later_deploy(dist: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(dist).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        // The changed files are served as written, not from their compressed copies.
+        if !name.starts_with("index.html") && !name.starts_with("sw.js") {
+            std::fs::copy(&path, to.join(&name)).unwrap();
+        }
+    }
+    let index = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    let index = index.replace("<head>", "<head>\n  <meta name=\"deploy\" content=\"later\">");
+    std::fs::write(to.join("index.html"), index).unwrap();
+    let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap();
+    let sw = sw.replacen("const VERSION = '", "const VERSION = 'later-", 1);
+    assert!(sw.contains("'later-"), "sw.js names its build");
+    std::fs::write(to.join("sw.js"), sw).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_reaches_a_device_that_opens_the_app_from_its_cache() {
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let b = branch_clerk_ready_offline(&driver, &tmp.path().join("profile"), &base).await;
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let before = b.script("return caches.keys().then((ks) => ks.join(','))").await;
+
+    // The server is updated in place: same data, a later build of the app.
+    server.kill();
+    let later = tmp.path().join("later-dist");
+    later_deploy(&dist_dir(), &later);
+    let _server = ServerProcess::start(port, &tmp.path().join("data"), Some(&later)).await;
+
+    // Opened again: the app comes from the device's cache at once, and the browser finds
+    // the new worker, which fetches the new build and replaces the old cache.
+    b.refresh().await;
+    b.wait_for(".sync-badge", 30).await;
+    b.wait_until(
+        "the later build to replace the cached one",
+        &format!(
+            "caches.keys().then((ks) => ks.length === 1 && ks[0].startsWith('salesdesk-later-') && ks[0] !== {before})"
+        ),
+        60,
+    )
+    .await;
+    // The next open is the later build, from the device.
+    b.refresh().await;
+    b.wait_for("meta[name='deploy'][content='later']", 30).await;
+    b.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    b.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_branch() {
     let Rig { tmp, mut server, base, driver } = Rig::start().await;
