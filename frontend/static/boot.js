@@ -5,7 +5,9 @@
 const p = location.pathname;
 const core = p === '/' || p === '/login' || p === '/orders' || p === '/orders/new' || /^\/orders\/[^/]+\/edit$/.test(p);
 const app = core ? 'salesdesk' : 'salesdesk_full';
-import(`/${app}.js`).then((m) => m.default({ module_or_path: `/${app}_bg.wasm` }));
+// The wasm is fetched beside the script that starts it, not after it.
+const wasm = fetch(`/${app}_bg.wasm`);
+import(`/${app}.js`).then((m) => m.default({ module_or_path: wasm }));
 // The service worker keeps the app openable with no server reachable (secure origins only).
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker not registered', e));
