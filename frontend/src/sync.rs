@@ -308,7 +308,10 @@ async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<String
     if resp.status().as_u16() != 200 {
         return Err(error_of(resp).await);
     }
-    resp.text().await.map_err(|_| SyncError::Offline)
+    // As bytes: a page of thousands of records is not decoded into the page's UTF-16 only
+    // to be encoded back into UTF-8 for the app.
+    let bytes = resp.bytes().await.map_err(|_| SyncError::Offline)?;
+    String::from_utf8(Vec::from(bytes)).map_err(bad_answer)
 }
 
 /// [`common::engine::wire::PullResponse`] with each record's JSON kept as sent, so that a record new to this
