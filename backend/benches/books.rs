@@ -165,7 +165,27 @@ fn exports(c: &mut Criterion) {
         let path = format!("statement.xlsx?customer={customer}&{month}");
         b.iter(|| rt.block_on(export(&store.state, fs, &path)))
     });
+    // A search of the server's orders that finds nothing (an order number not given): every
+    // order in the branch's scope is looked at. Run in the same group, on the same store.
+    g.measurement_time(Duration::from_secs(10));
+    g.bench_function("search_50k_branch_nothing_found", |b| {
+        let (store, _, fs, _) = big();
+        b.iter(|| {
+            let found = rt.block_on(get_json(&store.state, fs, "/api/sync/records?kind=order&q=FS-000101-99-999"));
+            assert_eq!(found["records"].as_array().map(Vec::len), Some(0), "{found}");
+        })
+    });
     g.finish();
+}
+
+/// A GET of the API, start to last byte, read as JSON.
+async fn get_json(state: &AppState, token: &str, uri: &str) -> serde_json::Value {
+    let req = Request::get(uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let resp = backend::app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&bytes));
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 criterion_group!(benches, exports);

@@ -175,6 +175,8 @@ ALTER TABLE offices ADD COLUMN notice_hour INTEGER NOT NULL DEFAULT 10;
 ALTER TABLE offices ADD COLUMN receipt_days INTEGER NOT NULL DEFAULT 7;
 "#,
     ),
+    // 11: what a search of orders matches, beside each order (filled from those stored).
+    Migration::Code(crate::upgrade::index_order_search),
 ];
 
 pub struct Inner {

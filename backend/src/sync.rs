@@ -108,6 +108,13 @@ impl RecordWriter {
              ON CONFLICT(kind, id) DO UPDATE SET state = excluded.state, seq = excluded.seq, digest = excluded.digest",
         )?
         .execute(params![kind, id, state.office.as_str(), text, seq, digest])?;
+        if state.kind == Kind::ORDER {
+            tx.prepare_cached(
+                "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET office = excluded.office, seq = excluded.seq, hay = excluded.hay",
+            )?
+            .execute(params![id, state.office.as_str(), seq, common::desk::order::search_text(state)])?;
+        }
         let text = RawValue::from_string(text).map_err(AppError::internal)?;
         self.written.push(Written {
             seq,
@@ -753,24 +760,33 @@ fn read_fetch(
             Ok((out, false))
         }
         Fetch::Search(q) => {
-            // Matched as the order list matches (separators, case and pinyin initials
-            // aside), so every order in scope is read, newest change first: an occasional
-            // search, on a reader connection.
-            let filter = common::desk::search::OrderFilter { text: q.clone(), ..Default::default() };
-            let filter = filter.prepare();
-            let mut stmt = conn.prepare_cached(
-                "SELECT state, digest, id FROM records WHERE kind = ?1 AND (?2 OR office = ?3) ORDER BY seq DESC",
-            )?;
-            let mut rows = stmt.query(params![kind.as_str(), user.actor.is_hq, user.actor.office.as_str()])?;
-            while let Some(r) = rows.next()? {
-                let (text, digest, id): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let Some(state) = parse(&text, digest, &id)? else { continue };
-                if filter.accepts(&common::desk::order::OrderView::from_record(&state), 0) {
-                    if out.len() == limit {
-                        return Ok((out, true));
+            // Matched as the order list matches (separators and case aside), on each
+            // order's search text kept beside it (`order_search`), newest change first;
+            // only the orders found are read and parsed.
+            let query = common::desk::search::TextQuery::new(q);
+            let mut found = Vec::new();
+            {
+                let mut stmt =
+                    conn.prepare_cached("SELECT id, hay FROM order_search WHERE ?1 OR office = ?2 ORDER BY seq DESC")?;
+                let mut rows = stmt.query(params![user.actor.is_hq, user.actor.office.as_str()])?;
+                while let Some(r) = rows.next()? {
+                    let hay: String = r.get(1)?;
+                    if query.matches(&hay) {
+                        found.push(r.get::<_, String>(0)?);
                     }
-                    out.push(state);
                 }
+            }
+            let mut stmt = conn.prepare_cached("SELECT state, digest FROM records WHERE kind = ?1 AND id = ?2")?;
+            for id in found {
+                let row = stmt
+                    .query_row(params![kind.as_str(), id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                    .optional()?;
+                let Some((text, digest)) = row else { continue };
+                let Some(state) = parse(&text, digest, &id)? else { continue };
+                if out.len() == limit {
+                    return Ok((out, true));
+                }
+                out.push(state);
             }
             Ok((out, false))
         }

@@ -115,3 +115,34 @@ pub fn claim_unique_values(tx: &rusqlite::Transaction<'_>) -> Result<(), AppErro
     }
     Ok(())
 }
+
+/// Schema version 11: each order's search text (number, customer name, phone, as the
+/// order list matches them) in a table of its own, kept by [`crate::sync::RecordWriter`],
+/// so a search of the server's orders reads those short texts and parses only the orders
+/// it sends. Filled here from the orders already stored.
+pub fn index_order_search(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
+    tx.execute_batch(
+        "CREATE TABLE order_search (
+            id TEXT PRIMARY KEY,
+            office TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            hay TEXT NOT NULL
+        );
+        CREATE INDEX order_search_by_office ON order_search(office, seq);
+        CREATE INDEX order_search_by_seq ON order_search(seq);",
+    )?;
+    let rows: Vec<(String, String, i64, String)> = {
+        let mut stmt = tx.prepare("SELECT id, office, seq, state FROM records WHERE kind = 'order'")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, office, seq, text) in rows {
+        // An order that cannot be read is not found by a search (nor sent by one).
+        let Ok(state) = serde_json::from_str::<RecordState>(&text) else { continue };
+        tx.execute(
+            "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)",
+            params![id, office, seq, common::desk::order::search_text(&state)],
+        )?;
+    }
+    Ok(())
+}

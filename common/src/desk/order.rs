@@ -1134,6 +1134,17 @@ pub struct OrderView {
     pub search: String,
 }
 
+/// What a search of orders matches (number, customer name, phone; see
+/// [`crate::desk::search::TextQuery::matches`]): the list's rows hold it, and the server
+/// keeps it beside each stored order so a search reads no order it does not send.
+pub fn search_text(state: &RecordState) -> String {
+    crate::desk::search::searchable(&[
+        state.get_str(field::NUMBER),
+        state.get_str(field::CUSTOMER_NAME),
+        state.get_str(field::PHONE),
+    ])
+}
+
 impl OrderView {
     pub fn from_record(state: &RecordState) -> OrderView {
         let s = |f: &str| state.get_str(f).to_string();
@@ -1167,7 +1178,7 @@ impl OrderView {
         OrderView {
             id: state.id,
             office: state.office.clone(),
-            search: crate::desk::search::searchable(&[&number, &customer_name, &phone]),
+            search: search_text(state),
             number,
             customer: state.get(field::CUSTOMER).and_then(Value::as_str).and_then(|c| RecordId::parse(c).ok()),
             customer_name,

@@ -407,6 +407,20 @@ async fn a_search_of_the_servers_orders_matches_as_the_order_list_does_within_th
     // Head office searches every office.
     let hq = login(&base, "hq_manager").await;
     assert_eq!(fetched_numbers(&fetch(&hq, &format!("kind=order&q={}", urlencode("美居"))).await.1).len(), 3);
+
+    // An order found by what it says now: the customer of the second is renamed.
+    let second = fs.orders().await.into_iter().find(|o| o.get_str("number") == fs.number(2)).unwrap();
+    let rename = [("customer_name".to_string(), serde_json::json!("佛山美居新店"))].into();
+    let edit = fs.change(Kind::ORDER, second.id, &office, Some(&second), rename);
+    assert_eq!(fs.push(vec![edit]).await.results[0].outcome, Outcome::Applied);
+    assert!(fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", urlencode("华艺"))).await.1).is_empty());
+    assert_eq!(
+        fetched_numbers(&fetch(&fs, &format!("kind=order&q={}", urlencode("美居 新店"))).await.1),
+        vec![fs.number(2)]
+    );
+    // Newest change first: the renamed order now comes before the others.
+    let (_, body) = fetch(&fs, &format!("kind=order&limit=1&q={}", urlencode("美居"))).await;
+    assert_eq!((fetched_numbers(&body), &body["more"]), (vec![fs.number(2)], &serde_json::json!(true)));
 }
 
 #[tokio::test]
