@@ -6,7 +6,7 @@ use common::desk::order::{FieldError, OrderLine, PaymentStamp, PaymentTerms, Pro
 use common::desk::permissions::Role;
 use leptos::prelude::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {
     Zh,
     En,

@@ -19,10 +19,19 @@ use wasm_bindgen::JsCast;
 
 /// The words for a record's sync mark.
 pub fn sync_mark_text(mark: SyncMark, i: I18n) -> &'static str {
-    match mark {
-        SyncMark::Synced => i.t("已同步", "Synced"),
-        SyncMark::Pending => i.t("仅存本机,待同步", "On this device, not synced"),
-        SyncMark::Refused => i.t("被服务器拒绝", "Refused by the server"),
+    sync_mark_text_in(mark, i.lang())
+}
+
+fn sync_mark_text_in(mark: SyncMark, lang: Lang) -> &'static str {
+    let (zh, en) = match mark {
+        SyncMark::Synced => ("已同步", "Synced"),
+        SyncMark::Pending => ("仅存本机,待同步", "On this device, not synced"),
+        SyncMark::Refused => ("被服务器拒绝", "Refused by the server"),
+    };
+    if lang == Lang::Zh {
+        zh
+    } else {
+        en
     }
 }
 
@@ -224,10 +233,13 @@ pub fn OrderList() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            <For each=move || rows.with(|r| r.iter().take(shown.get()).cloned().collect::<Vec<_>>())
-                                key=|(o, m)| (o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone(), o.stamp, o.shipment.clone(), o.needs_again(), o.has_conflict())
+                            // A row's text is fixed when it is built (no signal per cell: a page of
+                            // rows builds in half the time); the language is in the key, so
+                            // switching it builds the rows again.
+                            <For each=move || { let lang = i.lang(); rows.with(|r| r.iter().take(shown.get()).map(|row| (lang, row.clone())).collect::<Vec<_>>()) }
+                                key=|(lang, (o, m))| (*lang, o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone(), o.stamp, o.shipment.clone(), o.needs_again(), o.has_conflict())
                                 let:row>
-                                <OrderRow order=row.0 mark=row.1 offset=offset is_hq=is_hq/>
+                                <OrderRow order=row.1.0 mark=row.1.1 lang=row.0 offset=offset is_hq=is_hq/>
                             </For>
                         </tbody>
                     </table>
@@ -320,32 +332,35 @@ fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
 }
 
 #[component]
-fn OrderRow(order: std::sync::Arc<OrderView>, mark: SyncMark, offset: i32, is_hq: bool) -> impl IntoView {
-    let i = crate::i18n::use_i18n();
+fn OrderRow(order: std::sync::Arc<OrderView>, mark: SyncMark, lang: Lang, offset: i32, is_hq: bool) -> impl IntoView {
+    let t = move |zh: &'static str, en: &'static str| if lang == Lang::Zh { zh } else { en };
     let href = format!("/orders/{}", order.id);
     let date = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let conflict = order.has_conflict();
     let again = order.needs_again().first().copied();
     let number = order.number.clone();
-    let stamp = order.stamp;
-    let shipment = order.shipment.clone();
+    let stamp = order.stamp.map(|s| i18n::stamp(lang, s));
+    let shipment = order.shipment.clone().map(|(w, p)| match lang {
+        Lang::Zh => format!("{w} · {p} 件"),
+        Lang::En => format!("{w} · {p} pkg"),
+    });
     view! {
         <tr data-sync=mark.code() data-number=order.number.clone() data-status=order.status.code()>
-            <td class="c-num" data-label=i.s("单号", "Number")><A href=href attr:class="open">{number}</A></td>
-            <td class="wide-only" data-label=i.s("日期", "Date")>{date}</td>
-            {is_hq.then(|| view! { <td class="wide-only" data-label=i.s("办公室", "Office")>{order.office.to_string()}</td> })}
-            <td class="c-cust" data-label=i.s("客户", "Customer")>{order.customer_name.clone()}</td>
-            <td class="wide-only" data-label=i.s("电话", "Phone")>{order.phone.clone()}</td>
-            <td data-label=i.s("金额", "Amount") class="num c-amt">{order.total.to_string()}</td>
-            <td class="c-status" data-label=i.s("状态", "Status")>
+            <td class="c-num" data-label=t("单号", "Number")><A href=href attr:class="open">{number}</A></td>
+            <td class="wide-only" data-label=t("日期", "Date")>{date}</td>
+            {is_hq.then(|| view! { <td class="wide-only" data-label=t("办公室", "Office")>{order.office.to_string()}</td> })}
+            <td class="c-cust" data-label=t("客户", "Customer")>{order.customer_name.clone()}</td>
+            <td class="wide-only" data-label=t("电话", "Phone")>{order.phone.clone()}</td>
+            <td data-label=t("金额", "Amount") class="num c-amt">{order.total.to_string()}</td>
+            <td class="c-status" data-label=t("状态", "Status")>
                 <StatusLabel status=order.status again=again/>
-                {conflict.then(|| view! { " "<span class="status status-conflict">{i.s("有冲突", "Conflict")}</span> })}
+                {conflict.then(|| view! { " "<span class="status status-conflict">{t("有冲突", "Conflict")}</span> })}
             </td>
-            <td class="wide-only" data-label=i.s("收银章 / 运单", "Stamp / waybill")>
-                {stamp.map(|s| view! { <span class="tag stamp">{move || i18n::stamp(i.lang(), s)}</span> })}
-                {shipment.map(|(w, p)| view! { " "<span class="waybill">{move || if i.lang() == Lang::Zh { format!("{w} · {p} 件") } else { format!("{w} · {p} pkg") }}</span> })}
+            <td class="wide-only" data-label=t("收银章 / 运单", "Stamp / waybill")>
+                {stamp.map(|s| view! { <span class="tag stamp">{s}</span> })}
+                {shipment.map(|w| view! { " "<span class="waybill">{w}</span> })}
             </td>
-            <td class="c-sync" data-label=i.s("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{move || sync_mark_text(mark, i)}</span></td>
+            <td class="c-sync" data-label=t("同步", "Sync")><span class=format!("sync-mark sync-{}", mark.code())>{sync_mark_text_in(mark, lang)}</span></td>
         </tr>
     }
 }

@@ -297,6 +297,19 @@ async fn an_order_taken_offline_at_a_branch_reaches_head_office_but_not_another_
     server.restart().await;
     b.wait_for(&format!("tr[data-number='{number}'][data-sync='synced']"), 60).await;
     b.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    // The list's rows speak the language chosen, their phone-layout labels too.
+    let row_says = |words: [&str; 2]| {
+        format!(
+            "(() => {{ const r = document.querySelector(\"tr[data-number='{number}']\"); \
+             return !!r && r.innerText.includes('{}') && !!r.querySelector('td[data-label=\"{}\"]'); }})()",
+            words[0], words[1]
+        )
+    };
+    b.wait_until("the row in Chinese", &row_says(["已同步", "客户"]), 10).await;
+    b.click(&b.wait_for("button.lang", 5).await).await;
+    b.wait_until("the row in English", &row_says(["Synced", "Customer"]), 10).await;
+    b.click(&b.wait_for("button.lang", 5).await).await;
+    b.wait_until("the row in Chinese again", &row_says(["已同步", "客户"]), 10).await;
 
     // Head office sees it, with the same number and lines.
     let hq = driver.session(&tmp.path().join("hq-profile"), 1280, 900).await;
