@@ -13,10 +13,13 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// How hard DEFLATE works: 1 is fastest; 6 stores a pack of orders about a third smaller
-/// for about five times the CPU (still ~4 ms per thousand orders natively).
+/// How hard DEFLATE works, for single values (fast) and for packs of records (dense).
+/// Measured on packs of 500 realistic orders (natively; the browser's wasm is slower):
+/// level 1 stores 101 UTF-16 units per order in 1.2 ms per pack, 2: 76 in 1.8 ms, 3: 65 in
+/// 2.5 ms, 6: 61 in 4.4 ms. Packs take 3: a first sync of 10,000 orders compresses them
+/// all, and 6 cost nearly twice the CPU for 6% less room (~80,000 orders still fit).
 pub const LEVEL_FAST: u8 = 1;
-pub const LEVEL_DENSE: u8 = 6;
+pub const LEVEL_DENSE: u8 = 3;
 
 const MARK: char = '^';
 /// Units hold 15 bits each, offset so that none is a control character.
