@@ -9,7 +9,14 @@ use crate::engine::ids::OfficeCode;
 /// Lower-case, without spaces, dashes or brackets, so `0757-2233 4455` matches `07572233`;
 /// what an input method types in full width as its ASCII (`０７５７` matches `0757`).
 pub fn normalize(s: &str) -> String {
-    s.chars().map(fold).filter(|c| !c.is_whitespace() && !"-()（）".contains(*c)).collect()
+    let mut out = String::with_capacity(s.len());
+    normalize_into(&mut out, s);
+    out
+}
+
+/// [`normalize`], appended to `out`.
+fn normalize_into(out: &mut String, s: &str) {
+    out.extend(s.chars().map(fold).filter(|c| !c.is_whitespace() && !"-()（）".contains(*c)));
 }
 
 /// One character as search compares it: full-width ASCII as ASCII, then lower case for the
@@ -73,7 +80,15 @@ pub fn lookup<'a, T>(items: &'a [T], query: &str, limit: usize, keys: impl Fn(&T
 /// `haystacks` normalized once for [`TextQuery::matches`], one line each (a normalized
 /// term holds no line break, so it cannot match across two of them).
 pub fn searchable(haystacks: &[&str]) -> String {
-    haystacks.iter().map(|h| normalize(h)).collect::<Vec<_>>().join("\n")
+    // One string, written once: a list derives this for every order.
+    let mut out = String::with_capacity(haystacks.iter().map(|h| h.len() + 1).sum());
+    for (k, h) in haystacks.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        normalize_into(&mut out, h);
+    }
+    out
 }
 
 /// A search box's text, normalized once for matching many records as [`score`] does.
@@ -217,6 +232,15 @@ mod tests {
         ) {
             let haystacks: Vec<&str> = hay.iter().map(String::as_str).collect();
             prop_assert_eq!(TextQuery::new(&query).matches(&searchable(&haystacks)), score(&query, &haystacks).is_some());
+        }
+
+        #[test]
+        fn the_searchable_text_is_each_haystack_normalized_one_per_line(
+            hay in proptest::collection::vec("[ a-dA-CÀ-ÅΑ-Γ0-3（）Ａ-Ｃ\n-]{0,8}", 0..4),
+        ) {
+            let haystacks: Vec<&str> = hay.iter().map(String::as_str).collect();
+            let each: Vec<String> = haystacks.iter().map(|h| normalize(h)).collect();
+            prop_assert_eq!(searchable(&haystacks), each.join("\n"));
         }
     }
 
