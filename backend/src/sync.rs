@@ -766,9 +766,13 @@ fn read_fetch(
             let query = common::desk::search::TextQuery::new(q);
             let mut found = Vec::new();
             {
-                let mut stmt =
-                    conn.prepare_cached("SELECT id, hay FROM order_search WHERE ?1 OR office = ?2 ORDER BY seq DESC")?;
-                let mut rows = stmt.query(params![user.actor.is_hq, user.actor.office.as_str()])?;
+                // Head office reads every row, a branch its own: the table in seq order,
+                // newest first, with no index to look rows up through.
+                let office = (!user.actor.is_hq).then(|| user.actor.office.as_str());
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, hay FROM order_search WHERE ?1 IS NULL OR office = ?1 ORDER BY seq DESC",
+                )?;
+                let mut rows = stmt.query(params![office])?;
                 while let Some(r) = rows.next()? {
                     let hay: String = r.get(1)?;
                     if query.matches(&hay) {

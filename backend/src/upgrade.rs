@@ -122,14 +122,14 @@ pub fn claim_unique_values(tx: &rusqlite::Transaction<'_>) -> Result<(), AppErro
 /// it sends. Filled here from the orders already stored.
 pub fn index_order_search(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
     tx.execute_batch(
+        // Keyed by the order's seq (its rowid), so a search reads the table newest first,
+        // start to end, with no index lookups; the id, unique, finds an order's row again.
         "CREATE TABLE order_search (
-            id TEXT PRIMARY KEY,
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
             office TEXT NOT NULL,
-            seq INTEGER NOT NULL,
             hay TEXT NOT NULL
-        );
-        CREATE INDEX order_search_by_office ON order_search(office, seq);
-        CREATE INDEX order_search_by_seq ON order_search(seq);",
+        );",
     )?;
     let rows: Vec<(String, String, i64, String)> = {
         let mut stmt = tx.prepare("SELECT id, office, seq, state FROM records WHERE kind = 'order'")?;
@@ -140,7 +140,8 @@ pub fn index_order_search(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError
         // An order that cannot be read is not found by a search (nor sent by one).
         let Ok(state) = serde_json::from_str::<RecordState>(&text) else { continue };
         tx.execute(
-            "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET office = excluded.office, seq = excluded.seq, hay = excluded.hay",
             params![id, office, seq, common::desk::order::search_text(&state)],
         )?;
     }
