@@ -414,7 +414,7 @@ fn sync_section(get: &dyn Fn(&str) -> String, was: &dyn Fn(&str) -> String) -> S
         "orders/s",
     );
     md += &row("first sync into an empty native client (pages of 500)", "first_sync_native_ms", "ms");
-    md += &row("**first sync into Chromium**: log-in click until all are stored, the cursor saved and the list shows them synced", "first_sync_browser_ms", "ms");
+    md += &row("**first sync into Chromium**: log-in click until all are stored, the cursor saved and the list shows them synced (median of 3 fresh profiles)", "first_sync_browser_ms", "ms");
     md += &row("PouchDB 9 from pouchdb-server into Chromium's IndexedDB, batches of 500 (its best), median of 3, run just before", "pouchdb_first_sync_browser_ms", "ms");
     md += &format!("| **PouchDB's time / ours** (aim ≥ 4×) | {ratio} | |\n");
     md += &row("orders held in Chromium after it", "browser_orders_held", "");
