@@ -235,25 +235,8 @@ async fn a_database_written_under_protocol_1_opens_with_its_orders_steps_and_who
     let view = OrderView::from_record(&order);
     assert_eq!((view.status, view.stamp), (Status::Audited, Some(PaymentStamp::Paid)));
     // Its search text was filled when the file was brought up to date: a search finds it.
-    let found: serde_json::Value = admin
-        .http
-        .get(app.url("/api/sync/records?kind=order&q=%E7%BE%8E%E5%B1%85"))
-        .bearer_auth(admin.token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let numbers: Vec<&str> = found["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["fields"]["number"]["v"].as_object())
-        .flat_map(|v| v.values())
-        .filter_map(|n| n.as_str())
-        .collect();
-    assert_eq!(numbers, ["FS-261128-01-001"], "{found}");
+    let (status, found) = fetch(&admin, &format!("kind=order&q={}", urlencode("美居"))).await;
+    assert_eq!((status, fetched_numbers(&found)), (200, vec!["FS-261128-01-001".to_string()]), "{found}");
     let review = order.log.values().next().expect("the review is in the history");
     assert_eq!(
         (review.by.as_str(), review.role.as_str(), review.received_ms),

@@ -248,3 +248,26 @@ pub async fn step_as(base: &str, who: &str, id: RecordId, action: common::desk::
     c.event = Some(action.to_write(Some(&seen)));
     d.push(vec![c]).await.results.remove(0).code
 }
+
+/// GET `/api/sync/records` as `device`: the status and the JSON answer.
+pub async fn fetch(device: &Device, query: &str) -> (u16, serde_json::Value) {
+    let resp = device
+        .http
+        .get(format!("{}/api/sync/records?{query}", device.base))
+        .bearer_auth(device.token())
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+pub fn fetched_numbers(body: &serde_json::Value) -> Vec<String> {
+    let records: Vec<RecordState> = serde_json::from_value(body["records"].clone()).unwrap();
+    let mut v: Vec<String> = records.iter().map(|r| r.get_str("number").to_string()).collect();
+    v.sort();
+    v
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use common::engine::ids::RecordId;
-use common::engine::record::{Change, Kind, RecordState};
+use common::engine::record::{Change, Kind};
 use common::engine::wire::{Outcome, PushResponse, PROTOCOL_VERSION};
 use serde_json::{json, Value};
 
@@ -332,25 +332,6 @@ async fn a_step_impossible_from_what_its_author_saw_is_refused_with_the_reason()
     assert_eq!((r.outcome, r.code.as_deref()), (Outcome::Refused, Some("closed")), "edits of a voided order");
 }
 
-/// GET `/api/sync/records` as `device`: the status and the JSON answer.
-async fn fetch(device: &Device, query: &str) -> (u16, serde_json::Value) {
-    let resp = device
-        .http
-        .get(format!("{}/api/sync/records?{query}", device.base))
-        .bearer_auth(device.token())
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.json().await.unwrap())
-}
-
-fn fetched_numbers(body: &serde_json::Value) -> Vec<String> {
-    let records: Vec<RecordState> = serde_json::from_value(body["records"].clone()).unwrap();
-    let mut v: Vec<String> = records.iter().map(|r| r.get_str("number").to_string()).collect();
-    v.sort();
-    v
-}
-
 #[tokio::test]
 async fn an_order_dropped_from_a_full_device_is_fetched_by_id_by_its_office_and_head_office_only() {
     let app = spawn_app().await;
@@ -441,8 +422,4 @@ async fn a_fetch_that_cannot_be_answered_is_refused_naming_the_parameter() {
     }
     let anonymous = reqwest::get(app.url("/api/sync/records?kind=order&q=abc")).await.unwrap();
     assert_eq!(anonymous.status(), 401);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
