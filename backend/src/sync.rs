@@ -79,6 +79,16 @@ pub struct RecordWriter {
     written: Vec<Written>,
 }
 
+/// An order's search text, kept beside it (`order_search`) at the order's newest seq.
+pub(crate) fn index_order_search(tx: &Connection, id: &str, seq: u64, state: &RecordState) -> Result<(), AppError> {
+    tx.prepare_cached(
+        "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(id) DO UPDATE SET office = excluded.office, seq = excluded.seq, hay = excluded.hay",
+    )?
+    .execute(params![id, state.office.as_str(), seq, common::desk::order::search_text(state)])?;
+    Ok(())
+}
+
 impl RecordWriter {
     /// Stores a record's new state at the end of the pull order. `old_digest`: the stored
     /// digest if the caller just read it (`Some(None)`: known to be new).
@@ -109,11 +119,7 @@ impl RecordWriter {
         )?
         .execute(params![kind, id, state.office.as_str(), text, seq, digest])?;
         if state.kind == Kind::ORDER {
-            tx.prepare_cached(
-                "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(id) DO UPDATE SET office = excluded.office, seq = excluded.seq, hay = excluded.hay",
-            )?
-            .execute(params![id, state.office.as_str(), seq, common::desk::order::search_text(state)])?;
+            index_order_search(tx, &id, seq, state)?;
         }
         let text = RawValue::from_string(text).map_err(AppError::internal)?;
         self.written.push(Written {

@@ -131,19 +131,15 @@ pub fn index_order_search(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError
             hay TEXT NOT NULL
         );",
     )?;
-    let rows: Vec<(String, String, i64, String)> = {
-        let mut stmt = tx.prepare("SELECT id, office, seq, state FROM records WHERE kind = 'order'")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows: Vec<(String, u64, String)> = {
+        let mut stmt = tx.prepare("SELECT id, seq, state FROM records WHERE kind = 'order'")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    for (id, office, seq, text) in rows {
+    for (id, seq, text) in rows {
         // An order that cannot be read is not found by a search (nor sent by one).
         let Ok(state) = serde_json::from_str::<RecordState>(&text) else { continue };
-        tx.execute(
-            "INSERT INTO order_search(id, office, seq, hay) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(id) DO UPDATE SET office = excluded.office, seq = excluded.seq, hay = excluded.hay",
-            params![id, office, seq, common::desk::order::search_text(&state)],
-        )?;
+        crate::sync::index_order_search(tx, &id, seq, &state)?;
     }
     Ok(())
 }

@@ -28,11 +28,7 @@ fn sync_mark_text_in(mark: SyncMark, lang: Lang) -> &'static str {
         SyncMark::Pending => ("仅存本机,待同步", "On this device, not synced"),
         SyncMark::Refused => ("被服务器拒绝", "Refused by the server"),
     };
-    if lang == Lang::Zh {
-        zh
-    } else {
-        en
-    }
+    i18n::pick(lang, zh, en)
 }
 
 fn queue_label(i: I18n, q: Queue) -> &'static str {
@@ -333,7 +329,7 @@ fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
 
 #[component]
 fn OrderRow(order: std::sync::Arc<OrderView>, mark: SyncMark, lang: Lang, offset: i32, is_hq: bool) -> impl IntoView {
-    let t = move |zh: &'static str, en: &'static str| if lang == Lang::Zh { zh } else { en };
+    let t = |zh, en| i18n::pick(lang, zh, en);
     let href = format!("/orders/{}", order.id);
     let date = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
     let conflict = order.has_conflict();
