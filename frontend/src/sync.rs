@@ -109,6 +109,10 @@ pub async fn logout(token: String) {
 /// Gives the outbox's new changes their seqs and stores them before anything is pushed,
 /// so a reload can never hand the same seq to another change.
 fn sequence(ctx: Ctx) -> Result<(), SyncError> {
+    // Screens are told only when there is something to number (every round passes here).
+    if !ctx.replica.with_untracked(|r| r.outbox.values().any(|c| c.seq == 0)) {
+        return Ok(());
+    }
     let fresh = ctx.replica.try_update(|r| r.assign_seqs()).unwrap_or_default();
     if fresh.is_empty() {
         return Ok(());
@@ -122,7 +126,10 @@ fn sequence(ctx: Ctx) -> Result<(), SyncError> {
 /// Checks the store an answer came from: takes it if this device has none yet; an error
 /// if it is another one (see [`recover`]).
 fn check_store(ctx: Ctx, theirs: Option<&str>) -> Result<(), SyncError> {
-    if ctx.replica.try_update(|r| r.adopt_store(theirs)).unwrap_or(false) {
+    // Told only when it takes one: every page of a pull passes here, and a notice per
+    // page re-derived the order list each time.
+    let adopts = ctx.replica.with_untracked(|r| r.meta.store.is_none() && theirs.is_some());
+    if adopts && ctx.replica.try_update(|r| r.adopt_store(theirs)).unwrap_or(false) {
         ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
     }
     match ctx.replica.with_untracked(|r| r.store_changed(theirs)) {
