@@ -145,17 +145,83 @@ fn bindgen_and_shrink(wasm_bindgen: &Path, wasm_opt: &Path, wasm: &Path, out: &P
         .arg(out)
         .arg(wasm))?;
     let bg = out.join(format!("{name}_bg.wasm"));
-    run(Command::new(wasm_opt)
-        .args([
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-        ])
-        .arg(&bg)
-        .arg("-o")
-        .arg(&bg))
+    let mut opt = Command::new(wasm_opt);
+    opt.args([
+        "-Oz",
+        // wasm-bindgen names every import and export after its Rust item plus a hash, and
+        // the glue names them again: one- or two-letter names instead (the glue is
+        // rewritten below from the mapping wasm-opt prints).
+        "--minify-imports-and-exports-and-modules",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+    ])
+    .arg(&bg)
+    .arg("-o")
+    .arg(&bg);
+    say(&format!("$ {opt:?}"));
+    let done = opt.output().map_err(|e| format!("cannot start {opt:?}: {e}"))?;
+    if !done.status.success() {
+        return Err(format!("{opt:?} failed: {}", String::from_utf8_lossy(&done.stderr)));
+    }
+    let js = out.join(format!("{name}.js"));
+    let glue = std::fs::read_to_string(&js).map_err(|e| e.to_string())?;
+    let glue = rename_in_glue(&glue, &String::from_utf8_lossy(&done.stdout), name)?;
+    std::fs::write(&js, glue).map_err(|e| e.to_string())
+}
+
+/// The strings in double quotes on one line of wasm-opt's mapping.
+fn quoted(line: &str) -> Vec<&str> {
+    line.split('"').skip(1).step_by(2).collect()
+}
+
+/// wasm-bindgen's glue with the names wasm-opt minified: the import module (`"a"`, the
+/// only one), each import (a key of the imports object) and each export (`wasm.name`).
+/// Fails on anything it does not find exactly where expected, rather than ship an app
+/// that cannot start.
+fn rename_in_glue(glue: &str, mapping: &str, name: &str) -> Result<String> {
+    let module = format!("\"./{name}_bg.js\": ");
+    if glue.matches(&module).count() != 1 {
+        return Err(format!("{name}.js: the imports object is not where it was expected"));
+    }
+    let mut out = glue.replacen(&module, "\"a\": ", 1);
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut exports = false;
+    for line in mapping.lines() {
+        if line.contains("\"exports\"") {
+            exports = true;
+            continue;
+        }
+        let q = quoted(line);
+        let (pattern, replacement) = match (exports, q.as_slice()) {
+            (false, [m, old, new]) if *m == format!("./{name}_bg.js") => (format!("{old}:"), format!("{new}:")),
+            (true, [old, new]) => (format!("wasm.{old}"), format!("wasm.{new}")),
+            // Brackets, and the `"imports": [` heading.
+            (_, [] | [_]) => continue,
+            _ => return Err(format!("unexpected line in wasm-opt's mapping: {line}")),
+        };
+        // Whole names only: one name may begin another.
+        let mut found = 0;
+        let mut rewritten = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(&pattern) {
+            let (head, tail) = (&rest[..at], &rest[at + pattern.len()..]);
+            let whole = !(head.ends_with(is_ident) || exports && tail.starts_with(is_ident));
+            rewritten.push_str(head);
+            rewritten.push_str(if whole { &replacement } else { &pattern });
+            found += usize::from(whole);
+            rest = tail;
+        }
+        rewritten.push_str(rest);
+        out = rewritten;
+        // An import the glue does not provide would fail the app's start; an export it
+        // never calls (the start function, wasm-split's marker) is fine.
+        if !exports && found != 1 {
+            return Err(format!("{name}.js: import {pattern} found {found} times"));
+        }
+    }
+    Ok(out)
 }
 
 /// The floor under the core's size: `docs/size-floor`, the fixed stack (Leptos CSR,
