@@ -8,6 +8,8 @@
 //! - `cargo xtask gen-pinyin`: rewrite common/src/desk/pinyin_initials.txt from the pinned
 //!   `pinyin` crate (by hand, when that crate is bumped; the table is checked in)
 
+mod wasm_names;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -145,9 +147,13 @@ fn bindgen_and_shrink(wasm_bindgen: &Path, wasm_opt: &Path, wasm: &Path, out: &P
         .arg(out)
         .arg(wasm))?;
     let bg = out.join(format!("{name}_bg.wasm"));
+    let named = std::fs::read(&bg).map_err(|e| e.to_string())?;
+    std::fs::write(&bg, wasm_names::names_for_layout(&named)?).map_err(|e| e.to_string())?;
     let mut opt = Command::new(wasm_opt);
     opt.args([
         "-Oz",
+        // Alike functions side by side, for brotli (see `wasm_names`).
+        "--reorder-functions-by-name",
         // wasm-bindgen names every import and export after its Rust item plus a hash, and
         // the glue names them again: one- or two-letter names instead (the glue is
         // rewritten below from the mapping wasm-opt prints).
