@@ -391,17 +391,21 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
             next = Some(prefetch(token, page.cursor, pending()).await);
         }
         let now = js_sys::Date::now();
-        let show = !page.more || now - shown_at >= 1000.0;
         let SentPage { records: sent, cursor, server_time, more, total, digest, .. } = page;
         let records =
             sent.iter().map(|r| serde_json::from_str(r.get())).collect::<Result<Vec<_>, _>>().map_err(bad_answer)?;
+        // The screens hear of new records at most once a second, and at the end of a pull
+        // that held some back; an empty page (an idle device's long poll) tells no one.
+        let held_back = UNSHOWN.with(Cell::get);
+        let tell = (!records.is_empty() || held_back) && (!more || now - shown_at >= 1000.0);
+        let arrived = !records.is_empty();
         let fold = |r: &mut common::engine::replica::Replica| r.take_page(records, cursor, server_time, now_ms());
-        let keys = if show {
+        let keys = if tell {
             shown_at = now;
             UNSHOWN.with(|u| u.set(false));
             ctx.replica.try_update(fold).unwrap_or_default()
         } else {
-            UNSHOWN.with(|u| u.set(true));
+            UNSHOWN.with(|u| u.set(held_back || arrived));
             ctx.replica.try_update_untracked(fold).unwrap_or_default()
         };
         if !keys.is_empty() {
