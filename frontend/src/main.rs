@@ -56,7 +56,6 @@ fn routes() -> impl IntoView {
             <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
             <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
             <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
-            <Route path=path!("/orders/:id/edit") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
         </Routes>
     }
 }

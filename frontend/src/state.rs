@@ -486,7 +486,9 @@ impl Ctx {
                 RecordId::new_v7(now_ms(), random_bytes())
             }
         };
+        // Only the full app corrects a saved order (the core's form takes new ones).
         let step = correction
+            .filter(|_| cfg!(feature = "full"))
             .map(|reason| self.replica.with_untracked(|r| Action::Correct { reason }.to_write(r.get(Kind::ORDER, id))));
         self.edit(Kind::ORDER, id, values, step)?;
         Ok(id)

@@ -3,7 +3,7 @@
 // phone; every other screen is the full app's. The core, asked for another screen, loads
 // the page again and lands here.
 const p = location.pathname;
-const core = p === '/' || p === '/login' || p === '/orders' || p === '/orders/new' || /^\/orders\/[^/]+\/edit$/.test(p);
+const core = p === '/' || p === '/login' || p === '/orders' || p === '/orders/new';
 const app = core ? 'salesdesk' : 'salesdesk_full';
 // The wasm is fetched beside the script that starts it, not after it.
 const wasm = fetch(`/${app}_bg.wasm`);

@@ -83,7 +83,12 @@ pub fn OrderForm() -> impl IntoView {
     let query = use_query_map();
     move || {
         ctx.new_order.track();
-        let editing = params.with_untracked(|p| p.get("id")).and_then(|s| RecordId::parse(&s).ok());
+        // Editing and correcting a saved order are the full app's (`/orders/{id}/edit` loads it):
+        // the core a phone downloads first takes new orders.
+        let editing = params
+            .with_untracked(|p| p.get("id"))
+            .and_then(|s| RecordId::parse(&s).ok())
+            .filter(|_| cfg!(feature = "full"));
         let asked = query.with_untracked(|q| q.get("draft"));
         // F2 or Ctrl+Shift+Enter asked for a blank order: whatever the address says.
         let blank = ctx.take_blank_request() && editing.is_none();
@@ -123,6 +128,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let ctx = use_ctx();
     let i = ctx.i18n;
     let navigate = use_navigate();
+    let existing = existing.filter(|_| cfg!(feature = "full"));
     let editing = draft.editing;
     let role = ctx.actor().map(|a| a.role);
     let mode = match (&existing, role) {
