@@ -396,9 +396,8 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
             sent.iter().map(|r| serde_json::from_str(r.get())).collect::<Result<Vec<_>, _>>().map_err(bad_answer)?;
         // The screens hear of new records at most once a second, and at the end of a pull
         // that held some back; an empty page (an idle device's long poll) tells no one.
-        let held_back = UNSHOWN.with(Cell::get);
-        let tell = (!records.is_empty() || held_back) && (!more || now - shown_at >= 1000.0);
-        let arrived = !records.is_empty();
+        let (arrived, held_back) = (!records.is_empty(), UNSHOWN.with(Cell::get));
+        let tell = (arrived || held_back) && (!more || now - shown_at >= 1000.0);
         let fold = |r: &mut common::engine::replica::Replica| r.take_page(records, cursor, server_time, now_ms());
         let keys = if tell {
             shown_at = now;

@@ -128,6 +128,8 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let ctx = use_ctx();
     let i = ctx.i18n;
     let navigate = use_navigate();
+    // Said again here so that the compiler sees it and leaves the edit and correction modes
+    // out of the core.
     let existing = existing.filter(|_| cfg!(feature = "full"));
     let editing = draft.editing;
     let role = ctx.actor().map(|a| a.role);
