@@ -109,11 +109,14 @@ pub async fn logout(token: String) {
 /// Gives the outbox's new changes their seqs and stores them before anything is pushed,
 /// so a reload can never hand the same seq to another change.
 fn sequence(ctx: Ctx) -> Result<(), SyncError> {
-    // Screens are told only when there is something to number (every round passes here).
-    if !ctx.replica.with_untracked(|r| r.outbox.values().any(|c| c.seq == 0)) {
-        return Ok(());
-    }
-    let fresh = ctx.replica.try_update(|r| r.assign_seqs()).unwrap_or_default();
+    // Screens are told only when something was numbered (every round passes here).
+    let fresh = ctx
+        .replica
+        .try_maybe_update(|r| {
+            let fresh = r.assign_seqs();
+            (!fresh.is_empty(), fresh)
+        })
+        .unwrap_or_default();
     if fresh.is_empty() {
         return Ok(());
     }
@@ -126,10 +129,13 @@ fn sequence(ctx: Ctx) -> Result<(), SyncError> {
 /// Checks the store an answer came from: takes it if this device has none yet; an error
 /// if it is another one (see [`recover`]).
 fn check_store(ctx: Ctx, theirs: Option<&str>) -> Result<(), SyncError> {
-    // Told only when it takes one: every page of a pull passes here, and a notice per
-    // page re-derived the order list each time.
-    let adopts = ctx.replica.with_untracked(|r| r.meta.store.is_none() && theirs.is_some());
-    if adopts && ctx.replica.try_update(|r| r.adopt_store(theirs)).unwrap_or(false) {
+    // Screens are told only when it takes one: every page of a pull passes here, and a
+    // notice per page derived the order list again each time.
+    let took = ctx.replica.try_maybe_update(|r| {
+        let took = r.adopt_store(theirs);
+        (took, took)
+    });
+    if took.unwrap_or(false) {
         ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;
     }
     match ctx.replica.with_untracked(|r| r.store_changed(theirs)) {
@@ -398,15 +404,14 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
         // that held some back; an empty page (an idle device's long poll) tells no one.
         let (arrived, held_back) = (!records.is_empty(), UNSHOWN.with(Cell::get));
         let tell = (arrived || held_back) && (!more || now - shown_at >= 1000.0);
-        let fold = |r: &mut common::engine::replica::Replica| r.take_page(records, cursor, server_time, now_ms());
-        let keys = if tell {
+        if tell {
             shown_at = now;
-            UNSHOWN.with(|u| u.set(false));
-            ctx.replica.try_update(fold).unwrap_or_default()
-        } else {
-            UNSHOWN.with(|u| u.set(held_back || arrived));
-            ctx.replica.try_update_untracked(fold).unwrap_or_default()
-        };
+        }
+        UNSHOWN.with(|u| u.set(!tell && (held_back || arrived)));
+        let keys = ctx
+            .replica
+            .try_maybe_update(|r| (tell, r.take_page(records, cursor, server_time, now_ms())))
+            .unwrap_or_default();
         if !keys.is_empty() {
             ctx.with_room(|| {
                 ctx.replica.with_untracked(|r| {
