@@ -251,6 +251,35 @@ fn size_floor() -> Result<u64> {
     Ok(["floor_bg.wasm", "floor.js"].iter().map(|f| compressed_size("brotli", &["-q", "11", "-c"], &out.join(f))).sum())
 }
 
+/// The core alone, built as `dist` builds it into `target/size/`: what a phone downloads
+/// for the log-in, the order list and the form (brotli), for trying a change quickly.
+fn core_size() -> Result {
+    ensure_wasm_target()?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        "--no-default-features",
+    ]))?;
+    let root = root();
+    let out = root.join("target/size");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
+    bindgen_and_shrink(&ensure_wasm_bindgen()?, &ensure_wasm_opt()?, &wasm, &out, "salesdesk")?;
+    ensure_apt(&[("brotli", "/usr/bin/brotli")])?;
+    let brotli = |f: &Path| compressed_size("brotli", &["-q", "11", "-c"], f);
+    let code = brotli(&out.join("salesdesk_bg.wasm")) + brotli(&out.join("salesdesk.js"));
+    let stat = root.join("frontend/static");
+    let rest: u64 = ["index.html", "style.css", "boot.js"].iter().map(|f| brotli(&stat.join(f))).sum();
+    say(&format!("core: wasm + js {} ({code} bytes); with css, html, boot.js {}", kb(code), kb(code + rest)));
+    Ok(())
+}
+
 /// Builds the browser app, small, into `dist/`.
 fn dist() -> Result<PathBuf> {
     ensure_wasm_target()?;
@@ -703,12 +732,14 @@ fn main() -> ExitCode {
         Some("test") => cmd_test(),
         Some("bench") => cmd_bench(),
         Some("dist") => dist().map(|_| ()),
+        Some("size") => core_size(),
         // A binary of its own behind a feature, so the everyday xtask stays std only.
         Some("gen-pinyin") => {
             run(cargo().args(["run", "--quiet", "-p", "xtask", "--features", "gen-pinyin", "--bin", "gen-pinyin"]))
         }
         _ => {
-            Err("usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist | gen-pinyin".into())
+            Err("usage: cargo xtask run [--addr HOST:PORT] [--data DIR] ... | test | bench | dist | size | gen-pinyin"
+                .into())
         }
     };
     match result {
