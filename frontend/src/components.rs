@@ -347,3 +347,11 @@ pub fn focus_next(form: &web_sys::Element, current: &web_sys::Element) {
         }
     }
 }
+
+/// The address bar shows `url` without the router noticing: a reload opens what is shown
+/// (the form's draft; the order list once the full app has done what it was opened for).
+pub fn show_url(url: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+}

@@ -110,12 +110,15 @@ pub fn ExportButton(
     filename: Signal<String>,
     /// Tells the button apart when a page has several.
     id: &'static str,
+    /// Export at once, as if pressed (the page was opened to export).
+    #[prop(optional)]
+    start: bool,
 ) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<(String, String)>);
-    let click = move |_| {
+    let export = move || {
         let lang = if i.lang() == crate::i18n::Lang::En { "en" } else { "zh" };
         let p = path.get_untracked();
         let sep = if p.contains('?') { '&' } else { '?' };
@@ -136,9 +139,12 @@ pub fn ExportButton(
             }));
         });
     };
+    if start {
+        export();
+    }
     view! {
         <span class="export">
-            <button type="button" id=id class="secondary" on:click=click disabled=move || busy.get()>
+            <button type="button" id=id class="secondary" on:click=move |_| export() disabled=move || busy.get()>
                 {move || if busy.get() { i.t("正在导出…", "Exporting…") } else { i.t("导出 Excel", "Export to Excel") }}
             </button>
             {move || problem.get().map(|(zh, en)| {

@@ -72,6 +72,9 @@ fn routes() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
+                // The core's order list hands these two to the full app (pages::orders::FIND).
+                <Route path=path!("/orders/find") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
+                <Route path=path!("/orders/export") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
                 <Route path=path!("/orders/:id/edit") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
                 <Route path=path!("/orders/:id/print") view=pages::print::PrintOrder/>
                 <Route path=path!("/shipments/:id/print") view=pages::print::PrintShipment/>

@@ -2,7 +2,7 @@
 //! moves on, lookups complete from a few characters, Ctrl+Enter saves. Whatever is typed
 //! is kept as a draft (草稿) on the device until it is saved or discarded.
 
-use crate::components::{focus_id, focus_next, focus_soon, LookupInput, Suggestion};
+use crate::components::{focus_id, focus_next, focus_soon, show_url, LookupInput, Suggestion};
 use crate::drafts::{self, Draft};
 use crate::i18n::{self, use_i18n, Lang};
 use crate::state::{now_ms, use_ctx};
@@ -65,13 +65,6 @@ fn field_id(field: &str) -> String {
 /// The grid row a box belongs to, from its id (`f-lines-2-quantity` → 2).
 fn row_of(id: &str) -> Option<usize> {
     id.strip_prefix("f-lines-")?.split('-').next()?.parse().ok()
-}
-
-/// The address bar follows the draft without the router noticing (a reload reopens it).
-fn show_url(url: &str) {
-    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
-    }
 }
 
 /// The form: a new order, a draft (`?draft=`), or an existing order to edit or correct.

@@ -17,6 +17,13 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use wasm_bindgen::JsCast;
 
+/// Searching the server for orders this device dropped, and exporting the list, are the
+/// full app's: the core links to these addresses, which are not the core's, so `boot.js`
+/// starts the full app there and its order list does it on arrival (`?q=` carries the
+/// search). Both need the server, and the core a phone downloads first stays small.
+const FIND: &str = "/orders/find";
+const EXPORT: &str = "/orders/export";
+
 /// The words for a record's sync mark.
 pub fn sync_mark_text(mark: SyncMark, i: I18n) -> &'static str {
     sync_mark_text_in(mark, i.lang())
@@ -90,7 +97,16 @@ pub fn OrderList() -> impl IntoView {
     let actor_role = actor.clone();
     let is_hq = actor.as_ref().is_some_and(|a| a.is_hq);
     let tab = RwSignal::new(Tab::Queue(actor_role.map(|a| Queue::for_role(a.role)).unwrap_or_default()));
-    let text = RwSignal::new(String::new());
+    let asked = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("q")).unwrap_or_default();
+    let landing = leptos_router::hooks::use_location().pathname.get_untracked();
+    // Opened to search the server or to export: done once, and the address is the list's
+    // again (a reload does not do it twice).
+    let start_search = StoredValue::new(landing == FIND);
+    if landing == FIND || landing == EXPORT {
+        let q = js_sys::encode_uri_component(&asked);
+        crate::components::show_url(&if asked.is_empty() { "/orders".into() } else { format!("/orders?q={q}") });
+    }
+    let text = RwSignal::new(asked);
     let status = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
@@ -148,7 +164,7 @@ pub fn OrderList() -> impl IntoView {
         <section class="order-list" on:keydown=move_between_rows>
             <div class="page-head">
                 <h1>{i.s("订单", "Orders")}</h1>
-                <crate::excel::ExportButton id="export-orders" path="orders.xlsx" filename="orders.xlsx"/>
+                {export_button(i, landing == EXPORT)}
                 {actor.as_ref().is_some_and(|a| common::desk::order::may_take_orders(a.role)).then(|| view! {
                     <A href="/orders/new" attr:class="button primary">{i.s("新建订单 (F2)", "New order (F2)")}</A>
                 })}
@@ -250,21 +266,39 @@ pub fn OrderList() -> impl IntoView {
                 </Show>
                 // Older synced orders may have been dropped from this device to make room.
                 <Show when=move || !text.with(|t| t.trim().is_empty()) && !ctx.replica.with(|r| r.meta.complete)>
-                    <ServerSearch text=text/>
+                    <ServerSearch text=text start=start_search/>
                 </Show>
             </Show>
         </section>
     }
 }
 
+/// 导出 Excel: the file itself, or in the core the way to the full app, which makes it.
+#[cfg(feature = "full")]
+fn export_button(_: I18n, start: bool) -> impl IntoView {
+    view! { <crate::excel::ExportButton id="export-orders" path="orders.xlsx" filename="orders.xlsx" start=start/> }
+}
+
+#[cfg(not(feature = "full"))]
+fn export_button(i: I18n, _: bool) -> impl IntoView {
+    view! { <a class="button" id="export-orders" href=EXPORT>{i.s("导出 Excel", "Export to Excel")}</a> }
+}
+
+fn dropped_notice(i: I18n) -> impl IntoView {
+    view! {
+        <span class="muted">{i.s("本机存储满时移除过较早的已同步订单(服务器上都还在)。", "Older synced orders were removed from this device when its storage was full (the server keeps them).")}</span>
+    }
+}
+
 /// This device dropped older synced orders when its storage was full (the server keeps
 /// them): the search can ask the server too, and what it finds comes back to the list.
+#[cfg(feature = "full")]
 #[component]
-fn ServerSearch(text: RwSignal<String>) -> impl IntoView {
+fn ServerSearch(text: RwSignal<String>, start: StoredValue<bool>) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let fetched = RwSignal::new(None::<crate::sync::Fetched>);
-    let search = move |_| {
+    let search = move || {
         let q = text.get_untracked().trim().to_string();
         fetched.set(Some(crate::sync::Fetched::Asking));
         leptos::task::spawn_local(async move {
@@ -272,17 +306,40 @@ fn ServerSearch(text: RwSignal<String>) -> impl IntoView {
             fetched.set(Some(got));
         });
     };
+    if start.get_value() {
+        start.set_value(false);
+        search();
+    }
     view! {
         <div class="server-search">
             <p>
-                <span class="muted">{i.s("本机存储满时移除过较早的已同步订单(服务器上都还在)。", "Older synced orders were removed from this device when its storage was full (the server keeps them).")}</span>
+                {dropped_notice(i)}
                 " "
-                <button type="button" id="search-server" on:click=search
+                <button type="button" id="search-server" on:click=move |_| search()
                     disabled=move || fetched.with(|f| f == &Some(crate::sync::Fetched::Asking))>
                     {i.s("在服务器上查找", "Search the server")}
                 </button>
             </p>
             <p role="status">{move || fetched.with(|f| f.as_ref().map(|f| i18n::fetched(i.lang(), f)))}</p>
+        </div>
+    }
+}
+
+/// The same in the core: the full app searches (see [`FIND`]).
+#[cfg(not(feature = "full"))]
+#[component]
+fn ServerSearch(text: RwSignal<String>, start: StoredValue<bool>) -> impl IntoView {
+    let _ = start;
+    let i = use_ctx().i18n;
+    let href =
+        move || format!("{FIND}?q={}", js_sys::encode_uri_component(text.with(|t| t.trim().to_string()).as_str()));
+    view! {
+        <div class="server-search">
+            <p>
+                {dropped_notice(i)}
+                " "
+                <a class="button" id="search-server" href=href>{i.s("在服务器上查找", "Search the server")}</a>
+            </p>
         </div>
     }
 }

@@ -480,3 +480,27 @@ async fn after_the_server_is_restored_from_a_backup_the_browser_sends_back_the_o
     assert_eq!(path.as_str(), Some("/orders"), "still on the order list");
     assert!(b.find(".refused-badge").await.is_none(), "nothing refused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_order_list_a_phone_opens_first_exports_its_orders_to_excel_through_the_full_app() {
+    use calamine::{Data, Reader};
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let mut clerk = login(&base, "fs_clerk").await;
+    let order = clerk.new_order(7);
+    clerk.push(vec![order]).await;
+    let number = clerk.number(7);
+    let b = driver.session(&tmp.path().join("phone"), 360, 800).await;
+    log_in(&b, &base, "fs_clerk").await;
+    show_orders(&b).await;
+    b.wait_for(&format!("tr[data-number='{number}']"), 30).await;
+    let downloads = tmp.path().join("downloads");
+    b.allow_downloads(&downloads).await;
+    b.click_on("#export-orders", 10).await;
+    let file = b.wait_for_download(&downloads, ".xlsx", 30).await;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let sheet: Vec<Vec<Data>> = wb.worksheet_range_at(0).unwrap().unwrap().rows().map(<[Data]>::to_vec).collect();
+    assert!(sheet.iter().any(|r| r.contains(&Data::String(number.clone()))), "{number} not in {sheet:?}");
+    // The address is the list's again: a reload shows the list and exports nothing more.
+    b.wait_until("the list's address", "location.pathname === '/orders'", 10).await;
+    b.wait_for(&format!("tr[data-number='{number}']"), 30).await;
+}
