@@ -290,8 +290,8 @@ impl CustomerView {
             salesperson: s("salesperson"),
             notes: s("notes"),
             office: r.office.as_str().to_string(),
-            contacts: r.get("contacts").and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
-            addresses: r.get("addresses").and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
+            contacts: crate::desk::stored::list(r.get("contacts"), crate::desk::stored::contact),
+            addresses: crate::desk::stored::list(r.get("addresses"), crate::desk::stored::text),
         }
     }
 }

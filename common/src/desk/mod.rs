@@ -23,6 +23,7 @@ pub mod search;
 pub mod shipping;
 pub mod statement;
 pub mod stock;
+pub mod stored;
 pub mod time;
 pub mod upgrade;
 

@@ -1162,8 +1162,7 @@ impl OrderView {
     pub fn from_record(state: &RecordState) -> OrderView {
         let s = |f: &str| state.get_str(f).to_string();
         // Read from the stored JSON in place (a list derives thousands of these).
-        let lines: Vec<OrderLine> =
-            state.get(field::LINES).and_then(|v| Vec::<OrderLine>::deserialize(v).ok()).unwrap_or_default();
+        let lines: Vec<OrderLine> = crate::desk::stored::list(state.get(field::LINES), crate::desk::stored::order_line);
         let total = lines.iter().filter_map(|l| l.amount().ok()).fold(Fen::ZERO, |a, b| a.checked_add(b).unwrap_or(a));
         let progress = workflow::progress(&WORKFLOW, state);
         // A detail of the step `step` at `at`, read where it lies: every step was checked

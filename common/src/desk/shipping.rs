@@ -9,6 +9,7 @@
 use crate::desk::money::Fen;
 use crate::desk::order::{self, check_phone, check_text, FieldError, OrderView, Problem, MAX_QUANTITY};
 use crate::desk::permissions::Role;
+use crate::desk::stored;
 use crate::desk::time::{local, Date};
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::{OfficeCode, RecordId};
@@ -711,11 +712,8 @@ impl ShipmentView {
             station_contract: s(field::STATION_CONTRACT),
             ship_date: Date::parse(state.get_str(field::SHIP_DATE)),
             expected_arrival: Date::parse(state.get_str(field::EXPECTED)),
-            waybills: state
-                .get(field::WAYBILLS)
-                .and_then(|v| serde::Deserialize::deserialize(v).ok())
-                .unwrap_or_default(),
-            lines: state.get(field::LINES).and_then(|v| serde::Deserialize::deserialize(v).ok()).unwrap_or_default(),
+            waybills: stored::list(state.get(field::WAYBILLS), stored::waybill),
+            lines: stored::list(state.get(field::LINES), stored::line_qty),
             direct: state.get(field::DIRECT).and_then(Value::as_bool).unwrap_or(false),
             full_name: s(field::FULL_NAME),
             to_branch: OfficeCode::parse(state.get_str(field::TO_BRANCH)).ok(),
@@ -892,10 +890,7 @@ impl LogView {
             order: RecordId::parse(state.get_str(log_field::ORDER)).ok(),
             order_number: s(log_field::ORDER_NUMBER),
             shipment: RecordId::parse(state.get_str(log_field::SHIPMENT)).ok(),
-            lines: state
-                .get(log_field::LINES)
-                .and_then(|v| serde::Deserialize::deserialize(v).ok())
-                .unwrap_or_default(),
+            lines: stored::list(state.get(log_field::LINES), stored::line_qty),
             date: Date::parse(state.get_str(log_field::DATE)),
             notes: s(log_field::NOTES),
             created: state.created(),
