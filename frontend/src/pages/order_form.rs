@@ -318,6 +318,8 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let offset = ctx.offset_minutes();
     let existing_view = existing.as_ref().map(OrderView::from_record);
+    // Constant in the core (no saved order is edited there), so its view code leaves it.
+    let correcting = cfg!(feature = "full") && mode == Mode::Correction;
     let existing_for_save = existing.clone();
     let mode_for_save = mode.clone();
     let reset_blank = move || {
@@ -334,7 +336,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
             Ok(_) => Vec::new(),
             Err(e) => e,
         };
-        if mode_for_save == Mode::Correction && reason.get_untracked().trim().is_empty() {
+        if correcting && reason.get_untracked().trim().is_empty() {
             errs.push(FieldError::new("reason", Problem::Required));
         }
         if let Some(first) = errs.first() {
@@ -365,7 +367,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
         }
         warnings.set(Vec::new());
         saving.set(true);
-        let correction = (mode_for_save == Mode::Correction).then(|| reason.get_untracked().trim().to_string());
+        let correction = correcting.then(|| reason.get_untracked().trim().to_string());
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = ctx.save_order(editing, fields, correction).await;
@@ -468,11 +470,11 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     };
     let guarded_effect = existing.as_ref().zip(role).map(|(s, r)| edit_effect(s, r, order::WORKFLOW.guarded));
     let sends_back = match &guarded_effect {
-        Some(Ok(EditEffect::SendsBack(steps))) => Some(steps.clone()),
+        Some(Ok(EditEffect::SendsBack(steps))) if cfg!(feature = "full") => Some(steps.clone()),
         _ => None,
     };
     // May change the phone and notes, not what the approvals hold.
-    let only_other = mode == Mode::Edit && matches!(guarded_effect, Some(Err(_)));
+    let only_other = cfg!(feature = "full") && mode == Mode::Edit && matches!(guarded_effect, Some(Err(_)));
     focus_soon("f-customer_name");
 
     view! {
@@ -598,7 +600,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                         prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
                     <ErrorText id="f-notes-err" text=error_for("notes")/>
                 </div>
-                {(mode == Mode::Correction).then(|| view! {
+                {correcting.then(|| view! {
                     <div class="field wide">
                         <label for="f-reason">{i.s("更正原因(必填,记入经过)", "Reason for the correction (required, kept in the history)")}</label>
                         <input id="f-reason" aria-invalid=move || invalid("reason").get().to_string() aria-describedby="f-reason-err"
