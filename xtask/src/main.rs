@@ -16,6 +16,7 @@ use std::process::{Command, ExitCode};
 /// Pinned tools. wasm-bindgen-cli must equal the `wasm-bindgen` crate in Cargo.lock;
 /// binaryen comes from npm because Debian's wasm-opt 108 breaks the app (docs/TOOLCHAIN).
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
+const ESBUILD_NPM: &str = "esbuild@0.28.2";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -88,6 +89,32 @@ fn ensure_wasm_opt() -> Result<PathBuf> {
             .arg(BINARYEN_NPM))?;
     }
     Ok(bin)
+}
+
+fn ensure_esbuild() -> Result<PathBuf> {
+    let npm_dir = tools_dir().join("npm");
+    let bin = npm_dir.join("node_modules").join(".bin").join("esbuild");
+    if output(Command::new(&bin).arg("--version")).is_none_or(|v| v.trim() != "0.28.2") {
+        std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&npm_dir)
+            .arg(ESBUILD_NPM))?;
+    }
+    Ok(bin)
+}
+
+/// Minifies a script or style sheet where it lies (whitespace, comments, local names):
+/// under brotli, a third off wasm-bindgen's glue. Browsers as old as the app supports
+/// (Chromium 103, Safari 16.4: `CompressionStream`) read what comes out.
+fn minify(path: &Path) -> Result {
+    let mut esbuild = Command::new(ensure_esbuild()?);
+    esbuild.arg(path).arg("--minify").arg("--allow-overwrite").arg("--log-level=warning");
+    esbuild.arg("--target=chrome103,safari16.4").arg(format!("--outfile={}", path.display()));
+    if path.extension().is_some_and(|e| e == "js") {
+        esbuild.arg("--format=esm");
+    }
+    run(&mut esbuild)
 }
 
 fn is_root() -> bool {
@@ -174,7 +201,8 @@ fn bindgen_and_shrink(wasm_bindgen: &Path, wasm_opt: &Path, wasm: &Path, out: &P
     let js = out.join(format!("{name}.js"));
     let glue = std::fs::read_to_string(&js).map_err(|e| e.to_string())?;
     let glue = rename_in_glue(&glue, &String::from_utf8_lossy(&done.stdout), name)?;
-    std::fs::write(&js, glue).map_err(|e| e.to_string())
+    std::fs::write(&js, glue).map_err(|e| e.to_string())?;
+    minify(&js)
 }
 
 /// The strings in double quotes on one line of wasm-opt's mapping.
@@ -275,7 +303,14 @@ fn core_size() -> Result {
     let brotli = |f: &Path| compressed_size("brotli", &["-q", "11", "-c"], f);
     let code = brotli(&out.join("salesdesk_bg.wasm")) + brotli(&out.join("salesdesk.js"));
     let stat = root.join("frontend/static");
-    let rest: u64 = ["index.html", "style.css", "boot.js"].iter().map(|f| brotli(&stat.join(f))).sum();
+    let mut rest = 0;
+    for f in ["index.html", "style.css", "boot.js"] {
+        std::fs::copy(stat.join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        if f != "index.html" {
+            minify(&out.join(f))?;
+        }
+        rest += brotli(&out.join(f));
+    }
     say(&format!("core: wasm + js {} ({code} bytes); with css, html, boot.js {}", kb(code), kb(code + rest)));
     Ok(())
 }
@@ -302,6 +337,9 @@ fn dist() -> Result<PathBuf> {
     let stat = root.join("frontend/static");
     for f in ["index.html", "style.css", "boot.js"] {
         std::fs::copy(stat.join(f), out.join(f)).map_err(|e| format!("{f}: {e}"))?;
+        if f != "index.html" {
+            minify(&out.join(f))?;
+        }
     }
     // The pinyin-initials table, fetched by the app once it runs (common/src/desk/pinyin.rs).
     let pinyin = root.join("common/src/desk/pinyin_initials.txt");
