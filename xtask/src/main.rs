@@ -79,27 +79,20 @@ fn ensure_wasm_bindgen() -> Result<PathBuf> {
 }
 
 fn ensure_wasm_opt() -> Result<PathBuf> {
-    let npm_dir = tools_dir().join("npm");
-    let bin = npm_dir.join("node_modules").join(".bin").join("wasm-opt");
-    if output(Command::new(&bin).arg("--version")).is_none_or(|v| !v.contains("version 132")) {
-        std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&npm_dir)
-            .arg(BINARYEN_NPM))?;
-    }
-    Ok(bin)
+    ensure_npm_tool("wasm-opt", BINARYEN_NPM, |v| v.contains("version 132"))
 }
 
 fn ensure_esbuild() -> Result<PathBuf> {
+    ensure_npm_tool("esbuild", ESBUILD_NPM, |v| v.trim() == "0.28.2")
+}
+
+/// A tool from npm, pinned, in `.tools/npm`: installed unless `--version` says it is there.
+fn ensure_npm_tool(bin: &str, package: &str, installed: impl Fn(&str) -> bool) -> Result<PathBuf> {
     let npm_dir = tools_dir().join("npm");
-    let bin = npm_dir.join("node_modules").join(".bin").join("esbuild");
-    if output(Command::new(&bin).arg("--version")).is_none_or(|v| v.trim() != "0.28.2") {
+    let bin = npm_dir.join("node_modules").join(".bin").join(bin);
+    if output(Command::new(&bin).arg("--version")).is_none_or(|v| !installed(&v)) {
         std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&npm_dir)
-            .arg(ESBUILD_NPM))?;
+        run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&npm_dir).arg(package))?;
     }
     Ok(bin)
 }
