@@ -293,7 +293,6 @@ impl Ctx {
                 let result = self
                     .replica
                     .with_untracked(|r| self.session.with_untracked(|s| storage::rewrite_all(r, s.as_ref())));
-                self.store_later(self.replica.with_untracked(|r| r.confirmed.keys().copied().collect()));
                 match result {
                     Ok(()) => self.notice.set(Some((
                         "本机存储被清除了;这个窗口里的数据(包括未同步的修改)已经重新保存。".into(),
@@ -352,8 +351,7 @@ impl Ctx {
         if !victims.is_empty() {
             // Best effort: what could not be written again is on the server, and the
             // device no longer claims to hold everything (`complete` below).
-            let keep = storage::remove_records(&victims);
-            self.store_later(keep);
+            let _ = self.replica.with_untracked(|r| storage::remove_records(&victims, r));
             self.replica.update(|r| {
                 for key in &victims {
                     r.evict_confirmed(*key);
@@ -363,65 +361,6 @@ impl Ctx {
             let _ = self.replica.with_untracked(|r| storage::save_meta(&r.meta));
         }
         victims.len()
-    }
-
-    /// These confirmed records as this tab holds them, as packs to store.
-    pub fn newest_copies(&self, keys: &[common::engine::packs::Key]) -> Vec<storage::Prepared> {
-        self.replica.with_untracked(|r| {
-            let items: Vec<_> = keys.iter().filter_map(|k| r.confirmed.get(k)).map(storage::Stored::State).collect();
-            storage::prepare(&items)
-        })
-    }
-
-    /// Confirmed records as this tab holds them, as packs compressed by the browser; if a
-    /// pack moved meanwhile, prepared again plain (written at once, compressed afterwards).
-    pub async fn packed_copies(&self, keys: &[common::engine::packs::Key]) -> Vec<storage::Prepared> {
-        let mut packs = self.newest_copies(keys);
-        if !storage::compress(&mut packs).await {
-            packs = self.newest_copies(keys);
-        }
-        packs
-    }
-
-    /// Stores the newest copies of confirmed records again, compressed, once the browser has
-    /// compressed them: records whose pack went (eviction, a cleared store). Best effort,
-    /// as they are on the server.
-    pub fn store_later(&self, keys: Vec<common::engine::packs::Key>) {
-        if keys.is_empty() {
-            return;
-        }
-        let ctx = *self;
-        leptos::task::spawn_local(async move {
-            let _ = storage::write_packs(&ctx.packed_copies(&keys).await);
-        });
-    }
-
-    /// Merges small packs and packs mostly garbage, once enough have built up (see
-    /// `PackIndex::compaction`): their live records are compressed and written anew, then
-    /// they go. Chosen again if any pack moved while compressing; if storage is full,
-    /// tried again after the next write.
-    pub fn compact_later(&self) {
-        thread_local! {
-            static COMPACTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-        }
-        if COMPACTING.with(|c| c.replace(true)) {
-            return;
-        }
-        let ctx = *self;
-        leptos::task::spawn_local(async move {
-            for _ in 0..8 {
-                let Some((chosen, keys)) = storage::compaction() else { break };
-                let mut packs = ctx.newest_copies(&keys);
-                if !storage::compress(&mut packs).await {
-                    continue;
-                }
-                if storage::write_packs(&packs).is_err() {
-                    break;
-                }
-                storage::delete_packs(&chosen);
-            }
-            COMPACTING.with(|c| c.set(false));
-        });
     }
 
     /// Runs a storage write; when storage is full, frees room (synced records only) and

@@ -10,14 +10,9 @@
 //! - `sd1:lang`: chosen language
 //! - `sd1:p:{n}`: a pack: records as the server confirmed them, written together. A record
 //!   written again goes into a newer pack; the copy in the older one is garbage, dropped when
-//!   packs are compacted (see `Ctx::compact_later`). On load, copies of one record are merged.
-//!   Packs are compressed by the browser (`CompressionStream`, asynchronous): a pull's pages
-//!   and compaction compress before they write; a write that cannot wait (a push's answer,
-//!   an order fetched to be opened) goes in as plain JSON at once and is compressed in
-//!   place afterwards ([`compress_later`]).
+//!   packs are compacted (see [`compact`]). On load, copies of one record are merged.
 //! - `sd1:r:{kind}:{id}`: one record (layouts 1–3): still read, moved into packs by [`migrate`]
-//! - `sd1:o:{change id}`: a change waiting to be pushed (seq 0 until the syncing tab
-//!   sequences it), compressed by lz-string: written at once, before the save is acknowledged
+//! - `sd1:o:{change id}`: a change waiting to be pushed (seq 0 until the syncing tab sequences it)
 //! - `sd1:x:{change id}`: a change the server refused, with its reason
 //! - `sd1:d:{draft id}`: an order being typed and not saved yet (see `drafts`)
 //!
@@ -37,32 +32,19 @@ use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// The layout version of this device's storage. 1: records and changes as plain JSON,
 /// outbox keyed by seq. 2: compressed values, outbox and refusals keyed by change id.
 /// 3: sync protocol 2's records and changes (steps that hold what they approved).
-/// 4: confirmed records in packs, DEFLATE-compressed (`storage_codec`); waiting changes,
-/// refusals and parked work lz-string-compressed (until 2026-12-06, DEFLATE: both read).
+/// 4: confirmed records in packs; values DEFLATE-compressed (`storage_codec`).
 pub const SCHEMA_VERSION: u32 = 4;
 const PACK: &str = "sd1:p:";
 
 thread_local! {
     /// Which pack holds each confirmed record's newest copy (this tab's view of storage).
     static PACKS: RefCell<PackIndex> = RefCell::new(PackIndex::default());
-    /// Packs stored as plain JSON, to be compressed where they lie by [`compress_later`].
-    static PLAIN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-    static COMPRESSING: Cell<bool> = const { Cell::new(false) };
-    /// Packs written or deleted, by this tab or (heard) by another: copies compressed
-    /// while this moved may be older than those of a pack written meanwhile.
-    static WRITES: Cell<u64> = const { Cell::new(0) };
-}
-
-fn moved() {
-    WRITES.with(|w| w.set(w.get() + 1));
 }
 const META: &str = "sd1:meta";
 const SESSION: &str = "sd1:session";
@@ -92,14 +74,13 @@ fn put<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
     LocalStorage::set(key, value).map_err(SaveError::from)
 }
 
-/// A waiting change or a refusal: compressed (`storage_codec::encode_small`) and written
-/// at once, before the save is acknowledged.
-fn put_small<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
-    put_raw(key, &storage_codec::encode_small(value))
-}
-
 fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
     LocalStorage::get(key).ok()
+}
+
+/// Records and changes, the bulk of what is stored, go in compressed (`common::engine::storage_codec`).
+fn put_packed<T: Serialize>(key: &str, value: &T) -> Result<(), SaveError> {
+    put_raw(key, &storage_codec::encode(value))
 }
 
 fn put_raw(key: &str, value: &str) -> Result<(), SaveError> {
@@ -113,13 +94,8 @@ fn put_raw(key: &str, value: &str) -> Result<(), SaveError> {
     })
 }
 
-fn get_raw(key: &str) -> Option<String> {
-    LocalStorage::raw().get_item(key).ok().flatten()
-}
-
-/// A value in any form written since layout 1 (`storage_codec`).
 fn get_packed<T: DeserializeOwned>(key: &str) -> Option<T> {
-    storage_codec::decode(&get_raw(key)?)
+    storage_codec::decode(&LocalStorage::raw().get_item(key).ok()??)
 }
 
 fn outbox_key(id: ChangeId) -> String {
@@ -190,7 +166,7 @@ fn compress_and_key_by_id() {
             None
         };
         if let Some(new_key) = new_key {
-            if put_small(&new_key, &v).is_ok() && new_key != key {
+            if put_packed(&new_key, &v).is_ok() && new_key != key {
                 let _ = raw.remove_item(&key);
             }
         }
@@ -231,7 +207,7 @@ fn to_protocol_2() {
                 continue;
             };
             if let Some(change) = change_from_v1(change, None) {
-                let _ = put_small(&key, &Refused { change, code: code.into(), message: message.into() });
+                let _ = put_packed(&key, &Refused { change, code: code.into(), message: message.into() });
             }
         }
     }
@@ -255,7 +231,7 @@ fn to_protocol_2() {
                 seen.insert(record, RecordState::from_change(&change));
             }
         }
-        let _ = put_small(&key, &change);
+        let _ = put_packed(&key, &change);
     }
     if let Some(mut meta) = get::<ReplicaMeta>(META) {
         meta.cursor = 0;
@@ -271,13 +247,7 @@ fn into_packs() {
     let singles: Vec<String> = all_keys().into_iter().filter(|k| k.starts_with("sd1:r:")).collect();
     for chunk in singles.chunks(PACK_RECORDS) {
         let states: Vec<RecordState> = chunk.iter().filter_map(|k| get_packed(k)).collect();
-        // Compressed here and now (the full app's own DEFLATE): plain, they would not fit.
-        let mut packs = prepare(&states.iter().map(Stored::State).collect::<Vec<_>>());
-        for p in &mut packs {
-            p.text = storage_codec::encode_json(p.text.as_bytes(), storage_codec::LEVEL_DENSE);
-            p.packed = true;
-        }
-        if write_packs(&packs).is_err() {
+        if save_records(&states.iter().collect::<Vec<_>>()).is_err() {
             return;
         }
         for key in chunk {
@@ -329,16 +299,12 @@ pub fn load_replica() -> Option<Replica> {
         // A pack that cannot be read is skipped: its records are pulled again after the
         // digest check finds them missing.
         let Some(states) = storage_codec::decode::<Vec<RecordState>>(&stored) else { continue };
-        if stored.starts_with('[') {
-            PLAIN.with(|p| p.borrow_mut().push(n));
-        }
         index.wrote(n, states.iter().map(|s| (s.kind, s.id)));
         for s in states {
             merge_into(&mut confirmed, s);
         }
     }
     PACKS.with(|p| *p.borrow_mut() = index);
-    compress_later();
     for key in all_keys() {
         if key.starts_with("sd1:r:") {
             if let Some(r) = get_packed::<RecordState>(&key) {
@@ -364,7 +330,7 @@ pub fn save_meta(meta: &ReplicaMeta) -> Result<(), SaveError> {
 
 /// A new or newly sequenced outbox change.
 pub fn save_change(change: &Change) -> Result<(), SaveError> {
-    put_small(&outbox_key(change.id), change)
+    put_packed(&outbox_key(change.id), change)
 }
 
 /// A confirmed record to store: its state, or (new from a pull) the JSON the server sent,
@@ -383,170 +349,91 @@ impl Stored<'_> {
     }
 }
 
-/// A pack ready to store: which records it holds, and its text.
-pub struct Prepared {
-    keys: Vec<Key>,
-    text: String,
-    /// Whether `text` is compressed; if not, it is compressed after it is written.
-    packed: bool,
+/// Confirmed records, as the newest copies: one new pack per [`PACK_RECORDS`]. Copies in
+/// older packs become garbage; packs left with nothing live are deleted.
+pub fn save_records(states: &[&RecordState]) -> Result<(), SaveError> {
+    save_stored(&states.iter().map(|s| Stored::State(s)).collect::<Vec<_>>())
 }
 
-/// Records as packs of plain JSON, [`PACK_RECORDS`] to a pack.
-pub fn prepare(items: &[Stored<'_>]) -> Vec<Prepared> {
-    items
-        .chunks(PACK_RECORDS)
-        .map(|chunk| {
-            let mut text = String::with_capacity(chunk.len() * 1500);
-            text.push('[');
-            for (k, item) in chunk.iter().enumerate() {
-                if k > 0 {
-                    text.push(',');
-                }
-                match item {
-                    Stored::State(s) => text.push_str(&serde_json::to_string(s).unwrap_or_default()),
-                    Stored::Sent(_, sent) => text.push_str(sent),
-                }
-            }
-            text.push(']');
-            Prepared { keys: chunk.iter().map(Stored::key).collect(), text, packed: false }
-        })
-        .collect()
-}
-
-/// Compresses prepared packs (the browser's DEFLATE; left plain where it has none).
-/// `false` if a pack was written or deleted meanwhile: these copies may then be older
-/// than what it holds, and must be prepared again from memory before they are written.
-pub async fn compress(packs: &mut [Prepared]) -> bool {
-    let before = WRITES.with(Cell::get);
-    for p in packs.iter_mut().filter(|p| !p.packed) {
-        if let Some(bytes) = deflate(p.text.as_bytes()).await {
-            p.text = storage_codec::from_deflate(&bytes);
-            p.packed = true;
-        }
-    }
-    WRITES.with(Cell::get) == before
-}
-
-/// Writes prepared packs, each under a new number, in one synchronous step: their copies
-/// are the newest; those in older packs become garbage, and packs left with nothing live
-/// are deleted. Plain ones are compressed afterwards ([`compress_later`]).
-pub fn write_packs(packs: &[Prepared]) -> Result<(), SaveError> {
+pub fn save_stored(items: &[Stored<'_>]) -> Result<(), SaveError> {
     let raw = LocalStorage::raw();
-    for p in packs {
-        let mut n = PACKS.with(|x| x.borrow().next_number());
+    for chunk in items.chunks(PACK_RECORDS) {
+        let mut n = PACKS.with(|p| p.borrow().next_number());
         // Never over a pack this tab has not heard of (written by another version of the app).
         while raw.get_item(&pack_key(n)).ok().flatten().is_some() {
             n += 1;
         }
-        put_raw(&pack_key(n), &p.text)?;
-        PACKS.with(|x| x.borrow_mut().wrote(n, p.keys.iter().copied()));
-        moved();
-        if !p.packed {
-            PLAIN.with(|x| x.borrow_mut().push(n));
-        }
-    }
-    drop_empty_packs();
-    compress_later();
-    Ok(())
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The browser's compressor (Chromium 103+, Safari 16.4+): the app carries none.
-    type CompressionStream;
-    #[wasm_bindgen(constructor, catch)]
-    fn new(format: &str) -> Result<CompressionStream, JsValue>;
-}
-
-/// `bytes` as raw DEFLATE, by the browser; `None` where it cannot.
-async fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
-    let compressor = CompressionStream::new("deflate-raw").ok()?;
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).ok()?;
-    let out = blob.stream().pipe_through(compressor.unchecked_ref());
-    let answer = web_sys::Response::new_with_opt_readable_stream(Some(&out)).ok()?;
-    let buf = wasm_bindgen_futures::JsFuture::from(answer.array_buffer().ok()?).await.ok()?;
-    Some(js_sys::Uint8Array::new(&buf).to_vec())
-}
-
-/// Compresses the packs stored as plain JSON, one at a time, each where it lies: the
-/// same records, so nothing else changes (another tab hearing it keeps newer copies).
-pub fn compress_later() {
-    if PLAIN.with(|p| p.borrow().is_empty()) || COMPRESSING.with(|c| c.replace(true)) {
-        return;
-    }
-    wasm_bindgen_futures::spawn_local(async {
-        while let Some(n) = PLAIN.with(|p| p.borrow_mut().pop()) {
-            let key = pack_key(n);
-            let Some(text) = get_raw(&key).filter(|t| t.starts_with('[')) else { continue };
-            let Some(bytes) = deflate(text.as_bytes()).await else {
-                PLAIN.with(|p| p.borrow_mut().clear());
-                break;
-            };
-            // Only if it is still what was compressed: not deleted, its number not reused.
-            if get_raw(&key).as_deref() == Some(text.as_str()) {
-                let _ = put_raw(&key, &storage_codec::from_deflate(&bytes));
+        let mut json = String::with_capacity(chunk.len() * 1500);
+        json.push('[');
+        for (k, item) in chunk.iter().enumerate() {
+            if k > 0 {
+                json.push(',');
+            }
+            match item {
+                Stored::State(s) => json.push_str(&serde_json::to_string(s).unwrap_or_default()),
+                Stored::Sent(_, text) => json.push_str(text),
             }
         }
-        COMPRESSING.with(|c| c.set(false));
-    });
-}
-
-/// Every pack is gone (deleted, or the store cleared).
-fn forget_packs() {
-    PACKS.with(|p| p.borrow_mut().clear());
-    PLAIN.with(|p| p.borrow_mut().clear());
-    moved();
+        json.push(']');
+        put_raw(&pack_key(n), &storage_codec::encode_json(json.as_bytes(), storage_codec::LEVEL_DENSE))?;
+        PACKS.with(|p| p.borrow_mut().wrote(n, chunk.iter().map(Stored::key)));
+    }
+    drop_empty_packs();
+    Ok(())
 }
 
 fn drop_empty_packs() {
     let empty = PACKS.with(|p| p.borrow().empty());
-    delete_packs(&empty);
-}
-
-pub fn delete_packs(numbers: &[u64]) {
-    for n in numbers {
-        LocalStorage::delete(pack_key(*n));
-        PACKS.with(|p| p.borrow_mut().gone(*n));
-        moved();
+    for n in empty {
+        LocalStorage::delete(pack_key(n));
+        PACKS.with(|p| p.borrow_mut().gone(n));
     }
 }
 
-/// Packs worth compacting now (see `PackIndex::compaction`), with the records whose
-/// newest copies they hold.
-pub fn compaction() -> Option<(Vec<u64>, Vec<Key>)> {
-    PACKS.with(|p| {
+/// Merges small packs and packs mostly garbage, when enough have built up (see
+/// `PackIndex::compaction`): their live records are written anew, then they go. Best
+/// effort: if storage is full it is tried again after the next write.
+pub fn compact(replica: &Replica) {
+    let Some(chosen) = PACKS.with(|p| p.borrow().compaction()) else { return };
+    let keys: Vec<Key> = PACKS.with(|p| {
         let p = p.borrow();
-        let chosen = p.compaction()?;
-        let keys = chosen.iter().flat_map(|n| p.live_in(*n)).collect();
-        Some((chosen, keys))
-    })
+        chosen.iter().flat_map(|n| p.live_in(*n)).collect()
+    });
+    let states: Vec<&RecordState> = keys.iter().filter_map(|k| replica.confirmed.get(k)).collect();
+    if save_records(&states).is_ok() {
+        for n in chosen {
+            LocalStorage::delete(pack_key(n));
+            PACKS.with(|p| p.borrow_mut().gone(n));
+        }
+    }
 }
 
 /// Drops records from the device (they stay on the server) to free room: each pack
-/// holding one is deleted at once (storage is full). Returns what else those packs held
-/// live: still in memory, to be stored again, compressed (`Ctx::store_later`).
-pub fn remove_records(victims: &[Key]) -> Vec<Key> {
+/// holding one is deleted and what else it held live is written again, smaller.
+pub fn remove_records(victims: &[Key], replica: &Replica) -> Result<(), SaveError> {
     let victims = common::sort::set_of(victims.iter().copied());
-    let packs: Vec<u64> = PACKS
-        .with(|p| common::sort::set_of(victims.iter().filter_map(|k| p.borrow().home_of(k))))
-        .into_iter()
-        .collect();
+    let packs = PACKS.with(|p| common::sort::set_of(victims.iter().filter_map(|k| p.borrow().home_of(k))));
     for key in &victims {
         LocalStorage::delete(format!("sd1:r:{}:{}", key.0.as_str(), key.1));
     }
-    let keep: Vec<Key> = PACKS.with(|p| {
-        let p = p.borrow();
-        packs.iter().flat_map(|n| p.live_in(*n)).filter(|k| !victims.contains(k)).collect()
-    });
-    delete_packs(&packs);
-    keep
+    for n in packs {
+        let keep: Vec<&RecordState> = PACKS
+            .with(|p| p.borrow().live_in(n))
+            .into_iter()
+            .filter(|k| !victims.contains(k))
+            .filter_map(|k| replica.confirmed.get(&k))
+            .collect();
+        // Deleted first: storage is full.
+        LocalStorage::delete(pack_key(n));
+        PACKS.with(|p| p.borrow_mut().gone(n));
+        save_records(&keep)?;
+    }
+    Ok(())
 }
 
 /// Another tab wrote pack `n` holding `states`, or deleted it: follow, so that this tab
 /// knows where records are if it becomes the one that writes.
 pub fn heard_pack(n: u64, states: Option<&[RecordState]>) {
-    moved();
     PACKS.with(|p| match states {
         Some(states) => p.borrow_mut().wrote(n, states.iter().map(|s| (s.kind, s.id))),
         None => p.borrow_mut().gone(n),
@@ -554,7 +441,7 @@ pub fn heard_pack(n: u64, states: Option<&[RecordState]>) {
 }
 
 pub fn save_refused(r: &Refused) -> Result<(), SaveError> {
-    put_small(&refused_key(r.change.id), r)
+    put_packed(&refused_key(r.change.id), r)
 }
 
 pub fn remove_outbox(id: ChangeId) {
@@ -565,9 +452,8 @@ pub fn remove_refused(id: ChangeId) {
     LocalStorage::delete(refused_key(id));
 }
 
-/// What this tab holds, written back at once but for the confirmed records (stored again
-/// compressed, `Ctx::store_later`): after another tab or the browser cleared storage, so
-/// that unsynced work this tab still has in memory is not lost.
+/// Everything this tab holds, written back: after another tab or the browser cleared
+/// storage, so that unsynced work this tab still has in memory is not lost.
 pub fn rewrite_all(replica: &Replica, session: Option<&LoginResponse>) -> Result<(), SaveError> {
     save_meta(&replica.meta)?;
     if let Some(s) = session {
@@ -579,8 +465,9 @@ pub fn rewrite_all(replica: &Replica, session: Option<&LoginResponse>) -> Result
     for r in replica.refused.values() {
         save_refused(r)?;
     }
-    forget_packs();
-    Ok(())
+    PACKS.with(|p| p.borrow_mut().clear());
+    let all: Vec<&RecordState> = replica.confirmed.values().collect();
+    save_records(&all)
 }
 
 /// What a `storage` event from another tab means for this tab's replica.
@@ -693,7 +580,7 @@ pub fn park(owner: &str, replica: &Replica) -> Result<(), SaveError> {
         refused: replica.refused.values().cloned().collect(),
     };
     if !parked.outbox.is_empty() || !parked.refused.is_empty() {
-        put_small(&format!("{PARKED}{owner}"), &parked)?;
+        put_packed(&format!("{PARKED}{owner}"), &parked)?;
     }
     for key in all_keys() {
         if key.starts_with("sd1:r:") || key.starts_with(PACK) || key.starts_with("sd1:o:") || key.starts_with("sd1:x:")
@@ -701,7 +588,7 @@ pub fn park(owner: &str, replica: &Replica) -> Result<(), SaveError> {
             LocalStorage::delete(&key);
         }
     }
-    forget_packs();
+    PACKS.with(|p| p.borrow_mut().clear());
     Ok(())
 }
 
@@ -733,7 +620,7 @@ pub fn forget_records() {
             LocalStorage::delete(&key);
         }
     }
-    forget_packs();
+    PACKS.with(|p| p.borrow_mut().clear());
     if let Some(mut meta) = get::<ReplicaMeta>(META) {
         meta.cursor = 0;
         let _ = save_meta(&meta);

@@ -198,10 +198,9 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         // Confirmed records first, then forget the outbox entries: a crash in between
         // only means a change is applied twice, which changes nothing.
         if !fx.confirmed.is_empty() {
-            let keys: Vec<_> = fx.confirmed.iter().map(|s| (s.kind, s.id)).collect();
-            let packs = ctx.packed_copies(&keys).await;
-            ctx.with_room(|| storage::write_packs(&packs)).map_err(SyncError::Storage)?;
-            ctx.compact_later();
+            let states: Vec<&_> = fx.confirmed.iter().collect();
+            ctx.with_room(|| storage::save_records(&states)).map_err(SyncError::Storage)?;
+            ctx.replica.with_untracked(storage::compact);
         }
         for refused in &fx.newly_refused {
             storage::save_refused(refused).map_err(SyncError::Storage)?;
@@ -300,9 +299,9 @@ pub async fn fetch_records(ctx: Ctx, kind: common::engine::record::Kind, wanted:
     // Packs are numbered by the syncing tab, the one that writes confirmed records: another
     // tab holds what it fetched for the visit.
     if LEADER.with(Cell::get) {
-        let keys: Vec<_> = merged.iter().map(|s| (s.kind, s.id)).collect();
-        match storage::write_packs(&ctx.packed_copies(&keys).await) {
-            Ok(()) => ctx.compact_later(),
+        let refs: Vec<&common::engine::record::RecordState> = merged.iter().collect();
+        match storage::save_records(&refs) {
+            Ok(()) => ctx.replica.with_untracked(storage::compact),
             Err(SaveError::Quota) => {}
             Err(e) => ctx.report_save_error(&e),
         }
@@ -414,24 +413,21 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
             .try_maybe_update(|r| (tell, r.take_page(records, cursor, server_time, now_ms())))
             .unwrap_or_default();
         if !keys.is_empty() {
-            let mut packs = ctx.replica.with_untracked(|r| {
-                let items: Vec<storage::Stored<'_>> = keys
-                    .iter()
-                    .zip(&sent)
-                    .filter_map(|((key, new), text)| match new {
-                        true => Some(storage::Stored::Sent(*key, text.get())),
-                        false => r.confirmed.get(key).map(storage::Stored::State),
-                    })
-                    .collect();
-                storage::prepare(&items)
-            });
-            // Compressed before they are written; if a pack moved meanwhile, this page's
-            // newest copies go in plain at once instead (compressed afterwards).
-            if !storage::compress(&mut packs).await {
-                packs = ctx.newest_copies(&keys.iter().map(|(key, _)| *key).collect::<Vec<_>>());
-            }
-            ctx.with_room(|| storage::write_packs(&packs)).map_err(SyncError::Storage)?;
-            ctx.compact_later();
+            ctx.with_room(|| {
+                ctx.replica.with_untracked(|r| {
+                    let items: Vec<storage::Stored<'_>> = keys
+                        .iter()
+                        .zip(&sent)
+                        .filter_map(|((key, new), text)| match new {
+                            true => Some(storage::Stored::Sent(*key, text.get())),
+                            false => r.confirmed.get(key).map(storage::Stored::State),
+                        })
+                        .collect();
+                    storage::save_stored(&items)
+                })
+            })
+            .map_err(SyncError::Storage)?;
+            ctx.replica.with_untracked(storage::compact);
         }
         // The cursor moves on disk only once the page's records are there.
         ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)?;

@@ -37,8 +37,7 @@ impl PackIndex {
     }
 
     /// Pack `n` was written (or read, in increasing `n`) holding `keys`: its copies are the
-    /// newest, but for records a later pack holds (a pack re-encoded in place, heard from
-    /// another tab). Writing a number again replaces what it held.
+    /// newest. Writing a number again replaces what it held.
     pub fn wrote(&mut self, n: u64, keys: impl IntoIterator<Item = Key>) {
         if self.packs.contains_key(&n) {
             self.gone(n);
@@ -46,9 +45,6 @@ impl PackIndex {
         let mut pack = Pack::default();
         for key in keys {
             pack.stored += 1;
-            if self.home.get(&key).is_some_and(|home| *home > n) {
-                continue;
-            }
             pack.live += 1;
             if let Some(old) = self.home.insert(key, n) {
                 if let Some(p) = self.packs.get_mut(&old) {
@@ -161,20 +157,6 @@ mod tests {
         ix.wrote(1, keys(0..3));
         assert_eq!(ix.counts(), (3, 3));
         assert_eq!(ix.home_of(&key(3)), None);
-    }
-
-    #[test]
-    fn a_pack_written_again_in_place_does_not_take_back_records_a_later_pack_holds() {
-        let mut ix = PackIndex::default();
-        ix.wrote(1, keys(0..4));
-        ix.wrote(2, keys(2..4));
-        // Pack 1 compressed where it lies: the same four records, heard again.
-        ix.wrote(1, keys(0..4));
-        assert_eq!(ix.home_of(&key(1)), Some(1));
-        assert_eq!(ix.home_of(&key(3)), Some(2));
-        assert_eq!(ix.counts(), (6, 4));
-        ix.gone(2);
-        assert_eq!(ix.home_of(&key(3)), None, "the copy in pack 1 is older: not its home");
     }
 
     #[test]

@@ -1,19 +1,14 @@
 //! How values are written into a browser's localStorage. Quotas count UTF-16 units and
-//! record JSON repeats its field names, timestamps and catalogue text, so confirmed
-//! records go in compressed: raw DEFLATE of the JSON, its bytes packed fifteen bits to a
+//! record JSON repeats its field names, timestamps and catalogue text, so values go in
+//! compressed: raw DEFLATE (miniz_oxide) of the JSON, its bytes packed fifteen bits to a
 //! UTF-16 unit (every unit a valid, non-surrogate character). Records are stored many to
 //! a value (see the frontend's `storage` packs), so one order's customer, product names
-//! and keys are shared with its neighbours' instead of repeated. The browser compresses
-//! with its own `CompressionStream` (so the app carries no compressor) and hands the bytes
-//! to [`from_deflate`]; [`encode_json`] does the same natively (miniz_oxide), for tests
-//! and for the full app's migration of older stores.
+//! and keys are shared with its neighbours' instead of repeated.
 //!
 //! Three forms read, by their first character:
 //! - `^`: this codec (layout 4 on).
-//! - `~`: lz-string's `compressToUTF16` ([`encode_small`]): everything in layouts 2 and 3;
-//!   from layout 4 on, single values written at once (the outbox, refusals).
-//! - anything else: plain JSON (layout 1; from layout 4 on, a pack written at once, until
-//!   the browser has compressed it).
+//! - `~`: lz-string's `compressToUTF16` (layouts 2 and 3): read only, for the migration.
+//! - anything else: plain JSON (layout 1).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -41,21 +36,15 @@ pub fn encode_at<T: Serialize>(value: &T, level: u8) -> String {
 
 /// JSON already written (records passed on as the server sent them), compressed.
 pub fn encode_json(json: &[u8], level: u8) -> String {
-    from_deflate(&miniz_oxide::deflate::compress_to_vec(json, level))
-}
-
-/// Raw DEFLATE already made (the browser's `CompressionStream("deflate-raw")`), as stored.
-pub fn from_deflate(packed: &[u8]) -> String {
+    let packed = miniz_oxide::deflate::compress_to_vec(json, level);
     let mut out = String::with_capacity(2 + packed.len() * 8 / 15 * 3);
     out.push(MARK);
-    to_units(packed, &mut out);
+    to_units(&packed, &mut out);
     out
 }
 
-/// A single small value (a waiting change, a refusal), compressed synchronously by
-/// lz-string: what layouts 2 and 3 wrote for everything, and what the browser writes for
-/// these from layout 4 on, where the save must be on the device before it is acknowledged.
-pub fn encode_small<T: Serialize>(value: &T) -> String {
+/// What layouts 2 and 3 wrote (lz-string): for tests that make a previous version's storage.
+pub fn encode_layout3<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value).unwrap_or_default();
     format!("~{}", lz_str::compress_to_utf16(json.as_str()))
 }
@@ -192,31 +181,12 @@ mod tests {
         assert_eq!(decode::<RecordState>(&encode_at(&state, LEVEL_DENSE)), Some(state.clone()));
         // Layouts 2 and 3 wrote lz-string; layout 1 plain JSON.
         let json = serde_json::to_string(&state).unwrap();
-        assert_eq!(decode::<RecordState>(&encode_small(&state)), Some(state.clone()));
+        assert_eq!(decode::<RecordState>(&encode_layout3(&state)), Some(state.clone()));
         assert_eq!(decode::<RecordState>(&json), Some(state));
         assert_eq!(decode::<RecordState>("~garbage"), None);
         assert_eq!(decode::<RecordState>("^0garbage"), None);
         assert_eq!(decode::<RecordState>("^"), None);
         assert_eq!(decode::<RecordState>("{}"), None);
-    }
-
-    #[test]
-    fn a_pack_reads_back_uncompressed_and_as_any_compressor_deflated_it() {
-        let pack = vec![state(), state()];
-        let json = serde_json::to_vec(&pack).unwrap();
-        // Written at once as plain JSON; later in place as the browser's raw DEFLATE, whose
-        // zlib works at level 6 by default and at 9 at most.
-        assert_eq!(decode::<Vec<RecordState>>(std::str::from_utf8(&json).unwrap()), Some(pack.clone()));
-        for level in [0, 6, 9] {
-            let stored = from_deflate(&miniz_oxide::deflate::compress_to_vec(&json, level));
-            assert!(stored.starts_with('^'));
-            assert_eq!(decode::<Vec<RecordState>>(&stored), Some(pack.clone()), "level {level}");
-        }
-        // A zlib stream (with its header) is not raw DEFLATE: refused, not misread.
-        assert_eq!(
-            decode::<Vec<RecordState>>(&from_deflate(&miniz_oxide::deflate::compress_to_vec_zlib(&json, 6))),
-            None
-        );
     }
 
     #[test]
