@@ -375,7 +375,7 @@ pub fn save_stored(items: &[Stored<'_>]) -> Result<(), SaveError> {
             }
         }
         json.push(']');
-        put_raw(&pack_key(n), &storage_codec::encode_json(json.as_bytes(), storage_codec::LEVEL_DENSE))?;
+        put_raw(&pack_key(n), &storage_codec::encode_json(json.as_bytes()))?;
         PACKS.with(|p| p.borrow_mut().wrote(n, chunk.iter().map(Stored::key)));
     }
     drop_empty_packs();

@@ -3,6 +3,7 @@
 //! [`push::Rules`] and [`workflow::Workflow`]; nothing here names an order.
 
 pub mod canonical;
+pub mod deflate;
 pub mod hlc;
 pub mod ids;
 pub mod packs;

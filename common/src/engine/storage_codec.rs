@@ -1,6 +1,6 @@
 //! How values are written into a browser's localStorage. Quotas count UTF-16 units and
 //! record JSON repeats its field names, timestamps and catalogue text, so values go in
-//! compressed: raw DEFLATE (miniz_oxide) of the JSON, its bytes packed fifteen bits to a
+//! compressed: raw DEFLATE (`engine::deflate`) of the JSON, its bytes packed fifteen bits to a
 //! UTF-16 unit (every unit a valid, non-surrogate character). Records are stored many to
 //! a value (see the frontend's `storage` packs), so one order's customer, product names
 //! and keys are shared with its neighbours' instead of repeated.
@@ -10,33 +10,26 @@
 //! - `~`: lz-string's `compressToUTF16` (layouts 2 and 3): read only, for the migration.
 //! - anything else: plain JSON (layout 1).
 
+use super::deflate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// How hard DEFLATE works, for single values (fast) and for packs of records (dense).
-/// Measured on packs of 500 realistic orders (natively; the browser's wasm is slower):
-/// level 1 stores 101 UTF-16 units per order in 1.2 ms per pack, 2: 76 in 1.8 ms, 3: 65 in
-/// 2.5 ms, 6: 61 in 4.4 ms. Packs take 3: a first sync of 10,000 orders compresses them
-/// all, and 6 cost nearly twice the CPU for 6% less room (~80,000 orders still fit).
-pub const LEVEL_FAST: u8 = 1;
-pub const LEVEL_DENSE: u8 = 3;
+// Room: `engine::deflate` writes the fixed Huffman codes only. Measured on the bench's
+// 10,000 orders in Chromium (docs/benchmarks.md): miniz_oxide at level 3, with codes fitted
+// to each pack, stored 67 UTF-16 units per order; this codec 75 (about 70,000 orders fit),
+// for 9.8 KB brotli less of the app's download (the general compressor and inflater).
 
 const MARK: char = '^';
 /// Units hold 15 bits each, offset so that none is a control character.
 const OFFSET: u32 = 0x20;
 
 pub fn encode<T: Serialize>(value: &T) -> String {
-    encode_at(value, LEVEL_FAST)
-}
-
-/// The same, choosing DEFLATE's level.
-pub fn encode_at<T: Serialize>(value: &T, level: u8) -> String {
-    encode_json(&serde_json::to_vec(value).unwrap_or_default(), level)
+    encode_json(&serde_json::to_vec(value).unwrap_or_default())
 }
 
 /// JSON already written (records passed on as the server sent them), compressed.
-pub fn encode_json(json: &[u8], level: u8) -> String {
-    let packed = miniz_oxide::deflate::compress_to_vec(json, level);
+pub fn encode_json(json: &[u8]) -> String {
+    let packed = deflate::compress(json);
     let mut out = String::with_capacity(2 + packed.len() * 8 / 15 * 3);
     out.push(MARK);
     to_units(&packed, &mut out);
@@ -58,37 +51,11 @@ pub fn decode<T: DeserializeOwned>(stored: &str) -> Option<T> {
 fn decode_text(stored: &str) -> Option<std::borrow::Cow<'_, str>> {
     use std::borrow::Cow;
     if let Some(body) = stored.strip_prefix(MARK) {
-        return String::from_utf8(inflate(&from_units(body)?)?).ok().map(Cow::Owned);
+        return String::from_utf8(deflate::inflate(&from_units(body)?)?).ok().map(Cow::Owned);
     }
     match stored.strip_prefix('~') {
         Some(packed) => String::from_utf16(&lz_str::decompress_from_utf16(packed)?).ok().map(Cow::Owned),
         None => Some(Cow::Borrowed(stored)),
-    }
-}
-
-/// Raw DEFLATE undone, through a 32 KB window (DEFLATE's own) appended to the output:
-/// each byte is copied once. miniz_oxide's `decompress_to_vec` starts at twice the input
-/// and doubles, zero-filling and copying each time, and packs of records inflate fifteen
-/// to twenty times.
-fn inflate(packed: &[u8]) -> Option<Vec<u8>> {
-    use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
-    use miniz_oxide::inflate::TINFLStatus;
-    const WINDOW: usize = 32 * 1024;
-    let mut window = vec![0u8; WINDOW];
-    let mut out = Vec::with_capacity(packed.len().saturating_mul(16));
-    let mut state = Box::<DecompressorOxide>::default();
-    let (mut input, mut at) = (packed, 0);
-    loop {
-        // No flags: raw DEFLATE, all input given, the window wrapping.
-        let (status, read, wrote) = decompress(&mut state, input, &mut window, at, 0);
-        out.extend_from_slice(&window[at..at + wrote]);
-        at = (at + wrote) % WINDOW;
-        input = input.get(read..)?;
-        match status {
-            TINFLStatus::Done => return Some(out),
-            TINFLStatus::HasMoreOutput => {}
-            _ => return None,
-        }
     }
 }
 
@@ -178,7 +145,11 @@ mod tests {
         let packed = encode(&state);
         assert!(packed.starts_with('^'));
         assert_eq!(decode::<RecordState>(&packed), Some(state.clone()));
-        assert_eq!(decode::<RecordState>(&encode_at(&state, LEVEL_DENSE)), Some(state.clone()));
+        // What miniz_oxide wrote until 2026-12-06 (codes fitted to the data).
+        let json = serde_json::to_vec(&state).unwrap();
+        let mut earlier = String::from("^");
+        to_units(&miniz_oxide::deflate::compress_to_vec(&json, 3), &mut earlier);
+        assert_eq!(decode::<RecordState>(&earlier), Some(state.clone()));
         // Layouts 2 and 3 wrote lz-string; layout 1 plain JSON.
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(decode::<RecordState>(&encode_layout3(&state)), Some(state.clone()));
@@ -199,7 +170,7 @@ mod tests {
             })
             .collect();
         let one_each: usize = many.iter().map(|s| encode(s).encode_utf16().count()).sum();
-        let together = encode_at(&many, LEVEL_DENSE).encode_utf16().count();
+        let together = encode(&many).encode_utf16().count();
         assert!(together * 4 < one_each, "{together} units together vs {one_each} one each");
     }
 
@@ -208,7 +179,8 @@ mod tests {
         // Outgrows the first buffer several times over.
         let notes = "先打电话".repeat(50_000);
         let packed = encode(&notes);
-        assert!(packed.len() * 100 < notes.len(), "{} units for {} bytes", packed.len(), notes.len());
+        let units = packed.encode_utf16().count();
+        assert!(units * 100 < notes.len(), "{units} units for {} bytes", notes.len());
         assert_eq!(decode::<String>(&packed), Some(notes));
         // A stream cut short is refused, not padded.
         let cut: String = packed.chars().take(packed.chars().count() / 2).collect();
@@ -217,9 +189,9 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_text_at_either_level_reads_back(text in ".{0,300}", repeat in 1usize..400, dense in any::<bool>()) {
+        fn any_text_reads_back(text in ".{0,300}", repeat in 1usize..400) {
             let text = text.repeat(repeat);
-            let packed = encode_at(&text, if dense { LEVEL_DENSE } else { LEVEL_FAST });
+            let packed = encode(&text);
             prop_assert_eq!(decode::<String>(&packed), Some(text));
         }
 
