@@ -122,7 +122,24 @@ pub fn layout() -> u32 {
 /// of every earlier one.
 #[cfg(not(feature = "full"))]
 pub fn is_older() -> bool {
-    (1..SCHEMA_VERSION).contains(&layout())
+    (1..SCHEMA_VERSION).contains(&layout()) || left_from_older()
+}
+
+/// Whether the upgrade to layout 4 left values an older version wrote: records it could
+/// not move into packs (the store was full), and lz-string-compressed waiting changes,
+/// refusals and parked work (the core reads no lz-string; the full app rewrites them).
+#[cfg(not(feature = "full"))]
+fn left_from_older() -> bool {
+    let raw = LocalStorage::raw();
+    all_keys().iter().any(|k| {
+        k.starts_with("sd1:r:")
+            || (is_small_value(k) && raw.get_item(k).ok().flatten().is_some_and(|v| v.starts_with('~')))
+    })
+}
+
+/// A waiting change, a refusal or parked work: values written one to a key.
+fn is_small_value(key: &str) -> bool {
+    key.starts_with("sd1:o:") || key.starts_with("sd1:x:") || key.starts_with(PARKED)
 }
 
 /// Brings storage written by an older version of the app up to [`SCHEMA_VERSION`].
@@ -130,7 +147,7 @@ pub fn is_older() -> bool {
 #[cfg(feature = "full")]
 pub fn migrate() -> u32 {
     let found = layout();
-    if found == 0 || found >= SCHEMA_VERSION {
+    if found == 0 || found > SCHEMA_VERSION {
         return found;
     }
     if found < 2 {
@@ -139,11 +156,26 @@ pub fn migrate() -> u32 {
     if found < 3 {
         to_protocol_2();
     }
-    if found < 4 {
-        into_packs();
+    // At layout 4 too: what an earlier upgrade left (see `left_from_older`).
+    into_packs();
+    recompress_lz_values();
+    if found < SCHEMA_VERSION {
+        let _ = put(SCHEMA, &SCHEMA_VERSION);
     }
-    let _ = put(SCHEMA, &SCHEMA_VERSION);
     found
+}
+
+/// Waiting changes, refusals and parked work still in lz-string (layouts 2 and 3 wrote
+/// them so, and the upgrade to 4 moved only records) are written again in this codec.
+#[cfg(feature = "full")]
+fn recompress_lz_values() {
+    let raw = LocalStorage::raw();
+    for key in all_keys().into_iter().filter(|k| is_small_value(k)) {
+        let Some(value) = raw.get_item(&key).ok().flatten().filter(|v| v.starts_with('~')) else { continue };
+        if let Some(v) = storage_codec::decode::<Value>(&value) {
+            let _ = put_packed(&key, &v);
+        }
+    }
 }
 
 /// Layout 1 → 2: compress values, and key outbox entries and refusals by change id.
@@ -242,7 +274,8 @@ fn to_protocol_2() {
 
 /// Layout 3 → 4: records kept one to a key move into packs, a pack's worth at a time
 /// (written, then the single keys removed: a crash in between leaves two copies of the
-/// same state, which load merges). If storage fills up, the rest stay as they are.
+/// same state, which load merges). If storage fills up, the rest stay as they are, and
+/// are moved the next time the full app starts (the core hands such a store to it).
 fn into_packs() {
     let singles: Vec<String> = all_keys().into_iter().filter(|k| k.starts_with("sd1:r:")).collect();
     for chunk in singles.chunks(PACK_RECORDS) {

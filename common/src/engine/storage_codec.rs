@@ -7,7 +7,8 @@
 //!
 //! Three forms read, by their first character:
 //! - `^`: this codec (layout 4 on).
-//! - `~`: lz-string's `compressToUTF16` (layouts 2 and 3): read only, for the migration.
+//! - `~`: lz-string's `compressToUTF16` (layouts 2 and 3): read only, for the migration,
+//!   and only with the `older-stores` feature (the full app's; the core reads none).
 //! - anything else: plain JSON (layout 1).
 
 use super::deflate;
@@ -37,6 +38,7 @@ pub fn encode_json(json: &[u8]) -> String {
 }
 
 /// What layouts 2 and 3 wrote (lz-string): for tests that make a previous version's storage.
+#[cfg(feature = "older-stores")]
 pub fn encode_layout3<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value).unwrap_or_default();
     format!("~{}", lz_str::compress_to_utf16(json.as_str()))
@@ -54,7 +56,10 @@ fn decode_text(stored: &str) -> Option<std::borrow::Cow<'_, str>> {
         return String::from_utf8(deflate::inflate(&from_units(body)?)?).ok().map(Cow::Owned);
     }
     match stored.strip_prefix('~') {
+        #[cfg(feature = "older-stores")]
         Some(packed) => String::from_utf16(&lz_str::decompress_from_utf16(packed)?).ok().map(Cow::Owned),
+        #[cfg(not(feature = "older-stores"))]
+        Some(_) => None,
         None => Some(Cow::Borrowed(stored)),
     }
 }

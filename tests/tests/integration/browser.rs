@@ -703,6 +703,43 @@ async fn records_stored_one_to_a_key_by_the_previous_version_move_into_packs_and
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_change_the_previous_version_compressed_otherwise_still_reaches_the_server() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let mut fs = login(&base, "fs_clerk").await;
+    let order = fs.new_order(1);
+    fs.push(vec![order.clone()]).await;
+    let b = driver.session(&tmp.path().join("profile"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    let number = fs.number(1);
+    b.wait_for(&format!("tr[data-number='{number}'][data-sync='synced']"), 30).await;
+
+    // A store already in layout 4 whose outbox still holds an edit made under layout 3,
+    // lz-string-compressed (the upgrade to 4 moved only records), not yet sequenced.
+    let seen = fs.orders().await.remove(0);
+    let mut waiting =
+        fs.change(Kind::ORDER, order.record, &seen.office, Some(&seen), [("notes".into(), json!("升级前改的"))].into());
+    waiting.seq = 0;
+    let key = format!("sd1:o:{}", waiting.id);
+    b.script(&format!(
+        "localStorage.setItem({}, {}); return true",
+        json!(key),
+        json!(common::engine::storage_codec::encode_layout3(&waiting))
+    ))
+    .await;
+
+    // The small app cannot read it and hands the store to the full app, which rewrites
+    // it, lands on the screen asked for, and pushes the edit.
+    b.goto(&format!("{base}/orders/new")).await;
+    b.wait_for("#f-customer_name", 30).await;
+    let path = b.script("return location.pathname").await;
+    assert_eq!(path.as_str(), Some("/orders/new"), "the upgrade ends on the screen that was opened");
+    // Pushed and acknowledged: the outbox entry goes.
+    b.wait_until("the waiting change to be pushed", &format!("localStorage.getItem({}) === null", json!(key)), 30)
+        .await;
+    assert_eq!(fs.order(order.record).await.get_str("notes"), "升级前改的", "the waiting edit reached the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_same_field_conflict_is_shown_and_settled_with_one_click() {
     let Rig { tmp, server: _server, base, driver } = Rig::start().await;
     // An order, then two offices change its phone number without seeing each other.
