@@ -2,17 +2,24 @@
 //! one key each (`sd1:d:{id}`), so leaving the page, a reload or a crash loses nothing;
 //! it stays listed until it is saved or discarded. Drafts never sync: they are not orders
 //! yet. Each is its typist's: on a shared browser one person's drafts are not another's.
+//!
+//! Kept as a JSON list of strings: [`FORM`], the draft's id, the order it changes (or
+//! empty), when it was last typed in (ms), whose it is (or empty), then the form
+//! (`common::desk::draft_strings`). Until 2026-12-06 a JSON object of `Draft`'s fields:
+//! the core hands a store holding one to the full app, which rewrites it
+//! ([`rewrite_older`]).
 
 use crate::state::{now_ms, random_bytes};
 use crate::storage::SaveError;
 use common::desk::order::OrderDraft;
 use common::engine::ids::RecordId;
 use gloo_storage::{LocalStorage, Storage};
-use serde::{Deserialize, Serialize};
 
-const PREFIX: &str = "sd1:d:";
+pub const PREFIX: &str = "sd1:d:";
+const FORM: &str = "d1";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "full", derive(serde::Deserialize))]
 pub struct Draft {
     pub id: String,
     /// The order being changed; `None` for a new order.
@@ -20,7 +27,7 @@ pub struct Draft {
     pub updated_ms: u64,
     pub order: OrderDraft,
     /// Whose draft it is (the user name).
-    #[serde(default)]
+    #[cfg_attr(feature = "full", serde(default))]
     pub owner: Option<String>,
 }
 
@@ -40,10 +47,51 @@ impl Draft {
         let o = &self.order;
         !o.customer_name.trim().is_empty() || !o.notes.trim().is_empty() || o.lines.iter().any(|l| !l.is_blank())
     }
+
+    fn to_strings(&self) -> Vec<String> {
+        let mut v = vec![
+            FORM.to_string(),
+            self.id.clone(),
+            self.editing.map(|e| e.to_string()).unwrap_or_default(),
+            self.updated_ms.to_string(),
+            self.owner.clone().unwrap_or_default(),
+        ];
+        self.order.push_strings(&mut v);
+        v
+    }
+
+    fn from_strings(v: &[String]) -> Option<Draft> {
+        let [form, id, editing, updated_ms, owner, order @ ..] = v else { return None };
+        if form != FORM {
+            return None;
+        }
+        Some(Draft {
+            id: id.clone(),
+            editing: if editing.is_empty() { None } else { Some(RecordId::parse(editing).ok()?) },
+            updated_ms: updated_ms.parse().ok()?,
+            owner: (!owner.is_empty()).then(|| owner.clone()),
+            order: OrderDraft::from_strings(order)?,
+        })
+    }
 }
 
 pub fn save(d: &Draft) -> Result<(), SaveError> {
-    LocalStorage::set(format!("{PREFIX}{}", d.id), d).map_err(SaveError::from)
+    LocalStorage::set(format!("{PREFIX}{}", d.id), d.to_strings()).map_err(SaveError::from)
+}
+
+fn read(key: &str) -> Option<Draft> {
+    Draft::from_strings(&LocalStorage::get::<Vec<String>>(key).ok()?)
+}
+
+/// Drafts an earlier version kept as JSON objects, kept again in this form.
+#[cfg(feature = "full")]
+pub fn rewrite_older() {
+    for key in crate::storage::all_keys().into_iter().filter(|k| k.starts_with(PREFIX)) {
+        let older = LocalStorage::raw().get_item(&key).ok().flatten().is_some_and(|v| v.starts_with('{'));
+        if let Some(d) = older.then(|| LocalStorage::get::<Draft>(&key).ok()).flatten() {
+            let _ = save(&d);
+        }
+    }
 }
 
 /// A new draft holding `order` (a copy of a refused one, say), stored; its id.
@@ -60,7 +108,7 @@ fn current_user() -> Option<String> {
 
 /// A draft of whoever is logged in.
 pub fn load(id: &str) -> Option<Draft> {
-    LocalStorage::get::<Draft>(format!("{PREFIX}{id}")).ok().filter(|d| d.owner.is_none() || d.owner == current_user())
+    read(&format!("{PREFIX}{id}")).filter(|d| d.owner.is_none() || d.owner == current_user())
 }
 
 pub fn discard(id: &str) {
@@ -75,7 +123,7 @@ pub fn list() -> Vec<Draft> {
     let mut v: Vec<Draft> = (0..n)
         .filter_map(|i| raw.key(i).ok().flatten())
         .filter(|k| k.starts_with(PREFIX))
-        .filter_map(|k| LocalStorage::get::<Draft>(&k).ok())
+        .filter_map(|k| read(&k))
         .filter(|d| d.owner.is_none() || d.owner == me)
         .collect();
     common::sort::sort_by_key(&mut v, |d: &Draft| std::cmp::Reverse(d.updated_ms));

@@ -106,7 +106,7 @@ fn refused_key(id: ChangeId) -> String {
     format!("sd1:x:{id}")
 }
 
-fn all_keys() -> Vec<String> {
+pub(crate) fn all_keys() -> Vec<String> {
     let raw = LocalStorage::raw();
     let n = raw.length().unwrap_or(0);
     (0..n).filter_map(|i| raw.key(i).ok().flatten()).collect()
@@ -126,14 +126,17 @@ pub fn is_older() -> bool {
 }
 
 /// Whether the upgrade to layout 4 left values an older version wrote: records it could
-/// not move into packs (the store was full), and lz-string-compressed waiting changes,
-/// refusals and parked work (the core reads no lz-string; the full app rewrites them).
+/// not move into packs (the store was full), lz-string-compressed waiting changes,
+/// refusals and parked work (the core reads no lz-string), and drafts kept as JSON
+/// objects (before 2026-12-06; see `drafts`). The full app rewrites them.
 #[cfg(not(feature = "full"))]
 fn left_from_older() -> bool {
     let raw = LocalStorage::raw();
+    let value_starts = |k: &str, c: char| raw.get_item(k).ok().flatten().is_some_and(|v| v.starts_with(c));
     all_keys().iter().any(|k| {
         k.starts_with("sd1:r:")
-            || (is_small_value(k) && raw.get_item(k).ok().flatten().is_some_and(|v| v.starts_with('~')))
+            || (is_small_value(k) && value_starts(k, '~'))
+            || (k.starts_with(crate::drafts::PREFIX) && value_starts(k, '{'))
     })
 }
 
@@ -159,6 +162,7 @@ pub fn migrate() -> u32 {
     // At layout 4 too: what an earlier upgrade left (see `left_from_older`).
     into_packs();
     recompress_lz_values();
+    crate::drafts::rewrite_older();
     if found < SCHEMA_VERSION {
         let _ = put(SCHEMA, &SCHEMA_VERSION);
     }

@@ -6,6 +6,7 @@ pub mod ageing;
 pub mod books;
 pub mod cash;
 pub mod customer;
+pub mod draft_strings;
 pub mod history;
 pub mod import;
 pub mod kinds;

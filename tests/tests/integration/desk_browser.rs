@@ -230,6 +230,38 @@ async fn a_half_typed_order_survives_a_reload_as_a_draft_and_a_form_that_cannot_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_the_previous_version_kept_is_still_listed_and_opens_with_what_was_typed() {
+    use common::desk::order::{LineDraft, OrderDraft};
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let b = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    // How drafts were kept until 2026-12-06: a JSON object of the draft's fields.
+    let order = OrderDraft {
+        customer_name: "旧版草稿客户".into(),
+        notes: "下午再打".into(),
+        lines: vec![LineDraft { model: "AJ-8801".into(), quantity: "3".into(), ..Default::default() }],
+        ..Default::default()
+    };
+    let id = RecordId(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001)).to_string();
+    let old =
+        serde_json::json!({"id": id, "editing": null, "updated_ms": now_ms(), "order": order, "owner": "fs_clerk"});
+    b.script(&format!("localStorage.setItem('sd1:d:{id}', {}); return true", serde_json::json!(old.to_string()))).await;
+
+    // Opened again: the small app hands the store to the full app, which keeps the draft
+    // again in this version's form and shows the list asked for.
+    b.goto(&format!("{base}/orders")).await;
+    b.click(&b.wait_for("button#drafts", 30).await).await;
+    b.wait_for_text("li.draft", &["旧版草稿客户"], 30).await;
+    let kept = b.script(&format!("return localStorage.getItem('sd1:d:{id}')")).await;
+    assert!(kept.as_str().is_some_and(|v| v.starts_with("[\"d1\"")), "kept again in this version's form: {kept}");
+    b.click(&b.wait_for("li.draft a.open", 5).await).await;
+    b.wait_for(".order-form", 30).await;
+    assert_eq!(b.prop(&b.wait_for("#f-customer_name", 5).await, "value").await.as_deref(), Some("旧版草稿客户"));
+    assert_eq!(b.prop(&b.wait_for("#f-lines-0-model", 5).await, "value").await.as_deref(), Some("AJ-8801"));
+    assert_eq!(b.prop(&b.wait_for("#f-notes", 5).await, "value").await.as_deref(), Some("下午再打"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_five_line_phone_order_takes_at_most_seventy_keys_with_no_mouse() {
     let Rig { tmp, server: _server, base, driver } = Rig::start().await;
     let b = driver.session(&tmp.path().join("clerk"), 1280, 900).await;
