@@ -5,6 +5,7 @@
 //! unique, so timestamps double as version ids in the merge engine. A remote timestamp
 //! too far in the future is refused instead of dragging everyone's clock forward.
 
+use crate::engine::from_map::from_map;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -119,11 +120,13 @@ impl<'de> Deserialize<'de> for Hlc {
 }
 
 /// One node's clock. The caller passes physical time in: `common` reads no clock.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Clock {
     pub node: u64,
     pub last: Hlc,
 }
+
+from_map!(Clock, "a clock", false, { node: "node", last: "last" });
 
 impl Clock {
     pub fn new(node: u64) -> Clock {

@@ -4,6 +4,7 @@
 
 pub mod canonical;
 pub mod deflate;
+pub mod from_map;
 pub mod hlc;
 pub mod ids;
 pub mod packs;

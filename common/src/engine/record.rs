@@ -11,6 +11,7 @@
 //! commutative, associative and idempotent: any delivery order, any duplication, the
 //! same result. Nothing a person wrote disappears without a later write that saw it.
 
+use crate::engine::from_map::from_map;
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
 use crate::engine::sorted_map::SortedMap;
@@ -81,15 +82,17 @@ impl<'de> Deserialize<'de> for Kind {
 // JSON keys, so that serde writes them in canonical order (RFC 8785) without a detour
 // through `Value`: storing, sending and hashing a record stays one serialisation.
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FieldState {
     /// Versions known to be replaced; kept so that a late copy cannot come back to life.
-    #[serde(rename = "r", default, skip_serializing_if = "BTreeSet::is_empty")]
+    #[serde(rename = "r", skip_serializing_if = "BTreeSet::is_empty")]
     pub replaced: BTreeSet<Hlc>,
     /// Live versions: written and not replaced by any version known here. Usually one.
     #[serde(rename = "v")]
     pub heads: SortedMap<Hlc, Value>,
 }
+
+from_map!(FieldState, "a field's versions", false, { replaced: "r" or Default::default(), heads: "v" });
 
 impl FieldState {
     fn add(&mut self, ts: Hlc, value: &Value, replaces: &[Hlc]) {
@@ -149,32 +152,45 @@ fn insert_version(heads: &mut SortedMap<Hlc, Value>, ts: Hlc, value: &Value) {
 /// A step taken on a record, as a change carries it: which step, its details (a stamp,
 /// a waybill, a reason), the values of the kind's guarded fields it approves, and the
 /// steps already on the record, as the person saw them (see [`crate::engine::workflow`]).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StepWrite {
     pub step: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub data: BTreeMap<String, Value>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub approved: BTreeMap<String, Value>,
     /// The timestamps of the record's steps its author's screen showed: a step that is
     /// impossible from what its author saw is refused; one that meets a step made
     /// elsewhere meanwhile is concurrent. Kept on the change, not in the record.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<Hlc>,
 }
 
+from_map!(StepWrite, "a step", true, {
+    step: "step",
+    data: "data" or Default::default(),
+    approved: "approved" or Default::default(),
+    seen: "seen" or Default::default(),
+});
+
 /// A step as a record keeps it: the step and who took it. Its timestamp is its key in
 /// [`RecordState::events`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub approved: BTreeMap<String, Value>,
     pub by: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub data: BTreeMap<String, Value>,
     pub step: String,
 }
+
+from_map!(Event, "a step taken", false, {
+    approved: "approved" or Default::default(),
+    by: "by",
+    data: "data" or Default::default(),
+    step: "step",
+});
 
 impl Event {
     pub fn new(write: &StepWrite, by: &str) -> Event {
@@ -189,7 +205,7 @@ impl Event {
 
 /// Who made a change and when it reached the server, as the server saw it; written only
 /// by the server, keyed by the change's timestamp in [`RecordState::log`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogEntry {
     /// The user name (log-in).
     pub by: String,
@@ -198,45 +214,63 @@ pub struct LogEntry {
     /// The person's name as people know it.
     pub name: String,
     /// ... and the value written over it (fields set for the first time are in neither).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub new: BTreeMap<String, Value>,
     pub office: OfficeCode,
     /// Each field the change wrote that had a value before: that value ...
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub old: BTreeMap<String, Value>,
     /// Server time (UTC ms) when the change was stored.
     pub received_ms: u64,
     pub role: String,
 }
 
+from_map!(LogEntry, "a history entry", false, {
+    by: "by",
+    device: "device",
+    name: "name",
+    new: "new" or Default::default(),
+    office: "office",
+    old: "old" or Default::default(),
+    received_ms: "received_ms",
+    role: "role",
+});
+
 /// One record as every replica stores it, server and devices alike.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordState {
-    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    #[serde(skip_serializing_if = "SortedMap::is_empty")]
     pub events: SortedMap<Hlc, Event>,
-    #[serde(default)]
     pub fields: SortedMap<String, FieldState>,
     pub id: RecordId,
     pub kind: Kind,
     /// Who made each stored change, and when the server got it (the history).
-    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    #[serde(skip_serializing_if = "SortedMap::is_empty")]
     pub log: SortedMap<Hlc, LogEntry>,
     pub office: OfficeCode,
 }
 
+from_map!(RecordState, "a record", false, {
+    events: "events" or Default::default(),
+    fields: "fields" or Default::default(),
+    id: "id",
+    kind: "kind",
+    log: "log" or Default::default(),
+    office: "office",
+});
+
 /// A write of one field inside a change: the new value and the versions it replaces.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FieldWrite {
     pub value: Value,
-    #[serde(default)]
     pub replaces: Vec<Hlc>,
 }
 
+from_map!(FieldWrite, "a field write", true, { value: "value", replaces: "replaces" or Default::default() });
+
 /// One person's edit of one record: the unit of sync. Header fields, lines and a status
 /// action made together travel and apply together.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
     pub id: ChangeId,
     /// Position in the sending client's stream: 1, 2, 3, ... with no gaps.
@@ -247,11 +281,23 @@ pub struct Change {
     pub ts: Hlc,
     /// The user name of whoever made the change; the server checks it is the session's.
     pub by: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub set: BTreeMap<String, FieldWrite>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<StepWrite>,
 }
+
+from_map!(Change, "a change", true, {
+    id: "id",
+    seq: "seq",
+    kind: "kind",
+    record: "record",
+    office: "office",
+    ts: "ts",
+    by: "by",
+    set: "set" or Default::default(),
+    event: "event" or None,
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {

@@ -8,13 +8,14 @@
 //! change the server refuses drops out of the view but stays listed, with its reason, in
 //! `refused` until a person deals with it.
 
+use crate::engine::from_map::from_map;
 use crate::engine::hlc::{Clock, Hlc};
 use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::engine::record::{Change, Kind, RecordState, StepWrite};
 use crate::engine::wire::{
     Outcome, PullResponse, PushRequest, PushResponse, RecoverRequest, ScopeDigest, PROTOCOL_VERSION,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -42,15 +43,17 @@ impl SyncMark {
 }
 
 /// A change the server will never store, with its reason.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Refused {
     pub change: Change,
     pub code: String,
     pub message: String,
 }
 
+from_map!(Refused, "a refused change", false, { change: "change", code: "code", message: "message" });
+
 /// Counters that must survive reloads. Only the syncing tab (the leader) writes them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReplicaMeta {
     pub client: ClientId,
     pub clock: Clock,
@@ -59,25 +62,28 @@ pub struct ReplicaMeta {
     /// The pull cursor: everything up to here has been received.
     pub cursor: u64,
     /// Every record of this device's scope is here (none evicted to make room), so the
-    /// scope digest must match the server's.
-    #[serde(default = "yes")]
+    /// scope digest must match the server's. (Stores written before it: true.)
     pub complete: bool,
     /// Whose device id this is: the person who logged in with it (it is theirs alone).
-    #[serde(default)]
     pub owner: Option<String>,
     /// The server's clock minus this device's, measured at the last contact (ms): the
     /// device stamps and shows times by its own clock corrected by this.
-    #[serde(default)]
     pub offset_ms: i64,
     /// The identity of the server's store this device's records came from: when the
     /// server answers with another, it was restored from a backup (see [`RecoverRequest`]).
-    #[serde(default)]
     pub store: Option<String>,
 }
 
-fn yes() -> bool {
-    true
-}
+from_map!(ReplicaMeta, "a device's counters", false, {
+    client: "client",
+    clock: "clock",
+    next_seq: "next_seq",
+    cursor: "cursor",
+    complete: "complete" or true,
+    owner: "owner" or None,
+    offset_ms: "offset_ms" or 0,
+    store: "store" or None,
+});
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replica {
