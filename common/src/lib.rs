@@ -11,6 +11,9 @@
 //! time and the random bits in). Both the backend and the wasm frontend link this crate,
 //! so the rules live in exactly one place.
 
+/// serde, for `from_map!` expanded in other crates.
+#[doc(hidden)]
+pub use serde as __serde;
 pub mod desk;
 pub mod engine;
 pub mod sort;

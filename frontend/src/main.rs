@@ -47,13 +47,20 @@ fn App() -> impl IntoView {
 }
 
 /// The core app's screens; any other address is the full app's (the page loads again,
-/// and `boot.js` picks the full app for it).
+/// and `boot.js` picks the full app for it). `/`, the order list too, is taken in the
+/// fallback: each route is a type of its own, with its own copy of the router's matching.
 #[cfg(not(feature = "full"))]
 fn routes() -> impl IntoView {
+    let elsewhere = || {
+        if leptos_router::hooks::use_location().pathname.get_untracked() == "/" {
+            view! { <Shell><pages::orders::OrderList/></Shell> }.into_any()
+        } else {
+            view! { <pages::ElsewhereInFullApp/> }.into_any()
+        }
+    };
     view! {
-        <Routes fallback=|| view! { <pages::ElsewhereInFullApp/> }>
+        <Routes fallback=elsewhere>
             <Route path=path!("/login") view=pages::login::LoginPage/>
-            <Route path=path!("/") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
             <Route path=path!("/orders") view=|| view! { <Shell><pages::orders::OrderList/></Shell> }/>
             <Route path=path!("/orders/new") view=|| view! { <Shell><pages::order_form::OrderForm/></Shell> }/>
         </Routes>

@@ -599,12 +599,14 @@ pub fn save_lang(lang: &str) {
 /// One person's unsynced work, set aside while someone else uses this browser: their
 /// device id and counters, their waiting changes and their refusals. Pushed when they
 /// log in again; never pushed as anyone else.
-#[derive(Clone, Debug, PartialEq, serde::Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Parked {
     pub meta: ReplicaMeta,
     pub outbox: Vec<Change>,
     pub refused: Vec<Refused>,
 }
+
+common::from_map!(Parked, "parked work", false, { meta: "meta", outbox: "outbox", refused: "refused" });
 
 const PARKED: &str = "sd1:parked:";
 

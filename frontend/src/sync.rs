@@ -329,20 +329,25 @@ async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<String
 
 /// [`common::engine::wire::PullResponse`] with each record's JSON kept as sent, so that a record new to this
 /// device is stored as the server wrote it instead of being written out again.
-#[derive(serde::Deserialize)]
-struct SentPage<'a> {
-    #[serde(borrow)]
-    records: Vec<&'a serde_json::value::RawValue>,
+struct SentPage {
+    records: Vec<Box<serde_json::value::RawValue>>,
     cursor: u64,
     more: bool,
     server_time: common::engine::hlc::Hlc,
-    #[serde(default)]
     digest: Option<ScopeDigest>,
-    #[serde(default)]
     store: Option<String>,
-    #[serde(default)]
     total: Option<u64>,
 }
+
+common::from_map!(SentPage, "a pull answer", false, {
+    records: "records",
+    cursor: "cursor",
+    more: "more",
+    server_time: "server_time",
+    digest: "digest" or None,
+    store: "store" or None,
+    total: "total" or None,
+});
 
 fn bad_answer(e: impl std::fmt::Display) -> SyncError {
     SyncError::Server(format!("unreadable answer: {e}"), format!("服务器的回答无法读取:{e}"))
@@ -382,7 +387,7 @@ async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncErro
     loop {
         let Some(coming) = next.take() else { return Ok(None) };
         let text = coming.await.unwrap_or(Err(SyncError::Offline))?;
-        let page: SentPage<'_> = serde_json::from_str(&text).map_err(bad_answer)?;
+        let page: SentPage = serde_json::from_str(&text).map_err(bad_answer)?;
         // The replica moved meanwhile (its records were forgotten): ask again from there.
         let at = ctx.replica.with_untracked(|r| r.meta.cursor);
         if at != asked {

@@ -32,36 +32,37 @@ impl Visitor<'_> for KeyIn {
 /// `Deserialize` for `Type` from a JSON object. A field with `or` takes that value when its
 /// key is missing; without, a missing key is an error. With `deny_unknown` true an unknown
 /// key is an error; otherwise it is skipped.
+#[macro_export]
 macro_rules! from_map {
     ($ty:ident, $what:literal, $deny:literal, { $($field:ident: $name:literal $(or $default:expr)?),* $(,)? }) => {
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        impl<'de> $crate::__serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
+                impl<'de> $crate::__serde::de::Visitor<'de> for V {
                     type Value = $ty;
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str($what)
                     }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$ty, A::Error> {
+                    fn visit_map<A: $crate::__serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$ty, A::Error> {
                         const NAMES: &[&str] = &[$($name),*];
                         $(let mut $field = None;)*
                         while let Some(key) = map.next_key_seed($crate::engine::from_map::KeyIn(NAMES))? {
                             match key {
                                 $(Ok($name) => {
                                     if $field.is_some() {
-                                        return Err(<A::Error as serde::de::Error>::duplicate_field($name));
+                                        return Err(<A::Error as $crate::__serde::de::Error>::duplicate_field($name));
                                     }
                                     $field = Some(map.next_value()?);
                                 })*
                                 Err(unknown) if $deny => {
-                                    return Err(<A::Error as serde::de::Error>::unknown_field(&unknown, NAMES));
+                                    return Err(<A::Error as $crate::__serde::de::Error>::unknown_field(&unknown, NAMES));
                                 }
                                 _ => {
-                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                    map.next_value::<$crate::__serde::de::IgnoredAny>()?;
                                 }
                             }
                         }
-                        Ok($ty { $($field: $crate::engine::from_map::from_map!(@value A, $field, $name $(, $default)?),)* })
+                        Ok($ty { $($field: $crate::from_map!(@value A, $field, $name $(, $default)?),)* })
                     }
                 }
                 d.deserialize_map(V)
@@ -69,13 +70,12 @@ macro_rules! from_map {
         }
     };
     (@value $a:ident, $field:ident, $name:literal) => {
-        $field.ok_or_else(|| <$a::Error as serde::de::Error>::missing_field($name))?
+        $field.ok_or_else(|| <$a::Error as $crate::__serde::de::Error>::missing_field($name))?
     };
     (@value $a:ident, $field:ident, $name:literal, $default:expr) => {
         $field.unwrap_or_else(|| $default)
     };
 }
-pub(crate) use from_map;
 
 #[cfg(test)]
 mod tests {

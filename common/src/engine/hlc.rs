@@ -5,7 +5,7 @@
 //! unique, so timestamps double as version ids in the merge engine. A remote timestamp
 //! too far in the future is refused instead of dragging everyone's clock forward.
 
-use crate::engine::from_map::from_map;
+use crate::from_map;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -11,10 +11,10 @@
 //! commutative, associative and idempotent: any delivery order, any duplication, the
 //! same result. Nothing a person wrote disappears without a later write that saw it.
 
-use crate::engine::from_map::from_map;
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::{ChangeId, OfficeCode, RecordId};
 use crate::engine::sorted_map::SortedMap;
+use crate::from_map;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

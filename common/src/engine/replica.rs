@@ -8,13 +8,13 @@
 //! change the server refuses drops out of the view but stays listed, with its reason, in
 //! `refused` until a person deals with it.
 
-use crate::engine::from_map::from_map;
 use crate::engine::hlc::{Clock, Hlc};
 use crate::engine::ids::{ChangeId, ClientId, OfficeCode, RecordId};
 use crate::engine::record::{Change, Kind, RecordState, StepWrite};
 use crate::engine::wire::{
     Outcome, PullResponse, PushRequest, PushResponse, RecoverRequest, ScopeDigest, PROTOCOL_VERSION,
 };
+use crate::from_map;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;

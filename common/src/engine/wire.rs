@@ -5,6 +5,7 @@
 use crate::engine::hlc::Hlc;
 use crate::engine::ids::{ChangeId, ClientId, RecordId};
 use crate::engine::record::{Change, Kind, RecordState};
+use crate::from_map;
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change of the sync bodies. The server refuses others.
@@ -105,37 +106,56 @@ pub enum Outcome {
     Refused,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChangeResult {
     pub id: ChangeId,
     pub seq: u64,
     pub outcome: Outcome,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
+from_map!(ChangeResult, "a change's result", false, {
+    id: "id",
+    seq: "seq",
+    outcome: "outcome",
+    code: "code" or None,
+    message: "message" or None,
+});
+
 /// The push skipped ahead: the server expected `expected` and nothing from `got` on was applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Gap {
     pub expected: u64,
     pub got: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+from_map!(Gap, "a gap", false, { expected: "expected", got: "got" });
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PushResponse {
     pub protocol: u32,
     /// Every change of this client up to this seq is settled (applied or refused) and durable.
     pub acked_through: u64,
     pub results: Vec<ChangeResult>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gap: Option<Gap>,
     pub server_time: Hlc,
     /// The identity of the server's store (see [`RecoverRequest`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
 }
+
+from_map!(PushResponse, "a push answer", false, {
+    protocol: "protocol",
+    acked_through: "acked_through",
+    results: "results",
+    gap: "gap" or None,
+    server_time: "server_time",
+    store: "store" or None,
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
@@ -163,16 +183,22 @@ pub struct PullResponse {
 /// `GET /api/sync/records`: records fetched outside the pull, by id or by a search (a
 /// device whose storage was full dropped its oldest synced records; the server keeps
 /// them). The client merges them like pulled records; its cursor does not move.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FetchResponse {
     pub protocol: u32,
     /// The records asked for that this user may read (others, and unknown ids, are left out).
     pub records: Vec<RecordState>,
     /// A search found more than `limit`: the newest are sent.
-    #[serde(default)]
     pub more: bool,
     pub server_time: Hlc,
 }
+
+from_map!(FetchResponse, "a fetch answer", false, {
+    protocol: "protocol",
+    records: "records",
+    more: "more" or false,
+    server_time: "server_time",
+});
 
 /// Most ids one fetch names, and most records one search returns.
 pub const MAX_FETCH: usize = 100;
@@ -218,11 +244,13 @@ pub struct RecoverResponse {
 
 /// An order-independent digest of a set of records: how many, and the wrapping sum of
 /// each record's 32-bit digest ([`RecordState::digest32`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ScopeDigest {
     pub count: u64,
     pub sum: u64,
 }
+
+from_map!(ScopeDigest, "a digest", false, { count: "count", sum: "sum" });
 
 impl ScopeDigest {
     pub fn of<'a>(states: impl IntoIterator<Item = &'a RecordState>) -> ScopeDigest {
@@ -234,13 +262,15 @@ impl ScopeDigest {
 }
 
 /// Every error the API returns: a machine-readable code and a sentence for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
     pub error: String,
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+from_map!(ErrorBody, "an error", false, { error: "error", message: "message", field: "field" or None });
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
