@@ -293,6 +293,8 @@ pub fn LookupInput(
                 role="combobox"
                 autofocus=autofocus
                 aria-label=move || label.map(|l| l.get())
+                // A line's box has no visible label on a phone, where the table's head is hidden.
+                placeholder=move || label.map(|l| l.get())
                 aria-autocomplete="list"
                 aria-controls=list_id
                 aria-expanded=move || showing().to_string()

@@ -672,10 +672,16 @@ fn focus_soon_owned(id: String) {
     });
 }
 
-/// A credit order that takes a known customer over their limit, from what this device
-/// knows (the balance as of its last sync; the server checks again at the audit).
+/// A credit order that takes the customer over their limit, from what this device
+/// knows (the balance as of its last sync; the server checks again at the audit). A
+/// customer first typed here is created with no credit, so any credit order is over.
 fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: Option<RecordId>) -> Option<Warning> {
-    let (limit, exposure) = ctx.credit_of(fields.customer?, editing.unwrap_or(RecordId(uuid_nil())))?;
+    let known =
+        fields.customer.or_else(|| ctx.customers().into_iter().find(|c| c.name == fields.customer_name).map(|c| c.id));
+    let (limit, exposure) = match known {
+        Some(c) => ctx.credit_of(c, editing.unwrap_or(RecordId(uuid_nil())))?,
+        None => (Fen(0), Fen(0)),
+    };
     let mut this = OrderView::from_record(&common::engine::record::RecordState::new(
         Kind::ORDER,
         RecordId(uuid_nil()),
@@ -685,6 +691,14 @@ fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: 
     this.total = fields.total();
     common::desk::payments::over_credit(&this, Some(limit), exposure)
         .map(|(exposure, limit)| Warning::OverCredit { exposure, limit })
+}
+
+/// The name a screen reader gives a line's remove button.
+pub fn remove_label(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("删除第 {n} 行"),
+        Lang::En => format!("Remove line {n}"),
+    }
 }
 
 fn uuid_nil() -> uuid::Uuid {
@@ -893,7 +907,7 @@ fn LineRow(
             <td class="num amount">{amount}</td>
             <td>
                 <button type="button" class="quiet remove" tabindex="-1" on:click=remove
-                    aria-label=move || format!("{} {}", i.t("删除第几行", "Remove line"), index.get() + 1)>"×"</button>
+                    aria-label=move || remove_label(i.lang(), index.get() + 1)>"×"</button>
             </td>
         </tr>
     }

@@ -136,6 +136,28 @@ async fn a_prepay_order_waits_for_the_money_a_payment_covers_two_orders_and_a_ma
     clerk.click_on("#step-review", 10).await;
     clerk.wait_for(".order-detail .page-head [data-status='reviewed']", 10).await;
     clerk.wait_for(".sync-badge[data-sync='synced']", 30).await;
+    // A customer first typed at entry has no credit: a pay-on-arrival order for them is
+    // asked about at the save too, not only found out at the cashier.
+    clerk.click_on("nav a[href='/orders/new']", 10).await;
+    clerk.click_on("#f-customer_name", 10).await;
+    clerk.keys("顺德新开五金店").await;
+    clerk.wait_for_text("label[for='f-customer_name']", &["新客户"], 5).await;
+    clerk
+        .script(
+            "const s = document.querySelector('#f-payment'); s.value = 'on_arrival'; \
+             s.dispatchEvent(new Event('change', {bubbles: true}));",
+        )
+        .await;
+    clerk.click_on("#f-lines-0-model", 5).await;
+    clerk.keys("AJ-8801").await;
+    clerk.wait_for(".suggestions li", 5).await;
+    clerk.keys(ENTER).await;
+    clerk.keys("2").await;
+    clerk.keys(&format!("{CONTROL}{ENTER}{CONTROL}")).await;
+    clerk.wait_for_text(".notice.confirm", &["超出信用额度", "额度 ¥0.00"], 10).await;
+    assert!(clerk.find(".order-detail [data-number]").await.is_none(), "saved before it was confirmed");
+    clerk.click_on("#confirm-save", 5).await;
+    clerk.wait_for(".order-detail [data-number]", 10).await;
     clerk.close().await;
 
     // At the cashier: not offered the stamp, told why.
