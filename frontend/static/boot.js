@@ -5,6 +5,13 @@
 const p = location.pathname;
 const core = p === '/' || p === '/login' || p === '/orders' || p === '/orders/new';
 const app = core ? 'salesdesk' : 'salesdesk_full';
+// The full app's screens have a style sheet of their own, which the core does without.
+if (!core) {
+  const css = document.createElement('link');
+  css.rel = 'stylesheet';
+  css.href = '/full.css';
+  document.head.append(css);
+}
 // The wasm is fetched beside the script that starts it, not after it.
 const wasm = fetch(`/${app}_bg.wasm`);
 import(`/${app}.js`).then((m) => m.default({ module_or_path: wasm }));

@@ -9,7 +9,7 @@ const VERSION = '__SALESDESK_BUILD__';
 const CACHE = 'salesdesk-' + VERSION;
 // Both apps, so that every screen opens offline once the app has been opened online once.
 // The pinyin table too: the app fetches it once it runs, for lookups by initials.
-const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/salesdesk_full.js', '/salesdesk_full_bg.wasm', '/style.css', '/pinyin.txt'];
+const SHELL = ['/index.html', '/boot.js', '/salesdesk.js', '/salesdesk_bg.wasm', '/salesdesk_full.js', '/salesdesk_full_bg.wasm', '/style.css', '/full.css', '/pinyin.txt'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -547,7 +547,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     <div class="field">
                         <label for="f-delivery_date">{i.s("要货日期", "Delivery date")}</label>
                         <input id="f-delivery_date" type="text" autocomplete="off"
-                            placeholder=i.s("今天 / 明天 / +3 / 12-05", "today / tomorrow / +3 / 12-05")
+                            placeholder=i.s("今天 / 明天 / +3 / 12-05", "today / +3 / 12-05")
                             aria-invalid=move || invalid("delivery_date").get().to_string() aria-describedby="f-delivery_date-err"
                             prop:value=delivery on:input=move |ev| delivery.set(event_target_value(&ev))
                             on:blur=move |_| {

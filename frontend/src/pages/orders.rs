@@ -349,11 +349,12 @@ fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
     let ctx = use_ctx();
     let i = ctx.i18n;
     let offset = ctx.offset_minutes();
-    let summary = |d: &OrderDraft| {
+    let summary = move |d: &OrderDraft| {
         let lines = d.lines.iter().filter(|l| !l.is_blank()).count();
         format!(
-            "{} · {lines} · {}",
+            "{} · {lines} {} · {}",
             if d.customer_name.trim().is_empty() { "—" } else { d.customer_name.trim() },
+            i.t("行", if lines == 1 { "line" } else { "lines" }),
             d.total()
         )
     };
@@ -367,13 +368,17 @@ fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
                             None => format!("/orders/new?draft={}", d.id),
                         };
                         let id = d.id.clone();
+                        // A slip of the finger must not lose what was typed: the first press asks.
+                        let armed = RwSignal::new(false);
                         view! {
                             <li class="draft" data-draft=d.id.clone()>
                                 <a class="open" href=href>{summary(&d.order)}</a>
                                 " "<span class="muted">{format_local(d.updated_ms, offset)}</span>
                                 {d.editing.is_some().then(|| view! { " "<span class="tag">{i.s("修改中", "Editing")}</span> })}
-                                " "<button type="button" class="quiet" on:click=move |_| { drafts::discard(&id); ctx.drafts_changed(); }>
-                                    {i.s("放弃", "Discard")}
+                                " "<button type="button" class="quiet" class:danger=armed on:click=move |_| {
+                                    if armed.get_untracked() { drafts::discard(&id); ctx.drafts_changed(); } else { armed.set(true) }
+                                }>
+                                    {move || if armed.get() { i.t("再点一次放弃", "Press again to discard") } else { i.t("放弃", "Discard") }}
                                 </button>
                             </li>
                         }

@@ -7,6 +7,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 /// What this device is and holds: useful when phoning support.
+/// What Chromium's localStorage holds for one site, in UTF-16 units (Safari's is half).
+const QUOTA_UNITS: usize = 5_242_880;
+
 #[component]
 pub fn Settings() -> impl IntoView {
     let ctx = use_ctx();
@@ -35,7 +38,7 @@ pub fn Settings() -> impl IntoView {
                     view! { <dt class="sub">{i.s(zh, en)}</dt><dd data-held=kind.as_str().to_string()>{n}</dd> }
                 }).collect_view()}
                 <dt>{i.s("本机存储已用", "Browser storage used")}</dt>
-                <dd data-used=used>{format!("{:.1} / 5.2 M", used as f64 / 1e6)}</dd>
+                <dd data-used=used>{format!("{:.1}% ({used} / {QUOTA_UNITS})", used as f64 * 100.0 / QUOTA_UNITS as f64)}</dd>
                 <dt>{i.s("待同步", "Waiting to sync")}</dt><dd>{move || counts().1}</dd>
                 <dt>{i.s("被拒绝", "Refused")}</dt><dd>{move || counts().2}</dd>
             </dl>

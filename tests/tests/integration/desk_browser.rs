@@ -225,6 +225,10 @@ async fn a_half_typed_order_survives_a_reload_as_a_draft_and_a_form_that_cannot_
     show_orders(&b).await;
     b.click(&b.wait_for("button#drafts", 5).await).await;
     b.wait_for_text("li.draft", &["城东新客户"], 5).await;
+    // Discarding asks once more: one press only arms the button.
+    b.click(&b.wait_for("li.draft button", 5).await).await;
+    b.wait_for_text("li.draft button", &["再点一次放弃"], 5).await;
+    assert!(b.find("li.draft").await.is_some(), "one press discarded the draft");
     b.click(&b.wait_for("li.draft button", 5).await).await;
     b.wait_until("the draft to be discarded", "!document.querySelector('li.draft')", 5).await;
 }
