@@ -232,7 +232,7 @@ fn Offices(offices: RwSignal<Vec<Office>>) -> impl IntoView {
                 view! {
                     <tr>
                         <td data-label=i.s("代码", "Code")>{o.code.as_str().to_string()}</td>
-                        <td data-label=i.s("名称", "Name")>{o.name.clone()}{o.is_hq.then(|| view! { <span class="tag">{i.s("总部", "Head office")}</span> })}</td>
+                        <td data-label=i.s("名称", "Name")><span>{o.name.clone()}{o.is_hq.then(|| view! { " "<span class="tag">{i.s("总部", "Head office")}</span> })}</span></td>
                         <td data-label=i.s("时区", "Zone")>{format!("UTC{:+}:{:02}", o.utc_offset_minutes / 60, (o.utc_offset_minutes % 60).abs())}</td>
                         <td data-label=i.s("打印纸", "Paper")>{move || paper_label(i.lang(), o.paper)}</td>
                         <td><button type="button" class="quiet" on:click=move |_| edit(&shown)>{i.s("编辑", "Edit")}</button></td>

@@ -100,6 +100,7 @@ pub fn PaymentsPage() -> impl IntoView {
                     {move || list.get().into_iter().map(|p| view! { <PaymentRow p=p offset=offset/> }).collect_view()}
                 </tbody>
             </table>
+            {move || list.with(Vec::is_empty).then(|| view! { <p class="muted empty">{i.s("还没有回款。", "No payments yet.")}</p> })}
         </section>
     }
 }

@@ -37,7 +37,7 @@ pub fn Settings() -> impl IntoView {
                     let (zh, en) = common::desk::labels::kind(kind);
                     view! { <dt class="sub">{i.s(zh, en)}</dt><dd data-held=kind.as_str().to_string()>{n}</dd> }
                 }).collect_view()}
-                <dt>{i.s("本机存储已用", "Browser storage used")}</dt>
+                <dt>{i.s("本机存储已用(字符)", "Browser storage used (characters)")}</dt>
                 <dd data-used=used>{format!("{:.1}% ({used} / {QUOTA_UNITS})", used as f64 * 100.0 / QUOTA_UNITS as f64)}</dd>
                 <dt>{i.s("待同步", "Waiting to sync")}</dt><dd>{move || counts().1}</dd>
                 <dt>{i.s("被拒绝", "Refused")}</dt><dd>{move || counts().2}</dd>
