@@ -80,7 +80,12 @@ fn pushes(round: u128) -> Vec<(CurrentUser, IncomingPush)> {
         .map(|batch| {
             (
                 who.clone(),
-                IncomingPush::from(PushRequest { protocol: PROTOCOL_VERSION, client, changes: batch.to_vec() }),
+                IncomingPush::from(PushRequest {
+                    protocol: PROTOCOL_VERSION,
+                    client,
+                    changes: batch.to_vec(),
+                    pull: None,
+                }),
             )
         })
         .collect()

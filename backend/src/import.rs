@@ -292,7 +292,7 @@ fn write(
                 })
             })
             .collect();
-        let req = IncomingPush { protocol: PROTOCOL_VERSION, client: import, changes };
+        let req = IncomingPush { protocol: PROTOCOL_VERSION, client: import, changes, pull: None };
         let stations = crate::sync::station_contracts(&tx)?;
         let resp = crate::sync::push_in(&tx, &stations, user, &req, clock, now)?;
         for r in resp.results.iter().filter(|r| r.outcome == Outcome::Refused) {

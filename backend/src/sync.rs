@@ -473,7 +473,7 @@ pub async fn push(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(req): ApiJson<IncomingPush>,
-) -> Result<(StatusCode, Json<PushResponse>), AppError> {
+) -> Result<axum::response::Response, AppError> {
     check_protocol(req.protocol)?;
     if req.client != user.client {
         return Err(AppError::forbidden("this session belongs to another device; push from the device that logged in"));
@@ -488,11 +488,58 @@ pub async fn push(
     if req.changes.windows(2).any(|w| w[1].seq() <= w[0].seq()) {
         return Err(AppError::bad_request("unordered", "changes must be in increasing seq order"));
     }
+    let ask = req.pull;
+    let who = ask.map(|_| user.clone());
     let queue = state.pushes.get_or_init(|| PushQueue::start(state.db.clone()));
     let mut resp = queue.push(user, req).await?;
     resp.store = Some(state.db.store_id().to_string());
-    let status = if resp.gap.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
-    Ok((status, Json(resp)))
+    if resp.gap.is_some() {
+        return Ok((StatusCode::CONFLICT, Json(resp)).into_response());
+    }
+    // The pull asked for with the push, from what was committed (its own changes too),
+    // when memory can answer it: one request for the device's whole round.
+    let (Some(ask), Some(who)) = (ask, who) else { return Ok(Json(resp).into_response()) };
+    note_seen(&state, &who, Some(ask.pending)).await?;
+    let Some(answer) = tail_answer(&state, &who, ask.cursor, DEFAULT_PULL_LIMIT) else {
+        return Ok(Json(resp).into_response());
+    };
+    let bytes = answer.bytes;
+    let page = page_of(&state, &who, answer);
+    let mut body = Vec::with_capacity(bytes + 1024);
+    serde_json::to_writer(&mut body, &PushAnswer { resp: &resp, page }).map_err(AppError::internal)?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A push's answer with the pull page it asked for (the page's records passed through as
+/// stored, not parsed again).
+#[derive(Serialize)]
+struct PushAnswer<'a> {
+    #[serde(flatten)]
+    resp: &'a PushResponse,
+    page: PullPage,
+}
+
+/// The newest states in memory from `cursor` that `user` may read, if memory holds all
+/// of them (see `tail.rs`).
+fn tail_answer(state: &AppState, user: &CurrentUser, cursor: u64, limit: u32) -> Option<crate::tail::Answer> {
+    let scope = crate::tail::Scope { is_hq: user.actor.is_hq, office: user.actor.office.as_str() };
+    state.db.pull_tail(&scope, cursor, limit as usize)
+}
+
+/// A pull page from the tail's answer: the scope's digest on the last page, the count on others.
+fn page_of(state: &AppState, user: &CurrentUser, a: crate::tail::Answer) -> PullPage {
+    let totals = served_digest(a.totals, user, &state.damaged);
+    let (digest, total) = if a.more { (None, Some(totals.count)) } else { (Some(totals), None) };
+    PullPage {
+        protocol: PROTOCOL_VERSION,
+        records: a.records,
+        cursor: a.cursor,
+        more: a.more,
+        server_time: state.db.server_time(),
+        digest,
+        store: state.db.store_id().to_string(),
+        total,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -560,6 +607,11 @@ pub fn read_pull(
             RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?;
         records.push(Shared(raw.into()));
         next = seq;
+    }
+    // Read to the end: the records up to the newest that this user does not see are behind
+    // the cursor too (a branch's cursor keeps up, and its next pull is answered from memory).
+    if !more {
+        next = next.max(max_seq);
     }
     // The scope's totals: a progress count while more is to come, the digest at the end.
     let (digest, total) = {
@@ -630,37 +682,24 @@ pub async fn pull(
             .with_field("wait"));
     }
     note_seen(&state, &user, p.pending).await?;
-    let store = state.db.store_id().to_string();
     // Nearly up to date (as every device syncing often is): from memory, as committed.
-    let scope = crate::tail::Scope { is_hq: user.actor.is_hq, office: user.actor.office.as_str() };
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait.into());
     // Watched before the first look, so nothing committed in between is missed.
     let mut newest = state.db.watch_newest();
-    while let Some(a) = state.db.pull_tail(&scope, p.cursor, limit as usize) {
+    while let Some(a) = tail_answer(&state, &user, p.cursor, limit) {
         if a.records.is_empty() && !a.more && tokio::time::Instant::now() < deadline {
             tokio::select! {
                 changed = newest.changed() => if changed.is_ok() { continue },
                 () = tokio::time::sleep_until(deadline) => continue,
             }
         }
-        let totals = served_digest(a.totals, &user, &state.damaged);
-        let (digest, total) = if a.more { (None, Some(totals.count)) } else { (Some(totals), None) };
-        let page = PullPage {
-            protocol: PROTOCOL_VERSION,
-            records: a.records,
-            cursor: a.cursor,
-            more: a.more,
-            server_time: state.db.server_time(),
-            digest,
-            store,
-            total,
-        };
         // Written once into a buffer of the right size (not grown, and copied, as it fills).
         let mut body = Vec::with_capacity(a.bytes + 512);
-        serde_json::to_writer(&mut body, &page).map_err(AppError::internal)?;
+        serde_json::to_writer(&mut body, &page_of(&state, &user, a)).map_err(AppError::internal)?;
         let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
         return Ok((json, body).into_response());
     }
+    let store = state.db.store_id().to_string();
     let server_time = state.db.server_time();
     let damaged = state.damaged.clone();
     let resp =

@@ -206,6 +206,11 @@ impl Tail {
             }
         }
         let totals = ScopeDigest { count: count as u64, sum: sum as u64 };
+        // Read to the end: what the scope does not see up to the newest seq is behind it
+        // too, so a branch's cursor keeps up with the store's (and stays within the tail).
+        if !more {
+            next = next.max(self.last);
+        }
         Some(Answer { records, bytes, cursor: next, more, totals })
     }
 }

@@ -173,13 +173,21 @@ async fn recover(ctx: Ctx, token: &str, store: &str) -> Result<(), SyncError> {
     ctx.replica.with_untracked(|r| storage::save_meta(&r.meta)).map_err(SyncError::Storage)
 }
 
-async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
+/// Pushes everything waiting. The push that carries the last of it asks for the pull's
+/// first page too: returned (with the cursor it was asked from) for [`pull_all`].
+async fn push_all(ctx: Ctx, token: &str) -> Result<Option<(u64, String)>, SyncError> {
     let client = reqwest::Client::new();
     sequence(ctx)?;
+    let mut page = None;
     loop {
-        let Some(req) = ctx.replica.with_untracked(|r| r.push_request(PUSH_BATCH)) else {
-            return Ok(());
+        let Some((mut req, cursor, waiting)) =
+            ctx.replica.with_untracked(|r| r.push_request(PUSH_BATCH).map(|q| (q, r.meta.cursor, r.outbox.len())))
+        else {
+            return Ok(page);
         };
+        if req.changes.len() >= waiting {
+            req.pull = Some(common::engine::wire::PullAsk { cursor, pending: 0 });
+        }
         let resp = client
             .post(format!("{}/api/sync/push", origin()))
             .bearer_auth(token)
@@ -191,7 +199,10 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
         if status != 200 && status != 409 {
             return Err(error_of(resp).await);
         }
-        let body: PushResponse = read_json(resp).await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        let mut body: PushResponse =
+            read_json(resp).await.map_err(|e| SyncError::Server(e.to_string(), e.to_string()))?;
+        // Only the page of the last push holds: an earlier one predates the pushes after it.
+        page = body.page.take().map(|p| (cursor, String::from(Box::<str>::from(p.0))));
         ctx.heard_server_time(body.server_time);
         check_store(ctx, body.store.as_deref())?;
         let fx = ctx.replica.try_update(|r| r.on_push(&body, now_ms())).unwrap_or_default();
@@ -220,7 +231,7 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<(), SyncError> {
             ));
         }
         if fx.settled.is_empty() && fx.renumbered.is_empty() {
-            return Ok(());
+            return Ok(page);
         }
     }
 }
@@ -379,10 +390,20 @@ thread_local! {
 /// [`MAX_PULL_LIMIT`]: each page is stored as one pack before the cursor moves, the next
 /// page is already on its way meanwhile, and the screens are told of new records at most
 /// once a second (and at the end), not once per page; the badge counts what has arrived.
-async fn pull_all(ctx: Ctx, token: &str) -> Result<Option<ScopeDigest>, SyncError> {
+/// `first`: the first page already here (from the push), with the cursor it was asked from.
+async fn pull_all(ctx: Ctx, token: &str, first: Option<(u64, String)>) -> Result<Option<ScopeDigest>, SyncError> {
     let pending = || ctx.replica.with_untracked(|r| r.outbox.len());
-    let mut asked = ctx.replica.with_untracked(|r| r.meta.cursor);
-    let mut next = Some(prefetch(token, asked, pending()).await);
+    let (mut asked, mut next) = match first {
+        Some((cursor, text)) => {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            let _ = tx.send(Ok(text));
+            (cursor, Some(rx))
+        }
+        None => {
+            let at = ctx.replica.with_untracked(|r| r.meta.cursor);
+            (at, Some(prefetch(token, at, pending()).await))
+        }
+    };
     let mut shown_at = 0.0;
     loop {
         let Some(coming) = next.take() else { return Ok(None) };
@@ -466,7 +487,7 @@ async fn verify_and_repair(ctx: Ctx, token: &str, server: Option<ScopeDigest>) -
         &format!("local records differ from the server's ({mine:?} vs {server:?}); pulling everything again").into(),
     );
     ctx.forget_records();
-    pull_all(ctx, token).await.map(|_| ())
+    pull_all(ctx, token, None).await.map(|_| ())
 }
 
 thread_local! {
@@ -488,8 +509,8 @@ pub async fn sync_now(ctx: Ctx) {
     }
     ctx.sync.update(|s| s.running = true);
     let round = || async {
-        push_all(ctx, &token).await?;
-        let digest = pull_all(ctx, &token).await?;
+        let first = push_all(ctx, &token).await?;
+        let digest = pull_all(ctx, &token, first).await?;
         verify_and_repair(ctx, &token, digest).await
     };
     let result = match round().await {

@@ -73,7 +73,7 @@ impl Dev {
     }
 
     pub async fn push(&self, changes: Vec<Change>) -> PushResponse {
-        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes };
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes, pull: None };
         let resp = self
             .http
             .post(format!("{}/api/sync/push", self.base))

@@ -220,7 +220,15 @@ pub fn process_push<S: Store, R: Rules>(
     }
     store.set_last_seq(client, last)?;
     let server_time = clock.tick(now_ms);
-    Ok(PushResponse { protocol: PROTOCOL_VERSION, acked_through: last, results, gap, server_time, store: None })
+    Ok(PushResponse {
+        protocol: PROTOCOL_VERSION,
+        acked_through: last,
+        results,
+        gap,
+        server_time,
+        store: None,
+        page: None,
+    })
 }
 
 /// Takes back what a device holds after the store was restored from a backup (see

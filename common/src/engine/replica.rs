@@ -388,7 +388,7 @@ impl Replica {
         }
         crate::sort::sort_by_key(&mut changes, |c| c.seq);
         let changes = changes.into_iter().take(max).cloned().collect();
-        Some(PushRequest { protocol: PROTOCOL_VERSION, client: self.meta.client, changes })
+        Some(PushRequest { protocol: PROTOCOL_VERSION, client: self.meta.client, changes, pull: None })
     }
 
     fn observe(&mut self, server_time: Hlc, now_ms: u64) {
@@ -753,6 +753,7 @@ mod tests {
             gap: None,
             server_time: Hlc::ZERO,
             store: None,
+            page: None,
         };
         let fx = r.on_push(&resp, 2000);
         assert_eq!(fx.settled, vec![c1.id, c2.id]);
@@ -786,6 +787,7 @@ mod tests {
             gap: None,
             server_time,
             store: None,
+            page: None,
         };
         r.on_push(&resp, now);
         // The device's clock is right again: its next change is stamped now, not days ahead.
@@ -816,6 +818,7 @@ mod tests {
             gap: None,
             server_time: Hlc::ZERO,
             store: None,
+            page: None,
         };
         let fx = r.on_push(&resp, 2000);
         assert!(fx.settled.is_empty() && fx.newly_refused.is_empty(), "not refused, not forgotten");
@@ -848,6 +851,7 @@ mod tests {
             gap: None,
             server_time: Hlc::ZERO,
             store: None,
+            page: None,
         };
         r.on_push(&resp, 2000);
         assert!(r.get(CUSTOMER, ID).is_none());

@@ -26,6 +26,20 @@ pub struct PushRequest {
     pub client: ClientId,
     /// In `seq` order, starting at or before the first one the server has not seen.
     pub changes: Vec<Change>,
+    /// Also the pull's first page, in the answer (see [`PushResponse::page`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull: Option<PullAsk>,
+}
+
+/// A pull asked for with a push: what `GET /api/sync/pull?cursor=…&pending=…` asks, so
+/// that a device with something to send syncs in one request, not two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullAsk {
+    pub cursor: u64,
+    /// How many changes the device still has waiting once this push is settled.
+    #[serde(default)]
+    pub pending: u32,
 }
 
 /// A push as the server reads it: the same JSON as [`PushRequest`], but a change that
@@ -37,6 +51,8 @@ pub struct IncomingPush {
     pub protocol: u32,
     pub client: ClientId,
     pub changes: Vec<PushedChange>,
+    #[serde(default)]
+    pub pull: Option<PullAsk>,
 }
 
 impl From<PushRequest> for IncomingPush {
@@ -45,6 +61,7 @@ impl From<PushRequest> for IncomingPush {
             protocol: r.protocol,
             client: r.client,
             changes: r.changes.into_iter().map(PushedChange::Change).collect(),
+            pull: r.pull,
         }
     }
 }
@@ -146,6 +163,11 @@ pub struct PushResponse {
     /// The identity of the server's store (see [`RecoverRequest`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// The pull page [`PushRequest::pull`] asked for, as the pull would answer it, after
+    /// this push's commit. Absent when not asked, after a gap, or when the server would
+    /// have to read it from its database (the device then pulls as usual).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<RawJson>,
 }
 
 from_map!(PushResponse, "a push answer", false, {
@@ -155,7 +177,20 @@ from_map!(PushResponse, "a push answer", false, {
     gap: "gap" or None,
     server_time: "server_time",
     store: "store" or None,
+    page: "page" or None,
 });
+
+/// A JSON value kept as it was sent (a pull page inside a push answer: read by the same
+/// code as a pull's, and its records stored as written).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(pub Box<serde_json::value::RawValue>);
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {

@@ -674,13 +674,15 @@ fn focus_soon_owned(id: String) {
 
 /// A credit order that takes the customer over their limit, from what this device
 /// knows (the balance as of its last sync; the server checks again at the audit). A
-/// customer first typed here is created with no credit, so any credit order is over.
+/// customer first typed for a new order is created with no credit, so any credit order
+/// is over (an edit that keeps its customer's name keeps the order's customer as it was).
 fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: Option<RecordId>) -> Option<Warning> {
     let known =
         fields.customer.or_else(|| ctx.customers().into_iter().find(|c| c.name == fields.customer_name).map(|c| c.id));
     let (limit, exposure) = match known {
         Some(c) => ctx.credit_of(c, editing.unwrap_or(RecordId(uuid_nil())))?,
-        None => (Fen(0), Fen(0)),
+        None if editing.is_none() => (Fen(0), Fen(0)),
+        None => return None,
     };
     let mut this = OrderView::from_record(&common::engine::record::RecordState::new(
         Kind::ORDER,

@@ -62,7 +62,7 @@ async fn login(base: &str, user: &str, n: u128) -> Device {
 impl Device {
     async fn push(&self, changes: Vec<Change>) {
         let n = changes.len();
-        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes };
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes, pull: None };
         let resp = self
             .http
             .post(format!("{}/api/sync/push", self.base))

@@ -1,6 +1,7 @@
 //! Round trips with 100 clients syncing at once, against the release server on loopback,
-//! without a browser: 10,000 orders ingested first, then each client pushes one change and
-//! pulls to the end, in a loop. Prints `RESULT name value` lines for `cargo xtask bench`:
+//! without a browser: 10,000 orders ingested first, then each client pushes one change,
+//! asking for the pull's first page in the push's answer as the app does, and pulls on
+//! while the page says more, in a loop. Prints `RESULT name value` lines for `cargo xtask bench`:
 //! the round trip's p50 and p99, and the server's CPU time per round trip (user + system,
 //! from /proc on Linux).
 
@@ -9,7 +10,7 @@ use common::desk::order::OrderDraft;
 use common::engine::hlc::Clock;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{Outcome, PushRequest, PushResponse, PROTOCOL_VERSION};
+use common::engine::wire::{Outcome, PullAsk, PushRequest, PushResponse, PROTOCOL_VERSION};
 use serde_json::json;
 use std::time::Instant;
 use tests::process::{free_port, ServerProcess};
@@ -90,7 +91,7 @@ impl Dev {
     }
 
     async fn push(&self, changes: Vec<Change>) -> PushResponse {
-        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes };
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes, pull: None };
         let resp = self
             .http
             .post(format!("{}/api/sync/push", self.base))
@@ -105,6 +106,30 @@ impl Dev {
             panic!("a change was refused: {r:?}");
         }
         resp
+    }
+
+    /// One change pushed with the pull asked for in the same request, as the app syncs:
+    /// the first page comes in the push's answer.
+    async fn push_asking(&self, change: Change, cursor: u64) -> Option<Page> {
+        let req = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            client: self.client,
+            changes: vec![change],
+            // BENCH_SEPARATE_PULL: the push alone, then the pull (as before 2026-12-06), to compare.
+            pull: std::env::var("BENCH_SEPARATE_PULL").is_err().then_some(PullAsk { cursor, pending: 0 }),
+        };
+        let resp = self
+            .http
+            .post(format!("{}/api/sync/push", self.base))
+            .bearer_auth(&self.login.token)
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let answer: PushAnswer = resp.json().await.unwrap();
+        assert!(answer.results.iter().all(|r| r.outcome == Outcome::Applied), "a change was refused");
+        answer.page
     }
 
     async fn pull(&self, cursor: u64, limit: u32) -> Page {
@@ -131,6 +156,13 @@ impl Dev {
             }
         }
     }
+}
+
+/// What the benchmark reads of a push's answer that carries a pull page.
+#[derive(serde::Deserialize)]
+struct PushAnswer {
+    results: Vec<common::engine::wire::ChangeResult>,
+    page: Option<Page>,
 }
 
 /// What the benchmark reads of a pull: the records are counted, not kept (a device would
@@ -186,7 +218,7 @@ async fn main() {
         t.await.unwrap();
     }
 
-    // 100 clients syncing at once: each round trip is a push of one change and a pull.
+    // 100 clients syncing at once: each round trip is a push of one change that brings the pull's page.
     // A person keeps at most 20 sessions: ten devices each for twelve clerks, four per office.
     let admin = login(&base, "hq_admin", 1999).await;
     for office in ["fs", "sz", "hq"] {
@@ -221,9 +253,16 @@ async fn main() {
                 for k in 0..round_trips {
                     let c = d.order(5_000 + k);
                     let t = Instant::now();
-                    d.push(vec![c]).await;
+                    let page = d.push_asking(c, cursor).await;
                     let pushed = t.elapsed().as_secs_f64() * 1000.0;
-                    let (next, n) = d.pull_to_end(cursor).await;
+                    let (next, n) = match page {
+                        Some(p) if !p.more => (p.cursor, p.records.len()),
+                        Some(p) => {
+                            let (next, n) = d.pull_to_end(p.cursor).await;
+                            (next, n + p.records.len())
+                        }
+                        None => d.pull_to_end(cursor).await,
+                    };
                     times.push((t.elapsed().as_secs_f64() * 1000.0, pushed));
                     pulled += n;
                     cursor = next;

@@ -97,7 +97,12 @@ async fn a_gap_in_the_sequence_is_refused_and_nothing_after_it_applies() {
     let _lost = clerk.new_order(2);
     let third = clerk.new_order(3);
     let resp = clerk
-        .push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: clerk.client, changes: vec![first, third] })
+        .push_raw(&PushRequest {
+            protocol: PROTOCOL_VERSION,
+            client: clerk.client,
+            changes: vec![first, third],
+            pull: None,
+        })
         .await;
     assert_eq!(resp.status(), 409);
     let body: common::engine::wire::PushResponse = resp.json().await.unwrap();
@@ -162,8 +167,9 @@ async fn pushing_under_another_devices_client_id_is_forbidden() {
     let mut fs = login(&base, "fs_clerk").await;
     let other = login(&base, "fs_clerk").await;
     let change = fs.new_order(1);
-    let resp =
-        fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: other.client, changes: vec![change] }).await;
+    let resp = fs
+        .push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: other.client, changes: vec![change], pull: None })
+        .await;
     let (status, body) = error_of(resp).await;
     assert_eq!((status, body.error.as_str()), (403, "forbidden"));
 }
@@ -376,9 +382,10 @@ async fn malformed_requests_get_clear_4xx_json_errors_and_change_nothing() {
     assert_eq!((status, body.error.as_str()), (400, "unsupported_protocol"));
 
     let many: Vec<_> = (0..501).map(|n| fs.new_order(n)).collect();
-    let (status, body) =
-        error_of(fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: fs.client, changes: many }).await)
-            .await;
+    let (status, body) = error_of(
+        fs.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: fs.client, changes: many, pull: None }).await,
+    )
+    .await;
     assert_eq!((status, body.error.as_str()), (413, "too_many_changes"));
 
     let resp = app.http.post(push.clone()).bearer_auth(fs.token()).body("{}").send().await.unwrap();
@@ -509,4 +516,80 @@ async fn a_pull_that_waits_answers_as_soon_as_something_new_is_committed() {
     assert_eq!(page.records.iter().map(|r| r.id).collect::<Vec<_>>(), [order.record]);
     // Longer than the server holds an answer: refused.
     assert_eq!(pull(26).await.unwrap().status(), 400);
+}
+
+/// A device's cursor at the end of what it may see.
+async fn cursor_at_end(device: &Device) -> u64 {
+    let mut cursor = 0;
+    loop {
+        let page = device.pull_page(cursor, 1000).await;
+        cursor = page.cursor;
+        if !page.more {
+            return cursor;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_push_that_asks_for_the_pull_brings_in_its_answer_the_page_the_pull_would_give() {
+    use common::engine::wire::{PullAsk, PullResponse, PushResponse};
+    let app = spawn_app().await;
+    let mut hq = login(&app.url(""), "hq_clerk").await;
+    let mut fs = login(&app.url(""), "fs_clerk").await;
+    let mut sz = login(&app.url(""), "sz_clerk").await;
+    let (hq_at, fs_at) = (cursor_at_end(&hq).await, cursor_at_end(&fs).await);
+    let (fs_order, sz_order) = (fs.new_order(1), sz.new_order(1));
+    fs.push(vec![fs_order.clone()]).await;
+    sz.push(vec![sz_order.clone()]).await;
+
+    // Head office pushes its own order and asks for what came since its cursor, in one request.
+    let hq_order = hq.new_order(1);
+    let ask = |cursor| Some(PullAsk { cursor, pending: 0 });
+    let resp = hq
+        .push_raw(&PushRequest {
+            protocol: PROTOCOL_VERSION,
+            client: hq.client,
+            changes: vec![hq_order.clone()],
+            pull: ask(hq_at),
+        })
+        .await;
+    assert_eq!(resp.status(), 200);
+    let answer: PushResponse = resp.json().await.unwrap();
+    assert_eq!(answer.results[0].outcome, Outcome::Applied);
+    let page: PullResponse = serde_json::from_str(answer.page.expect("no page in the push's answer").0.get()).unwrap();
+    let ids: Vec<RecordId> = page.records.iter().map(|r| r.id).collect();
+    assert_eq!(
+        ids,
+        vec![fs_order.record, sz_order.record, hq_order.record],
+        "the others' orders and its own, in order"
+    );
+    assert!(!page.more && page.digest.is_some(), "the last page carries the digest");
+    // Exactly what the pull answers from the same cursor.
+    let pulled = hq.pull_page(hq_at, 500).await;
+    assert_eq!((page.records, page.cursor, page.digest), (pulled.records, pulled.cursor, pulled.digest));
+
+    // A branch's device is sent its own office's records only.
+    let fs_second = fs.new_order(2);
+    let resp = fs
+        .push_raw(&PushRequest {
+            protocol: PROTOCOL_VERSION,
+            client: fs.client,
+            changes: vec![fs_second.clone()],
+            pull: ask(fs_at),
+        })
+        .await;
+    let answer: PushResponse = resp.json().await.unwrap();
+    let page: PullResponse = serde_json::from_str(answer.page.unwrap().0.get()).unwrap();
+    let ids: Vec<RecordId> = page.records.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![fs_order.record, fs_second.record]);
+
+    // Not asked, not sent; a bad ask is refused whole, with nothing stored.
+    let third = fs.new_order(3);
+    assert!(fs.push(vec![third]).await.page.is_none());
+    let before = fs.orders().await.len();
+    let bad = serde_json::json!({"protocol": PROTOCOL_VERSION, "client": fs.client, "changes": [fs.new_order(4)], "pull": {"cursor": -1}});
+    let resp = fs.http.post(app.url("/api/sync/push")).bearer_auth(fs.token()).json(&bad).send().await.unwrap();
+    let (status, body) = error_of(resp).await;
+    assert_eq!((status, body.error.as_str()), (422, "invalid_body"));
+    assert_eq!(fs.orders().await.len(), before, "the refused push stored nothing");
 }

@@ -22,6 +22,7 @@ async fn push_until_dead(device: &mut Device, pending: &mut Vec<Change>, progres
             protocol: common::engine::wire::PROTOCOL_VERSION,
             client: device.client,
             changes: batch,
+            pull: None,
         };
         let Ok(resp) = device
             .http

@@ -203,7 +203,8 @@ impl Device {
     }
 
     pub async fn push(&self, changes: Vec<Change>) -> PushResponse {
-        let resp = self.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes }).await;
+        let resp =
+            self.push_raw(&PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes, pull: None }).await;
         let status = resp.status();
         let text = resp.text().await.unwrap();
         assert!(status == 200 || status == 409, "push answered {status}: {text}");

@@ -241,6 +241,7 @@ async fn check_finds_a_flipped_bit_in_a_stored_order_which_is_then_not_served() 
             protocol: common::engine::wire::PROTOCOL_VERSION,
             client: gz.client,
             changes: vec![edit],
+            pull: None,
         })
         .await;
     assert_eq!(resp.status(), 503);
