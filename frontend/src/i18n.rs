@@ -279,6 +279,14 @@ pub fn refusal(lang: Lang, code: &str) -> &'static str {
     pick(lang, zh, en)
 }
 
+/// The name a screen reader gives a line's remove button.
+pub fn remove_line(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("删除第 {n} 行"),
+        Lang::En => format!("Remove line {n}"),
+    }
+}
+
 pub fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Zh => zh,

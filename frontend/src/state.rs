@@ -451,9 +451,7 @@ impl Ctx {
         if let Some(order) = same_customer.filter(|o| o.get_str(field::CUSTOMER_NAME) == fields.customer_name) {
             fields.customer = order.get(field::CUSTOMER).and_then(Value::as_str).and_then(|c| RecordId::parse(c).ok());
         } else if fields.customer.is_none() {
-            // A name typed exactly as a known customer's is that customer.
-            let known = self.customers().into_iter().find(|c| c.name == fields.customer_name).map(|c| c.id);
-            fields.customer = match known {
+            fields.customer = match self.customer_named(&fields.customer_name) {
                 Some(id) => Some(id),
                 None => {
                     let id = RecordId::new_v7(now_ms(), random_bytes());
@@ -692,6 +690,13 @@ impl Ctx {
             r.dismiss_refused(id);
         });
         storage::remove_refused(id);
+    }
+
+    /// The customer a name typed at order entry is: one whose name is exactly that.
+    pub fn customer_named(&self, name: &str) -> Option<RecordId> {
+        self.replica.with_untracked(|r| {
+            r.all(Kind::CUSTOMER).map(CustomerView::from_record).find(|c| c.name == name).map(|c| c.id)
+        })
     }
 
     pub fn customers(&self) -> Vec<CustomerView> {

@@ -226,10 +226,14 @@ impl CustomerFields {
     /// A new customer's values: these, and no credit until a manager gives some.
     pub fn new_values(&self) -> BTreeMap<String, Value> {
         let mut m = self.to_values();
-        m.insert("credit_limit".into(), Value::from(0));
+        m.insert("credit_limit".into(), Value::from(NEW_CUSTOMER_CREDIT.0));
         m
     }
 }
+
+/// The credit limit of a customer first typed at order entry: none, until a manager
+/// gives some.
+pub const NEW_CUSTOMER_CREDIT: Fen = Fen(0);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomerView {

@@ -677,11 +677,9 @@ fn focus_soon_owned(id: String) {
 /// customer first typed for a new order is created with no credit, so any credit order
 /// is over (an edit that keeps its customer's name keeps the order's customer as it was).
 fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: Option<RecordId>) -> Option<Warning> {
-    let known =
-        fields.customer.or_else(|| ctx.customers().into_iter().find(|c| c.name == fields.customer_name).map(|c| c.id));
-    let (limit, exposure) = match known {
+    let (limit, exposure) = match fields.customer.or_else(|| ctx.customer_named(&fields.customer_name)) {
         Some(c) => ctx.credit_of(c, editing.unwrap_or(RecordId(uuid_nil())))?,
-        None if editing.is_none() => (Fen(0), Fen(0)),
+        None if editing.is_none() => (common::desk::customer::NEW_CUSTOMER_CREDIT, Fen(0)),
         None => return None,
     };
     let mut this = OrderView::from_record(&common::engine::record::RecordState::new(
@@ -693,14 +691,6 @@ fn credit_warning(ctx: crate::state::Ctx, fields: &order::OrderFields, editing: 
     this.total = fields.total();
     common::desk::payments::over_credit(&this, Some(limit), exposure)
         .map(|(exposure, limit)| Warning::OverCredit { exposure, limit })
-}
-
-/// The name a screen reader gives a line's remove button.
-pub fn remove_label(lang: Lang, n: usize) -> String {
-    match lang {
-        Lang::Zh => format!("删除第 {n} 行"),
-        Lang::En => format!("Remove line {n}"),
-    }
 }
 
 fn uuid_nil() -> uuid::Uuid {
@@ -909,7 +899,7 @@ fn LineRow(
             <td class="num amount">{amount}</td>
             <td>
                 <button type="button" class="quiet remove" tabindex="-1" on:click=remove
-                    aria-label=move || remove_label(i.lang(), index.get() + 1)>"×"</button>
+                    aria-label=move || i18n::remove_line(i.lang(), index.get() + 1)>"×"</button>
             </td>
         </tr>
     }

@@ -6,10 +6,10 @@ use common::desk::admin::PasswordChange;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// What this device is and holds: useful when phoning support.
 /// What Chromium's localStorage holds for one site, in UTF-16 units (Safari's is half).
 const QUOTA_UNITS: usize = 5_242_880;
 
+/// What this device is and holds: useful when phoning support.
 #[component]
 pub fn Settings() -> impl IntoView {
     let ctx = use_ctx();

@@ -421,7 +421,7 @@ fn CountRow(
             {cell("reason", row.reason, false, ("原因", "Reason"))}
             <td>
                 <button type="button" class="quiet remove" on:click=remove
-                    aria-label=move || crate::pages::order_form::remove_label(i.lang(), index.get() + 1)>"×"</button>
+                    aria-label=move || crate::i18n::remove_line(i.lang(), index.get() + 1)>"×"</button>
             </td>
         </tr>
     }

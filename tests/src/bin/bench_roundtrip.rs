@@ -90,18 +90,23 @@ impl Dev {
         }
     }
 
-    async fn push(&self, changes: Vec<Change>) -> PushResponse {
-        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes, pull: None };
+    /// `req` sent; it must be answered 200.
+    async fn send(&self, req: &PushRequest) -> reqwest::Response {
         let resp = self
             .http
             .post(format!("{}/api/sync/push", self.base))
             .bearer_auth(&self.login.token)
-            .json(&req)
+            .json(req)
             .send()
             .await
             .unwrap();
         assert_eq!(resp.status(), 200);
-        let resp: PushResponse = resp.json().await.unwrap();
+        resp
+    }
+
+    async fn push(&self, changes: Vec<Change>) -> PushResponse {
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client: self.client, changes, pull: None };
+        let resp: PushResponse = self.send(&req).await.json().await.unwrap();
         if let Some(r) = resp.results.iter().find(|r| r.outcome != Outcome::Applied) {
             panic!("a change was refused: {r:?}");
         }
@@ -118,16 +123,7 @@ impl Dev {
             // BENCH_SEPARATE_PULL: the push alone, then the pull (as before 2026-12-06), to compare.
             pull: std::env::var("BENCH_SEPARATE_PULL").is_err().then_some(PullAsk { cursor, pending: 0 }),
         };
-        let resp = self
-            .http
-            .post(format!("{}/api/sync/push", self.base))
-            .bearer_auth(&self.login.token)
-            .json(&req)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let answer: PushAnswer = resp.json().await.unwrap();
+        let answer: PushAnswer = self.send(&req).await.json().await.unwrap();
         assert!(answer.results.iter().all(|r| r.outcome == Outcome::Applied), "a change was refused");
         answer.page
     }

@@ -530,9 +530,23 @@ async fn cursor_at_end(device: &Device) -> u64 {
     }
 }
 
+/// `change` pushed by `device` asking for the pull from `cursor`: the answer, and the page in it.
+async fn push_asking(
+    device: &Device,
+    change: common::engine::record::Change,
+    cursor: u64,
+) -> (common::engine::wire::PushResponse, common::engine::wire::PullResponse) {
+    let ask = Some(common::engine::wire::PullAsk { cursor, pending: 0 });
+    let req = PushRequest { protocol: PROTOCOL_VERSION, client: device.client, changes: vec![change], pull: ask };
+    let resp = device.push_raw(&req).await;
+    assert_eq!(resp.status(), 200);
+    let mut answer: common::engine::wire::PushResponse = resp.json().await.unwrap();
+    let page = answer.page.take().expect("no page in the push's answer");
+    (answer, serde_json::from_str(page.0.get()).unwrap())
+}
+
 #[tokio::test]
 async fn a_push_that_asks_for_the_pull_brings_in_its_answer_the_page_the_pull_would_give() {
-    use common::engine::wire::{PullAsk, PullResponse, PushResponse};
     let app = spawn_app().await;
     let mut hq = login(&app.url(""), "hq_clerk").await;
     let mut fs = login(&app.url(""), "fs_clerk").await;
@@ -544,19 +558,8 @@ async fn a_push_that_asks_for_the_pull_brings_in_its_answer_the_page_the_pull_wo
 
     // Head office pushes its own order and asks for what came since its cursor, in one request.
     let hq_order = hq.new_order(1);
-    let ask = |cursor| Some(PullAsk { cursor, pending: 0 });
-    let resp = hq
-        .push_raw(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            client: hq.client,
-            changes: vec![hq_order.clone()],
-            pull: ask(hq_at),
-        })
-        .await;
-    assert_eq!(resp.status(), 200);
-    let answer: PushResponse = resp.json().await.unwrap();
+    let (answer, page) = push_asking(&hq, hq_order.clone(), hq_at).await;
     assert_eq!(answer.results[0].outcome, Outcome::Applied);
-    let page: PullResponse = serde_json::from_str(answer.page.expect("no page in the push's answer").0.get()).unwrap();
     let ids: Vec<RecordId> = page.records.iter().map(|r| r.id).collect();
     assert_eq!(
         ids,
@@ -570,16 +573,7 @@ async fn a_push_that_asks_for_the_pull_brings_in_its_answer_the_page_the_pull_wo
 
     // A branch's device is sent its own office's records only.
     let fs_second = fs.new_order(2);
-    let resp = fs
-        .push_raw(&PushRequest {
-            protocol: PROTOCOL_VERSION,
-            client: fs.client,
-            changes: vec![fs_second.clone()],
-            pull: ask(fs_at),
-        })
-        .await;
-    let answer: PushResponse = resp.json().await.unwrap();
-    let page: PullResponse = serde_json::from_str(answer.page.unwrap().0.get()).unwrap();
+    let (_, page) = push_asking(&fs, fs_second.clone(), fs_at).await;
     let ids: Vec<RecordId> = page.records.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![fs_order.record, fs_second.record]);
 
