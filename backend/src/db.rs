@@ -306,12 +306,39 @@ fn load_clock(conn: &Connection) -> rusqlite::Result<Clock> {
     Ok(clock)
 }
 
+/// How often the checkpointer copies what the WAL holds into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Copies the WAL into the database file from a thread and connection of its own, every
+/// [`CHECKPOINT_EVERY`], while the store is open (`writer` alive). Passive: it never waits
+/// for the writer nor holds it up, and a commit is durable in the WAL before it is
+/// answered either way.
+fn start_checkpointer(conn: Connection, writer: std::sync::Weak<Mutex<Inner>>) {
+    let spawned = std::thread::Builder::new().name("checkpointer".into()).spawn(move || loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if writer.strong_count() == 0 {
+            return;
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!("checkpoint: {e}");
+        }
+    });
+    if let Err(e) = spawned {
+        // The writer's own checkpoints (at 10,000 pages) still bound the WAL.
+        tracing::warn!("checkpointer not started: {e}");
+    }
+}
+
 impl Db {
     pub fn open(path: &Path) -> Result<Db, AppError> {
         let mut conn = open_connection(path)?;
         // The writer reads the pages each push touches (records, their indexes, the change
         // log): kept in its own cache (64 MB at most) rather than read again from the file.
         conn.pragma_update(None, "cache_size", -65536)?;
+        // Checkpoints are the checkpointer's (below), off the writer: run at a commit, one
+        // stalled every push behind it while it copied pages and synced the file. This
+        // bound stays only in case that thread falls far behind (40 MB of WAL).
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         migrate(&mut conn)?;
         backfill_digests(&mut conn)?;
         let clock = load_clock(&conn)?;
@@ -325,8 +352,10 @@ impl Db {
         let last = Arc::new(Mutex::new(clock.last));
         let mut tail = Tail::default();
         reset_tail(&conn, &mut tail)?;
+        let inner = Arc::new(Mutex::new(Inner { conn, clock }));
+        start_checkpointer(open_connection(path)?, Arc::downgrade(&inner));
         Ok(Db {
-            inner: Arc::new(Mutex::new(Inner { conn, clock })),
+            inner,
             readers: Arc::new(Readers { conns, next: AtomicUsize::new(0) }),
             last,
             store_id: store_id.into(),
