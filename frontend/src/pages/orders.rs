@@ -57,7 +57,7 @@ enum Tab {
 }
 
 /// Rows rendered at first, and added by each "show more".
-const PAGE: usize = 100;
+const PAGE: usize = 50;
 
 /// ↑/↓ between the rows' links (↓ from the search box enters the list), so the list is
 /// worked from the keyboard. Boxes where the arrows mean something keep them.

@@ -540,3 +540,24 @@ async fn the_order_list_a_phone_opens_first_exports_its_orders_to_excel_through_
     b.wait_until("the list's address", "location.pathname === '/orders'", 10).await;
     b.wait_for(&format!("tr[data-number='{number}']"), 30).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_shows_its_newest_fifty_orders_and_the_rest_a_page_at_a_time() {
+    let Rig { tmp, server: _server, base, driver } = Rig::start().await;
+    let mut clerk = login(&base, "fs_clerk").await;
+    let orders: Vec<_> = (1..=60).map(|n| clerk.new_order(n)).collect();
+    clerk.push(orders).await;
+    let b = driver.session(&tmp.path().join("desk"), 1280, 900).await;
+    log_in(&b, &base, "fs_clerk").await;
+    let rows = "return document.querySelectorAll('table.orders:not(.refused-list) tbody tr[data-number]').length";
+    b.wait_for(&format!("table.orders tr[data-number='{}']", clerk.number(60)), 30).await;
+    assert_eq!(b.script(rows).await.as_u64(), Some(50), "the first page of rows");
+    let oldest = format!("table.orders tr[data-number='{}']", clerk.number(1));
+    assert!(b.find(&oldest).await.is_none(), "the oldest waits for the next page");
+    let more = b.wait_for(".list-foot button", 5).await;
+    let label = b.text(&more).await;
+    assert!(label.starts_with("显示更多"), "{label}");
+    b.click(&more).await;
+    b.wait_for(&oldest, 10).await;
+    assert!(b.script(rows).await.as_u64().unwrap_or(0) > 50, "the next page came");
+}
