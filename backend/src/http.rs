@@ -245,6 +245,20 @@ impl<T: hyper::rt::Write + Unpin> JsonParseErrors<T> {
         self.at = 0;
         std::task::Poll::Ready(Ok(()))
     }
+
+    /// `head` taken whole if it is one of hyper's own answers, its JSON version written in
+    /// its place (flush and shutdown write out what is left of it); `None` otherwise.
+    fn replaced(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        head: &[u8],
+    ) -> Option<std::task::Poll<std::io::Result<usize>>> {
+        self.pending = json_parse_error(head)?;
+        Some(match self.drain(cx) {
+            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
+            _ => std::task::Poll::Ready(Ok(head.len())),
+        })
+    }
 }
 
 impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for JsonParseErrors<T> {
@@ -265,13 +279,8 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for JsonParseErrors<T> {
     ) -> std::task::Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         std::task::ready!(this.drain(cx))?;
-        if let Some(replacement) = json_parse_error(buf) {
-            // Taken whole; flush and shutdown write out what is left of it.
-            this.pending = replacement;
-            if let std::task::Poll::Ready(Err(e)) = this.drain(cx) {
-                return std::task::Poll::Ready(Err(e));
-            }
-            return std::task::Poll::Ready(Ok(buf.len()));
+        if let Some(done) = this.replaced(cx, buf) {
+            return done;
         }
         std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
     }
@@ -290,14 +299,8 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for JsonParseErrors<T> {
         let this = self.get_mut();
         std::task::ready!(this.drain(cx))?;
         // hyper's own answers have an empty body: their head is the first slice, whole.
-        if let Some(head) = bufs.iter().find(|b| !b.is_empty()) {
-            if let Some(replacement) = json_parse_error(head) {
-                this.pending = replacement;
-                if let std::task::Poll::Ready(Err(e)) = this.drain(cx) {
-                    return std::task::Poll::Ready(Err(e));
-                }
-                return std::task::Poll::Ready(Ok(head.len()));
-            }
+        if let Some(done) = bufs.iter().find(|b| !b.is_empty()).and_then(|head| this.replaced(cx, head)) {
+            return done;
         }
         std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
