@@ -82,14 +82,6 @@ async fn call<T: DeserializeOwned>(
 
 const NO_BODY: Option<&()> = None;
 
-pub async fn setup_needed() -> bool {
-    #[derive(serde::Deserialize)]
-    struct Status {
-        needed: bool,
-    }
-    call::<Status>(reqwest::Method::GET, "/api/setup", None, NO_BODY).await.ok().flatten().is_some_and(|s| s.needed)
-}
-
 pub async fn setup(form: &Setup) -> Result<(), ApiError> {
     call::<()>(reqwest::Method::POST, "/api/setup", None, Some(form)).await.map(|_| ())
 }

@@ -7,7 +7,7 @@ use crate::storage;
 use common::desk::order::Status;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 use wasm_bindgen::JsCast;
 
 /// Every signed-in screen: header with office, user, sync state and language; navigation.
@@ -21,6 +21,10 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     // log-in; the first press says so, the second logs out.
     let warned = RwSignal::new(false);
     let logout = move |_| {
+        // Until every record is read the outbox is not known: the warning could not be given.
+        if !ctx.loaded.get_untracked() {
+            return;
+        }
         let pending = ctx.pending();
         if pending > 0 && !warned.get_untracked() {
             warned.set(true);
@@ -49,6 +53,9 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         })
     };
     let dismiss = move |_| ctx.notice.set(None);
+    // The order list shows from the list index while the records are read (`Ctx::load`);
+    // every other screen waits for them.
+    let on_list = matches!(use_location().pathname.get_untracked().as_str(), "/" | "/orders");
     // F2 starts a new order from anywhere (browsers keep Ctrl+N for themselves).
     let new_order = use_navigate();
     let f2 = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -60,6 +67,10 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         }
     });
     on_cleanup(move || f2.remove());
+    let body = move || {
+        let children = children.clone();
+        move || (on_list || ctx.loaded.get()).then(|| children())
+    };
     view! {
         <Show when=logged_in fallback=|| view! { <Redirect path="/login"/> }>
             <header class="top">
@@ -101,7 +112,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
                         <button type="button" class="quiet" on:click=dismiss>{i.t("知道了", "Dismiss")}</button>
                     </div>
                 })}
-                {children()}
+                {body()}
             </main>
         </Show>
     }

@@ -23,7 +23,7 @@ use wasm_bindgen::prelude::*;
 
 #[component]
 fn App() -> impl IntoView {
-    let ctx = Ctx::load();
+    let (ctx, rest) = Ctx::load();
     provide_context(ctx);
     provide_context(ctx.i18n);
     // The page's language attribute follows the switch (screen readers, fonts).
@@ -35,7 +35,17 @@ fn App() -> impl IntoView {
     });
     listen_to_outside_world(ctx);
     one_tab_without_web_locks(ctx);
-    sync::start_loop(ctx);
+    match rest {
+        None => sync::start_loop(ctx),
+        Some(loader) => ctx.read_rest(loader, move || sync::start_loop(ctx)),
+    }
+    // The list index follows the replica (written once it rests: see `Ctx::list_index_soon`).
+    Effect::new(move |_| {
+        ctx.replica.track();
+        if ctx.loaded.get() {
+            ctx.list_index_soon();
+        }
+    });
     ctx.fetch_pinyin();
     view! {
         <Show when=move || !ctx.elsewhere.get() fallback=|| view! { <pages::OtherTab/> }>
@@ -133,6 +143,11 @@ fn listen_to_outside_world(ctx: Ctx) {
     });
     let _ = window.add_event_listener_with_callback("storage", storage.as_ref().unchecked_ref());
     storage.forget();
+    // Leaving the page (a reload, a link to the full app, the tab closed): the list index
+    // is brought up to date now rather than lost with the page's timers.
+    let leaving = Closure::<dyn Fn()>::new(move || ctx.store_list_index());
+    let _ = window.add_event_listener_with_callback("pagehide", leaving.as_ref().unchecked_ref());
+    leaving.forget();
 }
 
 fn main() {

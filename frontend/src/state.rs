@@ -6,6 +6,7 @@ use crate::i18n::{I18n, Lang};
 use crate::storage::{self, SaveError};
 use common::desk::account::LoginResponse;
 use common::desk::customer::{CustomerFields, CustomerView};
+use common::desk::listing::{Listing, Row};
 use common::desk::order::{field, Action, OrderFields, OrderView};
 use common::desk::payments::PaymentView;
 use common::desk::permissions::Actor;
@@ -23,6 +24,10 @@ use std::collections::BTreeMap;
 thread_local! {
     /// The server's clock minus this device's (ms), measured at the last contact.
     static OFFSET_MS: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+    /// Another tab wrote to storage while this one was still reading it: read it again.
+    static STORE_MOVED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Bumped at each change of the replica; the list index is written once it rests.
+    static INDEX_DUE: std::cell::Cell<(u64, bool)> = const { std::cell::Cell::new((0, false)) };
 }
 
 /// This device's clock, as it reads.
@@ -91,6 +96,14 @@ pub struct Ctx {
     late_calls: StoredValue<common::desk::shipping::LateCalls>,
     /// Set once the pinyin table is installed: lookups by initials follow it.
     pub pinyin: RwSignal<bool>,
+    /// Every record has been read from storage. Until then (an open at the order list with
+    /// a list index) the list shows the stored rows and the other screens wait.
+    pub loaded: RwSignal<bool>,
+    /// The list index's rows, while the records are being read and the list's own rows
+    /// derived from them.
+    early_rows: RwSignal<Option<Vec<Row>>>,
+    /// The order list's rows, derived once per version of each order.
+    listing: StoredValue<Listing>,
 }
 
 pub fn use_ctx() -> Ctx {
@@ -109,26 +122,54 @@ fn fresh_replica() -> Replica {
     r
 }
 
+/// Readies a replica read from storage for this tab.
+fn prepared(mut replica: Replica, session: Option<&LoginResponse>) -> Replica {
+    // Every tab stamps its own versions: two tabs must never issue the same timestamp.
+    replica.meta.clock.node = u64::from_le_bytes(random_bytes::<8>());
+    OFFSET_MS.with(|o| o.set(replica.meta.offset_ms));
+    // Storage from before owners were noted belongs to whoever was logged in.
+    if replica.meta.owner.is_none() {
+        replica.meta.owner = session.map(|s| s.user.username.clone());
+    }
+    replica
+}
+
+/// A user-timing mark (`performance.mark`), seen in the browser's profiler and by tests.
+fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 impl Ctx {
-    pub fn load() -> Ctx {
+    /// The app's state, read from storage. Opened at the order list, logged in, with a list
+    /// index that matches the store, the records are left to a [`storage::Loader`] (returned,
+    /// for [`Ctx::read_rest`]): the list shows at once from the index.
+    pub fn load() -> (Ctx, Option<storage::Loader>) {
         #[cfg(feature = "full")]
         storage::migrate();
         let lang = Lang::parse(&storage::load_lang().unwrap_or_default());
         let mut session = storage::load_session();
-        let mut replica = storage::load_replica().unwrap_or_else(|| {
-            // Wiped or new: an old session belongs to a device id that is gone.
-            session = None;
-            storage::clear_session();
-            fresh_replica()
-        });
-        // Every tab stamps its own versions: two tabs must never issue the same timestamp.
-        replica.meta.clock.node = u64::from_le_bytes(random_bytes::<8>());
-        OFFSET_MS.with(|o| o.set(replica.meta.offset_ms));
-        // Storage from before owners were noted belongs to whoever was logged in.
-        if replica.meta.owner.is_none() {
-            replica.meta.owner = session.as_ref().map(|s| s.user.username.clone());
+        let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+        let early =
+            if session.is_some() && (path == "/" || path == "/orders") { storage::load_list_index() } else { None };
+        let loader = early.as_ref().and_then(|_| storage::Loader::start());
+        let replica = match &loader {
+            Some(l) => l.meta_only(),
+            None => storage::load_replica().unwrap_or_else(|| {
+                // Wiped or new: an old session belongs to a device id that is gone.
+                session = None;
+                storage::clear_session();
+                fresh_replica()
+            }),
+        };
+        let replica = prepared(replica, session.as_ref());
+        let early = if loader.is_some() { early } else { None };
+        if early.is_some() {
+            // For tools and tests: this open showed the stored rows (see `read_rest`).
+            mark("salesdesk:list-from-index");
         }
-        Ctx {
+        let ctx = Ctx {
             replica: RwSignal::new(replica),
             session: RwSignal::new(session),
             sync: RwSignal::new(SyncState { last_ok_ms: storage::load_last_sync(), ..SyncState::default() }),
@@ -141,7 +182,84 @@ impl Ctx {
             blank_requested: RwSignal::new(false),
             late_calls: StoredValue::new(Default::default()),
             pinyin: RwSignal::new(common::desk::pinyin::has_table()),
+            loaded: RwSignal::new(loader.is_none()),
+            early_rows: RwSignal::new(early),
+            listing: StoredValue::new(Listing::default()),
+        };
+        (ctx, loader)
+    }
+
+    /// Reads the records the list index stood in for, a few packs at a time (the person can
+    /// type between them), runs `then`, and derives the list's own rows likewise.
+    pub fn read_rest(self, mut loader: storage::Loader, then: impl FnOnce() + 'static) {
+        leptos::task::spawn_local(async move {
+            loop {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                let started = device_now_ms();
+                let mut more = true;
+                while more && device_now_ms() < started + 8 {
+                    more = loader.step();
+                }
+                if !more {
+                    break;
+                }
+            }
+            let replica = if STORE_MOVED.with(|m| m.replace(false)) {
+                storage::load_replica().unwrap_or_else(|| loader.finish())
+            } else {
+                loader.finish()
+            };
+            let replica = self.session.with_untracked(|s| prepared(replica, s.as_ref()));
+            self.replica.set(replica);
+            self.loaded.set(true);
+            mark("salesdesk:records-read");
+            then();
+            // The list keeps the stored rows until its own are derived, a slice at a time.
+            loop {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                let warm = self.replica.with_untracked(|r| self.listing.try_update_value(|l| l.warm(r, 250)));
+                if warm != Some(false) {
+                    break;
+                }
+            }
+            self.early_rows.set(None);
+        });
+    }
+
+    /// The order list's rows: every order, newest first (the list index's while the records
+    /// are still being read).
+    pub fn list_rows(&self) -> Vec<Row> {
+        if let Some(rows) = self.early_rows.with(Clone::clone) {
+            return rows;
         }
+        self.replica.with(|r| self.listing.try_update_value(|l| l.rows(r)).unwrap_or_default())
+    }
+
+    /// The replica moved: store the list index once it has rested a second (or when the
+    /// page goes, see [`Ctx::store_list_index`]).
+    pub fn list_index_soon(self) {
+        let tick = INDEX_DUE.with(|d| {
+            let tick = d.get().0 + 1;
+            d.set((tick, true));
+            tick
+        });
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(1_000).await;
+            if INDEX_DUE.with(|d| d.get().0) == tick {
+                self.store_list_index();
+            }
+        });
+    }
+
+    /// Stores the list index now if the replica moved since it was stored.
+    pub fn store_list_index(self) {
+        if !self.loaded.get_untracked() || !INDEX_DUE.with(|d| d.get().1) {
+            return;
+        }
+        INDEX_DUE.with(|d| d.set((d.get().0, false)));
+        self.replica.with_untracked(|r| {
+            storage::save_list_index(r, || self.listing.try_update_value(|l| l.rows(r)).unwrap_or_default())
+        });
     }
 
     /// The session's token, for the server's API; `None` when logged out.
@@ -259,6 +377,11 @@ impl Ctx {
     /// Another tab wrote to storage: fold what it wrote into this tab's replica.
     pub fn apply_storage_event(&self, key: Option<String>, new_value: Option<String>) {
         use storage::Incoming;
+        if !self.loaded.get_untracked() {
+            // Still reading storage: it is read again, whole, once the first reading ends.
+            STORE_MOVED.with(|m| m.set(true));
+            return;
+        }
         match storage::parse_event(key, new_value) {
             Incoming::Meta(m) => {
                 OFFSET_MS.with(|o| o.set(m.offset_ms));
@@ -369,6 +492,8 @@ impl Ctx {
         let mut evicted = 0;
         let result = loop {
             match write() {
+                // The list index is only a cache: it goes before any record does.
+                Err(SaveError::Quota) if storage::drop_list_index() => {}
                 Err(SaveError::Quota) => match self.free_space() {
                     0 => break Err(SaveError::Quota),
                     n => evicted += n,

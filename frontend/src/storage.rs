@@ -15,12 +15,20 @@
 //! - `sd1:o:{change id}`: a change waiting to be pushed (seq 0 until the syncing tab sequences it)
 //! - `sd1:x:{change id}`: a change the server refused, with its reason
 //! - `sd1:d:{draft id}`: an order being typed and not saved yet (see `drafts`)
+//! - `sd1:li`: the order list's rows (`common::desk::listing::index_text`), compressed: a
+//!   cache, shown at an offline open while the records are read, and the first thing
+//!   dropped when storage is full
+//! - `sd1:lt`: which store the list index was made from: the `sd1:w` it saw, then a hash
+//!   of the record, outbox and refusal keys
+//! - `sd1:w`: a value written anew just before each write of records, changes or refusals
+//!   (see [`records_changing`]), so that a list index made before is seen to be stale
 //!
 //! Several tabs share these keys. Any tab may add outbox entries; only the tab holding the
 //! sync lock (the leader) sequences and pushes them and writes packs, refusals and
 //! `sd1:meta`; the others follow through `storage` events (see `apply_storage_event`).
 
 use common::desk::account::LoginResponse;
+use common::desk::listing::{self, Row};
 use common::desk::numbering::NumberCounter;
 use common::engine::ids::{ChangeId, RecordId};
 use common::engine::packs::{Key, PackIndex, PACK_RECORDS};
@@ -51,6 +59,15 @@ const SESSION: &str = "sd1:session";
 const COUNTER: &str = "sd1:counter";
 const LANG: &str = "sd1:lang";
 const SCHEMA: &str = "sd:schema";
+const LIST: &str = "sd1:li";
+const LIST_AT: &str = "sd1:lt";
+const WRITTEN: &str = "sd1:w";
+
+thread_local! {
+    /// The `sd1:w` this tab's replica matches: read at load, then each one it writes.
+    /// Another tab's write changes `sd1:w`, and this tab then leaves the list index alone.
+    static MATCHES: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveError {
@@ -325,39 +342,154 @@ fn merge_into(all: &mut BTreeMap<Key, RecordState>, state: RecordState) {
 
 /// Loads the replica, or `None` if this browser has none yet (or it was wiped).
 pub fn load_replica() -> Option<Replica> {
-    let meta: ReplicaMeta = get(META)?;
-    let mut confirmed: BTreeMap<Key, RecordState> = BTreeMap::new();
-    let mut outbox = Vec::new();
-    let mut refused = Vec::new();
-    let mut index = PackIndex::default();
-    let raw = LocalStorage::raw();
-    for n in pack_numbers() {
-        let Some(stored) = raw.get_item(&pack_key(n)).ok().flatten() else { continue };
+    let mut loader = Loader::start()?;
+    while loader.step() {}
+    Some(loader.finish())
+}
+
+/// Reads the replica a pack at a time, so that the app can take input between packs (see
+/// `Ctx::load`): [`Loader::step`] until it says there is no more, then [`Loader::finish`].
+pub struct Loader {
+    meta: ReplicaMeta,
+    packs: Vec<u64>,
+    confirmed: BTreeMap<Key, RecordState>,
+    index: PackIndex,
+}
+
+impl Loader {
+    pub fn start() -> Option<Loader> {
+        let meta: ReplicaMeta = get(META)?;
+        MATCHES.with(|m| *m.borrow_mut() = written());
+        let mut packs = pack_numbers();
+        packs.reverse();
+        Some(Loader { meta, packs, confirmed: BTreeMap::new(), index: PackIndex::default() })
+    }
+
+    /// The replica without its records: what the screens have while the packs are read.
+    pub fn meta_only(&self) -> Replica {
+        Replica::from_parts(self.meta.clone(), Vec::new(), Vec::new(), Vec::new())
+    }
+
+    /// Reads the next pack; `false` once every pack has been read.
+    pub fn step(&mut self) -> bool {
+        let Some(n) = self.packs.pop() else { return false };
         // A pack that cannot be read is skipped: its records are pulled again after the
         // digest check finds them missing.
-        let Some(states) = storage_codec::decode::<Vec<RecordState>>(&stored) else { continue };
-        index.wrote(n, states.iter().map(|s| (s.kind, s.id)));
-        for s in states {
-            merge_into(&mut confirmed, s);
-        }
-    }
-    PACKS.with(|p| *p.borrow_mut() = index);
-    for key in all_keys() {
-        if key.starts_with("sd1:r:") {
-            if let Some(r) = get_packed::<RecordState>(&key) {
-                merge_into(&mut confirmed, r);
-            }
-        } else if key.starts_with("sd1:o:") {
-            if let Some(c) = get_packed::<Change>(&key) {
-                outbox.push(c);
-            }
-        } else if key.starts_with("sd1:x:") {
-            if let Some(r) = get_packed::<Refused>(&key) {
-                refused.push(r);
+        let stored = LocalStorage::raw().get_item(&pack_key(n)).ok().flatten();
+        if let Some(states) = stored.and_then(|s| storage_codec::decode::<Vec<RecordState>>(&s)) {
+            self.index.wrote(n, states.iter().map(|s| (s.kind, s.id)));
+            for s in states {
+                merge_into(&mut self.confirmed, s);
             }
         }
+        true
     }
-    Some(Replica::from_parts(meta, confirmed.into_values().collect(), outbox, refused))
+
+    pub fn finish(self) -> Replica {
+        let Loader { meta, mut confirmed, index, .. } = self;
+        let mut outbox = Vec::new();
+        let mut refused = Vec::new();
+        PACKS.with(|p| *p.borrow_mut() = index);
+        for key in all_keys() {
+            if key.starts_with("sd1:r:") {
+                if let Some(r) = get_packed::<RecordState>(&key) {
+                    merge_into(&mut confirmed, r);
+                }
+            } else if key.starts_with("sd1:o:") {
+                if let Some(c) = get_packed::<Change>(&key) {
+                    outbox.push(c);
+                }
+            } else if key.starts_with("sd1:x:") {
+                if let Some(r) = get_packed::<Refused>(&key) {
+                    refused.push(r);
+                }
+            }
+        }
+        Replica::from_parts(meta, confirmed.into_values().collect(), outbox, refused)
+    }
+}
+
+fn written() -> String {
+    LocalStorage::raw().get_item(WRITTEN).ok().flatten().unwrap_or_default()
+}
+
+/// Records, changes or refusals are about to be written or removed: a list index made
+/// before no longer matches them (written first: if the write after fails or the tab
+/// dies, the index is stale, never wrongly current).
+fn records_changing() {
+    let token = format!("{:x}", u64::from_le_bytes(crate::state::random_bytes::<8>()));
+    if put_raw(WRITTEN, &token).is_err() {
+        LocalStorage::delete(LIST_AT);
+    }
+    MATCHES.with(|m| *m.borrow_mut() = token);
+}
+
+/// What the list index is checked against: the last `sd1:w`, and the keys of the records,
+/// changes and refusals (an app from before the index writes no `sd1:w`, but any write of
+/// it adds or removes one of these).
+fn store_mark(written: &str) -> String {
+    // FNV-1a of each key, summed (so in any order): a change of keys, not an adversary, is
+    // what it tells apart.
+    let hash = all_keys()
+        .iter()
+        .filter(|k| {
+            k.starts_with(PACK) || k.starts_with("sd1:r:") || k.starts_with("sd1:o:") || k.starts_with("sd1:x:")
+        })
+        .map(|k| k.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
+        .fold(0u64, u64::wrapping_add);
+    format!("{written} {hash:x}")
+}
+
+/// The order list's rows as last stored, if they still match the store.
+pub fn load_list_index() -> Option<Vec<Row>> {
+    let raw = LocalStorage::raw();
+    let at = raw.get_item(LIST_AT).ok()??;
+    if at != store_mark(&written()) {
+        return None;
+    }
+    listing::parse_index(&storage_codec::decode_text(&raw.get_item(LIST).ok()??)?)
+}
+
+/// Stores the list's rows beside the records, unless what is stored is current already or
+/// the store holds what this tab's `replica` does not: another tab wrote since (then it is
+/// that tab's to write), or an app from before the index did. Best effort: when storage is
+/// full there is no index, and the app reads the records.
+pub fn save_list_index(replica: &Replica, rows: impl FnOnce() -> Vec<Row>) {
+    let now = written();
+    if MATCHES.with(|m| *m.borrow() != now) {
+        return;
+    }
+    let mark = store_mark(&now);
+    let raw = LocalStorage::raw();
+    if raw.get_item(LIST_AT).ok().flatten().as_deref() == Some(mark.as_str()) {
+        return;
+    }
+    // Every record, change and refusal stored is one this tab holds, and no more.
+    let known = |key: &str| match (pack_number(key), key.strip_prefix("sd1:o:"), key.strip_prefix("sd1:x:")) {
+        (Some(n), ..) => PACKS.with(|p| p.borrow().numbers().any(|k| k == n)),
+        (_, Some(id), _) => ChangeId::parse(id).is_ok_and(|id| replica.outbox.contains_key(&id)),
+        (.., Some(id)) => ChangeId::parse(id).is_ok_and(|id| replica.refused.contains_key(&id)),
+        _ => !key.starts_with("sd1:r:"),
+    };
+    let keys = all_keys();
+    let stored = keys.iter().filter(|k| k.starts_with(PACK) || k.starts_with("sd1:o:") || k.starts_with("sd1:x:"));
+    let held = PACKS.with(|p| p.borrow().numbers().count()) + replica.outbox.len() + replica.refused.len();
+    if !keys.iter().all(|k| known(k)) || stored.count() != held {
+        return;
+    }
+    LocalStorage::delete(LIST_AT);
+    if put_raw(LIST, &storage_codec::encode_json(listing::index_text(&rows()).as_bytes())).is_ok() {
+        let _ = put_raw(LIST_AT, &mark);
+    }
+}
+
+/// Drops the list index (to make room, or for the next person at this computer); whether
+/// there was one.
+pub fn drop_list_index() -> bool {
+    let had = LocalStorage::raw().get_item(LIST).ok().flatten().is_some();
+    LocalStorage::delete(LIST_AT);
+    LocalStorage::delete(LIST);
+    had
 }
 
 pub fn save_meta(meta: &ReplicaMeta) -> Result<(), SaveError> {
@@ -367,6 +499,7 @@ pub fn save_meta(meta: &ReplicaMeta) -> Result<(), SaveError> {
 
 /// A new or newly sequenced outbox change.
 pub fn save_change(change: &Change) -> Result<(), SaveError> {
+    records_changing();
     put_packed(&outbox_key(change.id), change)
 }
 
@@ -393,6 +526,7 @@ pub fn save_records(states: &[&RecordState]) -> Result<(), SaveError> {
 }
 
 pub fn save_stored(items: &[Stored<'_>]) -> Result<(), SaveError> {
+    records_changing();
     let raw = LocalStorage::raw();
     for chunk in items.chunks(PACK_RECORDS) {
         let mut n = PACKS.with(|p| p.borrow().next_number());
@@ -448,6 +582,7 @@ pub fn compact(replica: &Replica) {
 /// Drops records from the device (they stay on the server) to free room: each pack
 /// holding one is deleted and what else it held live is written again, smaller.
 pub fn remove_records(victims: &[Key], replica: &Replica) -> Result<(), SaveError> {
+    records_changing();
     let victims = common::sort::set_of(victims.iter().copied());
     let packs = PACKS.with(|p| common::sort::set_of(victims.iter().filter_map(|k| p.borrow().home_of(k))));
     for key in &victims {
@@ -478,14 +613,17 @@ pub fn heard_pack(n: u64, states: Option<&[RecordState]>) {
 }
 
 pub fn save_refused(r: &Refused) -> Result<(), SaveError> {
+    records_changing();
     put_packed(&refused_key(r.change.id), r)
 }
 
 pub fn remove_outbox(id: ChangeId) {
+    records_changing();
     LocalStorage::delete(outbox_key(id));
 }
 
 pub fn remove_refused(id: ChangeId) {
+    records_changing();
     LocalStorage::delete(refused_key(id));
 }
 
@@ -621,6 +759,8 @@ pub fn park(owner: &str, replica: &Replica) -> Result<(), SaveError> {
     if !parked.outbox.is_empty() || !parked.refused.is_empty() {
         put_packed(&format!("{PARKED}{owner}"), &parked)?;
     }
+    records_changing();
+    drop_list_index();
     for key in all_keys() {
         if key.starts_with("sd1:r:") || key.starts_with(PACK) || key.starts_with("sd1:o:") || key.starts_with("sd1:x:")
         {
@@ -654,6 +794,8 @@ pub fn parked_owners() -> Vec<(String, usize)> {
 /// Drops every confirmed record (they can be pulled again), keeping the outbox and
 /// refusals. Used at log-out so the next person on this computer starts clean.
 pub fn forget_records() {
+    records_changing();
+    drop_list_index();
     for key in all_keys() {
         if key.starts_with("sd1:r:") || key.starts_with(PACK) {
             LocalStorage::delete(&key);

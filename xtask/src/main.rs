@@ -168,6 +168,10 @@ fn bindgen_and_shrink(wasm_bindgen: &Path, wasm_opt: &Path, wasm: &Path, out: &P
         .arg(wasm))?;
     let bg = out.join(format!("{name}_bg.wasm"));
     let named = std::fs::read(&bg).map_err(|e| e.to_string())?;
+    // wasm-streams exports its JS stream classes from every app that links leptos (for
+    // server functions' streams, which this app has none of): nothing calls them, and
+    // without their exports wasm-opt drops their code (1.2 KB brotli of the core).
+    let (named, unused) = wasm_names::without_exports(&named, |n| n.contains("intounderlying"))?;
     std::fs::write(&bg, wasm_names::names_for_layout(&named)?).map_err(|e| e.to_string())?;
     let mut opt = Command::new(wasm_opt);
     opt.args([
@@ -194,8 +198,30 @@ fn bindgen_and_shrink(wasm_bindgen: &Path, wasm_opt: &Path, wasm: &Path, out: &P
     let js = out.join(format!("{name}.js"));
     let glue = std::fs::read_to_string(&js).map_err(|e| e.to_string())?;
     let glue = rename_in_glue(&glue, &String::from_utf8_lossy(&done.stdout), name)?;
+    let glue = if unused > 0 { without_stream_classes(&glue, name)? } else { glue };
     std::fs::write(&js, glue).map_err(|e| e.to_string())?;
     minify(&js)
+}
+
+/// The glue without wasm-streams' three classes, whose exports went from the wasm (see
+/// `bindgen_and_shrink`): each class, its `Symbol.dispose` line and its finalization registry.
+fn without_stream_classes(glue: &str, name: &str) -> Result<String> {
+    let mut out = glue.to_string();
+    for class in ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"] {
+        let missing = || format!("{name}.js: the class {class} is not where it was expected");
+        let start = out.find(&format!("export class {class} {{\n")).ok_or_else(missing)?;
+        let dispose = format!("\nif (Symbol.dispose) {class}.prototype[Symbol.dispose] = {class}.prototype.free;\n");
+        let end = out[start..].find(&dispose).ok_or_else(missing)? + start + dispose.len();
+        out.replace_range(start..end, "");
+        let registry = format!("const {class}Finalization = ");
+        let start = out.find(&registry).ok_or_else(missing)?;
+        let end = out[start..].find(");\n").ok_or_else(missing)? + start + 3;
+        out.replace_range(start..end, "");
+        if out.contains(class) {
+            return Err(missing());
+        }
+    }
+    Ok(out)
 }
 
 /// The strings in double quotes on one line of wasm-opt's mapping.

@@ -169,9 +169,86 @@ pub fn names_for_layout(wasm: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The module without the exports `drop` picks (wasm-opt then drops the code only they
+/// reached), and how many went.
+pub fn without_exports(wasm: &[u8], drop: impl Fn(&str) -> bool) -> Result<(Vec<u8>, usize)> {
+    if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
+        return Err("not a wasm module".into());
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut dropped = 0;
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let len = leb(wasm, &mut at)? as usize;
+        let body = wasm.get(at..at + len).ok_or("wasm ends inside a section")?;
+        at += len;
+        let new_body = if id == 7 {
+            let mut c = 0;
+            let mut kept = Vec::new();
+            let count = leb(body, &mut c)?;
+            let mut left = 0;
+            for _ in 0..count {
+                let start = c;
+                let name = String::from_utf8_lossy(name_at(body, &mut c)?).into_owned();
+                c += 1; // the export's kind
+                leb(body, &mut c)?;
+                if drop(&name) {
+                    dropped += 1;
+                } else {
+                    kept.extend_from_slice(body.get(start..c).ok_or("wasm ends inside an export")?);
+                    left += 1;
+                }
+            }
+            let mut new = Vec::new();
+            put_leb(&mut new, left);
+            new.extend_from_slice(&kept);
+            new
+        } else {
+            body.to_vec()
+        };
+        out.push(id);
+        put_leb(&mut out, new_body.len() as u64);
+        out.extend_from_slice(&new_body);
+    }
+    Ok((out, dropped))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::key;
+    use super::*;
+
+    /// A module of one export section: each export a function of that index.
+    fn module(exports: &[(&str, u64)]) -> Vec<u8> {
+        let mut section = Vec::new();
+        put_leb(&mut section, exports.len() as u64);
+        for (name, index) in exports {
+            put_leb(&mut section, name.len() as u64);
+            section.extend_from_slice(name.as_bytes());
+            section.push(0);
+            put_leb(&mut section, *index);
+        }
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.push(7);
+        put_leb(&mut wasm, section.len() as u64);
+        wasm.extend_from_slice(&section);
+        wasm
+    }
+
+    #[test]
+    fn only_the_exports_picked_are_dropped() {
+        let wasm = module(&[
+            ("main", 200),
+            ("intounderlyingsource_pull", 201),
+            ("memory", 202),
+            ("__wbg_intounderlyingsink_free", 203),
+        ]);
+        let (out, n) = without_exports(&wasm, |name| name.contains("intounderlying")).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(out, module(&[("main", 200), ("memory", 202)]));
+        assert_eq!(without_exports(&wasm, |_| false).unwrap(), (wasm.clone(), 0));
+    }
 
     #[test]
     fn alike_functions_get_alike_keys_ordered_by_size() {

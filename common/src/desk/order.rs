@@ -59,6 +59,14 @@ pub enum PaymentStamp {
 impl PaymentStamp {
     /// The stamp from its code, as serde reads it (the list reads stamps from thousands
     /// of stored steps without a reader per type).
+    pub fn code(self) -> &'static str {
+        match self {
+            PaymentStamp::Collect => "collect",
+            PaymentStamp::Receivable => "receivable",
+            PaymentStamp::Paid => "paid",
+        }
+    }
+
     pub fn parse(code: &str) -> Option<PaymentStamp> {
         match code {
             "collect" => Some(PaymentStamp::Collect),

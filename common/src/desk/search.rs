@@ -1,7 +1,8 @@
 //! Finding things while the customer is still talking: lookups by a few characters of a
 //! name, model, phone number or pinyin initials, and the order list's filter.
 
-use crate::desk::order::{OrderView, Status};
+use crate::desk::listing::ListRow;
+use crate::desk::order::Status;
 use crate::desk::permissions::Role;
 use crate::desk::time::{local_date, Date};
 use crate::engine::ids::OfficeCode;
@@ -142,7 +143,7 @@ impl Queue {
         }
     }
 
-    pub fn accepts(self, order: &OrderView) -> bool {
+    pub fn accepts(self, order: &ListRow) -> bool {
         match self {
             Queue::All => true,
             Queue::ToReview => order.status == Status::Entered,
@@ -179,7 +180,7 @@ pub struct OrderFilter {
 
 impl OrderFilter {
     /// Whether the list shows `order`. Over many orders, [`OrderFilter::prepare`] once.
-    pub fn accepts(&self, order: &OrderView, offset_minutes: i32) -> bool {
+    pub fn accepts(&self, order: &ListRow, offset_minutes: i32) -> bool {
         self.prepare().accepts(order, offset_minutes)
     }
 
@@ -196,7 +197,7 @@ pub struct PreparedFilter<'a> {
 }
 
 impl PreparedFilter<'_> {
-    pub fn accepts(&self, order: &OrderView, offset_minutes: i32) -> bool {
+    pub fn accepts(&self, order: &ListRow, offset_minutes: i32) -> bool {
         let f = self.filter;
         if !f.queue.accepts(order) || f.office.as_ref().is_some_and(|o| *o != order.office) {
             return false;
@@ -290,7 +291,8 @@ mod tests {
             set: RecordState::new(Kind::ORDER, id, office).writes_for(&values),
             event: None,
         };
-        let order = OrderView::from_record(&RecordState::from_change(&change));
+        let order = crate::desk::order::OrderView::from_record(&RecordState::from_change(&change));
+        let order = ListRow::of(&order, crate::engine::replica::SyncMark::Synced);
         let day = |s| Date::parse(s);
         let f = |text: &str, status, from, to| OrderFilter {
             text: text.into(),

@@ -78,6 +78,11 @@ impl PackIndex {
         *self = PackIndex::default();
     }
 
+    /// The numbers of the packs known.
+    pub fn numbers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.packs.keys().copied()
+    }
+
     pub fn home_of(&self, key: &Key) -> Option<u64> {
         self.home.get(key).copied()
     }

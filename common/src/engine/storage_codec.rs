@@ -50,7 +50,7 @@ pub fn decode<T: DeserializeOwned>(stored: &str) -> Option<T> {
 }
 
 /// The JSON text a stored value holds, whichever form it was written in.
-fn decode_text(stored: &str) -> Option<std::borrow::Cow<'_, str>> {
+pub fn decode_text(stored: &str) -> Option<std::borrow::Cow<'_, str>> {
     use std::borrow::Cow;
     if let Some(body) = stored.strip_prefix(MARK) {
         return String::from_utf8(deflate::inflate(&from_units(body)?)?).ok().map(Cow::Owned);

@@ -99,9 +99,17 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 fn SetupLink() -> impl IntoView {
     let i = use_ctx().i18n;
-    let needed = LocalResource::new(crate::admin_api::setup_needed);
+    // Asked once, by hand rather than through a `LocalResource` and the admin screens'
+    // client: the log-in page is in the core a phone downloads first.
+    let needed = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(answer) = reqwest::get(format!("{}/api/setup", sync::origin())).await {
+            let status = sync::read_json::<serde_json::Value>(answer).await.unwrap_or_default();
+            needed.try_set(status["needed"] == true);
+        }
+    });
     view! {
-        {move || needed.get().is_some_and(|n| n).then(|| view! {
+        {move || needed.get().then(|| view! {
             <p class="notice">
                 {i.s("这是新安装的系统,还没有任何用户。", "This is a new installation with no users yet. ")}
                 <a href="/setup">{i.s("开始设置", "Set it up")}</a>

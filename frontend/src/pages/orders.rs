@@ -6,7 +6,7 @@ use crate::components::StatusLabel;
 use crate::drafts;
 use crate::i18n::{self, I18n, Lang};
 use crate::state::use_ctx;
-use common::desk::listing::{rows_changed, Listing};
+use common::desk::listing::{rows_changed, ListRow};
 use common::desk::order::{OrderDraft, OrderView, Status};
 use common::desk::search::{OrderFilter, Queue};
 use common::desk::time::{format_local, Date};
@@ -117,11 +117,7 @@ pub fn OrderList() -> impl IntoView {
     let shown = RwSignal::new(PAGE);
     // Rows derived once per version of each order (see `common::desk::listing`): a new
     // order pulled, or one reviewed, re-derives one row, not ten thousand.
-    let listing = StoredValue::new(Listing::default());
-    let views = Memo::new_with_compare(
-        move |_| ctx.replica.with(|r| listing.try_update_value(|l| l.rows(r)).unwrap_or_default()),
-        rows_changed,
-    );
+    let views = Memo::new_with_compare(move |_| ctx.list_rows(), rows_changed);
     let filter = move |queue: Queue| OrderFilter {
         text: text.get(),
         status: Status::parse(&status.get()),
@@ -131,13 +127,13 @@ pub fn OrderList() -> impl IntoView {
         to: Date::parse(&to.get()),
     };
     let counts = Memo::new(move |_| {
-        views.with(|v| Queue::ALL.map(|q| (q, v.iter().filter(|(o, _)| q == Queue::All || q.accepts(o)).count())))
+        views.with(|v| Queue::ALL.map(|q| (q, v.iter().filter(|o| q == Queue::All || q.accepts(o)).count())))
     });
     let rows = Memo::new(move |_| {
         let Tab::Queue(q) = tab.get() else { return Vec::new() };
         let f = filter(q);
         let f = f.prepare();
-        views.with(|v| v.iter().filter(|(o, _)| f.accepts(o, offset)).cloned().collect::<Vec<_>>())
+        views.with(|v| v.iter().filter(|o| f.accepts(o, offset)).cloned().collect::<Vec<_>>())
     });
     let refused = Memo::new(move |_| {
         ctx.replica.with(|r| {
@@ -249,9 +245,9 @@ pub fn OrderList() -> impl IntoView {
                             // rows builds in half the time); the language is in the key, so
                             // switching it builds the rows again.
                             <For each=move || { let lang = i.lang(); rows.with(|r| r.iter().take(shown.get()).map(|row| (lang, row.clone())).collect::<Vec<_>>()) }
-                                key=|(lang, (o, m))| (*lang, o.id, o.number.clone(), o.total, o.status, *m, o.customer_name.clone(), o.stamp, o.shipment.clone(), o.needs_again(), o.has_conflict())
+                                key=|(lang, row)| (*lang, row.clone())
                                 let:row>
-                                <OrderRow order=row.1.0 mark=row.1.1 lang=row.0 offset=offset is_hq=is_hq/>
+                                <OrderRow order=row.1 lang=row.0 offset=offset is_hq=is_hq/>
                             </For>
                         </tbody>
                     </table>
@@ -390,12 +386,11 @@ fn DraftList(drafts: Memo<Vec<drafts::Draft>>) -> impl IntoView {
 }
 
 #[component]
-fn OrderRow(order: std::sync::Arc<OrderView>, mark: SyncMark, lang: Lang, offset: i32, is_hq: bool) -> impl IntoView {
+fn OrderRow(order: std::sync::Arc<ListRow>, lang: Lang, offset: i32, is_hq: bool) -> impl IntoView {
     let t = |zh, en| i18n::pick(lang, zh, en);
     let href = format!("/orders/{}", order.id);
     let date = order.created.map(|c| format_local(c.wall_ms, offset)).unwrap_or_default();
-    let conflict = order.has_conflict();
-    let again = order.needs_again().first().copied();
+    let (conflict, again, mark) = (order.conflict, order.again, order.mark);
     let number = order.number.clone();
     let stamp = order.stamp.map(|s| i18n::stamp(lang, s));
     let shipment = order.shipment.clone().map(|(w, p)| match lang {

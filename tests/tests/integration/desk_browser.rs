@@ -561,3 +561,76 @@ async fn a_long_list_shows_its_newest_fifty_orders_and_the_rest_a_page_at_a_time
     b.wait_for(&oldest, 10).await;
     assert!(b.script(rows).await.as_u64().unwrap_or(0) > 50, "the next page came");
 }
+
+/// Whether this page's open showed the order list from the stored rows (the list index)
+/// rather than from the records (the app marks it with `performance.mark`).
+async fn opened_from_index(b: &Browser) -> bool {
+    b.script("return performance.getEntriesByName('salesdesk:list-from-index').length === 1").await.as_bool()
+        == Some(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_order_list_opens_offline_from_its_stored_rows_and_never_from_stale_ones() {
+    let Rig { tmp, mut server, base, driver } = Rig::start().await;
+    let mut clerk = login(&base, "fs_clerk").await;
+    let orders = (1..=3).map(|n| clerk.new_order(n)).collect();
+    clerk.push(orders).await;
+    let b = crate::browser::branch_clerk_ready_offline(&driver, &tmp.path().join("desk"), &base).await;
+    let row = |n: &str| format!("table.orders tr[data-number='{n}']");
+    b.wait_for(&row(&clerk.number(3)), 30).await;
+    // Stored beside the records once they rest (or when the page goes).
+    b.wait_until("the list index to be stored", "localStorage.getItem('sd1:lt') !== null", 15).await;
+    server.kill();
+
+    // Offline, the list shows at once from the stored rows; the records follow.
+    b.goto(&format!("{base}/orders")).await;
+    for n in 1..=3 {
+        b.wait_for(&row(&clerk.number(n)), 30).await;
+    }
+    assert!(opened_from_index(&b).await, "the list came from its index");
+    b.wait_until("the records read", "performance.getEntriesByName('salesdesk:records-read').length === 1", 30).await;
+
+    // An order taken here, offline: the next open shows it, waiting to sync.
+    let number = take_order_with_keyboard(&b).await;
+    b.goto(&format!("{base}/orders")).await;
+    b.wait_for(&format!("{}[data-sync='pending']", row(&number)), 30).await;
+    b.wait_for(&row(&clerk.number(1)), 30).await;
+
+    // An order written where this app did not see it (by an older version of the app in
+    // another tab, say, which knows nothing of the index): the index no longer matches,
+    // so the list is read from the records, and stored anew for the next open.
+    let other = clerk.new_order(4);
+    b.script(&format!(
+        "localStorage.setItem('sd1:o:{}', {}); return true",
+        other.id,
+        serde_json::to_string(&serde_json::to_string(&other).unwrap()).unwrap()
+    ))
+    .await;
+    b.goto(&format!("{base}/orders")).await;
+    b.wait_for(&format!("{}[data-sync='pending']", row(&clerk.number(4))), 30).await;
+    assert!(!opened_from_index(&b).await, "a stale index was not used");
+    let stale = b.script("return localStorage.getItem('sd1:lt')").await;
+    b.wait_until(
+        "the index stored again",
+        &format!("localStorage.getItem('sd1:lt') !== null && localStorage.getItem('sd1:lt') !== {stale}"),
+        15,
+    )
+    .await;
+    b.goto(&format!("{base}/orders")).await;
+    b.wait_for(&format!("{}[data-sync='pending']", row(&clerk.number(4))), 30).await;
+    b.wait_for(&format!("{}[data-sync='pending']", row(&number)), 30).await;
+    assert!(opened_from_index(&b).await, "the index was stored again");
+
+    // Logging out leaves nothing of the list for the next person at this computer.
+    b.wait_until("the records read", "performance.getEntriesByName('salesdesk:records-read').length === 1", 30).await;
+    b.script(
+        "[...document.querySelectorAll('header.top button')].find((x) => x.innerText === '退出').click(); return true",
+    )
+    .await;
+    b.script(
+        "[...document.querySelectorAll('header.top button')].find((x) => x.innerText === '退出')?.click(); return true",
+    )
+    .await;
+    b.wait_for("#username", 30).await;
+    assert_eq!(b.script("return localStorage.getItem('sd1:li')").await, serde_json::Value::Null);
+}
