@@ -161,7 +161,10 @@ pub fn SyncBadge() -> impl IntoView {
         let s = ctx.sync.get();
         let lang = i.lang();
         let text = |zh: String, en: String| if lang == Lang::Zh { zh } else { en };
-        if let Some((have, total)) = s.progress {
+        if !ctx.loaded.get() {
+            // The list shows from its index while the records (and the outbox) are read.
+            ("syncing", text("正在读取本机数据…".into(), "Reading this device's records…".into()))
+        } else if let Some((have, total)) = s.progress {
             // A first sync: how far it has got (the form works meanwhile).
             let have = have.min(total);
             ("syncing", text(format!("正在下载记录 {have} / {total}"), format!("Downloading records {have} / {total}")))

@@ -3,7 +3,8 @@
 //! generic function gets for each type (a view's `build`, a type's `drop_in_place`) are
 //! near-identical, and brotli shares more of them when they are neighbours. Measured on the
 //! core: 6.4 KB brotli less than wasm-opt's own order (docs/benchmarks.md). The names go
-//! when wasm-opt writes the module; the code is untouched.
+//! when wasm-opt writes the module; the code is untouched. Also drops exports nothing
+//! calls ([`without_exports`]), so that wasm-opt drops the code only they reached.
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -95,19 +96,7 @@ fn key(name: &str, size: u64, index: u64) -> String {
 
 /// The module with its function names replaced by [`key`]s.
 pub fn names_for_layout(wasm: &[u8]) -> Result<Vec<u8>> {
-    if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
-        return Err("not a wasm module".into());
-    }
-    let mut sections = Vec::new();
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        at += 1;
-        let len = leb(wasm, &mut at)? as usize;
-        let body = wasm.get(at..at + len).ok_or("wasm ends inside a section")?;
-        sections.push((id, body));
-        at += len;
-    }
+    let sections = sections(wasm)?;
     let imports = match sections.iter().find(|(id, _)| *id == 2) {
         Some((_, s)) => imported_functions(s)?,
         None => 0,
@@ -121,7 +110,7 @@ pub fn names_for_layout(wasm: &[u8]) -> Result<Vec<u8>> {
             at += len as usize;
         }
     }
-    let mut out = wasm[..8].to_vec();
+    let mut out = Vec::new();
     let mut renamed = false;
     for (id, body) in sections {
         let mut at = 0;
@@ -159,60 +148,73 @@ pub fn names_for_layout(wasm: &[u8]) -> Result<Vec<u8>> {
         } else {
             body.to_vec()
         };
-        out.push(id);
-        put_leb(&mut out, new_body.len() as u64);
-        out.extend_from_slice(&new_body);
+        out.push((id, new_body));
     }
     if !renamed {
         return Err("the wasm has no function names to order by".into());
     }
-    Ok(out)
+    Ok(module_of(out))
 }
 
-/// The module without the exports `drop` picks (wasm-opt then drops the code only they
-/// reached), and how many went.
-pub fn without_exports(wasm: &[u8], drop: impl Fn(&str) -> bool) -> Result<(Vec<u8>, usize)> {
+/// A module's sections in order, each its id and body.
+fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>> {
     if wasm.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
         return Err("not a wasm module".into());
     }
-    let mut out = wasm[..8].to_vec();
-    let mut dropped = 0;
+    let mut sections = Vec::new();
     let mut at = 8;
     while at < wasm.len() {
         let id = wasm[at];
         at += 1;
         let len = leb(wasm, &mut at)? as usize;
-        let body = wasm.get(at..at + len).ok_or("wasm ends inside a section")?;
+        sections.push((id, wasm.get(at..at + len).ok_or("wasm ends inside a section")?));
         at += len;
-        let new_body = if id == 7 {
-            let mut c = 0;
-            let mut kept = Vec::new();
-            let count = leb(body, &mut c)?;
-            let mut left = 0;
-            for _ in 0..count {
-                let start = c;
-                let name = String::from_utf8_lossy(name_at(body, &mut c)?).into_owned();
-                c += 1; // the export's kind
-                leb(body, &mut c)?;
-                if drop(&name) {
-                    dropped += 1;
-                } else {
-                    kept.extend_from_slice(body.get(start..c).ok_or("wasm ends inside an export")?);
-                    left += 1;
-                }
-            }
-            let mut new = Vec::new();
-            put_leb(&mut new, left);
-            new.extend_from_slice(&kept);
-            new
-        } else {
-            body.to_vec()
-        };
-        out.push(id);
-        put_leb(&mut out, new_body.len() as u64);
-        out.extend_from_slice(&new_body);
     }
-    Ok((out, dropped))
+    Ok(sections)
+}
+
+/// The module made of these sections.
+fn module_of(sections: Vec<(u8, Vec<u8>)>) -> Vec<u8> {
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    for (id, body) in sections {
+        out.push(id);
+        put_leb(&mut out, body.len() as u64);
+        out.extend_from_slice(&body);
+    }
+    out
+}
+
+/// The module without the exports `drop` picks (wasm-opt then drops the code only they
+/// reached), and how many went.
+pub fn without_exports(wasm: &[u8], drop: impl Fn(&str) -> bool) -> Result<(Vec<u8>, usize)> {
+    let mut out = Vec::new();
+    let mut dropped = 0;
+    for (id, body) in sections(wasm)? {
+        if id != 7 {
+            out.push((id, body.to_vec()));
+            continue;
+        }
+        let mut at = 0;
+        let mut kept = Vec::new();
+        let mut left = 0;
+        for _ in 0..leb(body, &mut at)? {
+            let start = at;
+            let name = String::from_utf8_lossy(name_at(body, &mut at)?).into_owned();
+            at += 1; // the export's kind
+            leb(body, &mut at)?;
+            if drop(&name) {
+                dropped += 1;
+            } else {
+                kept.extend_from_slice(body.get(start..at).ok_or("wasm ends inside an export")?);
+                left += 1;
+            }
+        }
+        let mut new = Vec::new();
+        put_leb(&mut new, left);
+        new.extend_from_slice(&kept);
+        out.push((id, new));
+    }
+    Ok((module_of(out), dropped))
 }
 
 #[cfg(test)]
