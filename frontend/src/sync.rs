@@ -637,7 +637,12 @@ pub fn start_loop(ctx: Ctx) {
     if !crate::locks::hold_forever("salesdesk-sync", become_leader) {
         become_leader();
     }
-    if !LEADER.with(Cell::get) {
-        ctx.sync.update(|s| s.follower = true);
-    }
+    // The lock comes a moment later even when no other tab holds it: until then this tab
+    // shows that it is about to sync, not another tab's (unknown) state as synced.
+    spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(1_000).await;
+        if !LEADER.with(Cell::get) {
+            ctx.sync.update(|s| s.follower = true);
+        }
+    });
 }
