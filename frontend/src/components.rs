@@ -55,7 +55,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let dismiss = move |_| ctx.notice.set(None);
     // The order list shows from the list index while the records are read (`Ctx::load`);
     // every other screen waits for them.
-    let on_list = matches!(use_location().pathname.get_untracked().as_str(), "/" | "/orders");
+    let on_list = crate::state::is_order_list(&use_location().pathname.get_untracked());
     // F2 starts a new order from anywhere (browsers keep Ctrl+N for themselves).
     let new_order = use_navigate();
     let f2 = window_event_listener(leptos::ev::keydown, move |ev| {

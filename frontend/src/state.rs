@@ -27,7 +27,7 @@ thread_local! {
     /// Another tab wrote to storage while this one was still reading it: read it again.
     static STORE_MOVED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Bumped at each change of the replica; the list index is written once it rests.
-    static INDEX_DUE: std::cell::Cell<(u64, bool)> = const { std::cell::Cell::new((0, false)) };
+    static INDEX_TICK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// This device's clock, as it reads.
@@ -134,6 +134,29 @@ fn prepared(mut replica: Replica, session: Option<&LoginResponse>) -> Replica {
     replica
 }
 
+/// Whether `path` is the order list's address: the screen an open may show from the list
+/// index before the records are read; every other screen waits for them.
+pub fn is_order_list(path: &str) -> bool {
+    path == "/" || path == "/orders"
+}
+
+/// Runs `step` until it says there is no more, a few milliseconds at a time, the page free
+/// between (to draw, and to take the person's typing).
+async fn in_slices(mut step: impl FnMut() -> bool) {
+    loop {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        let started = device_now_ms();
+        loop {
+            if !step() {
+                return;
+            }
+            if device_now_ms() >= started + 8 {
+                break;
+            }
+        }
+    }
+}
+
 /// A user-timing mark (`performance.mark`), seen in the browser's profiler and by tests.
 fn mark(name: &str) {
     if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
@@ -151,8 +174,7 @@ impl Ctx {
         let lang = Lang::parse(&storage::load_lang().unwrap_or_default());
         let mut session = storage::load_session();
         let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
-        let early =
-            if session.is_some() && (path == "/" || path == "/orders") { storage::load_list_index() } else { None };
+        let early = if session.is_some() && is_order_list(&path) { storage::load_list_index() } else { None };
         let loader = early.as_ref().and_then(|_| storage::Loader::start());
         let replica = match &loader {
             Some(l) => l.meta_only(),
@@ -164,7 +186,7 @@ impl Ctx {
             }),
         };
         let replica = prepared(replica, session.as_ref());
-        let early = if loader.is_some() { early } else { None };
+        let early = early.filter(|_| loader.is_some());
         if early.is_some() {
             // For tools and tests: this open showed the stored rows (see `read_rest`).
             mark("salesdesk:list-from-index");
@@ -193,17 +215,7 @@ impl Ctx {
     /// type between them), runs `then`, and derives the list's own rows likewise.
     pub fn read_rest(self, mut loader: storage::Loader, then: impl FnOnce() + 'static) {
         leptos::task::spawn_local(async move {
-            loop {
-                gloo_timers::future::TimeoutFuture::new(0).await;
-                let started = device_now_ms();
-                let mut more = true;
-                while more && device_now_ms() < started + 8 {
-                    more = loader.step();
-                }
-                if !more {
-                    break;
-                }
-            }
+            in_slices(|| loader.step()).await;
             let replica = if STORE_MOVED.with(|m| m.replace(false)) {
                 storage::load_replica().unwrap_or_else(|| loader.finish())
             } else {
@@ -215,15 +227,17 @@ impl Ctx {
             mark("salesdesk:records-read");
             then();
             // The list keeps the stored rows until its own are derived, a slice at a time.
-            loop {
-                gloo_timers::future::TimeoutFuture::new(0).await;
-                let warm = self.replica.with_untracked(|r| self.listing.try_update_value(|l| l.warm(r, 250)));
-                if warm != Some(false) {
-                    break;
-                }
-            }
+            in_slices(|| {
+                self.replica.with_untracked(|r| self.listing.try_update_value(|l| !l.warm(r, 250)) == Some(true))
+            })
+            .await;
             self.early_rows.set(None);
         });
+    }
+
+    /// The list's own rows, derived from `r` (once per version of each order).
+    fn derived_rows(&self, r: &Replica) -> Vec<Row> {
+        self.listing.try_update_value(|l| l.rows(r)).unwrap_or_default()
     }
 
     /// The order list's rows: every order, newest first (the list index's while the records
@@ -232,34 +246,30 @@ impl Ctx {
         if let Some(rows) = self.early_rows.with(Clone::clone) {
             return rows;
         }
-        self.replica.with(|r| self.listing.try_update_value(|l| l.rows(r)).unwrap_or_default())
+        self.replica.with(|r| self.derived_rows(r))
     }
 
     /// The replica moved: store the list index once it has rested a second (or when the
     /// page goes, see [`Ctx::store_list_index`]).
     pub fn list_index_soon(self) {
-        let tick = INDEX_DUE.with(|d| {
-            let tick = d.get().0 + 1;
-            d.set((tick, true));
-            tick
+        let tick = INDEX_TICK.with(|t| {
+            t.set(t.get() + 1);
+            t.get()
         });
         leptos::task::spawn_local(async move {
             gloo_timers::future::TimeoutFuture::new(1_000).await;
-            if INDEX_DUE.with(|d| d.get().0) == tick {
+            if INDEX_TICK.with(std::cell::Cell::get) == tick {
                 self.store_list_index();
             }
         });
     }
 
-    /// Stores the list index now if the replica moved since it was stored.
+    /// Stores the list index now, unless the one stored is current (see
+    /// `storage::save_list_index`).
     pub fn store_list_index(self) {
-        if !self.loaded.get_untracked() || !INDEX_DUE.with(|d| d.get().1) {
-            return;
+        if self.loaded.get_untracked() {
+            self.replica.with_untracked(|r| storage::save_list_index(r, || self.derived_rows(r)));
         }
-        INDEX_DUE.with(|d| d.set((d.get().0, false)));
-        self.replica.with_untracked(|r| {
-            storage::save_list_index(r, || self.listing.try_update_value(|l| l.rows(r)).unwrap_or_default())
-        });
     }
 
     /// The session's token, for the server's API; `None` when logged out.

@@ -409,6 +409,11 @@ impl Loader {
     }
 }
 
+/// A key holding records, a waiting change or a refusal (what the list index is made from).
+fn is_record_key(key: &str) -> bool {
+    key.starts_with(PACK) || key.starts_with("sd1:r:") || key.starts_with("sd1:o:") || key.starts_with("sd1:x:")
+}
+
 fn written() -> String {
     LocalStorage::raw().get_item(WRITTEN).ok().flatten().unwrap_or_default()
 }
@@ -432,9 +437,7 @@ fn store_mark(written: &str) -> String {
     // what it tells apart.
     let hash = all_keys()
         .iter()
-        .filter(|k| {
-            k.starts_with(PACK) || k.starts_with("sd1:r:") || k.starts_with("sd1:o:") || k.starts_with("sd1:x:")
-        })
+        .filter(|k| is_record_key(k))
         .map(|k| k.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
         .fold(0u64, u64::wrapping_add);
     format!("{written} {hash:x}")
@@ -466,15 +469,14 @@ pub fn save_list_index(replica: &Replica, rows: impl FnOnce() -> Vec<Row>) {
     }
     // Every record, change and refusal stored is one this tab holds, and no more.
     let known = |key: &str| match (pack_number(key), key.strip_prefix("sd1:o:"), key.strip_prefix("sd1:x:")) {
-        (Some(n), ..) => PACKS.with(|p| p.borrow().numbers().any(|k| k == n)),
+        (Some(n), ..) => PACKS.with(|p| p.borrow().holds(n)),
         (_, Some(id), _) => ChangeId::parse(id).is_ok_and(|id| replica.outbox.contains_key(&id)),
         (.., Some(id)) => ChangeId::parse(id).is_ok_and(|id| replica.refused.contains_key(&id)),
         _ => !key.starts_with("sd1:r:"),
     };
     let keys = all_keys();
-    let stored = keys.iter().filter(|k| k.starts_with(PACK) || k.starts_with("sd1:o:") || k.starts_with("sd1:x:"));
-    let held = PACKS.with(|p| p.borrow().numbers().count()) + replica.outbox.len() + replica.refused.len();
-    if !keys.iter().all(|k| known(k)) || stored.count() != held {
+    let held = PACKS.with(|p| p.borrow().pack_count()) + replica.outbox.len() + replica.refused.len();
+    if !keys.iter().all(|k| known(k)) || keys.iter().filter(|k| is_record_key(k)).count() != held {
         return;
     }
     LocalStorage::delete(LIST_AT);
@@ -762,8 +764,7 @@ pub fn park(owner: &str, replica: &Replica) -> Result<(), SaveError> {
     records_changing();
     drop_list_index();
     for key in all_keys() {
-        if key.starts_with("sd1:r:") || key.starts_with(PACK) || key.starts_with("sd1:o:") || key.starts_with("sd1:x:")
-        {
+        if is_record_key(&key) {
             LocalStorage::delete(&key);
         }
     }

@@ -85,20 +85,17 @@ pub struct Listing {
     rows: HashMap<RecordId, (Stamp, Row)>,
 }
 
-impl Listing {
-    /// Every order of the replica, newest first, re-deriving only what moved.
-    pub fn rows(&mut self, r: &Replica) -> Vec<Row> {
-        self.derive(r, usize::MAX).unwrap_or_default()
-    }
+/// What an order's row is derived from beside the order: its shipments and the station
+/// log, gathered once for a whole pass over the orders.
+struct Sources<'r> {
+    r: &'r Replica,
+    shipments: HashMap<RecordId, Vec<&'r RecordState>>,
+    log_version: u64,
+    log: Option<Vec<LogView>>,
+}
 
-    /// Derives at most `budget` of the rows not derived yet; whether every row now is (so
-    /// that [`Listing::rows`] costs little). A list of ten thousand orders is derived a
-    /// slice at a time this way while the app stays responsive.
-    pub fn warm(&mut self, r: &Replica, budget: usize) -> bool {
-        self.derive(r, budget).is_some()
-    }
-
-    fn derive(&mut self, r: &Replica, mut budget: usize) -> Option<Vec<Row>> {
+impl<'r> Sources<'r> {
+    fn of(r: &'r Replica) -> Sources<'r> {
         let mut shipments: HashMap<RecordId, Vec<&RecordState>> = HashMap::new();
         for s in r.all(Kind::SHIPMENT) {
             if let Ok(order) = RecordId::parse(s.get_str(crate::desk::shipping::field::ORDER)) {
@@ -107,46 +104,71 @@ impl Listing {
         }
         let log_version =
             r.all(Kind::STATION_LOG).fold(0u64, |a, s| a.wrapping_mul(1_000_003).wrapping_add(r.version(s.kind, s.id)));
-        let mut log: Option<Vec<LogView>> = None;
+        Sources { r, shipments, log_version, log: None }
+    }
+
+    fn stamp(&self, order: &RecordState) -> Stamp {
+        let r = self.r;
+        (
+            r.version(Kind::ORDER, order.id),
+            self.shipments
+                .get(&order.id)
+                .map(|l| l.iter().map(|x| r.version(x.kind, x.id)).chain([self.log_version]).collect())
+                .unwrap_or_default(),
+            r.sync_mark(Kind::ORDER, order.id),
+        )
+    }
+
+    fn row(&mut self, order: &RecordState, mark: SyncMark) -> Row {
+        let mut o = OrderView::from_record(order);
+        if let Some(list) = self.shipments.get(&order.id) {
+            let r = self.r;
+            let log = self.log.get_or_insert_with(|| r.all(Kind::STATION_LOG).map(LogView::from_record).collect());
+            let views: Vec<ShipmentView> = list.iter().map(|x| ShipmentView::from_record(x)).collect();
+            o.apply_shipping(&summarize(&o, &views, log.iter()));
+        }
+        Arc::new(ListRow::of(&o, mark))
+    }
+}
+
+impl Listing {
+    /// Every order of the replica, newest first, re-deriving only what moved.
+    pub fn rows(&mut self, r: &Replica) -> Vec<Row> {
+        let mut sources = Sources::of(r);
         let mut rows = HashMap::with_capacity(self.rows.len());
         let mut out: Vec<Row> = Vec::with_capacity(self.rows.len());
-        let mut whole = true;
         for s in r.all(Kind::ORDER) {
-            let mine = shipments.get(&s.id);
-            let mark = r.sync_mark(Kind::ORDER, s.id);
-            let stamp: Stamp = (
-                r.version(Kind::ORDER, s.id),
-                mine.map(|l| l.iter().map(|x| r.version(x.kind, x.id)).chain([log_version]).collect())
-                    .unwrap_or_default(),
-                mark,
-            );
+            let stamp = sources.stamp(s);
             let row = match self.rows.remove(&s.id) {
                 Some((was, row)) if was == stamp => row,
-                _ if budget == 0 => {
-                    whole = false;
-                    continue;
-                }
-                _ => {
-                    budget -= 1;
-                    let mut o = OrderView::from_record(s);
-                    if let Some(list) = mine {
-                        let log =
-                            log.get_or_insert_with(|| r.all(Kind::STATION_LOG).map(LogView::from_record).collect());
-                        let views: Vec<ShipmentView> = list.iter().map(|x| ShipmentView::from_record(x)).collect();
-                        o.apply_shipping(&summarize(&o, &views, log.iter()));
-                    }
-                    Arc::new(ListRow::of(&o, mark))
-                }
+                _ => sources.row(s, stamp.2),
             };
             out.push(row.clone());
             rows.insert(s.id, (stamp, row));
         }
         self.rows = rows;
-        if !whole {
-            return None;
-        }
         crate::sort::sort_by_key(&mut out, |o| std::cmp::Reverse(o.created));
-        Some(out)
+        out
+    }
+
+    /// Derives at most `budget` of the rows not derived yet; whether every row now is (so
+    /// that [`Listing::rows`] costs little). A list of ten thousand orders is derived a
+    /// slice at a time this way while the app stays responsive.
+    pub fn warm(&mut self, r: &Replica, mut budget: usize) -> bool {
+        let mut sources = Sources::of(r);
+        for s in r.all(Kind::ORDER) {
+            let stamp = sources.stamp(s);
+            if self.rows.get(&s.id).is_some_and(|(was, _)| *was == stamp) {
+                continue;
+            }
+            if budget == 0 {
+                return false;
+            }
+            budget -= 1;
+            let row = sources.row(s, stamp.2);
+            self.rows.insert(s.id, (stamp, row));
+        }
+        true
     }
 }
 
@@ -207,7 +229,7 @@ fn parse_row(line: &str) -> Option<ListRow> {
     Some(ListRow {
         id: RecordId::parse(id).ok()?,
         office: OfficeCode::parse(office).ok()?,
-        search: crate::desk::search::searchable(&[&number, &customer_name, &phone]),
+        search: crate::desk::order::search_of(&number, &customer_name, &phone),
         number,
         customer_name,
         phone,
@@ -227,7 +249,7 @@ fn parse_row(line: &str) -> Option<ListRow> {
             "" => None,
             hlc => Some(Hlc::parse(hlc).ok()?),
         },
-        mark: [SyncMark::Synced, SyncMark::Pending, SyncMark::Refused].into_iter().find(|m| m.code() == mark)?,
+        mark: SyncMark::parse(mark)?,
     })
 }
 
@@ -317,7 +339,7 @@ mod tests {
         odd.status = Status::PartlyShipped;
         odd.total = Fen(-123_456);
         odd.mark = SyncMark::Refused;
-        odd.search = crate::desk::search::searchable(&[&odd.number, &odd.customer_name, &odd.phone]);
+        odd.search = crate::desk::order::search_of(&odd.number, &odd.customer_name, &odd.phone);
         let mut bare = row(3);
         bare.created = None;
         bare.shipment = Some((String::new(), 0));

@@ -57,8 +57,7 @@ pub enum PaymentStamp {
 }
 
 impl PaymentStamp {
-    /// The stamp from its code, as serde reads it (the list reads stamps from thousands
-    /// of stored steps without a reader per type).
+    /// The stamp's code, as serde writes it (and the list index stores it).
     pub fn code(self) -> &'static str {
         match self {
             PaymentStamp::Collect => "collect",
@@ -67,6 +66,8 @@ impl PaymentStamp {
         }
     }
 
+    /// The stamp from its code, as serde reads it (the list reads stamps from thousands
+    /// of stored steps without a reader per type).
     pub fn parse(code: &str) -> Option<PaymentStamp> {
         match code {
             "collect" => Some(PaymentStamp::Collect),
@@ -1159,11 +1160,13 @@ pub struct OrderView {
 /// [`crate::desk::search::TextQuery::matches`]): the list's rows hold it, and the server
 /// keeps it beside each stored order so a search reads no order it does not send.
 pub fn search_text(state: &RecordState) -> String {
-    crate::desk::search::searchable(&[
-        state.get_str(field::NUMBER),
-        state.get_str(field::CUSTOMER_NAME),
-        state.get_str(field::PHONE),
-    ])
+    search_of(state.get_str(field::NUMBER), state.get_str(field::CUSTOMER_NAME), state.get_str(field::PHONE))
+}
+
+/// [`search_text`] from the number, customer name and phone themselves (the list index
+/// stores them, not the search text).
+pub fn search_of(number: &str, customer_name: &str, phone: &str) -> String {
+    crate::desk::search::searchable(&[number, customer_name, phone])
 }
 
 impl OrderView {

@@ -78,9 +78,14 @@ impl PackIndex {
         *self = PackIndex::default();
     }
 
-    /// The numbers of the packs known.
-    pub fn numbers(&self) -> impl Iterator<Item = u64> + '_ {
-        self.packs.keys().copied()
+    /// Whether pack `n` is known.
+    pub fn holds(&self, n: u64) -> bool {
+        self.packs.contains_key(&n)
+    }
+
+    /// How many packs are known.
+    pub fn pack_count(&self) -> usize {
+        self.packs.len()
     }
 
     pub fn home_of(&self, key: &Key) -> Option<u64> {

@@ -40,6 +40,10 @@ impl SyncMark {
             SyncMark::Refused => "refused",
         }
     }
+
+    pub fn parse(code: &str) -> Option<SyncMark> {
+        [SyncMark::Synced, SyncMark::Pending, SyncMark::Refused].into_iter().find(|m| m.code() == code)
+    }
 }
 
 /// A change the server will never store, with its reason.
