@@ -447,8 +447,14 @@ impl Db {
     }
 
     /// A pull answered from the tail, if it reaches back to `cursor`.
-    pub fn pull_tail(&self, scope: &crate::tail::Scope<'_>, cursor: u64, limit: usize) -> Option<crate::tail::Answer> {
-        self.tail.read().unwrap_or_else(|p| p.into_inner()).pull(scope, cursor, limit)
+    pub fn pull_tail(
+        &self,
+        scope: &crate::tail::Scope<'_>,
+        cursor: u64,
+        limit: usize,
+        packed: bool,
+    ) -> Option<crate::tail::Answer> {
+        self.tail.read().unwrap_or_else(|p| p.into_inner()).pull(scope, cursor, limit, packed)
     }
 
     /// The generation of accounts and sessions now (see [`Db::call`]).

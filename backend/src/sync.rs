@@ -18,7 +18,7 @@ use common::engine::push::{process_push, process_recovery, Store};
 use common::engine::record::{Kind, RecordState};
 use common::engine::wire::{
     ChangeResult, FetchResponse, IncomingPush, Outcome, PushResponse, PushedChange, RecoverRequest, RecoverResponse,
-    ScopeDigest, DEFAULT_PULL_LIMIT, MAX_FETCH, MAX_PULL_LIMIT, MAX_PUSH_CHANGES, MAX_RECOVER_RECORDS,
+    ScopeDigest, DEFAULT_PULL_LIMIT, MAX_FETCH, MAX_PULL_LIMIT, MAX_PUSH_CHANGES, MAX_RECOVER_RECORDS, PACKED_RECORDS,
     PROTOCOL_VERSION,
 };
 use rusqlite::{params, Connection, OptionalExtension};
@@ -472,6 +472,7 @@ impl PushQueue {
 pub async fn push(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<IncomingPush>,
 ) -> Result<axum::response::Response, AppError> {
     check_protocol(req.protocol)?;
@@ -500,7 +501,7 @@ pub async fn push(
     // when memory can answer it: one request for the device's whole round.
     let (Some(ask), Some(who)) = (ask, who) else { return Ok(Json(resp).into_response()) };
     note_seen(&state, &who, Some(ask.pending)).await?;
-    let Some(answer) = tail_answer(&state, &who, ask.cursor, DEFAULT_PULL_LIMIT) else {
+    let Some(answer) = tail_answer(&state, &who, ask.cursor, DEFAULT_PULL_LIMIT, reads_packed(&headers)) else {
         return Ok(Json(resp).into_response());
     };
     let bytes = answer.bytes;
@@ -521,9 +522,21 @@ struct PushAnswer<'a> {
 
 /// The newest states in memory from `cursor` that `user` may read, if memory holds all
 /// of them (see `tail.rs`).
-fn tail_answer(state: &AppState, user: &CurrentUser, cursor: u64, limit: u32) -> Option<crate::tail::Answer> {
+fn tail_answer(
+    state: &AppState,
+    user: &CurrentUser,
+    cursor: u64,
+    limit: u32,
+    packed: bool,
+) -> Option<crate::tail::Answer> {
     let scope = crate::tail::Scope { is_hq: user.actor.is_hq, office: user.actor.office.as_str() };
-    state.db.pull_tail(&scope, cursor, limit as usize)
+    state.db.pull_tail(&scope, cursor, limit as usize, packed)
+}
+
+/// The device reads packed records (it sent [`PACKED_RECORDS`]'s header): pages from
+/// memory send them packed.
+fn reads_packed(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(PACKED_RECORDS.0).is_some_and(|v| v.as_bytes() == PACKED_RECORDS.1.as_bytes())
 }
 
 /// A pull page from the tail's answer: the scope's digest on the last page, the count on others.
@@ -605,7 +618,7 @@ pub fn read_pull(
         // Stored states are sent as stored: no parse and re-serialise per record.
         let raw =
             RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?;
-        records.push(Shared(raw.into()));
+        records.push(Shared::Text(raw.into()));
         next = seq;
     }
     // Read to the end: the records up to the newest that this user does not see are behind
@@ -669,6 +682,7 @@ pub struct PullPage {
 pub async fn pull(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     ApiQuery(p): ApiQuery<PullParams>,
 ) -> Result<axum::response::Response, AppError> {
     let limit = p.limit.unwrap_or(DEFAULT_PULL_LIMIT);
@@ -686,7 +700,8 @@ pub async fn pull(
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait.into());
     // Watched before the first look, so nothing committed in between is missed.
     let mut newest = state.db.watch_newest();
-    while let Some(a) = tail_answer(&state, &user, p.cursor, limit) {
+    let packed = reads_packed(&headers);
+    while let Some(a) = tail_answer(&state, &user, p.cursor, limit, packed) {
         if a.records.is_empty() && !a.more && tokio::time::Instant::now() < deadline {
             tokio::select! {
                 changed = newest.changed() => if changed.is_ok() { continue },

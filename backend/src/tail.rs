@@ -17,13 +17,48 @@ use std::sync::Arc;
 /// How much record text the tail keeps; the oldest states leave first.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 
-/// A record's stored text, shared by every answer that sends it.
+/// A record as an answer sends it, shared by every answer that sends it: its stored
+/// text, or packed (docs/sync-protocol.md, section 7) for a device that reads packed records.
 #[derive(Clone)]
-pub struct Shared(pub Arc<RawValue>);
+pub enum Shared {
+    Text(Arc<RawValue>),
+    Packed(Arc<Kept>),
+}
+
+impl Shared {
+    /// Its stored text.
+    pub fn text(&self) -> &str {
+        match self {
+            Shared::Text(t) => t.get(),
+            Shared::Packed(k) => k.text.get(),
+        }
+    }
+}
 
 impl Serialize for Shared {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        match self {
+            Shared::Text(t) => t.serialize(s),
+            // Packed by the first answer that sends it, outside the tail's lock (as the
+            // answer is written), and kept for every device after it.
+            Shared::Packed(k) => k.packed.get_or_init(|| k.pack()).serialize(s),
+        }
+    }
+}
+
+/// A state in the tail: its stored text, and the same packed once a device asks for it.
+pub struct Kept {
+    text: Arc<RawValue>,
+    packed: std::sync::OnceLock<Box<RawValue>>,
+}
+
+impl Kept {
+    /// As a JSON string, quoted once here: base64 needs no escapes, so answers copy it
+    /// as it is instead of checking each character again.
+    fn pack(&self) -> Box<RawValue> {
+        let packed = common::engine::packed::pack(self.text.get().as_bytes());
+        RawValue::from_string(format!("\"{packed}\""))
+            .unwrap_or_else(|_| unreachable!("base64 is a JSON string's text"))
     }
 }
 
@@ -61,7 +96,7 @@ struct Entry {
     catalogue_kind: bool,
     key: Arc<(String, String)>,
     office: String,
-    text: Arc<RawValue>,
+    text: Arc<Kept>,
 }
 
 /// Who is asking: the scope of a pull.
@@ -79,7 +114,7 @@ impl Scope<'_> {
 /// A pull answered from the tail.
 pub struct Answer {
     pub records: Vec<Shared>,
-    /// The records' length in JSON, to size the answer's buffer once.
+    /// The records' length in JSON (about, when packed), to size the answer's buffer once.
     pub bytes: usize,
     pub cursor: u64,
     pub more: bool,
@@ -155,7 +190,7 @@ impl Tail {
                 catalogue_kind,
                 key,
                 office: w.office,
-                text: w.text,
+                text: Arc::new(Kept { text: w.text, packed: std::sync::OnceLock::new() }),
             });
         }
         for (scope, (count, sum)) in published.totals {
@@ -165,7 +200,7 @@ impl Tail {
         }
         while self.bytes > self.max_bytes {
             let Some(old) = self.entries.pop_front() else { break };
-            self.bytes -= old.text.get().len();
+            self.bytes -= old.text.text.get().len();
             self.start = old.seq;
             if self.latest.get(&old.key) == Some(&old.seq) {
                 self.latest.remove(&old.key);
@@ -176,7 +211,8 @@ impl Tail {
 
     /// The states after `cursor` that `scope` sees, at most `limit`; `None` if the tail no
     /// longer reaches back to `cursor` (or `cursor` is from the future): ask the store.
-    pub fn pull(&self, scope: &Scope<'_>, cursor: u64, limit: usize) -> Option<Answer> {
+    /// `packed`: the asking device reads packed records.
+    pub fn pull(&self, scope: &Scope<'_>, cursor: u64, limit: usize, packed: bool) -> Option<Answer> {
         if cursor < self.start || cursor > self.last {
             return None;
         }
@@ -194,8 +230,15 @@ impl Tail {
                 more = true;
                 break;
             }
-            records.push(Shared(e.text.clone()));
-            bytes += e.text.get().len() + 1;
+            let json = e.text.text.get().len();
+            if packed {
+                records.push(Shared::Packed(e.text.clone()));
+                // Packed JSON is about 45% of its text, in quotes.
+                bytes += json / 2 + 3;
+            } else {
+                records.push(Shared::Text(e.text.text.clone()));
+                bytes += json + 1;
+            }
             next = e.seq;
         }
         let (mut count, mut sum) = (0i64, 0i64);
@@ -225,7 +268,7 @@ mod tests {
     }
 
     fn ids(a: &Answer) -> Vec<String> {
-        a.records.iter().map(|r| r.0.get().to_string()).collect()
+        a.records.iter().map(|r| r.text().to_string()).collect()
     }
 
     #[test]
@@ -241,24 +284,44 @@ mod tests {
         let totals = BTreeMap::from([(("FS".to_string(), false), (1, 5)), (("SZ".to_string(), false), (1, 7))]);
         assert!(tail.publish(Published { states, totals }));
         let fs = Scope { is_hq: false, office: "FS" };
-        let a = tail.pull(&fs, 10, 100).unwrap();
+        let a = tail.pull(&fs, 10, 100, false).unwrap();
         assert_eq!(ids(&a), [r#"{"id":"p","seq":13}"#, r#"{"id":"a","seq":14}"#]);
         assert_eq!((a.cursor, a.more), (14, false));
         assert_eq!(a.totals, ScopeDigest { count: 4, sum: 35 });
         let hq = Scope { is_hq: true, office: "HQ" };
-        let a = tail.pull(&hq, 10, 2).unwrap();
+        let a = tail.pull(&hq, 10, 2, false).unwrap();
         assert_eq!(ids(&a), [r#"{"id":"b","seq":12}"#, r#"{"id":"p","seq":13}"#]);
         assert_eq!((a.cursor, a.more), (13, true));
-        let a = tail.pull(&hq, 13, 2).unwrap();
+        let a = tail.pull(&hq, 13, 2, false).unwrap();
         assert_eq!((ids(&a).len(), a.cursor, a.more), (1, 14, false));
         // Up to date: nothing, the cursor stays.
-        let a = tail.pull(&fs, 14, 2).unwrap();
+        let a = tail.pull(&fs, 14, 2, false).unwrap();
         assert_eq!((a.records.len(), a.cursor, a.more), (0, 14, false));
         // From before the tail, or from the future: the store answers.
-        assert!(tail.pull(&fs, 9, 2).is_none());
-        assert!(tail.pull(&fs, 15, 2).is_none());
+        assert!(tail.pull(&fs, 9, 2, false).is_none());
+        assert!(tail.pull(&fs, 15, 2, false).is_none());
         // Out of order: refused.
         assert!(!tail.publish(Published { states: vec![written(14, "order", "c", "FS")], ..Default::default() }));
+    }
+
+    #[test]
+    fn a_packed_pull_sends_each_state_as_a_string_packed_once_for_every_device() {
+        let mut tail = Tail::default();
+        tail.reset(0, BTreeMap::new());
+        assert!(tail.publish(Published { states: vec![written(1, "order", "a", "FS")], ..Default::default() }));
+        let fs = Scope { is_hq: false, office: "FS" };
+        let json = |a: &Answer| serde_json::to_string(&a.records).unwrap();
+        let plain = tail.pull(&fs, 0, 10, false).unwrap();
+        assert_eq!(json(&plain), r#"[{"id":"a","seq":1}]"#);
+        let (first, second) = (tail.pull(&fs, 0, 10, true).unwrap(), tail.pull(&fs, 0, 10, true).unwrap());
+        let sent: Vec<String> = serde_json::from_str(&json(&first)).unwrap();
+        assert_eq!(common::engine::packed::unpack(&sent[0]).as_deref(), Some(r#"{"id":"a","seq":1}"#));
+        assert_eq!(json(&second), json(&first));
+        let (Shared::Packed(a), Shared::Packed(b)) = (&first.records[0], &second.records[0]) else {
+            panic!("not packed")
+        };
+        let (a, b) = (a.packed.get().unwrap(), b.packed.get().unwrap());
+        assert!(std::ptr::eq(a, b), "packed once, kept for the next device");
     }
 
     #[test]
@@ -274,8 +337,8 @@ mod tests {
         ];
         assert!(tail.publish(Published { states, ..Default::default() }));
         let fs = Scope { is_hq: false, office: "FS" };
-        assert!(tail.pull(&fs, 0, 10).is_none(), "seq 1 has left");
-        let a = tail.pull(&fs, 1, 10).unwrap();
+        assert!(tail.pull(&fs, 0, 10, false).is_none(), "seq 1 has left");
+        let a = tail.pull(&fs, 1, 10, false).unwrap();
         assert_eq!(ids(&a), [r#"{"id":"b","seq":2}"#, r#"{"id":"a","seq":3}"#, r#"{"id":"c","seq":4}"#]);
         assert_eq!(a.bytes, ids(&a).iter().map(|r| r.len() + 1).sum::<usize>());
     }

@@ -5,7 +5,7 @@ use crate::state::{now_ms, Ctx, SyncState};
 use crate::storage::{self, SaveError};
 use common::desk::account::{LoginRequest, LoginResponse};
 use common::engine::ids::ClientId;
-use common::engine::wire::{ErrorBody, PushResponse, ScopeDigest, MAX_PULL_LIMIT};
+use common::engine::wire::{ErrorBody, PushResponse, ScopeDigest, MAX_PULL_LIMIT, PACKED_RECORDS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::Cell;
@@ -191,6 +191,7 @@ async fn push_all(ctx: Ctx, token: &str) -> Result<Option<(u64, String)>, SyncEr
         let resp = client
             .post(format!("{}/api/sync/push", origin()))
             .bearer_auth(token)
+            .header(PACKED_RECORDS.0, PACKED_RECORDS.1)
             .json(&req)
             .send()
             .await
@@ -326,6 +327,7 @@ async fn fetch_page(token: String, cursor: u64, pending: usize) -> Result<String
     let resp = reqwest::Client::new()
         .get(format!("{}/api/sync/pull?cursor={cursor}&limit={MAX_PULL_LIMIT}&pending={pending}", origin()))
         .bearer_auth(token)
+        .header(PACKED_RECORDS.0, PACKED_RECORDS.1)
         .send()
         .await
         .map_err(|_| SyncError::Offline)?;
@@ -359,6 +361,17 @@ common::from_map!(SentPage, "a pull answer", false, {
     store: "store" or None,
     total: "total" or None,
 });
+
+/// A record's JSON as a page sent it: as it is, or unpacked (`engine::packed`: a record
+/// sent as a string), so that it is stored and hashed as the server wrote it either way.
+fn sent_text(sent: &str) -> Result<std::borrow::Cow<'_, str>, SyncError> {
+    match sent.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(packed) => common::engine::packed::unpack(packed)
+            .map(std::borrow::Cow::Owned)
+            .ok_or_else(|| bad_answer("a packed record does not unpack")),
+        None => Ok(std::borrow::Cow::Borrowed(sent)),
+    }
+}
 
 fn bad_answer(e: impl std::fmt::Display) -> SyncError {
     SyncError::Server(format!("unreadable answer: {e}"), format!("服务器的回答无法读取:{e}"))
@@ -424,8 +437,9 @@ async fn pull_all(ctx: Ctx, token: &str, first: Option<(u64, String)>) -> Result
         }
         let now = js_sys::Date::now();
         let SentPage { records: sent, cursor, server_time, more, total, digest, .. } = page;
+        let texts = sent.iter().map(|r| sent_text(r.get())).collect::<Result<Vec<_>, _>>()?;
         let records =
-            sent.iter().map(|r| serde_json::from_str(r.get())).collect::<Result<Vec<_>, _>>().map_err(bad_answer)?;
+            texts.iter().map(|t| serde_json::from_str(t)).collect::<Result<Vec<_>, _>>().map_err(bad_answer)?;
         // The screens hear of new records at most once a second, and at the end of a pull
         // that held some back; an empty page (an idle device's long poll) tells no one.
         let (arrived, held_back) = (!records.is_empty(), UNSHOWN.with(Cell::get));
@@ -443,9 +457,9 @@ async fn pull_all(ctx: Ctx, token: &str, first: Option<(u64, String)>) -> Result
                 ctx.replica.with_untracked(|r| {
                     let items: Vec<storage::Stored<'_>> = keys
                         .iter()
-                        .zip(&sent)
+                        .zip(&texts)
                         .filter_map(|((key, new), text)| match new {
-                            true => Some(storage::Stored::Sent(*key, text.get())),
+                            true => Some(storage::Stored::Sent(*key, text)),
                             false => r.confirmed.get(key).map(storage::Stored::State),
                         })
                         .collect();

@@ -7,6 +7,7 @@ pub mod deflate;
 pub mod from_map;
 pub mod hlc;
 pub mod ids;
+pub mod packed;
 pub mod packs;
 pub mod push;
 pub mod record;

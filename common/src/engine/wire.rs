@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change of the sync bodies. The server refuses others.
 pub const PROTOCOL_VERSION: u32 = 2;
+/// The request header (name, value) by which a device says it reads packed records
+/// ([`crate::engine::packed`]): a pull's page may then send any record as a string, its
+/// canonical JSON packed. A header, not a parameter, so that servers before it (which
+/// refuse unknown parameters) simply send whole states.
+pub const PACKED_RECORDS: (&str, &str) = ("x-salesdesk-records", "packed");
 /// Most changes one push may carry; a client sends more in several pushes.
 pub const MAX_PUSH_CHANGES: usize = 500;
 /// Largest page of a pull, and the default.

@@ -10,7 +10,7 @@ use common::desk::order::OrderDraft;
 use common::engine::hlc::Clock;
 use common::engine::ids::{ChangeId, ClientId, RecordId};
 use common::engine::record::{Change, Kind, RecordState};
-use common::engine::wire::{Outcome, PullAsk, PushRequest, PushResponse, PROTOCOL_VERSION};
+use common::engine::wire::{Outcome, PullAsk, PushRequest, PushResponse, PACKED_RECORDS, PROTOCOL_VERSION};
 use serde_json::json;
 use std::time::Instant;
 use tests::process::{free_port, ServerProcess};
@@ -58,6 +58,16 @@ async fn login(base: &str, user: &str, n: u128) -> Dev {
     Dev { http, base: base.into(), login, client, clock: Clock::new(0x7000 + n as u64), seq: 0, n }
 }
 
+/// Records packed, as the app reads them (BENCH_UNPACKED: whole states, as before
+/// 2026-12-07, to compare).
+fn packed() -> &'static str {
+    if std::env::var("BENCH_UNPACKED").is_ok() {
+        "no"
+    } else {
+        PACKED_RECORDS.1
+    }
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
@@ -101,6 +111,7 @@ impl Dev {
             .http
             .post(format!("{}/api/sync/push", self.base))
             .bearer_auth(&self.login.token)
+            .header(PACKED_RECORDS.0, packed())
             .json(req)
             .send()
             .await
@@ -138,6 +149,7 @@ impl Dev {
             .http
             .get(format!("{}/api/sync/pull?cursor={cursor}&limit={limit}", self.base))
             .bearer_auth(&self.login.token)
+            .header(PACKED_RECORDS.0, packed())
             .send()
             .await
             .unwrap();

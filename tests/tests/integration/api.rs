@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use common::engine::ids::RecordId;
 use common::engine::record::{Kind, RecordState};
-use common::engine::wire::{ErrorBody, Outcome, PushRequest, ScopeDigest, PROTOCOL_VERSION};
+use common::engine::wire::{ErrorBody, Outcome, PullAsk, PushRequest, ScopeDigest, PACKED_RECORDS, PROTOCOL_VERSION};
 use serde_json::json;
 
 async fn error_of(resp: reqwest::Response) -> (u16, ErrorBody) {
@@ -569,6 +569,85 @@ async fn push_asking(
     let mut answer: common::engine::wire::PushResponse = resp.json().await.unwrap();
     let page = answer.page.take().expect("no page in the push's answer");
     (answer, serde_json::from_str(page.0.get()).unwrap())
+}
+
+/// The records of a page as sent, each as its JSON text (an object, or a packed string).
+fn sent_records(page: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        records: Vec<Box<serde_json::value::RawValue>>,
+    }
+    let page: Page = serde_json::from_str(page).unwrap();
+    page.records.iter().map(|r| r.get().to_string()).collect()
+}
+
+/// A pull page's text, with the packed-records header set to `packed` if given.
+async fn pull_text(device: &Device, url: String, packed: Option<&str>) -> String {
+    let mut req = device.http.get(url).bearer_auth(device.token());
+    if let Some(value) = packed {
+        req = req.header(PACKED_RECORDS.0, value);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_device_that_reads_packed_records_gets_the_same_bytes_in_little_more_than_half_the_size() {
+    let app = spawn_app().await;
+    let mut fs = login(&app.url(""), "fs_clerk").await;
+    let at = cursor_at_end(&fs).await;
+    let orders: Vec<_> = (1..=3).map(|n| fs.new_order(n)).collect();
+    fs.push(orders.clone()).await;
+    let url = app.url(&format!("/api/sync/pull?cursor={at}"));
+
+    let plain = sent_records(&pull_text(&fs, url.clone(), None).await);
+    assert_eq!(plain.len(), 3);
+    assert!(plain.iter().all(|r| r.starts_with('{')), "without the header, whole states");
+    let packed = sent_records(&pull_text(&fs, url.clone(), Some(PACKED_RECORDS.1)).await);
+    let unpacked: Vec<String> = packed
+        .iter()
+        .map(|r| {
+            let text: String = serde_json::from_str(r).expect("a packed record is a JSON string");
+            common::engine::packed::unpack(&text).expect("base64 of DEFLATE")
+        })
+        .collect();
+    assert_eq!(unpacked, plain, "exactly the canonical bytes, so digests and storage are unchanged");
+    let size = |v: &[String]| v.iter().map(String::len).sum::<usize>();
+    assert!(size(&packed) * 10 < size(&plain) * 6, "{} bytes packed, {} whole", size(&packed), size(&plain));
+    // Another value of the header is not a request for packed records.
+    let other = sent_records(&pull_text(&fs, url, Some("gzip")).await);
+    assert_eq!(other, plain);
+
+    // The page in a push's answer too.
+    let next = fs.new_order(4);
+    let req = PushRequest {
+        protocol: PROTOCOL_VERSION,
+        client: fs.client,
+        changes: vec![next.clone()],
+        pull: Some(PullAsk { cursor: at, pending: 0 }),
+    };
+    let resp = fs
+        .http
+        .post(app.url("/api/sync/push"))
+        .bearer_auth(fs.token())
+        .header(PACKED_RECORDS.0, PACKED_RECORDS.1)
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut answer: common::engine::wire::PushResponse = resp.json().await.unwrap();
+    let page = sent_records(answer.page.take().expect("a page").0.get());
+    let states: Vec<RecordState> = page
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&common::engine::packed::unpack(&serde_json::from_str::<String>(r).unwrap()).unwrap())
+                .unwrap()
+        })
+        .collect();
+    let ids: Vec<RecordId> = states.iter().map(|s| s.id).collect();
+    assert_eq!(ids, orders.iter().chain([&next]).map(|c| c.record).collect::<Vec<_>>());
 }
 
 #[tokio::test]
