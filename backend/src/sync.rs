@@ -140,15 +140,36 @@ impl RecordWriter {
 
     /// Writes the scope totals; returns what was written, for [`crate::db::Db::call_publishing`].
     pub fn finish(self, tx: &Connection) -> Result<Published, AppError> {
-        for ((office, catalogue), (count, delta)) in &self.totals {
-            tx.prepare_cached(
-                "INSERT INTO scope_digests(office, catalogue, count, sum) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(office, catalogue) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum",
-            )?
-            .execute(params![office, catalogue, count, delta])?;
-        }
+        write_totals(tx, &self.totals)?;
         Ok(Published { states: self.written, totals: self.totals })
     }
+
+    /// A writer that goes on from where `before` (of the same transaction) stopped: the
+    /// seq is read once per group of pushes, not once per push.
+    fn after(before: Option<u64>) -> RecordWriter {
+        RecordWriter { next_seq: before, ..RecordWriter::default() }
+    }
+
+    /// What was written, with its scope totals left for the caller to write (once for a
+    /// group of pushes: see [`apply_pushes`]).
+    fn unfinished(self) -> Published {
+        Published { states: self.written, totals: self.totals }
+    }
+}
+
+/// The scope digests moved by `totals`.
+fn write_totals(
+    tx: &Connection,
+    totals: &std::collections::BTreeMap<(String, bool), (i64, i64)>,
+) -> Result<(), AppError> {
+    for ((office, catalogue), (count, delta)) in totals {
+        tx.prepare_cached(
+            "INSERT INTO scope_digests(office, catalogue, count, sum) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(office, catalogue) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum",
+        )?
+        .execute(params![office, catalogue, count, delta])?;
+    }
+    Ok(())
 }
 
 /// The push rules of `common::engine::push` over one SQLite transaction.
@@ -358,10 +379,12 @@ pub(crate) fn push_in(
     clock: &mut common::engine::hlc::Clock,
     now: u64,
 ) -> Result<PushResponse, AppError> {
-    push_writing(tx, stations, user, req, clock, now).map(|(resp, _)| resp)
+    let (resp, writer) = push_writing(tx, stations, user, req, clock, now, RecordWriter::default())?;
+    writer.finish(tx)?;
+    Ok(resp)
 }
 
-/// [`push_in`], and what it wrote.
+/// [`push_in`] with `writer`, returned with what it wrote (its scope totals not written).
 fn push_writing(
     tx: &Connection,
     stations: &std::collections::BTreeMap<String, String>,
@@ -369,13 +392,13 @@ fn push_writing(
     req: &IncomingPush,
     clock: &mut common::engine::hlc::Clock,
     now: u64,
-) -> Result<(PushResponse, Published), AppError> {
-    let mut store = SqlStore { tx, now, username: &user.actor.username, loaded: None, writer: RecordWriter::default() };
+    writer: RecordWriter,
+) -> Result<(PushResponse, RecordWriter), AppError> {
+    let mut store = SqlStore { tx, now, username: &user.actor.username, loaded: None, writer };
     let lookup = SqlLookup { conn: tx, stations };
     let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
     let resp = process_push(&mut store, &rules, &user.author(), req, clock, now)?;
-    let written = store.writer.finish(tx)?;
-    Ok((resp, written))
+    Ok((resp, store.writer))
 }
 
 /// Applies several pushes in one transaction, each in its own savepoint (one failing
@@ -391,18 +414,22 @@ pub fn apply_pushes(
     let mut out = Vec::with_capacity(work.len());
     let mut written = Published::default();
     let stations = station_contracts(&tx)?;
+    let mut next_seq = None;
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        match push_writing(&sp, &stations, user, req, clock, now) {
+        match push_writing(&sp, &stations, user, req, clock, now, RecordWriter::after(next_seq)) {
             Ok((resp, w)) => {
                 sp.commit()?;
                 out.push(Ok(resp));
-                written.append(w);
+                next_seq = w.next_seq.or(next_seq);
+                written.append(w.unfinished());
             }
             // Dropping the savepoint rolls back this push alone.
             Err(e) => out.push(Err(e)),
         }
     }
+    // The scope digests once for the group: one row per office, not one write per push.
+    write_totals(&tx, &written.totals)?;
     tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)")?
         .execute(params![clock.last.encode()])?;
     tx.commit()?;
