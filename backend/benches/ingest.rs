@@ -202,7 +202,12 @@ impl common::engine::push::Store for MemStore {
         self.last.insert(client, seq);
         Ok(())
     }
-    fn settled(&mut self, _: ClientId, _: u64) -> Result<Option<common::engine::wire::ChangeResult>, Self::Error> {
+    fn settled(
+        &mut self,
+        _: ClientId,
+        _: u64,
+        _: ChangeId,
+    ) -> Result<Option<common::engine::wire::ChangeResult>, Self::Error> {
         Ok(None)
     }
     fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, Self::Error> {

@@ -177,6 +177,51 @@ ALTER TABLE offices ADD COLUMN receipt_days INTEGER NOT NULL DEFAULT 7;
     ),
     // 11: what a search of orders matches, beside each order (filled from those stored).
     Migration::Code(crate::upgrade::index_order_search),
+    Migration::Sql(
+        r#"
+-- The change log in the order changes arrive (its rowid), without its (client, seq) key:
+-- a hundred devices pushing at once each wrote a page of that index into every commit.
+-- A repeated change is found through its id (`changes_by_id`), then its client and seq.
+CREATE TABLE changes_v3 (
+    id TEXT NOT NULL,
+    client TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    code TEXT,
+    message TEXT,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL
+);
+INSERT INTO changes_v3 SELECT id, client, seq, username, kind, record, outcome, code, message, body, received_ms
+    FROM changes ORDER BY rowid;
+DROP TABLE changes;
+ALTER TABLE changes_v3 RENAME TO changes;
+CREATE INDEX changes_by_id ON changes(id);
+-- Looked up by their key on every push: one b-tree each, not a table and its key's index.
+CREATE TABLE unique_values_v2 (
+    kind TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (kind, field, value)
+) WITHOUT ROWID;
+INSERT INTO unique_values_v2 SELECT kind, field, value, record FROM unique_values;
+DROP TABLE unique_values;
+ALTER TABLE unique_values_v2 RENAME TO unique_values;
+CREATE TABLE clients_v2 (
+    client TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    username TEXT,
+    office TEXT
+) WITHOUT ROWID;
+INSERT INTO clients_v2 SELECT client, last_seq, username, office FROM clients;
+DROP TABLE clients;
+ALTER TABLE clients_v2 RENAME TO clients;
+"#,
+    ),
 ];
 
 pub struct Inner {
@@ -529,5 +574,48 @@ impl Inner {
         let t = self.clock.tick(now_ms());
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)", params![t.encode()])?;
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_change_log_unique_values_and_devices_keep_every_row_through_their_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_connection(&dir.path().join("t.sqlite3")).unwrap();
+        migrate_to(&mut conn, 11).unwrap();
+        let change = |id: &str, client: &str, seq: u64| {
+            conn.execute(
+                "INSERT INTO changes(id, client, seq, username, kind, record, outcome, code, message, body, received_ms)
+                 VALUES (?1, ?2, ?3, 'fs_clerk', 'order', 'r1', 'refused', 'invalid', 'no', '{}', 5)",
+                params![id, client, seq],
+            )
+            .unwrap();
+        };
+        change("c2", "b", 1);
+        change("c1", "a", 1);
+        change("c3", "a", 2);
+        conn.execute("INSERT INTO unique_values VALUES ('order', 'number', 'FS-1', 'r1')", []).unwrap();
+        conn.execute("INSERT INTO clients(client, last_seq, username, office) VALUES ('a', 2, 'fs_clerk', 'FS')", [])
+            .unwrap();
+        migrate(&mut conn).unwrap();
+
+        let rows = |sql: &str| -> Vec<String> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert_eq!(
+            rows("SELECT id || ' ' || client || ' ' || seq || ' ' || code FROM changes ORDER BY rowid"),
+            ["c2 b 1 invalid", "c1 a 1 invalid", "c3 a 2 invalid"],
+            "every change, in the order it arrived"
+        );
+        assert_eq!(rows("SELECT name FROM pragma_index_list('changes')"), ["changes_by_id"]);
+        assert_eq!(rows("SELECT value || ' ' || record FROM unique_values"), ["FS-1 r1"]);
+        assert_eq!(
+            rows("SELECT client || ' ' || last_seq || ' ' || username || ' ' || office FROM clients"),
+            ["a 2 fs_clerk FS"]
+        );
     }
 }

@@ -205,14 +205,14 @@ impl Store for SqlStore<'_> {
         Ok(())
     }
 
-    fn settled(&mut self, client: ClientId, seq: u64) -> Result<Option<ChangeResult>, AppError> {
-        let row: Option<(String, String, Option<String>, Option<String>)> = self
+    fn settled(&mut self, client: ClientId, seq: u64, id: ChangeId) -> Result<Option<ChangeResult>, AppError> {
+        // Through the change's id (`changes_by_id`): the log has no (client, seq) index.
+        let row: Option<(String, Option<String>, Option<String>)> = self
             .tx
-            .prepare_cached("SELECT id, outcome, code, message FROM changes WHERE client = ?1 AND seq = ?2")?
-            .query_row(params![client.to_string(), seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .prepare_cached("SELECT outcome, code, message FROM changes WHERE id = ?1 AND client = ?2 AND seq = ?3")?
+            .query_row(params![id.to_string(), client.to_string(), seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some((id, outcome, code, message)) = row else { return Ok(None) };
-        let id = ChangeId::parse(&id).map_err(AppError::internal)?;
+        let Some((outcome, code, message)) = row else { return Ok(None) };
         let outcome = if outcome == "applied" { Outcome::Applied } else { Outcome::Refused };
         Ok(Some(ChangeResult { id, seq, outcome, code, message }))
     }

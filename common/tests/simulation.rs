@@ -69,8 +69,8 @@ impl Store for MemServer {
         self.last_seq.insert(client, seq);
         Ok(())
     }
-    fn settled(&mut self, client: ClientId, seq: u64) -> Result<Option<ChangeResult>, Infallible> {
-        Ok(self.settled.get(&(client, seq)).cloned())
+    fn settled(&mut self, client: ClientId, seq: u64, id: ChangeId) -> Result<Option<ChangeResult>, Infallible> {
+        Ok(self.settled.get(&(client, seq)).filter(|r| r.id == id).cloned())
     }
     fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, Infallible> {
         Ok(self.ids.contains(&id))

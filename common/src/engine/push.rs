@@ -36,8 +36,9 @@ pub trait Store {
     /// The last seq settled (applied or refused) for this client; 0 if none.
     fn last_seq(&mut self, client: ClientId) -> Result<u64, Self::Error>;
     fn set_last_seq(&mut self, client: ClientId, seq: u64) -> Result<(), Self::Error>;
-    /// How a settled change of this client was answered.
-    fn settled(&mut self, client: ClientId, seq: u64) -> Result<Option<ChangeResult>, Self::Error>;
+    /// How this client's change `id`, settled as its `seq`, was answered; `None` if this
+    /// client settled no change `id` at that seq.
+    fn settled(&mut self, client: ClientId, seq: u64, id: ChangeId) -> Result<Option<ChangeResult>, Self::Error>;
     fn change_id_exists(&mut self, id: ChangeId) -> Result<bool, Self::Error>;
     fn load(&mut self, kind: Kind, id: RecordId) -> Result<Option<RecordState>, Self::Error>;
     /// Stores a record's new state and moves it to the end of the pull order.
@@ -187,9 +188,14 @@ pub fn process_push<S: Store, R: Rules>(
     for pushed in &req.changes {
         let (seq, id) = (pushed.seq(), pushed.id().unwrap_or(ChangeId(uuid::Uuid::nil())));
         if seq <= last {
-            let result = match store.settled(client, seq)? {
-                Some(r) if pushed.id() == Some(r.id) => r,
-                _ => ChangeResult {
+            // A repeat is known by its id: a change without a readable one cannot be.
+            let settled = match pushed.id() {
+                Some(id) => store.settled(client, seq, id)?,
+                None => None,
+            };
+            let result = match settled {
+                Some(r) => r,
+                None => ChangeResult {
                     id,
                     seq,
                     outcome: Outcome::Refused,
