@@ -624,6 +624,7 @@ fn sync_section(get: &dyn Fn(&str) -> String, was: &dyn Fn(&str) -> String) -> S
         "concurrent_round_trip_p50_ms",
         "ms",
     );
+    md += &row("the same: p50 of each third of the run, lowest–highest", "concurrent_round_trip_p50_thirds_ms", "ms");
     md += &row("the same: p99 (aim ≤ 50 ms)", "concurrent_round_trip_p99_ms", "ms");
     md += &row("the push's answer (with the page): p50", "concurrent_push_p50_ms", "ms");
     md += &row("round trips per second, all devices", "concurrent_round_trips_per_s", "");
