@@ -14,7 +14,8 @@ use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-/// How much record text the tail keeps; the oldest states leave first.
+/// How much record text the tail keeps; the oldest states leave first. (The states sent
+/// packed are kept packed too, about half as much again.)
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// A record as an answer sends it, shared by every answer that sends it: its stored
