@@ -602,12 +602,16 @@ pub const MAX_PULL_WAIT_S: u32 = 25;
 /// their office, whether catalogue, and the digest the totals count for them.
 pub type Damaged = std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(String, String), (String, bool, i64)>>>;
 
+/// A pull page read from the database; `packed`: the device reads packed records (each
+/// is packed here, not kept: these pages are a first sync, or a device far behind).
+#[allow(clippy::too_many_arguments)]
 pub fn read_pull(
     conn: &rusqlite::Connection,
     server_time: common::engine::hlc::Hlc,
     user: &CurrentUser,
     cursor: u64,
     limit: u32,
+    packed: bool,
     store: &str,
     known_damaged: &Damaged,
 ) -> Result<PullPage, AppError> {
@@ -642,9 +646,13 @@ pub fn read_pull(
             next = seq;
             continue;
         }
-        // Stored states are sent as stored: no parse and re-serialise per record.
-        let raw =
-            RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?;
+        // Stored states are sent as stored (or packed): no parse and re-serialise per record.
+        let raw = match packed {
+            true => crate::tail::packed_json(&text),
+            false => {
+                RawValue::from_string(text).map_err(|e| AppError::internal(format!("stored record unreadable: {e}")))?
+            }
+        };
         records.push(Shared::Text(raw.into()));
         next = seq;
     }
@@ -744,8 +752,10 @@ pub async fn pull(
     let store = state.db.store_id().to_string();
     let server_time = state.db.server_time();
     let damaged = state.damaged.clone();
-    let resp =
-        state.db.read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, &store, &damaged)).await?;
+    let resp = state
+        .db
+        .read(move |conn| read_pull(conn, server_time, &user, p.cursor, limit, packed, &store, &damaged))
+        .await?;
     Ok(Json(resp).into_response())
 }
 

@@ -18,17 +18,20 @@ use std::sync::Arc;
 /// packed are kept packed too, about half as much again.)
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 
-/// A record as an answer sends it, shared by every answer that sends it: its stored
-/// text, or packed (docs/sync-protocol.md, section 7) for a device that reads packed records.
+/// A record as an answer sends it, shared by every answer that sends it: JSON sent as it
+/// is (its stored text, or already packed when read from the database for a device that
+/// reads packed records, docs/sync-protocol.md section 7), or a state of the tail, packed
+/// when first sent so.
 #[derive(Clone)]
 pub enum Shared {
     Text(Arc<RawValue>),
     Packed(Arc<Kept>),
 }
 
+#[cfg(test)]
 impl Shared {
-    /// Its stored text.
-    pub fn text(&self) -> &str {
+    /// Its stored text (of a state not packed).
+    fn text(&self) -> &str {
         match self {
             Shared::Text(t) => t.get(),
             Shared::Packed(k) => k.text.get(),
@@ -54,13 +57,16 @@ pub struct Kept {
 }
 
 impl Kept {
-    /// As a JSON string, quoted once here: base64 needs no escapes, so answers copy it
-    /// as it is instead of checking each character again.
     fn pack(&self) -> Box<RawValue> {
-        let packed = common::engine::packed::pack(self.text.get().as_bytes());
-        RawValue::from_string(format!("\"{packed}\""))
-            .unwrap_or_else(|_| unreachable!("base64 is a JSON string's text"))
+        packed_json(self.text.get())
     }
+}
+
+/// A record's text packed, as a JSON string quoted once here: base64 needs no escapes, so
+/// answers copy it as it is instead of checking each character again.
+pub fn packed_json(text: &str) -> Box<RawValue> {
+    let packed = common::engine::packed::pack(text.as_bytes());
+    RawValue::from_string(format!("\"{packed}\"")).unwrap_or_else(|_| unreachable!("base64 is a JSON string's text"))
 }
 
 /// One state written, as stored.

@@ -618,6 +618,17 @@ async fn a_device_that_reads_packed_records_gets_the_same_bytes_in_little_more_t
     // Another value of the header is not a request for packed records.
     let other = sent_records(&pull_text(&fs, url, Some("gzip")).await);
     assert_eq!(other, plain);
+    // A first sync, read from the database rather than the newest states in memory
+    // (the catalogue seeded before the server started): packed too.
+    let first = app.url("/api/sync/pull?cursor=0&limit=1000");
+    let (plain, packed) =
+        (pull_text(&fs, first.clone(), None).await, pull_text(&fs, first, Some(PACKED_RECORDS.1)).await);
+    let (plain, packed) = (sent_records(&plain), sent_records(&packed));
+    assert!(plain.len() > 3 && packed.len() == plain.len());
+    for (p, r) in packed.iter().zip(&plain) {
+        let text: String = serde_json::from_str(p).expect("packed from the database too");
+        assert_eq!(common::engine::packed::unpack(&text).as_ref(), Some(r));
+    }
 
     // The page in a push's answer too.
     let next = fs.new_order(4);
