@@ -45,7 +45,7 @@ impl Serialize for Shared {
             Shared::Text(t) => t.serialize(s),
             // Packed by the first answer that sends it, outside the tail's lock (as the
             // answer is written), and kept for every device after it.
-            Shared::Packed(k) => k.packed.get_or_init(|| k.pack()).serialize(s),
+            Shared::Packed(k) => k.packed.get_or_init(|| packed_json(k.text.get())).serialize(s),
         }
     }
 }
@@ -54,12 +54,6 @@ impl Serialize for Shared {
 pub struct Kept {
     text: Arc<RawValue>,
     packed: std::sync::OnceLock<Box<RawValue>>,
-}
-
-impl Kept {
-    fn pack(&self) -> Box<RawValue> {
-        packed_json(self.text.get())
-    }
 }
 
 /// A record's text packed, as a JSON string quoted once here: base64 needs no escapes, so

@@ -438,7 +438,7 @@ fn store_mark(written: &str) -> String {
     let hash = all_keys()
         .iter()
         .filter(|k| is_record_key(k))
-        .map(|k| k.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
+        .map(|k| common::engine::record::fnv1a(k.as_bytes()))
         .fold(0u64, u64::wrapping_add);
     format!("{written} {hash:x}")
 }

@@ -362,17 +362,6 @@ common::from_map!(SentPage, "a pull answer", false, {
     total: "total" or None,
 });
 
-/// A record's JSON as a page sent it: as it is, or unpacked (`engine::packed`: a record
-/// sent as a string), so that it is stored and hashed as the server wrote it either way.
-fn sent_text(sent: &str) -> Result<std::borrow::Cow<'_, str>, SyncError> {
-    match sent.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        Some(packed) => common::engine::packed::unpack(packed)
-            .map(std::borrow::Cow::Owned)
-            .ok_or_else(|| bad_answer("a packed record does not unpack")),
-        None => Ok(std::borrow::Cow::Borrowed(sent)),
-    }
-}
-
 fn bad_answer(e: impl std::fmt::Display) -> SyncError {
     SyncError::Server(format!("unreadable answer: {e}"), format!("服务器的回答无法读取:{e}"))
 }
@@ -437,7 +426,13 @@ async fn pull_all(ctx: Ctx, token: &str, first: Option<(u64, String)>) -> Result
         }
         let now = js_sys::Date::now();
         let SentPage { records: sent, cursor, server_time, more, total, digest, .. } = page;
-        let texts = sent.iter().map(|r| sent_text(r.get())).collect::<Result<Vec<_>, _>>()?;
+        // Packed or not, each record is stored and hashed as the server wrote it.
+        let texts = sent
+            .iter()
+            .map(|r| {
+                common::engine::packed::read_sent(r.get()).ok_or_else(|| bad_answer("a packed record does not unpack"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let records =
             texts.iter().map(|t| serde_json::from_str(t)).collect::<Result<Vec<_>, _>>().map_err(bad_answer)?;
         // The screens hear of new records at most once a second, and at the end of a pull

@@ -231,11 +231,7 @@ mod tests {
             section.push(0);
             put_leb(&mut section, *index);
         }
-        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
-        wasm.push(7);
-        put_leb(&mut wasm, section.len() as u64);
-        wasm.extend_from_slice(&section);
-        wasm
+        module_of(vec![(7, section)])
     }
 
     #[test]

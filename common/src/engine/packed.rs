@@ -8,6 +8,7 @@
 //! of it, and its download has little room.
 
 use super::deflate;
+use std::borrow::Cow;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -20,6 +21,16 @@ pub fn pack(json: &[u8]) -> String {
 /// not UTF-8 inside.
 pub fn unpack(text: &str) -> Option<String> {
     String::from_utf8(deflate::inflate(&from_base64(text)?)?).ok()
+}
+
+/// A record's JSON as a pull page sent it (`sent`, the array element's own text): an object
+/// as it is, or a string unpacked. `None` for a string that is not a packed record. (The
+/// server's packed strings are base64 in quotes, never escaped.)
+pub fn read_sent(sent: &str) -> Option<Cow<'_, str>> {
+    match sent.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(packed) => unpack(packed).map(Cow::Owned),
+        None => Some(Cow::Borrowed(sent)),
+    }
 }
 
 fn to_base64(bytes: &[u8]) -> String {
@@ -102,6 +113,15 @@ mod tests {
         assert_eq!(unpack(&packed).as_deref(), Some(json.as_str()));
         assert!(packed.len() * 2 < json.len(), "{} packed from {}", packed.len(), json.len());
         assert!(packed.bytes().all(|c| ALPHABET.contains(&c) || c == b'='));
+    }
+
+    #[test]
+    fn a_page_element_is_read_as_sent_or_unpacked() {
+        let json = order_json();
+        assert_eq!(read_sent(&json), Some(Cow::Borrowed(json.as_str())), "an object as it is");
+        let sent = serde_json::to_string(&pack(json.as_bytes())).unwrap();
+        assert_eq!(read_sent(&sent).as_deref(), Some(json.as_str()), "a string unpacked");
+        assert_eq!(read_sent("\"not packed\""), None);
     }
 
     #[test]
