@@ -98,5 +98,22 @@ fn apply_changes(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, apply_changes);
+/// Packing records (what the server sends a device reading packed records, and what a
+/// device stores) and unpacking them again.
+fn pack_records(c: &mut Criterion) {
+    let texts: Vec<String> =
+        changes().iter().step_by(2).map(|ch| RecordState::from_change(ch).canonical_json()).collect();
+    let packed: Vec<String> = texts.iter().map(|t| common::engine::packed::pack(t.as_bytes())).collect();
+    let mut g = c.benchmark_group("merge");
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    g.bench_function("pack_records", |b| {
+        b.iter(|| texts.iter().map(|t| common::engine::packed::pack(t.as_bytes()).len()).sum::<usize>())
+    });
+    g.bench_function("unpack_records", |b| {
+        b.iter(|| packed.iter().map(|p| common::engine::packed::unpack(p).map_or(0, |t| t.len())).sum::<usize>())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, apply_changes, pack_records);
 criterion_main!(benches);

@@ -725,6 +725,8 @@ fn cmd_bench() -> Result {
     for (id, work, n) in [
         ("apply_changes", "2,000 changes onto 1,000 orders", 2000.0),
         ("merge_states", "1,000 order states folded into stale copies", 1000.0),
+        ("pack_records", "1,000 order states packed (DEFLATE, base64)", 1000.0),
+        ("unpack_records", "the same 1,000 unpacked", 1000.0),
     ] {
         if let Some(ns) = criterion_mean_ns("merge", id) {
             md += &format!("| {id} | {work} | {:.2} ms | {:.0} /s |\n", ns / 1e6, n / (ns / 1e9));

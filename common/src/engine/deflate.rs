@@ -9,6 +9,7 @@
 
 /// DEFLATE's window: how far back a match may reach.
 const WINDOW: usize = 1 << 15;
+/// The most hash bits: chains' heads for inputs of 16 KB and more.
 const HASH_BITS: u32 = 15;
 const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
@@ -76,17 +77,25 @@ impl Bits {
 struct Chains {
     head: Vec<u32>,
     prev: Vec<u32>,
+    bits: u32,
 }
 
 impl Chains {
-    fn hash(input: &[u8], at: usize) -> usize {
+    /// Tables sized to `len`: a record of a kilobyte is packed with 8 KB of heads, not
+    /// the 256 KB (filled, then mostly unread) a whole window's tables take.
+    fn for_input(len: usize) -> Chains {
+        let bits = (usize::BITS - len.leading_zeros()).clamp(8, HASH_BITS);
+        Chains { head: vec![NONE; 1 << bits], prev: vec![NONE; len.min(WINDOW)], bits }
+    }
+
+    fn hash(&self, input: &[u8], at: usize) -> usize {
         let v = u32::from(input[at]) | u32::from(input[at + 1]) << 8 | u32::from(input[at + 2]) << 16;
-        (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
+        (v.wrapping_mul(0x9E37_79B1) >> (32 - self.bits)) as usize
     }
 
     fn insert(&mut self, input: &[u8], at: usize) {
         if at + MIN_MATCH <= input.len() {
-            let h = Self::hash(input, at);
+            let h = self.hash(input, at);
             self.prev[at % WINDOW] = self.head[h];
             self.head[h] = at as u32;
         }
@@ -99,7 +108,7 @@ impl Chains {
             return (best, dist);
         }
         let limit = (input.len() - at).min(MAX_MATCH);
-        let mut candidate = self.head[Self::hash(input, at)];
+        let mut candidate = self.head[self.hash(input, at)];
         for _ in 0..MAX_CHAIN {
             if candidate == NONE {
                 break;
@@ -133,7 +142,7 @@ pub fn compress(input: &[u8]) -> Vec<u8> {
     let mut bits = Bits { out: Vec::with_capacity(input.len() / 6 + 16), acc: 0, n: 0 };
     // The last block (1), of the fixed codes (01).
     bits.put(0b011, 3);
-    let mut chains = Chains { head: vec![NONE; 1 << HASH_BITS], prev: vec![NONE; WINDOW] };
+    let mut chains = Chains::for_input(input.len());
     let mut at = 0;
     while at < input.len() {
         let (len, dist) = chains.longest(input, at);
