@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::tail::{Published, Tail};
+use crate::uniques::Uniques;
 use common::engine::hlc::{Clock, Hlc};
 pub use rusqlite::Connection;
 use rusqlite::{params, OptionalExtension};
@@ -222,11 +223,29 @@ DROP TABLE clients;
 ALTER TABLE clients_v2 RENAME TO clients;
 "#,
     ),
+    Migration::Sql(
+        r#"
+-- Unique values in the order they are claimed (their rowid), without their key: each
+-- device's run of order numbers wrote a page of it into every commit. The server looks
+-- them up in memory, loaded from here (backend/src/uniques.rs).
+CREATE TABLE unique_values_v3 (
+    kind TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+INSERT INTO unique_values_v3 SELECT kind, field, value, record FROM unique_values;
+DROP TABLE unique_values;
+ALTER TABLE unique_values_v3 RENAME TO unique_values;
+"#,
+    ),
 ];
 
 pub struct Inner {
     pub conn: Connection,
     pub clock: Clock,
+    /// The unique values claimed, as committed (see `uniques.rs`).
+    pub uniques: Uniques,
 }
 
 /// The writer (one connection, with the server clock) and a few reader connections: with
@@ -397,7 +416,8 @@ impl Db {
         let last = Arc::new(Mutex::new(clock.last));
         let mut tail = Tail::default();
         reset_tail(&conn, &mut tail)?;
-        let inner = Arc::new(Mutex::new(Inner { conn, clock }));
+        let uniques = Uniques::load(&conn)?;
+        let inner = Arc::new(Mutex::new(Inner { conn, clock, uniques }));
         start_checkpointer(open_connection(path)?, Arc::downgrade(&inner));
         Ok(Db {
             inner,

@@ -125,7 +125,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
     // One hash for all demo accounts: they share a password, and hashing nineteen
     // times would slow every test that starts a server.
     let hash = hash_password(DEMO_PASSWORD)?;
-    let Inner { conn, clock } = inner;
+    let Inner { conn, clock, uniques } = inner;
     let tx = conn.transaction()?;
     let mut writer = RecordWriter::default();
     {
@@ -205,5 +205,7 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
         crate::upgrade::claim_unique_values(&tx)?;
     }
     tx.commit()?;
+    // Claimed in SQL alone (above): the server's copy in memory is read again.
+    *uniques = crate::uniques::Uniques::load(conn)?;
     Ok(true)
 }

@@ -265,7 +265,7 @@ fn write(
 ) -> Result<ImportReport, AppError> {
     let Parsed { rows, mut errors, columns, ignored } = parsed;
     let now = now_ms();
-    let Inner { conn, clock } = inner;
+    let Inner { conn, clock, uniques } = inner;
     let tx = conn.transaction()?;
     let mut written = false;
     if errors.is_empty() && !rows.is_empty() {
@@ -294,7 +294,7 @@ fn write(
             .collect();
         let req = IncomingPush { protocol: PROTOCOL_VERSION, client: import, changes, pull: None };
         let stations = crate::sync::station_contracts(&tx)?;
-        let resp = crate::sync::push_in(&tx, &stations, user, &req, clock, now)?;
+        let (resp, claims) = crate::sync::push_in(&tx, &stations, uniques, user, &req, clock, now)?;
         for r in resp.results.iter().filter(|r| r.outcome == Outcome::Refused) {
             let Some(row) = rows.get(r.seq as usize - 1) else { continue };
             let code = r.code.clone().unwrap_or_else(|| "refused".into());
@@ -305,6 +305,7 @@ fn write(
             tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)")?
                 .execute(params![clock.last.encode()])?;
             tx.commit()?;
+            uniques.absorb(claims);
             written = true;
             tracing::info!(target = target.code(), rows = rows.len(), office = office.as_str(), "imported");
         }

@@ -17,6 +17,7 @@ pub mod statics;
 pub mod sync;
 pub mod tail;
 pub mod throttle;
+pub mod uniques;
 pub mod upgrade;
 
 use axum::extract::DefaultBodyLimit;

@@ -5,6 +5,7 @@ use crate::db::{now_ms, Inner};
 use crate::error::AppError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::tail::{Published, Shared, Written};
+use crate::uniques::{Claims, Uniques};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -181,6 +182,11 @@ struct SqlStore<'a> {
     /// The digest of the record last loaded, saved again right after.
     loaded: Option<((Kind, RecordId), Option<i64>)>,
     writer: RecordWriter,
+    /// Unique values claimed, as committed, and by earlier pushes of this transaction.
+    committed: &'a Uniques,
+    earlier: Option<&'a Claims>,
+    /// Claimed by this push (joins `committed` once the transaction commits).
+    claims: Claims,
 }
 
 impl Store for SqlStore<'_> {
@@ -234,18 +240,19 @@ impl Store for SqlStore<'_> {
     }
 
     fn unique_owner(&mut self, kind: Kind, field: &str, value: &str) -> Result<Option<RecordId>, AppError> {
-        let owner: Option<String> = self
-            .tx
-            .prepare_cached("SELECT record FROM unique_values WHERE kind = ?1 AND field = ?2 AND value = ?3")?
-            .query_row(params![kind.as_str(), field, value], |r| r.get(0))
-            .optional()?;
-        owner.map(|o| RecordId::parse(&o).map_err(AppError::internal)).transpose()
+        Ok(self
+            .claims
+            .owner(kind, field, value)
+            .or_else(|| self.earlier.and_then(|c| c.owner(kind, field, value)))
+            .or_else(|| self.committed.owner(kind, field, value)))
     }
 
     fn claim_unique(&mut self, kind: Kind, field: &str, value: &str, record: RecordId) -> Result<(), AppError> {
+        // Appended (see `uniques.rs`): looked up in memory, read from here at start.
         self.tx
             .prepare_cached("INSERT INTO unique_values(kind, field, value, record) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![kind.as_str(), field, value, record.to_string()])?;
+        self.claims.claim(kind, field, value, record);
         Ok(())
     }
 
@@ -370,35 +377,58 @@ pub(crate) fn station_contracts(tx: &Connection) -> Result<std::collections::BTr
     Ok(out)
 }
 
-/// One push by `user` through the push rules, written into `tx` (committed by the caller).
+/// One push by `user` through the push rules, written into `tx` (committed by the caller,
+/// who then adds the claims returned to `uniques`).
 pub(crate) fn push_in(
     tx: &Connection,
     stations: &std::collections::BTreeMap<String, String>,
+    uniques: &Uniques,
     user: &CurrentUser,
     req: &IncomingPush,
     clock: &mut common::engine::hlc::Clock,
     now: u64,
-) -> Result<PushResponse, AppError> {
-    let (resp, writer) = push_writing(tx, stations, user, req, clock, now, RecordWriter::default())?;
+) -> Result<(PushResponse, Claims), AppError> {
+    let pushing = Pushing { tx, stations, committed: uniques, earlier: None, now };
+    let (resp, writer, claims) = pushing.push(user, req, clock, RecordWriter::default())?;
     writer.finish(tx)?;
-    Ok(resp)
+    Ok((resp, claims))
 }
 
-/// [`push_in`] with `writer`, returned with what it wrote (its scope totals not written).
-fn push_writing(
-    tx: &Connection,
-    stations: &std::collections::BTreeMap<String, String>,
-    user: &CurrentUser,
-    req: &IncomingPush,
-    clock: &mut common::engine::hlc::Clock,
+/// Where pushes are written: the transaction (or savepoint), what it reads, and the
+/// unique values claimed before it.
+struct Pushing<'a> {
+    tx: &'a Connection,
+    stations: &'a std::collections::BTreeMap<String, String>,
+    committed: &'a Uniques,
+    earlier: Option<&'a Claims>,
     now: u64,
-    writer: RecordWriter,
-) -> Result<(PushResponse, RecordWriter), AppError> {
-    let mut store = SqlStore { tx, now, username: &user.actor.username, loaded: None, writer };
-    let lookup = SqlLookup { conn: tx, stations };
-    let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
-    let resp = process_push(&mut store, &rules, &user.author(), req, clock, now)?;
-    Ok((resp, store.writer))
+}
+
+impl Pushing<'_> {
+    /// One push through the rules with `writer`, returned with what it wrote (its scope
+    /// totals not written) and the values it claimed.
+    fn push(
+        &self,
+        user: &CurrentUser,
+        req: &IncomingPush,
+        clock: &mut common::engine::hlc::Clock,
+        writer: RecordWriter,
+    ) -> Result<(PushResponse, RecordWriter, Claims), AppError> {
+        let mut store = SqlStore {
+            tx: self.tx,
+            now: self.now,
+            username: &user.actor.username,
+            loaded: None,
+            writer,
+            committed: self.committed,
+            earlier: self.earlier,
+            claims: Claims::default(),
+        };
+        let lookup = SqlLookup { conn: self.tx, stations: self.stations };
+        let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
+        let resp = process_push(&mut store, &rules, &user.author(), req, clock, self.now)?;
+        Ok((resp, store.writer, store.claims))
+    }
 }
 
 /// Applies several pushes in one transaction, each in its own savepoint (one failing
@@ -409,20 +439,23 @@ pub fn apply_pushes(
     work: &[(CurrentUser, IncomingPush)],
 ) -> Result<(Vec<Result<PushResponse, AppError>>, Published), AppError> {
     let now = now_ms();
-    let Inner { conn, clock } = inner;
+    let Inner { conn, clock, uniques } = inner;
     let mut tx = conn.transaction()?;
     let mut out = Vec::with_capacity(work.len());
     let mut written = Published::default();
+    let mut claimed = Claims::default();
     let stations = station_contracts(&tx)?;
     let mut next_seq = None;
     for (user, req) in work {
         let sp = tx.savepoint()?;
-        match push_writing(&sp, &stations, user, req, clock, now, RecordWriter::after(next_seq)) {
-            Ok((resp, w)) => {
+        let pushing = Pushing { tx: &sp, stations: &stations, committed: uniques, earlier: Some(&claimed), now };
+        match pushing.push(user, req, clock, RecordWriter::after(next_seq)) {
+            Ok((resp, w, claims)) => {
                 sp.commit()?;
                 out.push(Ok(resp));
                 next_seq = w.next_seq.or(next_seq);
                 written.append(w.unfinished());
+                claimed.append(claims);
             }
             // Dropping the savepoint rolls back this push alone.
             Err(e) => out.push(Err(e)),
@@ -433,6 +466,7 @@ pub fn apply_pushes(
     tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES ('clock_last', ?1)")?
         .execute(params![clock.last.encode()])?;
     tx.commit()?;
+    uniques.absorb(claimed);
     Ok((out, written))
 }
 
@@ -926,7 +960,8 @@ pub async fn recover(
         .db
         .call_publishing(move |inner| {
             let now = now_ms();
-            let tx = inner.conn.transaction()?;
+            let Inner { conn, uniques, .. } = inner;
+            let tx = conn.transaction()?;
             let stations = station_contracts(&tx)?;
             let mut store = SqlStore {
                 tx: &tx,
@@ -934,14 +969,19 @@ pub async fn recover(
                 username: &user.actor.username,
                 loaded: None,
                 writer: RecordWriter::default(),
+                committed: uniques,
+                earlier: None,
+                claims: Claims::default(),
             };
             let lookup = SqlLookup { conn: &tx, stations: &stations };
             let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);
             let resp = process_recovery(&mut store, &rules, may_write, &req, &store_id)?;
-            let written = store.writer.finish(&tx)?;
+            let (writer, claims) = (store.writer, store.claims);
+            let written = writer.finish(&tx)?;
             tx.commit()?;
+            uniques.absorb(claims);
             if resp.restored > 0 || !resp.refused.is_empty() {
                 tracing::warn!(
                     user = %user.actor.username,
@@ -979,4 +1019,87 @@ async fn note_seen(state: &AppState, user: &CurrentUser, pending: Option<u32>) -
         .await?;
     crate::auth::noted(&state.db, &user.session.token_hash, now, pending);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::desk::account::{OfficeInfo, UserInfo};
+    use common::desk::order::OrderDraft;
+    use common::desk::permissions::{Actor, Role};
+    use common::engine::hlc::Clock;
+    use common::engine::wire::PushRequest;
+
+    fn clerk(client: ClientId, device_no: u32) -> CurrentUser {
+        let office = OfficeCode::parse("FS").unwrap();
+        let info = OfficeInfo {
+            code: office.clone(),
+            name: "佛山分公司".into(),
+            is_hq: false,
+            utc_offset_minutes: 480,
+            paper: Default::default(),
+            notice_hour: 10,
+            receipt_days: 7,
+        };
+        CurrentUser {
+            actor: Actor { username: "fs_clerk".into(), role: Role::Clerk, office: office.clone(), is_hq: false },
+            info: UserInfo { username: "fs_clerk".into(), display_name: "x".into(), role: Role::Clerk, office: info },
+            client,
+            device_no,
+            session: Default::default(),
+        }
+    }
+
+    /// A push of one new order numbered `number` by device `n`.
+    fn push_of(n: u128, number: &str) -> (CurrentUser, IncomingPush) {
+        let client = ClientId(uuid::Uuid::from_u128(n));
+        let office = OfficeCode::parse("FS").unwrap();
+        let mut values = OrderDraft::sample(n as usize).validate().unwrap().to_values();
+        values.insert("number".into(), serde_json::json!(number));
+        let record = RecordId(uuid::Uuid::from_u128(n << 64 | 1));
+        let change = common::engine::record::Change {
+            id: ChangeId(uuid::Uuid::from_u128(n << 64 | 2)),
+            seq: 1,
+            kind: Kind::ORDER,
+            record,
+            office: office.clone(),
+            ts: Clock::new(n as u64).tick(now_ms()),
+            by: "fs_clerk".into(),
+            set: RecordState::new(Kind::ORDER, record, office).writes_for(&values),
+            event: None,
+        };
+        let req = PushRequest { protocol: PROTOCOL_VERSION, client, changes: vec![change], pull: None };
+        (clerk(client, 1), IncomingPush::from(req))
+    }
+
+    fn outcomes(answers: &[Result<PushResponse, AppError>]) -> Vec<(Outcome, Option<String>)> {
+        answers
+            .iter()
+            .map(|a| a.as_ref().map(|r| (r.results[0].outcome.clone(), r.results[0].code.clone())).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_number_claimed_earlier_in_the_same_commit_or_before_a_restart_is_refused_to_another_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("salesdesk.db");
+        let db = crate::db::Db::open(&path).unwrap();
+        let applied = (Outcome::Applied, None);
+        let twin = (Outcome::Refused, Some("duplicate".to_string()));
+        // Two devices giving one number in one group commit: the first holds it.
+        let group = [push_of(1, "FS-261128-01-0001"), push_of(2, "FS-261128-01-0001"), push_of(3, "FS-261128-01-0002")];
+        let (answers, _) = db.with(|inner| apply_pushes(inner, &group)).unwrap();
+        assert_eq!(outcomes(&answers), [applied.clone(), twin.clone(), applied.clone()]);
+        // A later commit sees the committed claims.
+        let (answers, _) = db.with(|inner| apply_pushes(inner, &[push_of(4, "FS-261128-01-0002")])).unwrap();
+        assert_eq!(outcomes(&answers), [twin.clone()]);
+        drop(db);
+        // And so does the store opened again, from the claims on disk.
+        let db = crate::db::Db::open(&path).unwrap();
+        let (answers, _) = db
+            .with(|inner| apply_pushes(inner, &[push_of(5, "FS-261128-01-0001"), push_of(6, "FS-261128-01-0003")]))
+            .unwrap();
+        assert_eq!(outcomes(&answers), [twin, applied]);
+        assert_eq!(db.with(|inner| inner.uniques.len()), 3);
+    }
 }

@@ -75,22 +75,7 @@ pub fn records_to_protocol_2(tx: &rusqlite::Transaction<'_>) -> Result<(), AppEr
 /// Schema version 7: the order numbers given before numbers were kept unique, claimed in
 /// the order the records were stored (a number given twice stays with its first holder).
 pub fn claim_order_numbers(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
-    let rows: Vec<(String, String)> = {
-        let mut stmt = tx.prepare("SELECT id, state FROM records WHERE kind = 'order' ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (id, text) in rows {
-        let state: RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
-        let number = state.get_str("number");
-        if !number.is_empty() {
-            tx.execute(
-                "INSERT OR IGNORE INTO unique_values(kind, field, value, record) VALUES ('order', 'number', ?1, ?2)",
-                params![number, id],
-            )?;
-        }
-    }
-    Ok(())
+    claim_stored(tx, "order", "number")
 }
 
 /// Schema version 9: product models are unique too; the models already in the catalogue
@@ -98,18 +83,30 @@ pub fn claim_order_numbers(tx: &rusqlite::Transaction<'_>) -> Result<(), AppErro
 /// data is seeded. Idempotent.
 pub fn claim_unique_values(tx: &rusqlite::Transaction<'_>) -> Result<(), AppError> {
     claim_order_numbers(tx)?;
+    claim_stored(tx, "product", "model")
+}
+
+/// Claims `field` of each stored record of `kind` whose value no record holds yet, in the
+/// order the records were stored. The claims already made are read first, not left to a
+/// key: `unique_values` has none since schema 13.
+fn claim_stored(tx: &rusqlite::Transaction<'_>, kind: &str, field: &str) -> Result<(), AppError> {
+    let mut claimed: std::collections::HashSet<String> = {
+        let mut stmt = tx.prepare("SELECT value FROM unique_values WHERE kind = ?1 AND field = ?2")?;
+        let rows = stmt.query_map(params![kind, field], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     let rows: Vec<(String, String)> = {
-        let mut stmt = tx.prepare("SELECT id, state FROM records WHERE kind = 'product' ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut stmt = tx.prepare("SELECT id, state FROM records WHERE kind = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (id, text) in rows {
         let state: RecordState = serde_json::from_str(&text).map_err(AppError::internal)?;
-        let model = state.get_str("model");
-        if !model.is_empty() {
+        let value = state.get_str(field);
+        if !value.is_empty() && claimed.insert(value.to_string()) {
             tx.execute(
-                "INSERT OR IGNORE INTO unique_values(kind, field, value, record) VALUES ('product', 'model', ?1, ?2)",
-                params![model, id],
+                "INSERT INTO unique_values(kind, field, value, record) VALUES (?1, ?2, ?3, ?4)",
+                params![kind, field, value, id],
             )?;
         }
     }
