@@ -206,6 +206,8 @@ pub fn seed_if_empty(inner: &mut Inner) -> Result<bool, AppError> {
     }
     tx.commit()?;
     // Claimed in SQL alone (above): the server's copy in memory is read again.
-    *uniques = crate::uniques::Uniques::load(conn)?;
+    if has_table {
+        *uniques = crate::uniques::Uniques::load(conn)?;
+    }
     Ok(true)
 }

@@ -190,7 +190,8 @@ async fn a_database_written_under_protocol_1_opens_with_its_orders_steps_and_who
         // A server of the previous version: schema 4, demo data, one audited order.
         let mut conn = backend::db::open_connection(&dir.path().join("salesdesk.sqlite3")).unwrap();
         backend::db::migrate_to(&mut conn, 4).unwrap();
-        let mut inner = backend::db::Inner { conn, clock: common::engine::hlc::Clock::new(1) };
+        let mut inner =
+            backend::db::Inner { conn, clock: common::engine::hlc::Clock::new(1), uniques: Default::default() };
         backend::demo::seed_if_empty(&mut inner).unwrap();
         let (ts0, ts1, ts2) = (
             "0193a1b2c3d4-0000-0000000000000001",
