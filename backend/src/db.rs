@@ -398,6 +398,8 @@ impl Db {
         let mut conn = open_connection(path)?;
         // The writer reads the pages each push touches (records, their indexes, the change
         // log): kept in its own cache (64 MB at most) rather than read again from the file.
+        // Its own: SQLite is built without SQLITE_ENABLE_MEMORY_MANAGEMENT (.cargo/config.toml),
+        // under which all connections shared one cache and the writer lost its pages to it.
         conn.pragma_update(None, "cache_size", -65536)?;
         // Checkpoints are the checkpointer's (below), off the writer: run at a commit, one
         // stalled every push behind it while it copied pages and synced the file. This
