@@ -323,24 +323,26 @@ impl DeskLookup for SqlLookup<'_> {
 /// What the office's confirmed payments have paid towards `order`, as every device
 /// computes it (`common::desk::payments::paid`). A payment that cannot be read pays nothing.
 fn paid_towards(tx: &Connection, office: &OfficeCode, order: RecordId) -> Fen {
-    let Ok(mut stmt) = tx.prepare_cached("SELECT state FROM records WHERE kind = 'payment' AND office = ?1") else {
-        return Fen::ZERO;
-    };
-    let Ok(rows) = stmt.query_map(params![office.as_str()], |r| r.get::<_, String>(0)) else { return Fen::ZERO };
-    let views: Vec<PaymentView> = rows
-        .filter_map(Result::ok)
-        .filter_map(|t| serde_json::from_str::<RecordState>(&t).ok())
-        .map(|s| PaymentView::from_record(&s))
-        .collect();
+    // A payment set against the order names it: only those are read.
+    let views: Vec<PaymentView> =
+        office_records(tx, Kind::PAYMENT, office, Some(order)).iter().map(PaymentView::from_record).collect();
     payments::paid(order, &views)
 }
 
-/// The office's records of `kind`, as stored (one that cannot be read is left out).
-fn office_records(tx: &Connection, kind: Kind, office: &OfficeCode) -> Vec<RecordState> {
-    let Ok(mut stmt) = tx.prepare_cached("SELECT state FROM records WHERE kind = ?1 AND office = ?2") else {
+/// The office's records of `kind`, as stored (one that cannot be read is left out); with
+/// `naming`, only those whose text may name that record, found by SQLite before any is
+/// parsed: the rules run on the one writer, and a year of a branch's orders parsed for
+/// every 收银审核 held up every push behind it. The caller still checks what it needs.
+fn office_records(tx: &Connection, kind: Kind, office: &OfficeCode, naming: Option<RecordId>) -> Vec<RecordState> {
+    // An id's last twelve hex digits, in lower case, are in its text in every form a
+    // device may have written it (hyphenated, simple, braced, urn; any case).
+    let needle = naming.map(|id| id.0.simple().to_string()[20..].to_string());
+    let sql =
+        "SELECT state FROM records WHERE kind = ?1 AND office = ?2 AND (?3 IS NULL OR instr(lower(state), ?3) > 0)";
+    let Ok(mut stmt) = tx.prepare_cached(sql) else {
         return Vec::new();
     };
-    let Ok(rows) = stmt.query_map(params![kind.as_str(), office.as_str()], |r| r.get::<_, String>(0)) else {
+    let Ok(rows) = stmt.query_map(params![kind.as_str(), office.as_str(), needle], |r| r.get::<_, String>(0)) else {
         return Vec::new();
     };
     rows.filter_map(Result::ok).filter_map(|t| serde_json::from_str::<RecordState>(&t).ok()).collect()
@@ -351,18 +353,20 @@ fn office_records(tx: &Connection, kind: Kind, office: &OfficeCode) -> Vec<Recor
 fn credit(tx: &Connection, office: &OfficeCode, customer: RecordId, order: RecordId) -> Option<(Fen, Fen)> {
     let record = load_record(tx, Kind::CUSTOMER, &customer.to_string()).ok().flatten()?.0;
     let limit = Fen(record.get("credit_limit").and_then(serde_json::Value::as_i64)?);
-    let orders: Vec<common::desk::order::OrderView> = office_records(tx, Kind::ORDER, office)
+    // The customer's orders and opening balances name it; payments are all read, as one
+    // may be set against its orders without naming it.
+    let orders: Vec<common::desk::order::OrderView> = office_records(tx, Kind::ORDER, office, Some(customer))
         .iter()
         .map(common::desk::order::OrderView::from_record)
         .chain(
-            office_records(tx, Kind::OPENING, office)
+            office_records(tx, Kind::OPENING, office, Some(customer))
                 .iter()
                 .map(|r| common::desk::opening::Opening::from_record(r).as_order()),
         )
         .filter(|o| o.customer == Some(customer))
         .collect();
     let pays: Vec<PaymentView> =
-        office_records(tx, Kind::PAYMENT, office).iter().map(PaymentView::from_record).collect();
+        office_records(tx, Kind::PAYMENT, office, None).iter().map(PaymentView::from_record).collect();
     Some((limit, payments::exposure(&orders, &pays, order)))
 }
 
@@ -1077,6 +1081,50 @@ mod tests {
             .iter()
             .map(|a| a.as_ref().map(|r| (r.results[0].outcome.clone(), r.results[0].code.clone())).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_customers_orders_are_found_in_whatever_form_their_id_was_written_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::open(&dir.path().join("salesdesk.db")).unwrap();
+        let office = OfficeCode::parse("FS").unwrap();
+        let customer = RecordId(uuid::Uuid::from_u128(0x0193_a1b2_c3d4_7000_8000_0000_00ab_cdefu128));
+        let other = RecordId(uuid::Uuid::from_u128(0x0193_a1b2_c3d4_7000_8000_0000_0000_0001u128));
+        let forms = [
+            customer.to_string(),
+            customer.to_string().to_uppercase(),
+            format!("{{{}}}", customer.0.simple()),
+            customer.0.urn().to_string(),
+            other.to_string(),
+        ];
+        let found = db.with(|inner| {
+            let tx = inner.conn.transaction().unwrap();
+            let mut writer = RecordWriter::default();
+            for (n, form) in forms.iter().enumerate() {
+                let id = RecordId(uuid::Uuid::from_u128(n as u128 + 1));
+                let mut values = OrderDraft::sample(n).validate().unwrap().to_values();
+                values.insert("customer".into(), serde_json::json!(form));
+                let mut state = RecordState::new(Kind::ORDER, id, office.clone());
+                let change = common::engine::record::Change {
+                    id: ChangeId(uuid::Uuid::from_u128(n as u128 + 100)),
+                    seq: 1,
+                    kind: Kind::ORDER,
+                    record: id,
+                    office: office.clone(),
+                    ts: Clock::new(1).tick(now_ms()),
+                    by: "fs_clerk".into(),
+                    set: state.writes_for(&values),
+                    event: None,
+                };
+                state.apply(&change).unwrap();
+                writer.store(&tx, &state, Some(None)).unwrap();
+            }
+            let named = office_records(&tx, Kind::ORDER, &office, Some(customer));
+            let mut ids: Vec<u128> = named.iter().map(|s| s.id.0.as_u128()).collect();
+            ids.sort_unstable();
+            ids
+        });
+        assert_eq!(found, [1, 2, 3, 4], "every form of the customer's id, not the other customer's order");
     }
 
     #[test]
