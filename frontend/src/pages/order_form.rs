@@ -174,7 +174,9 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let mut initial: Vec<Row> = start.lines.iter().filter(|l| !l.is_blank()).cloned().map(new_row).collect();
     initial.push(new_row(LineDraft::default()));
     let rows = RwSignal::new(initial);
-    let errors: RwSignal<Vec<FieldError>> = RwSignal::new(Vec::new());
+    // Set by a save that found problems, cleared by one that saves: from then on each field
+    // shows what is still wrong with it, so a field put right loses its message at once.
+    let tried = RwSignal::new(false);
     let refusal: RwSignal<Option<Refusal>> = RwSignal::new(match &mode {
         Mode::Locked(r) => Some(r.clone()),
         _ => None,
@@ -320,6 +322,21 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
     let existing_view = existing.as_ref().map(OrderView::from_record);
     // Constant in the core (no saved order is edited there), so its view code leaves it.
     let correcting = cfg!(feature = "full") && mode == Mode::Correction;
+    // What keeps the form from saving: the draft's problems and, for a correction, its reason.
+    let problems = move |d: &OrderDraft| {
+        let mut errs = d.validate().err().unwrap_or_default();
+        if correcting && reason.with(|r| r.trim().is_empty()) {
+            errs.push(FieldError::new("reason", Problem::Required));
+        }
+        errs
+    };
+    let errors = Memo::new(move |_| {
+        if tried.get() {
+            problems(&form_draft().normalized(local_date(now_ms(), offset)))
+        } else {
+            Vec::new()
+        }
+    });
     let existing_for_save = existing.clone();
     let mode_for_save = mode.clone();
     let reset_blank = move || {
@@ -332,20 +349,14 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
         let today = local_date(now_ms(), offset);
         let d = form_draft().normalized(today);
         delivery.set(d.delivery_date.clone());
-        let mut errs = match d.validate() {
-            Ok(_) => Vec::new(),
-            Err(e) => e,
-        };
-        if correcting && reason.get_untracked().trim().is_empty() {
-            errs.push(FieldError::new("reason", Problem::Required));
-        }
+        let errs = problems(&d);
         if let Some(first) = errs.first() {
             let id = if first.field == "reason" { "f-reason".to_string() } else { field_id(&first.field) };
-            errors.set(errs);
+            tried.set(true);
             focus_id(&id);
             return;
         }
-        errors.set(Vec::new());
+        tried.set(false);
         let Ok(fields) = d.validate() else { return };
         if let (Some(state), Some(role), Mode::Edit) = (&existing_for_save, role, &mode_for_save) {
             if let Err(r) = edit_effect(state, role, &fields.changed(state)) {
@@ -547,7 +558,7 @@ fn FormBody(draft: Draft, restored: bool, existing: Option<common::engine::recor
                     <div class="field">
                         <label for="f-delivery_date">{i.s("要货日期", "Delivery date")}</label>
                         <input id="f-delivery_date" type="text" autocomplete="off"
-                            placeholder=i.s("今天 / 明天 / +3 / 12-05", "today / +3 / 12-05")
+                            placeholder=i.s("今天 / 明天 / +3 / 12-05", "today / tomorrow / +3 / 12-05")
                             aria-invalid=move || invalid("delivery_date").get().to_string() aria-describedby="f-delivery_date-err"
                             prop:value=delivery on:input=move |ev| delivery.set(event_target_value(&ev))
                             on:blur=move |_| {
@@ -804,7 +815,7 @@ fn select_on_focus(ev: web_sys::FocusEvent) {
 fn LineRow(
     row: Row,
     rows: RwSignal<Vec<Row>>,
-    errors: RwSignal<Vec<FieldError>>,
+    errors: Memo<Vec<FieldError>>,
     products: Memo<Vec<ProductView>>,
     on_change: Callback<()>,
 ) -> impl IntoView {
@@ -869,7 +880,7 @@ fn LineRow(
         let err_id = move || format!("{}-err", id(col));
         let numeric = class == "num";
         view! {
-            <td class=class>
+            <td class=class data-label=move || i.t(label.0, label.1)>
                 <input id=move || id(col) type="text" class=class inputmode=if numeric { "decimal" } else { "text" }
                     autocomplete="off" placeholder=move || i.t(label.0, label.1)
                     aria-label=move || format!("{} {}", i.t(label.0, label.1), index.get() + 1)
@@ -887,7 +898,7 @@ fn LineRow(
     view! {
         <tr>
             <td class="rownum">{move || index.get() + 1}</td>
-            <td>
+            <td data-label=move || i.t("型号", "Model")>
                 <LookupInput id=Signal::derive(move || id("model")) value=row.model suggest=suggest on_pick=pick on_input=typed invalid=invalid("model")
                     label=Signal::derive(move || format!("{} {}", i.t("型号", "Model"), index.get() + 1))/>
                 <span class="field-error" role="alert" hidden=move || err("model")().is_none()>{move || err("model")().unwrap_or_default()}</span>
@@ -896,7 +907,7 @@ fn LineRow(
             {cell("quantity", row.quantity, "num", false, ("数量", "Quantity"))}
             {cell("unit", row.unit, "short", true, ("单位", "Unit"))}
             {cell("unit_price", row.price, "num", false, ("单价", "Unit price"))}
-            <td class="num amount">{amount}</td>
+            <td class="num amount" data-label=move || i.t("金额", "Amount")>{amount}</td>
             <td>
                 <button type="button" class="quiet remove" tabindex="-1" on:click=remove
                     aria-label=move || i18n::remove_line(i.lang(), index.get() + 1)>"×"</button>

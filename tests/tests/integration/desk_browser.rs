@@ -221,6 +221,17 @@ async fn a_half_typed_order_survives_a_reload_as_a_draft_and_a_form_that_cannot_
     b.click(&b.wait_for("#save", 5).await).await;
     b.wait_for_text("#f-notes-err", &["最多 500 字"], 5).await;
     b.wait_for("#form-errors:not([hidden])", 5).await;
+    // Put right, the box loses its message as it is typed, not at the next save.
+    b.script(
+        "const n = document.getElementById('f-notes'); n.value = '先打电话'; n.dispatchEvent(new Event('input', {bubbles: true})); return true",
+    )
+    .await;
+    b.wait_until(
+        "the notes' message to go once they are short enough",
+        "document.getElementById('f-notes-err').hidden && document.getElementById('f-notes').getAttribute('aria-invalid') === 'false'",
+        5,
+    )
+    .await;
 
     show_orders(&b).await;
     b.click(&b.wait_for("button#drafts", 5).await).await;
