@@ -32,7 +32,7 @@ pub fn sync_mark_text(mark: SyncMark, i: I18n) -> &'static str {
 fn sync_mark_text_in(mark: SyncMark, lang: Lang) -> &'static str {
     let (zh, en) = match mark {
         SyncMark::Synced => ("已同步", "Synced"),
-        SyncMark::Pending => ("仅存本机,待同步", "On this device, not synced"),
+        SyncMark::Pending => ("仅存本机,待同步", "Not synced yet"),
         SyncMark::Refused => ("被服务器拒绝", "Refused by the server"),
     };
     i18n::pick(lang, zh, en)
