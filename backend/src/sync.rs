@@ -408,17 +408,10 @@ struct Pushing<'a> {
     now: u64,
 }
 
-impl Pushing<'_> {
-    /// One push through the rules with `writer`, returned with what it wrote (its scope
-    /// totals not written) and the values it claimed.
-    fn push(
-        &self,
-        user: &CurrentUser,
-        req: &IncomingPush,
-        clock: &mut common::engine::hlc::Clock,
-        writer: RecordWriter,
-    ) -> Result<(PushResponse, RecordWriter, Claims), AppError> {
-        let mut store = SqlStore {
+impl<'a> Pushing<'a> {
+    /// The push rules' store for `user`'s writes, through `writer`.
+    fn store(&self, user: &'a CurrentUser, writer: RecordWriter) -> SqlStore<'a> {
+        SqlStore {
             tx: self.tx,
             now: self.now,
             username: &user.actor.username,
@@ -427,8 +420,25 @@ impl Pushing<'_> {
             committed: self.committed,
             earlier: self.earlier,
             claims: Claims::default(),
-        };
-        let lookup = SqlLookup { conn: self.tx, stations: self.stations };
+        }
+    }
+
+    /// What the desk's rules consult, from this transaction.
+    fn lookup(&self) -> SqlLookup<'a> {
+        SqlLookup { conn: self.tx, stations: self.stations }
+    }
+
+    /// One push through the rules with `writer`, returned with what it wrote (its scope
+    /// totals not written) and the values it claimed.
+    fn push(
+        &self,
+        user: &'a CurrentUser,
+        req: &IncomingPush,
+        clock: &mut common::engine::hlc::Clock,
+        writer: RecordWriter,
+    ) -> Result<(PushResponse, RecordWriter, Claims), AppError> {
+        let mut store = self.store(user, writer);
+        let lookup = self.lookup();
         let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
         let resp = process_push(&mut store, &rules, &user.author(), req, clock, self.now)?;
         Ok((resp, store.writer, store.claims))
@@ -967,17 +977,9 @@ pub async fn recover(
             let Inner { conn, uniques, .. } = inner;
             let tx = conn.transaction()?;
             let stations = station_contracts(&tx)?;
-            let mut store = SqlStore {
-                tx: &tx,
-                now,
-                username: &user.actor.username,
-                loaded: None,
-                writer: RecordWriter::default(),
-                committed: uniques,
-                earlier: None,
-                claims: Claims::default(),
-            };
-            let lookup = SqlLookup { conn: &tx, stations: &stations };
+            let pushing = Pushing { tx: &tx, stations: &stations, committed: uniques, earlier: None, now };
+            let mut store = pushing.store(&user, RecordWriter::default());
+            let lookup = pushing.lookup();
             let rules = DeskRules { actor: &user.actor, device: user.device_no, lookup: &lookup };
             let actor = &user.actor;
             let may_write = |r: &RecordState| actor.may_write(r.kind, &r.office);

@@ -76,26 +76,27 @@ impl Uniques {
 /// Claims made inside a transaction, not yet committed: looked up before the committed set.
 #[derive(Default)]
 pub struct Claims {
+    /// In the order made, to be taken in by the committed set.
     made: Vec<(Kind, String, String, RecordId)>,
-    by_value: HashMap<(Kind, String, String), RecordId>,
+    /// The same, for look-ups.
+    held: Uniques,
 }
 
 impl Claims {
     pub fn owner(&self, kind: Kind, field: &str, value: &str) -> Option<RecordId> {
-        self.by_value.get(&(kind, field.to_string(), value.to_string())).copied()
+        self.held.owner(kind, field, value)
     }
 
     /// Notes a claim (the caller has written it into the transaction).
     pub fn claim(&mut self, kind: Kind, field: &str, value: &str, record: RecordId) {
-        self.by_value.entry((kind, field.to_string(), value.to_string())).or_insert(record);
+        self.held.insert(kind, field, value, record);
         self.made.push((kind, field.to_string(), value.to_string(), record));
     }
 
     /// Claims made after `self`'s (a later push of the same transaction).
     pub fn append(&mut self, later: Claims) {
         for (kind, field, value, record) in later.made {
-            self.by_value.entry((kind, field.clone(), value.clone())).or_insert(record);
-            self.made.push((kind, field, value, record));
+            self.claim(kind, &field, &value, record);
         }
     }
 }

@@ -302,7 +302,7 @@ pub fn inflate(packed: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(packed.len().saturating_mul(12));
     loop {
         let last = input.bits(1)?;
-        let (lit, dist) = match input.bits(2)? {
+        match input.bits(2)? {
             0 => {
                 // Stored: whole bytes, after the rest of this one.
                 input.consume(input.n % 8)?;
@@ -313,18 +313,10 @@ pub fn inflate(packed: &[u8]) -> Option<Vec<u8>> {
                 for _ in 0..len {
                     out.push(input.bits(8)? as u8);
                 }
-                if last == 1 {
-                    return Some(out);
-                }
-                continue;
             }
             1 => {
                 let (lit, dist) = fixed_codes();
                 inflate_block(&mut input, &mut out, lit, dist)?;
-                if last == 1 {
-                    return Some(out);
-                }
-                continue;
             }
             2 => {
                 let hlit = input.bits(5)? as usize + 257;
@@ -348,11 +340,11 @@ pub fn inflate(packed: &[u8]) -> Option<Vec<u8>> {
                 if lengths.len() != hlit + hdist || lengths[256] == 0 {
                     return None;
                 }
-                (Code::new(&lengths[..hlit])?, Code::new(&lengths[hlit..])?)
+                let (lit, dist) = (Code::new(&lengths[..hlit])?, Code::new(&lengths[hlit..])?);
+                inflate_block(&mut input, &mut out, &lit, &dist)?;
             }
             _ => return None,
-        };
-        inflate_block(&mut input, &mut out, &lit, &dist)?;
+        }
         if last == 1 {
             return Some(out);
         }
